@@ -1,0 +1,22 @@
+#!/bin/sh
+# Install the Debian packages qaudit needs to build, run and test.
+# Idempotent and quick when everything is present: dpkg is asked first and
+# apt-get runs only for what is missing (as root, or through sudo).
+set -e
+PKGS="build-essential pkg-config libhdf5-dev libgsl-dev libopenblas-dev \
+libcairo2-dev libhpdf-dev libcjson-dev nettle-dev poppler-utils"
+missing=""
+for p in $PKGS; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing="$missing $p"
+  fi
+done
+[ -z "$missing" ] && exit 0
+echo "qaudit: installing missing packages:$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+  echo "qaudit: error: need root or sudo to install:$missing" >&2; exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,98 @@
+/*
+** One cache file (INTERFACE.md section 2): everything a model variant
+** produced, read from HDF5 into memory as plain arrays, and validated on
+** its own (ranks, types, finiteness, 0/1, label range, negative timings).
+**
+** Checks that need the baseline (N, D, C, id sets) and the reordering of a
+** variant to its baseline's rows live in study.c, not here.
+**
+** This module is the only one that touches the HDF5 API.  It never prints;
+** HDF5's automatic error stack is switched off and every failure becomes a
+** qa_error naming the file and the HDF5 path.
+*/
+#ifndef QA_CACHE_H
+#define QA_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+/* One /eval/<task> group. */
+typedef struct qa_task {
+  char *name;            /* <task> */
+  size_t n_items;        /* M */
+  int64_t *ids;          /* [M]; row index when /eval/<task>/id is absent */
+  int has_ids;           /* 1 when /eval/<task>/id was present */
+  uint8_t *correct;      /* [M] 0/1, or NULL when absent */
+  size_t n_metrics;
+  char **metric_names;   /* [n_metrics], sorted by name */
+  double **scores;       /* [n_metrics][M] */
+} qa_task;
+
+/* A named dataset below /hidden, listed for inspect and for layer choice. */
+typedef struct qa_layer_info {
+  char *name;
+  size_t rows, cols;
+} qa_layer_info;
+
+typedef struct qa_cache {
+  char *path;            /* as given (for messages) */
+  /* Root attributes; strings are NULL when absent. */
+  char *model, *variant;
+  char *quant_scheme, *calibration, *backend, *hardware;
+  int has_bits_per_weight; double bits_per_weight;
+  int has_params;          int64_t params;
+  int has_vram_gb;         double vram_gb;
+
+  /* Samples.  n_samples is N, taken from whichever per-sample dataset
+  ** exists (all of them must agree); 0 when there is none. */
+  size_t n_samples;
+  int64_t *ids;          /* [N]; row index when /samples/id is absent */
+  int has_ids;
+  int32_t *labels;       /* [N] or NULL */
+  size_t n_label_names;  /* C from /samples/label_names, 0 when absent */
+  char **label_names;
+
+  size_t n_layers;       /* every /hidden/<layer> (names only + shapes) */
+  qa_layer_info *layers;
+  char *layer;           /* the loaded layer, NULL when not requested/absent */
+  size_t dim;            /* D of the loaded layer */
+  double *hidden;        /* [N*D] row-major, or NULL */
+
+  size_t n_classes;      /* C of /outputs/logits, 0 when absent */
+  double *logits;        /* [N*C] row-major, or NULL */
+  int32_t *prediction;   /* [N]: /outputs/prediction, else argmax of logits
+                            (first maximum), else NULL */
+  int has_prediction_dataset;
+
+  size_t n_tasks;
+  qa_task *tasks;        /* sorted by name */
+
+  size_t n_decode;  double *decode_tok_s;   /* /perf/decode_tok_s or NULL */
+  size_t n_ttft;    double *ttft_ms;        /* /perf/ttft_ms or NULL */
+} qa_cache;
+
+/* Options for qa_cache_load. */
+typedef struct qa_cache_opts {
+  const char *layer;     /* /hidden/<layer> to load; NULL: load none */
+  int require_names;     /* 1: the model and variant attributes are required */
+} qa_cache_opts;
+
+/* Reads and validates one cache.  On success *out owns a new qa_cache
+** (free with qa_cache_free).  On failure returns -1, *out is NULL and err
+** holds a QA_EXIT_DATA error (or QA_EXIT_IO for an unreadable file) of the
+** form "FILE:/hdf5/path: what was found, what was expected". */
+int qa_cache_load(const char *path, const qa_cache_opts *opts, qa_cache **out,
+                  qa_error *err);
+
+void qa_cache_free(qa_cache *cache);
+
+/* Writes a human summary of the file (groups, shapes, dtypes, attributes)
+** to f.  Returns 0, or -1 with err set when the file cannot be read. */
+int qa_cache_inspect(const char *path, void *f /* FILE* */, qa_error *err);
+
+/* Returns the task named name, or NULL. */
+const qa_task *qa_cache_task(const qa_cache *cache, const char *name);
+
+#endif
