@@ -1,0 +1,353 @@
+/*
+** Loading a study: every cache of the configuration, checked against its
+** model's baseline and reordered to the baseline's rows and items.
+**
+** The checks here are the ones that need two files (INTERFACE.md section 2:
+** N, D or C differing from the baseline; ids that do not match the
+** baseline's set), plus the configuration's references to names that only
+** the caches know (baselines, claim variants, critical-error classes).
+** Must never compute a statistic.
+*/
+#include "input/study.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/sha256.h"
+
+static char *dup_str(const char *s) {
+  if (!s) return NULL;
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+typedef struct id_index { int64_t id; size_t row; } id_index;
+
+static int by_id(const void *a, const void *b) {
+  const id_index *x = a, *y = b;
+  return (x->id > y->id) - (x->id < y->id);
+}
+
+/* dest[j]: the baseline row of variant row j, matched by id.  Fails naming
+** the first variant id the baseline does not have.  n rows on both sides;
+** both id sets are free of duplicates (checked by the cache reader), so a
+** complete match is a bijection. */
+static int match_ids(const int64_t *base_ids, const int64_t *var_ids, size_t n,
+                     size_t *dest, const char *file, const char *path, qa_error *err) {
+  id_index *sorted = malloc((n ? n : 1) * sizeof *sorted);
+  if (!sorted) return qa_error_set(err, QA_EXIT_IO, file, path, "out of memory");
+  for (size_t i = 0; i < n; i++) sorted[i] = (id_index){base_ids[i], i};
+  qsort(sorted, n, sizeof *sorted, by_id);
+  for (size_t j = 0; j < n; j++) {
+    id_index key = {var_ids[j], 0};
+    id_index *hit = bsearch(&key, sorted, n, sizeof *sorted, by_id);
+    if (!hit) {
+      free(sorted);
+      return qa_error_set(err, QA_EXIT_DATA, file, path,
+                          "id %lld (row %zu) is not among the baseline's ids",
+                          (long long)var_ids[j], j);
+    }
+    dest[j] = hit->row;
+  }
+  free(sorted);
+  return 0;
+}
+
+/* Moves row j of data to row dest[j], in place, following the cycles of
+** the permutation so that no second copy of a large array is needed. */
+static int permute_rows(void *data, size_t rows, size_t row_bytes, const size_t *dest) {
+  if (!data || rows == 0) return 0;
+  unsigned char *base = data;
+  unsigned char *carry = malloc(row_bytes), *swap = malloc(row_bytes);
+  unsigned char *done = calloc(rows, 1);
+  if (!carry || !swap || !done) {
+    free(carry); free(swap); free(done);
+    return -1;
+  }
+  for (size_t start = 0; start < rows; start++) {
+    if (done[start] || dest[start] == start) { done[start] = 1; continue; }
+    memcpy(carry, base + start * row_bytes, row_bytes);
+    size_t j = start;
+    while (!done[j]) {
+      size_t to = dest[j];
+      done[j] = 1;
+      memcpy(swap, base + to * row_bytes, row_bytes);
+      memcpy(base + to * row_bytes, carry, row_bytes);
+      memcpy(carry, swap, row_bytes);
+      j = to;
+    }
+  }
+  free(carry); free(swap); free(done);
+  return 0;
+}
+
+/* The first per-sample dataset of a cache, for messages about N. */
+static const char *sample_path(const qa_cache *c, char *buf, size_t cap) {
+  if (c->has_ids) return "/samples/id";
+  if (c->labels) return "/samples/label";
+  if (c->hidden) { snprintf(buf, cap, "/hidden/%s", c->layer); return buf; }
+  if (c->logits) return "/outputs/logits";
+  return "/outputs/prediction";
+}
+
+static int check_shapes(const qa_cache *b, const qa_cache *v, qa_error *err) {
+  char path[300];
+  if (b->n_samples && v->n_samples && b->n_samples != v->n_samples)
+    return qa_error_set(err, QA_EXIT_DATA, v->path, sample_path(v, path, sizeof path),
+                        "N = %zu samples differs from the baseline's %zu (%s)",
+                        v->n_samples, b->n_samples, b->path);
+  if (b->hidden && v->hidden && b->dim != v->dim) {
+    snprintf(path, sizeof path, "/hidden/%s", v->layer);
+    return qa_error_set(err, QA_EXIT_DATA, v->path, path,
+                        "shape [%zu,%zu] differs from baseline [%zu,%zu] (%s)",
+                        v->n_samples, v->dim, b->n_samples, b->dim, b->path);
+  }
+  if (b->logits && v->logits && b->n_classes != v->n_classes)
+    return qa_error_set(err, QA_EXIT_DATA, v->path, "/outputs/logits",
+                        "shape [%zu,%zu] differs from baseline [%zu,%zu] (%s)",
+                        v->n_samples, v->n_classes, b->n_samples, b->n_classes, b->path);
+  if (b->n_label_names && v->n_label_names) {
+    int same = b->n_label_names == v->n_label_names;
+    for (size_t i = 0; same && i < b->n_label_names; i++)
+      same = strcmp(b->label_names[i], v->label_names[i]) == 0;
+    if (!same)
+      return qa_error_set(err, QA_EXIT_DATA, v->path, "/samples/label_names",
+                          "class names differ from the baseline's (%s)", b->path);
+  }
+  return 0;
+}
+
+/* Reorders the variant's per-sample arrays to the baseline's rows. */
+static int align_samples(const qa_cache *b, qa_cache *v, qa_error *err) {
+  int rc = -1;
+  size_t n = v->n_samples;
+  if (!b->n_samples || !n) return 0;
+  size_t *dest = malloc(n * sizeof *dest);
+  if (!dest) return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
+  if (match_ids(b->ids, v->ids, n, dest, v->path, "/samples/id", err)) goto done;
+  if (permute_rows(v->ids, n, sizeof *v->ids, dest) ||
+      permute_rows(v->labels, n, sizeof *v->labels, dest) ||
+      permute_rows(v->prediction, n, sizeof *v->prediction, dest) ||
+      permute_rows(v->hidden, n, v->dim * sizeof *v->hidden, dest) ||
+      permute_rows(v->logits, n, v->n_classes * sizeof *v->logits, dest)) {
+    qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
+    goto done;
+  }
+  if (b->labels && v->labels)
+    for (size_t i = 0; i < n; i++)
+      if (b->labels[i] != v->labels[i]) {
+        qa_error_set(err, QA_EXIT_DATA, v->path, "/samples/label",
+                     "sample id %lld has label %d, the baseline's is %d (%s)",
+                     (long long)b->ids[i], v->labels[i], b->labels[i], b->path);
+        goto done;
+      }
+  rc = 0;
+done:
+  free(dest);
+  return rc;
+}
+
+/* Reorders each task's items to the baseline task's items. */
+static int align_tasks(const qa_cache *b, qa_cache *v, qa_error *err) {
+  char path[300];
+  for (size_t t = 0; t < v->n_tasks; t++) {
+    qa_task *vt = &v->tasks[t];
+    const qa_task *bt = qa_cache_task(b, vt->name);
+    if (!bt) continue;         /* nothing to compare it with: reported, not tested */
+    snprintf(path, sizeof path, "/eval/%s/id", vt->name);
+    if (vt->n_items != bt->n_items)
+      return qa_error_set(err, QA_EXIT_DATA, v->path, path,
+                          "M = %zu items differs from the baseline's %zu (%s)",
+                          vt->n_items, bt->n_items, b->path);
+    size_t *dest = malloc((vt->n_items ? vt->n_items : 1) * sizeof *dest);
+    if (!dest) return qa_error_set(err, QA_EXIT_IO, v->path, path, "out of memory");
+    int rc = match_ids(bt->ids, vt->ids, vt->n_items, dest, v->path, path, err);
+    if (!rc) rc = permute_rows(vt->ids, vt->n_items, sizeof *vt->ids, dest) ||
+                  permute_rows(vt->correct, vt->n_items, 1, dest);
+    for (size_t m = 0; !rc && m < vt->n_metrics; m++)
+      rc = permute_rows(vt->scores[m], vt->n_items, sizeof(double), dest);
+    free(dest);
+    if (rc) return err->code ? -1 : qa_error_set(err, QA_EXIT_IO, v->path, path,
+                                                 "out of memory");
+  }
+  return 0;
+}
+
+/* Names, parameters, bits and memory: configuration over file attributes. */
+static int resolve_variant(const qa_config *cfg, const qa_model_cfg *mc,
+                           const qa_variant_cfg *vc, qa_variant *v, qa_error *err) {
+  const qa_cache *c = v->cache;
+  v->name = dup_str(vc->name ? vc->name : c->variant);
+  if (!v->name) return qa_error_set(err, QA_EXIT_IO, c->path, NULL, "out of memory");
+  v->has_bits_per_weight = vc->has_bits_per_weight || c->has_bits_per_weight;
+  v->bits_per_weight = vc->has_bits_per_weight ? vc->bits_per_weight : c->bits_per_weight;
+  v->has_params = vc->has_params || mc->has_params || c->has_params;
+  v->params = vc->has_params ? vc->params : mc->has_params ? mc->params : c->params;
+  if (vc->has_vram_gb || c->has_vram_gb) {
+    v->has_vram_gb = v->vram_measured = 1;
+    v->vram_gb = vc->has_vram_gb ? vc->vram_gb : c->vram_gb;
+  } else if (v->has_params && v->has_bits_per_weight) {
+    /* STATISTICS.md "Tier, cost, memory": params · bits / 8 · overhead / 1e9 */
+    v->has_vram_gb = 1;
+    v->vram_gb = (double)v->params * v->bits_per_weight / 8.0 * cfg->vram_overhead / 1e9;
+  }
+  return 0;
+}
+
+static int load_model(const qa_config *cfg, size_t mi, qa_progress *p, qa_model *m,
+                      size_t *done_files, size_t total_files, qa_error *err) {
+  const qa_model_cfg *mc = &cfg->models[mi];
+  char key[128];
+  m->variants = calloc(mc->n_variants, sizeof *m->variants);
+  if (!m->variants) return qa_error_set(err, QA_EXIT_IO, cfg->path, NULL, "out of memory");
+  for (size_t vi = 0; vi < mc->n_variants; vi++) {
+    const qa_variant_cfg *vc = &mc->variants[vi];
+    qa_variant *v = &m->variants[m->n_variants++];
+    qa_cache_opts opts = {cfg->layer, !mc->name || !vc->name};
+    v->cfg = vc;
+    qa_progress_step(p, "reading caches", (*done_files)++, total_files);
+    if (qa_sha256_file(vc->path, v->sha256, &v->bytes, err)) return -1;
+    if (qa_cache_load(vc->path, &opts, &v->cache, err)) return -1;
+    if (resolve_variant(cfg, mc, vc, v, err)) return -1;
+    for (size_t j = 0; j < vi; j++)
+      if (strcmp(m->variants[j].name, v->name) == 0) {
+        snprintf(key, sizeof key, "models[%zu].variants[%zu]", mi, vi);
+        return qa_error_set(err, QA_EXIT_USAGE, cfg->path, key,
+                            "duplicate variant name \"%s\"", v->name);
+      }
+  }
+  m->baseline = 0;
+  if (mc->baseline) {
+    size_t b = 0;
+    while (b < m->n_variants && strcmp(m->variants[b].name, mc->baseline) != 0) b++;
+    snprintf(key, sizeof key, "models[%zu].baseline", mi);
+    if (b == m->n_variants)
+      return qa_error_set(err, QA_EXIT_USAGE, cfg->path, key,
+                          "\"%s\" is not one of the model's variants", mc->baseline);
+    m->baseline = b;
+  }
+  const qa_cache *base = m->variants[m->baseline].cache;
+  m->variants[m->baseline].is_baseline = 1;
+  m->name = dup_str(mc->name ? mc->name : base->model);
+  if (!m->name) return qa_error_set(err, QA_EXIT_IO, cfg->path, NULL, "out of memory");
+  for (size_t vi = 0; vi < m->n_variants; vi++) {
+    qa_cache *c = m->variants[vi].cache;
+    if (vi == m->baseline) continue;
+    if (check_shapes(base, c, err) || align_samples(base, c, err) ||
+        align_tasks(base, c, err))
+      return -1;
+  }
+  return 0;
+}
+
+static const qa_variant *find_variant(const qa_model *m, const char *name) {
+  for (size_t i = 0; i < m->n_variants; i++)
+    if (strcmp(m->variants[i].name, name) == 0) return &m->variants[i];
+  return NULL;
+}
+
+/* Configuration references that only the caches can resolve. */
+static int check_references(const qa_config *cfg, const qa_study *s, qa_error *err) {
+  char key[128];
+  for (size_t i = 0; i < cfg->n_claims; i++) {
+    const qa_claim_cfg *cl = &cfg->claims[i];
+    int model_found = !cl->model, variant_found = 0;
+    for (size_t m = 0; m < s->n_models; m++) {
+      if (cl->model && strcmp(cl->model, s->models[m].name) != 0) continue;
+      model_found = 1;
+      if (find_variant(&s->models[m], cl->variant)) variant_found = 1;
+    }
+    snprintf(key, sizeof key, "claims[%zu].%s", i, model_found ? "variant" : "model");
+    if (!model_found)
+      return qa_error_set(err, QA_EXIT_USAGE, cfg->path, key,
+                          "\"%s\" is not a configured model", cl->model);
+    if (!variant_found)
+      return qa_error_set(err, QA_EXIT_USAGE, cfg->path, key,
+                          "\"%s\" is not a variant of %s", cl->variant,
+                          cl->model ? cl->model : "any model");
+  }
+  for (size_t i = 0; i < cfg->n_critical; i++)
+    for (size_t m = 0; m < s->n_models; m++) {
+      const qa_model *mod = &s->models[m];
+      const qa_cache *base = mod->variants[mod->baseline].cache;
+      if (!base->labels) continue;       /* the check is reported as not applicable */
+      const char *names[2] = {cfg->critical[i].label, cfg->critical[i].predicted};
+      for (int k = 0; k < 2; k++)
+        if (qa_study_class_index(mod, names[k]) < 0) {
+          snprintf(key, sizeof key, "critical_errors[%zu].%s", i,
+                   k ? "predicted" : "label");
+          return qa_error_set(err, QA_EXIT_USAGE, cfg->path, key,
+                              "\"%s\" is not a class of model %s", names[k], mod->name);
+        }
+    }
+  return 0;
+}
+
+int qa_study_load(const qa_config *cfg, qa_progress *p, qa_study **out, qa_error *err) {
+  qa_study *s = calloc(1, sizeof *s);
+  size_t total = 0, done = 0;
+  char detail[64];
+  *out = NULL;
+  if (!s) return qa_error_set(err, QA_EXIT_IO, cfg->path, NULL, "out of memory");
+  s->cfg = cfg;
+  s->models = calloc(cfg->n_models, sizeof *s->models);
+  if (!s->models) {
+    qa_study_free(s);
+    return qa_error_set(err, QA_EXIT_IO, cfg->path, NULL, "out of memory");
+  }
+  for (size_t m = 0; m < cfg->n_models; m++) total += cfg->models[m].n_variants;
+  snprintf(detail, sizeof detail, "%zu model(s), %zu cache(s)", cfg->n_models, total);
+  qa_progress_stage(p, "reading caches", detail);
+  for (size_t m = 0; m < cfg->n_models; m++) {
+    s->n_models++;
+    if (load_model(cfg, m, p, &s->models[m], &done, total, err)) {
+      qa_study_free(s);
+      return -1;
+    }
+  }
+  qa_progress_step(p, "reading caches", total, total);
+  if (check_references(cfg, s, err)) {
+    qa_study_free(s);
+    return -1;
+  }
+  *out = s;
+  return 0;
+}
+
+void qa_study_free(qa_study *s) {
+  if (!s) return;
+  for (size_t m = 0; m < s->n_models; m++) {
+    qa_model *mod = &s->models[m];
+    for (size_t v = 0; v < mod->n_variants; v++) {
+      qa_cache_free(mod->variants[v].cache);
+      free(mod->variants[v].name);
+    }
+    free(mod->variants);
+    free(mod->name);
+  }
+  free(s->models);
+  free(s);
+}
+
+const char *qa_study_class_name(const qa_model *m, int32_t l, char *buf, size_t cap) {
+  const qa_cache *base = m->variants[m->baseline].cache;
+  if (l >= 0 && (size_t)l < base->n_label_names) return base->label_names[l];
+  snprintf(buf, cap, "%d", l);
+  return buf;
+}
+
+int qa_study_class_index(const qa_model *m, const char *name) {
+  const qa_cache *base = m->variants[m->baseline].cache;
+  for (size_t i = 0; i < base->n_label_names; i++)
+    if (strcmp(base->label_names[i], name) == 0) return (int)i;
+  if (base->n_label_names == 0) {
+    char *end = NULL;
+    long l = strtol(name, &end, 10);
+    size_t c = base->n_classes;
+    if (*name && end && !*end && l >= 0 && (c == 0 || (size_t)l < c)) return (int)l;
+  }
+  return -1;
+}

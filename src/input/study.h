@@ -1,0 +1,59 @@
+/*
+** The study: every model of the configuration with its variants' caches
+** loaded, validated against their baseline (N, D, C, id sets, labels) and
+** reordered to the baseline's rows, so that row i of every array of every
+** variant of a model is the same sample, and item j of a task the same item.
+**
+** After qa_study_load succeeds nothing downstream re-checks the data.
+*/
+#ifndef QA_STUDY_H
+#define QA_STUDY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "input/cache.h"
+#include "input/config.h"
+#include "util/error.h"
+#include "util/progress.h"
+
+typedef struct qa_variant {
+  const qa_variant_cfg *cfg;
+  char *name;                  /* config name, else the file's `variant` */
+  qa_cache *cache;             /* aligned to the baseline */
+  int is_baseline;
+  int has_bits_per_weight; double bits_per_weight;   /* config over file */
+  int has_params;          int64_t params;           /* variant, model, file */
+  int has_vram_gb;         double vram_gb;           /* measured, else estimate */
+  int vram_measured;           /* 1: from the file or config; 0: estimated */
+  char sha256[65];
+  uint64_t bytes;
+} qa_variant;
+
+typedef struct qa_model {
+  char *name;
+  size_t n_variants;
+  qa_variant *variants;        /* config order: highest to lowest precision */
+  size_t baseline;             /* index into variants */
+} qa_model;
+
+typedef struct qa_study {
+  const qa_config *cfg;        /* borrowed */
+  size_t n_models;
+  qa_model *models;
+} qa_study;
+
+/* Loads and aligns every cache of cfg.  Progress goes to p (may be NULL). */
+int qa_study_load(const qa_config *cfg, qa_progress *p, qa_study **out, qa_error *err);
+
+void qa_study_free(qa_study *study);
+
+/* The class name of label l of a model ("3" when the caches name none);
+** writes into buf when it has to format a number. */
+const char *qa_study_class_name(const qa_model *m, int32_t l, char *buf, size_t cap);
+
+/* Index of the class called name in model m (a label name, or the label
+** number written as a string), or -1. */
+int qa_study_class_index(const qa_model *m, const char *name);
+
+#endif
