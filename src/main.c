@@ -78,8 +78,11 @@ static void find_fonts(char *out, size_t cap) {
     char *slash = strrchr(exe, '/');
     if (slash) {
       *slash = '\0';
-      snprintf(out, cap, "%s/fonts", exe);
-      if (is_dir(out)) return;
+      if (strlen(exe) + sizeof "/fonts" <= cap) {
+        memcpy(out, exe, strlen(exe));
+        memcpy(out + strlen(exe), "/fonts", sizeof "/fonts");
+        if (is_dir(out)) return;
+      }
     }
   }
   snprintf(out, cap, "%s/fonts", QA_DATADIR);
@@ -172,7 +175,7 @@ static int cmd_report(int argc, char **argv) {
   qa_study *study = NULL;
   cJSON *results = NULL;
   qa_progress p;
-  long long epoch;
+  long long epoch = 0;
   int rc = parse_report_args(argc, argv, &a);
   if (rc) return rc;
   qa_progress_init(&p, a.quiet);

@@ -1,0 +1,534 @@
+/*
+** Reading one cache file (INTERFACE.md section 2) into a qa_cache.
+**
+** Everything a single file can get wrong is caught here, each with the
+** file and HDF5 path: ranks, types, empty or oversized datasets, N that
+** differs between per-sample datasets, duplicate ids, labels outside
+** [0, C), NaN/Inf, `correct` values other than 0/1, negative timings,
+** external links/storage, and files that are not HDF5 or are truncated.
+** Checks against the baseline belong to study.c.
+*/
+#include "input/cache.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "input/h5read.h"
+
+/* Size of the buffer naming the first per-sample dataset seen. */
+#define N_FROM_CAP 512
+
+/* Largest single dataset we agree to load: physical memory, or 1 TB when
+** it cannot be asked. */
+static uint64_t memory_limit(void) {
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page <= 0) return (uint64_t)1 << 40;
+  return (uint64_t)pages * (uint64_t)page;
+}
+
+static char *dup_str(const char *s) {
+  return s ? strdup(s) : NULL;
+}
+
+void qa_cache_free(qa_cache *c) {
+  if (!c) return;
+  free(c->path);
+  free(c->model); free(c->variant);
+  free(c->quant_scheme); free(c->calibration); free(c->backend); free(c->hardware);
+  free(c->ids); free(c->labels);
+  h5r_free_strings(c->label_names, c->n_label_names);
+  for (size_t i = 0; i < c->n_layers; i++) free(c->layers[i].name);
+  free(c->layers); free(c->layer); free(c->hidden);
+  free(c->logits); free(c->prediction);
+  for (size_t t = 0; t < c->n_tasks; t++) {
+    qa_task *k = &c->tasks[t];
+    free(k->name); free(k->ids); free(k->correct);
+    h5r_free_strings(k->metric_names, k->n_metrics);
+    for (size_t m = 0; m < k->n_metrics; m++) free(k->scores[m]);
+    free(k->scores);
+  }
+  free(c->tasks);
+  free(c->decode_tok_s); free(c->ttft_ms);
+  free(c);
+}
+
+const qa_task *qa_cache_task(const qa_cache *c, const char *name) {
+  for (size_t t = 0; t < c->n_tasks; t++)
+    if (strcmp(c->tasks[t].name, name) == 0) return &c->tasks[t];
+  return NULL;
+}
+
+/* ---- small checked readers built on h5read ---------------------------- */
+
+static int check_finite(h5r_file *f, const char *path, const double *x, size_t n,
+                        size_t cols, qa_error *err) {
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(x[i])) {
+      if (cols > 1)
+        return qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                            "%s at row %zu, column %zu; expected finite values",
+                            isnan(x[i]) ? "NaN" : "Inf", i / cols, i % cols);
+      return qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                          "%s at element %zu; expected finite values",
+                          isnan(x[i]) ? "NaN" : "Inf", i);
+    }
+  return 0;
+}
+
+/* Reads a rank-`rank` float dataset as doubles, checked finite. */
+static int read_floats(h5r_file *f, const char *path, int rank, hsize_t *dims,
+                       double **out, qa_error *err) {
+  hid_t d = h5r_open(f, path, H5R_FLOAT, rank, dims, err);
+  if (d < 0) return -1;
+  size_t n = (size_t)dims[0] * (rank == 2 ? (size_t)dims[1] : 1);
+  int rc = h5r_read_double(f, path, d, n, out, err);
+  H5Dclose(d);
+  if (!rc) rc = check_finite(f, path, *out, n, rank == 2 ? (size_t)dims[1] : 1, err);
+  if (rc) { free(*out); *out = NULL; }
+  return rc;
+}
+
+static int read_ints(h5r_file *f, const char *path, hsize_t *n, int64_t **out,
+                     qa_error *err) {
+  hid_t d = h5r_open(f, path, H5R_INT, 1, n, err);
+  if (d < 0) return -1;
+  int rc = h5r_read_int64(f, path, d, (size_t)n[0], out, err);
+  H5Dclose(d);
+  return rc;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Duplicate ids make alignment ambiguous. */
+static int check_unique(h5r_file *f, const char *path, const int64_t *ids, size_t n,
+                        qa_error *err) {
+  int64_t *s = malloc(n * sizeof *s);
+  if (!s) return qa_error_set(err, QA_EXIT_IO, f->path, path, "out of memory");
+  memcpy(s, ids, n * sizeof *s);
+  qsort(s, n, sizeof *s, cmp_i64);
+  for (size_t i = 1; i < n; i++)
+    if (s[i] == s[i - 1]) {
+      long long dup = (long long)s[i];
+      free(s);
+      return qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                          "id %lld appears more than once; ids must be unique", dup);
+    }
+  free(s);
+  return 0;
+}
+
+/* Every per-sample dataset must have the same N. */
+static int set_n(qa_cache *c, h5r_file *f, const char *path, size_t n, char *n_from,
+                 qa_error *err) {
+  if (n_from[0] && c->n_samples != n)
+    return qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                        "%zu rows, but %s has %zu; per-sample datasets must agree",
+                        n, n_from, c->n_samples);
+  c->n_samples = n;
+  if (!n_from[0]) snprintf(n_from, N_FROM_CAP, "%s", path);
+  return 0;
+}
+
+/* ---- sections of the format ------------------------------------------- */
+
+static int load_attrs(qa_cache *c, h5r_file *f, const qa_cache_opts *o, qa_error *err) {
+  struct { const char *name; char **dst; } strs[] = {
+    {"model", &c->model}, {"variant", &c->variant}, {"quant_scheme", &c->quant_scheme},
+    {"calibration", &c->calibration}, {"backend", &c->backend}, {"hardware", &c->hardware},
+  };
+  for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
+    if (h5r_attr_string(f, strs[i].name, strs[i].dst, err) < 0) return -1;
+  int rc;
+  if ((rc = h5r_attr_double(f, "bits_per_weight", &c->bits_per_weight, err)) < 0) return -1;
+  c->has_bits_per_weight = rc;
+  if (c->has_bits_per_weight && !(c->bits_per_weight > 0 && c->bits_per_weight <= 64))
+    return qa_error_set(err, QA_EXIT_DATA, f->path, "/",
+                        "attribute bits_per_weight is %g, expected a value in (0, 64]",
+                        c->bits_per_weight);
+  if ((rc = h5r_attr_int64(f, "params", &c->params, err)) < 0) return -1;
+  c->has_params = rc;
+  if (c->has_params && c->params <= 0)
+    return qa_error_set(err, QA_EXIT_DATA, f->path, "/",
+                        "attribute params is %lld, expected a positive count",
+                        (long long)c->params);
+  if ((rc = h5r_attr_double(f, "vram_gb", &c->vram_gb, err)) < 0) return -1;
+  c->has_vram_gb = rc;
+  if (c->has_vram_gb && !(c->vram_gb > 0 && isfinite(c->vram_gb)))
+    return qa_error_set(err, QA_EXIT_DATA, f->path, "/",
+                        "attribute vram_gb is %g, expected a positive number", c->vram_gb);
+  if (o && o->require_names) {
+    if (!c->model)
+      return qa_error_set(err, QA_EXIT_DATA, f->path, "/",
+                          "missing required attribute model (or name the model in the "
+                          "configuration)");
+    if (!c->variant)
+      return qa_error_set(err, QA_EXIT_DATA, f->path, "/",
+                          "missing required attribute variant (or name the variant in the "
+                          "configuration)");
+  }
+  return 0;
+}
+
+static int load_samples(qa_cache *c, h5r_file *f, char *n_from, qa_error *err) {
+  hsize_t dims[2];
+  int e;
+  if ((e = h5r_exists(f, "/samples/label_names", err)) < 0) return -1;
+  if (e) {
+    hid_t d = h5r_open(f, "/samples/label_names", H5R_STRING, 1, dims, err);
+    if (d < 0) return -1;
+    int rc = h5r_read_strings(f, "/samples/label_names", d, (size_t)dims[0],
+                              &c->label_names, err);
+    H5Dclose(d);
+    if (rc) return -1;
+    c->n_label_names = (size_t)dims[0];
+  }
+  if ((e = h5r_exists(f, "/samples/id", err)) < 0) return -1;
+  if (e) {
+    if (read_ints(f, "/samples/id", dims, &c->ids, err)) return -1;
+    c->has_ids = 1;
+    if (set_n(c, f, "/samples/id", (size_t)dims[0], n_from, err) ||
+        check_unique(f, "/samples/id", c->ids, c->n_samples, err))
+      return -1;
+  }
+  if ((e = h5r_exists(f, "/samples/label", err)) < 0) return -1;
+  if (e) {
+    int64_t *raw = NULL;
+    if (read_ints(f, "/samples/label", dims, &raw, err)) return -1;
+    int rc = set_n(c, f, "/samples/label", (size_t)dims[0], n_from, err);
+    c->labels = rc ? NULL : malloc((size_t)dims[0] * sizeof *c->labels);
+    if (!rc && !c->labels) rc = qa_error_set(err, QA_EXIT_IO, f->path, "/samples/label",
+                                             "out of memory");
+    for (size_t i = 0; !rc && i < (size_t)dims[0]; i++) {
+      if (raw[i] < 0 || raw[i] > INT32_MAX)
+        rc = qa_error_set(err, QA_EXIT_DATA, f->path, "/samples/label",
+                          "label %lld at row %zu is negative or too large", (long long)raw[i], i);
+      else
+        c->labels[i] = (int32_t)raw[i];
+    }
+    free(raw);
+    if (rc) return -1;
+  }
+  return 0;
+}
+
+/* Collects the names of the members of a group (sorted, as HDF5 lists
+** them by name). */
+typedef struct name_list { size_t n, cap; char **v; } name_list;
+
+static herr_t collect_name(hid_t g, const char *name, const H5L_info_t *info, void *data) {
+  (void)g; (void)info;
+  name_list *l = data;
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 8;
+    char **v = realloc(l->v, cap * sizeof *v);
+    if (!v) return -1;
+    l->v = v; l->cap = cap;
+  }
+  if (!(l->v[l->n] = strdup(name))) return -1;
+  l->n++;
+  return 0;
+}
+
+static int list_group(h5r_file *f, const char *path, name_list *out, qa_error *err) {
+  memset(out, 0, sizeof *out);
+  H5O_info_t oi;
+  if (H5Oget_info_by_name(f->fid, path, &oi, H5P_DEFAULT) < 0)
+    return qa_error_set(err, QA_EXIT_DATA, f->path, path, "cannot be read (file damaged?)");
+  if (oi.type != H5O_TYPE_GROUP)
+    return qa_error_set(err, QA_EXIT_DATA, f->path, path, "is a dataset, expected a group");
+  hid_t g = H5Gopen2(f->fid, path, H5P_DEFAULT);
+  if (g < 0) return qa_error_set(err, QA_EXIT_DATA, f->path, path, "cannot be opened");
+  hsize_t idx = 0;
+  herr_t st = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_name, out);
+  H5Gclose(g);
+  if (st < 0) {
+    h5r_free_strings(out->v, out->n);
+    memset(out, 0, sizeof *out);
+    return qa_error_set(err, QA_EXIT_DATA, f->path, path, "members cannot be listed");
+  }
+  return 0;
+}
+
+static int load_hidden(qa_cache *c, h5r_file *f, const qa_cache_opts *o,
+                       char *n_from, qa_error *err) {
+  int e = h5r_exists(f, "/hidden", err);
+  if (e <= 0) return e;
+  name_list names;
+  if (list_group(f, "/hidden", &names, err)) return -1;
+  int rc = 0;
+  char path[512];
+  c->layers = calloc(names.n ? names.n : 1, sizeof *c->layers);
+  if (!c->layers) rc = qa_error_set(err, QA_EXIT_IO, f->path, "/hidden", "out of memory");
+  for (size_t i = 0; !rc && i < names.n; i++) {
+    snprintf(path, sizeof path, "/hidden/%s", names.v[i]);
+    hsize_t dims[2];
+    if ((rc = h5r_exists(f, path, err)) < 0) break;
+    hid_t d = h5r_open(f, path, H5R_FLOAT, 2, dims, err);
+    if (d < 0) { rc = -1; break; }
+    H5Dclose(d);
+    c->layers[c->n_layers].name = names.v[i];
+    names.v[i] = NULL;
+    c->layers[c->n_layers].rows = (size_t)dims[0];
+    c->layers[c->n_layers].cols = (size_t)dims[1];
+    c->n_layers++;
+    rc = 0;
+  }
+  h5r_free_strings(names.v, names.n);
+  if (rc || !o || !o->layer) return rc ? -1 : 0;
+
+  const qa_layer_info *want = NULL;
+  for (size_t i = 0; i < c->n_layers; i++)
+    if (strcmp(c->layers[i].name, o->layer) == 0) want = &c->layers[i];
+  snprintf(path, sizeof path, "/hidden/%s", o->layer);
+  if (!want) {
+    char have[256] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < c->n_layers && used < sizeof have; i++)
+      used += (size_t)snprintf(have + used, sizeof have - used, "%s%s", i ? ", " : "",
+                               c->layers[i].name);
+    return qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                        "not found; the configuration's layer must exist (layers here: %s)",
+                        have);
+  }
+  hsize_t dims[2];
+  if (set_n(c, f, path, want->rows, n_from, err) ||
+      read_floats(f, path, 2, dims, &c->hidden, err))
+    return -1;
+  c->dim = (size_t)dims[1];
+  if (!(c->layer = dup_str(o->layer)))
+    return qa_error_set(err, QA_EXIT_IO, f->path, path, "out of memory");
+  return 0;
+}
+
+static int load_outputs(qa_cache *c, h5r_file *f, char *n_from, qa_error *err) {
+  hsize_t dims[2];
+  int e;
+  if ((e = h5r_exists(f, "/outputs/logits", err)) < 0) return -1;
+  if (e) {
+    if (read_floats(f, "/outputs/logits", 2, dims, &c->logits, err) ||
+        set_n(c, f, "/outputs/logits", (size_t)dims[0], n_from, err))
+      return -1;
+    c->n_classes = (size_t)dims[1];
+    if (c->n_label_names && c->n_label_names != c->n_classes)
+      return qa_error_set(err, QA_EXIT_DATA, f->path, "/outputs/logits",
+                          "%zu columns, but /samples/label_names names %zu classes",
+                          c->n_classes, c->n_label_names);
+  }
+  size_t n_cls = c->n_classes ? c->n_classes : c->n_label_names;
+  if ((e = h5r_exists(f, "/outputs/prediction", err)) < 0) return -1;
+  if (e) {
+    int64_t *raw = NULL;
+    if (read_ints(f, "/outputs/prediction", dims, &raw, err)) return -1;
+    int rc = set_n(c, f, "/outputs/prediction", (size_t)dims[0], n_from, err);
+    c->prediction = rc ? NULL : malloc((size_t)dims[0] * sizeof *c->prediction);
+    if (!rc && !c->prediction)
+      rc = qa_error_set(err, QA_EXIT_IO, f->path, "/outputs/prediction", "out of memory");
+    for (size_t i = 0; !rc && i < (size_t)dims[0]; i++) {
+      if (raw[i] < 0 || raw[i] > INT32_MAX || (n_cls && (size_t)raw[i] >= n_cls))
+        rc = qa_error_set(err, QA_EXIT_DATA, f->path, "/outputs/prediction",
+                          "class %lld at row %zu is outside [0, %zu)", (long long)raw[i], i,
+                          n_cls);
+      else
+        c->prediction[i] = (int32_t)raw[i];
+    }
+    free(raw);
+    if (rc) return -1;
+    c->has_prediction_dataset = 1;
+  } else if (c->logits) {
+    /* Default prediction: argmax of the logits, first maximum wins. */
+    c->prediction = malloc(c->n_samples * sizeof *c->prediction);
+    if (!c->prediction)
+      return qa_error_set(err, QA_EXIT_IO, f->path, "/outputs/logits", "out of memory");
+    for (size_t i = 0; i < c->n_samples; i++) {
+      const double *row = c->logits + i * c->n_classes;
+      size_t best = 0;
+      for (size_t j = 1; j < c->n_classes; j++)
+        if (row[j] > row[best]) best = j;
+      c->prediction[i] = (int32_t)best;
+    }
+  }
+  return 0;
+}
+
+/* Labels may only be checked once C is known (label names or logits). */
+static int check_labels(const qa_cache *c, h5r_file *f, qa_error *err) {
+  size_t n_cls = c->n_classes ? c->n_classes : c->n_label_names;
+  if (!c->labels || !n_cls) return 0;
+  for (size_t i = 0; i < c->n_samples; i++)
+    if ((size_t)c->labels[i] >= n_cls)
+      return qa_error_set(err, QA_EXIT_DATA, f->path, "/samples/label",
+                          "label %d at row %zu is outside [0, %zu)", c->labels[i], i, n_cls);
+  return 0;
+}
+
+/* Sets the task's M from one of its datasets; all must agree. */
+static int set_m(h5r_file *f, qa_task *t, const char *path, size_t m, qa_error *err) {
+  if (t->n_items && t->n_items != m)
+    return qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                        "%zu items, but other datasets of the task have %zu", m, t->n_items);
+  t->n_items = m;
+  return 0;
+}
+
+static int load_task_scores(qa_task *t, h5r_file *f, const char *dir, qa_error *err) {
+  name_list names;
+  if (list_group(f, dir, &names, err)) return -1;
+  int rc = 0;
+  char path[600];
+  t->scores = calloc(names.n ? names.n : 1, sizeof *t->scores);
+  if (!t->scores) rc = qa_error_set(err, QA_EXIT_IO, f->path, dir, "out of memory");
+  for (size_t i = 0; !rc && i < names.n; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, names.v[i]);
+    hsize_t dims[1];
+    if (h5r_exists(f, path, err) < 0 ||
+        read_floats(f, path, 1, dims, &t->scores[i], err) ||
+        set_m(f, t, path, (size_t)dims[0], err))
+      rc = -1;
+    else
+      t->n_metrics = i + 1;
+  }
+  if (!rc) {
+    t->metric_names = names.v;
+    return 0;
+  }
+  h5r_free_strings(names.v, names.n);
+  return -1;
+}
+
+static int load_task(qa_task *t, h5r_file *f, const char *name, qa_error *err) {
+  char dir[400], path[500];
+  snprintf(dir, sizeof dir, "/eval/%s", name);
+  if (!(t->name = strdup(name))) return qa_error_set(err, QA_EXIT_IO, f->path, dir, "out of memory");
+  hsize_t dims[1];
+  int e;
+  snprintf(path, sizeof path, "%s/correct", dir);
+  if ((e = h5r_exists(f, path, err)) < 0) return -1;
+  if (e) {
+    int64_t *raw = NULL;
+    if (read_ints(f, path, dims, &raw, err)) return -1;
+    int rc = set_m(f, t, path, (size_t)dims[0], err);
+    t->correct = rc ? NULL : malloc((size_t)dims[0]);
+    if (!rc && !t->correct) rc = qa_error_set(err, QA_EXIT_IO, f->path, path, "out of memory");
+    for (size_t i = 0; !rc && i < (size_t)dims[0]; i++) {
+      if (raw[i] != 0 && raw[i] != 1)
+        rc = qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                          "value %lld at item %zu; expected 0 or 1", (long long)raw[i], i);
+      else
+        t->correct[i] = (uint8_t)raw[i];
+    }
+    free(raw);
+    if (rc) return -1;
+  }
+  snprintf(path, sizeof path, "%s/score", dir);
+  if ((e = h5r_exists(f, path, err)) < 0) return -1;
+  if (e && load_task_scores(t, f, path, err)) return -1;
+  snprintf(path, sizeof path, "%s/id", dir);
+  if ((e = h5r_exists(f, path, err)) < 0) return -1;
+  if (e) {
+    if (read_ints(f, path, dims, &t->ids, err) || set_m(f, t, path, (size_t)dims[0], err) ||
+        check_unique(f, path, t->ids, t->n_items, err))
+      return -1;
+    t->has_ids = 1;
+  } else if (t->n_items) {
+    if (!(t->ids = malloc(t->n_items * sizeof *t->ids)))
+      return qa_error_set(err, QA_EXIT_IO, f->path, dir, "out of memory");
+    for (size_t i = 0; i < t->n_items; i++) t->ids[i] = (int64_t)i;
+  }
+  if (!t->correct && !t->n_metrics)
+    return qa_error_set(err, QA_EXIT_DATA, f->path, dir,
+                        "holds neither correct nor score/<metric>; expected at least one");
+  return 0;
+}
+
+static int load_eval(qa_cache *c, h5r_file *f, qa_error *err) {
+  int e = h5r_exists(f, "/eval", err);
+  if (e <= 0) return e;
+  name_list names;
+  if (list_group(f, "/eval", &names, err)) return -1;
+  int rc = 0;
+  c->tasks = calloc(names.n ? names.n : 1, sizeof *c->tasks);
+  if (!c->tasks) rc = qa_error_set(err, QA_EXIT_IO, f->path, "/eval", "out of memory");
+  for (size_t i = 0; !rc && i < names.n; i++) {
+    char dir[400];
+    snprintf(dir, sizeof dir, "/eval/%s", names.v[i]);
+    H5O_info_t oi;
+    if (h5r_exists(f, dir, err) < 0) { rc = -1; break; }
+    if (H5Oget_info_by_name(f->fid, dir, &oi, H5P_DEFAULT) < 0 || oi.type != H5O_TYPE_GROUP) {
+      rc = qa_error_set(err, QA_EXIT_DATA, f->path, dir, "expected a group per task");
+      break;
+    }
+    c->n_tasks++;      /* counted first so qa_cache_free releases a partial task */
+    rc = load_task(&c->tasks[i], f, names.v[i], err);
+  }
+  h5r_free_strings(names.v, names.n);
+  return rc ? -1 : 0;
+}
+
+static int load_perf(qa_cache *c, h5r_file *f, qa_error *err) {
+  struct { const char *path; double **dst; size_t *n; } ds[] = {
+    {"/perf/decode_tok_s", &c->decode_tok_s, &c->n_decode},
+    {"/perf/ttft_ms", &c->ttft_ms, &c->n_ttft},
+  };
+  for (size_t k = 0; k < 2; k++) {
+    int e = h5r_exists(f, ds[k].path, err);
+    if (e < 0) return -1;
+    if (!e) continue;
+    hsize_t dims[1];
+    if (read_floats(f, ds[k].path, 1, dims, ds[k].dst, err)) return -1;
+    *ds[k].n = (size_t)dims[0];
+    for (size_t i = 0; i < *ds[k].n; i++)
+      if ((*ds[k].dst)[i] < 0)
+        return qa_error_set(err, QA_EXIT_DATA, f->path, ds[k].path,
+                            "negative timing %g at element %zu", (*ds[k].dst)[i], i);
+  }
+  return 0;
+}
+
+/* Opens path as HDF5, telling a missing file (I/O) from one that is not
+** HDF5 or is truncated (data). */
+static hid_t open_file(const char *path, qa_error *err) {
+  FILE *probe = fopen(path, "rb");
+  if (!probe) return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot open: %s", strerror(errno));
+  fclose(probe);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+  htri_t is = H5Fis_hdf5(path);
+  hid_t fid = is > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
+  if (fid < 0)
+    return qa_error_set(err, QA_EXIT_DATA, path, NULL,
+                        "not an HDF5 file or truncated; expected an HDF5 cache (INTERFACE "
+                        "section 2)");
+  return fid;
+}
+
+int qa_cache_load(const char *path, const qa_cache_opts *opts, qa_cache **out,
+                  qa_error *err) {
+  *out = NULL;
+  qa_cache *c = calloc(1, sizeof *c);
+  if (!c || !(c->path = strdup(path))) {
+    free(c);
+    return qa_error_set(err, QA_EXIT_IO, path, NULL, "out of memory");
+  }
+  hid_t fid = open_file(path, err);
+  if (fid < 0) { qa_cache_free(c); return -1; }
+  h5r_file f = {path, fid, memory_limit()};
+  char n_from[N_FROM_CAP] = "";
+  int rc = load_attrs(c, &f, opts, err) || load_samples(c, &f, n_from, err) ||
+           load_hidden(c, &f, opts, n_from, err) || load_outputs(c, &f, n_from, err) ||
+           check_labels(c, &f, err) || load_eval(c, &f, err) || load_perf(c, &f, err);
+  if (!rc && c->n_samples && !c->has_ids) {
+    if (!(c->ids = malloc(c->n_samples * sizeof *c->ids)))
+      rc = qa_error_set(err, QA_EXIT_IO, path, NULL, "out of memory");
+    for (size_t i = 0; !rc && i < c->n_samples; i++) c->ids[i] = (int64_t)i;
+  }
+  H5Fclose(fid);
+  if (rc) { qa_cache_free(c); return -1; }
+  *out = c;
+  return 0;
+}
