@@ -65,9 +65,15 @@ test:
 	@$(MAKE) --no-print-directory qaudit build/qaudit_tests examples
 	@sh tests/run.sh
 
+build/bench_repr: build/bench/bench_repr.o $(OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/eigen_bench: build/bench/eigen_bench.o $(OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 bench:
-	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory qaudit
+	@sh scripts/install-deps.sh bench
+	@$(MAKE) --no-print-directory qaudit build/bench_repr build/eigen_bench
 	@sh bench/run.sh
 
 install: qaudit

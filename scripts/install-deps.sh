@@ -1,10 +1,15 @@
 #!/bin/sh
+# usage: install-deps.sh [bench]
 # Install the Debian packages qaudit needs to build, run and test.
 # Idempotent and quick when everything is present: dpkg is asked first and
 # apt-get runs only for what is missing (as root, or through sudo).
 set -e
 PKGS="build-essential pkg-config libhdf5-dev libgsl-dev libopenblas-dev \
 libcairo2-dev libhpdf-dev libcjson-dev nettle-dev poppler-utils"
+# `install-deps.sh bench` adds what the benchmark's Python reference needs.
+if [ "$1" = bench ]; then
+  PKGS="$PKGS python3-numpy python3-scipy python3-h5py python3-sklearn"
+fi
 missing=""
 for p in $PKGS; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

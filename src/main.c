@@ -173,6 +173,7 @@ static int cmd_report(int argc, char **argv) {
   qa_error err = {0};
   qa_config *cfg = NULL;
   qa_study *study = NULL;
+  qa_analysis *analysis = NULL;
   cJSON *results = NULL;
   qa_progress p;
   long long epoch = 0;
@@ -185,7 +186,9 @@ static int cmd_report(int argc, char **argv) {
     goto done;
   }
   qa_results_opts ropts = {epoch, a.threads};
-  if (qa_results_build(study, &ropts, &p, &results, &err) ||
+  qa_analysis_opts aopts = {a.threads};
+  if (qa_analysis_run(study, &aopts, &p, &analysis, &err) ||
+      qa_results_build(study, analysis, &ropts, &p, &results, &err) ||
       write_outputs(results, cfg, a.outdir, epoch, &p, &err)) {
     rc = report_error(&err);
     goto done;
@@ -194,6 +197,7 @@ static int cmd_report(int argc, char **argv) {
   rc = 0;
 done:
   cJSON_Delete(results);
+  qa_analysis_free(analysis);
   qa_study_free(study);
   qa_config_free(cfg);
   return rc;

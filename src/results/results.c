@@ -9,6 +9,14 @@
 #include <string.h>
 #include <time.h>
 
+#include <gsl/gsl_version.h>
+#include <hdf5.h>
+#include <hpdf.h>
+#include <cairo.h>
+#include <cblas.h>
+
+#include "results/results_internal.h"
+
 cJSON *qa_json_num(cJSON *obj, const char *key, double v) {
   return isfinite(v) ? cJSON_AddNumberToObject(obj, key, v)
                      : cJSON_AddNullToObject(obj, key);
@@ -75,7 +83,7 @@ static cJSON *build_variant(const qa_variant *v) {
   return obj;
 }
 
-static cJSON *build_models(const qa_study *s) {
+static cJSON *build_models(const qa_study *s, const qa_analysis *a) {
   cJSON *arr = cJSON_CreateArray();
   for (size_t m = 0; arr && m < s->n_models; m++) {
     const qa_model *mod = &s->models[m];
@@ -84,26 +92,53 @@ static cJSON *build_models(const qa_study *s) {
     qa_json_str(obj, "name", mod->name);
     qa_json_str(obj, "baseline", mod->variants[mod->baseline].name);
     cJSON *vars = cJSON_AddArrayToObject(obj, "variants");
-    for (size_t v = 0; vars && v < mod->n_variants; v++)
-      cJSON_AddItemToArray(vars, build_variant(&mod->variants[v]));
+    for (size_t v = 0; vars && v < mod->n_variants; v++) {
+      cJSON *vo = build_variant(&mod->variants[v]);
+      if (vo && a) qa_results_add_variant(vo, s, a, m, v);
+      cJSON_AddItemToArray(vars, vo);
+    }
     cJSON_AddItemToArray(arr, obj);
   }
   return arr;
 }
 
-int qa_results_build(const qa_study *study, const qa_results_opts *opts,
-                     qa_progress *p, cJSON **out, qa_error *err) {
+/* What built this report, for the provenance appendix. */
+static cJSON *build_provenance(void) {
+  char buf[64];
+  unsigned maj, min, rel;
+  cJSON *o = cJSON_CreateObject();
+  qa_json_str(o, "qaudit_version", QA_VERSION);
+  qa_json_str(o, "build", "C11, compiler " __VERSION__);
+  cJSON *lib = cJSON_AddObjectToObject(o, "libraries");
+  H5get_libversion(&maj, &min, &rel);
+  snprintf(buf, sizeof buf, "%u.%u.%u", maj, min, rel);
+  qa_json_str(lib, "hdf5", buf);
+  qa_json_str(lib, "gsl", gsl_version);
+  qa_json_str(lib, "cairo", cairo_version_string());
+  qa_json_str(lib, "libharu", HPDF_GetVersion());
+  snprintf(buf, sizeof buf, "%d.%d.%d", CJSON_VERSION_MAJOR, CJSON_VERSION_MINOR,
+           CJSON_VERSION_PATCH);
+  qa_json_str(lib, "cjson", buf);
+  qa_json_str(lib, "openblas", qa_openblas_version());
+  return o;
+}
+
+int qa_results_build(const qa_study *study, const qa_analysis *analysis,
+                     const qa_results_opts *opts, qa_progress *p, cJSON **out,
+                     qa_error *err) {
   char date[32];
   cJSON *root = cJSON_CreateObject();
   *out = NULL;
-  qa_progress_stage(p, "analysing", NULL);
+  qa_progress_stage(p, "results", NULL);
   if (!root) return qa_error_set(err, QA_EXIT_IO, NULL, NULL, "out of memory");
   qa_iso8601(opts->epoch, date);
   cJSON_AddStringToObject(root, "qaudit_version", QA_VERSION);
   cJSON_AddStringToObject(root, "generated", date);
   cJSON_AddItemToObject(root, "inputs", build_inputs(study));
   cJSON_AddItemToObject(root, "disclosure", build_disclosure(study->cfg));
-  cJSON_AddItemToObject(root, "models", build_models(study));
+  cJSON_AddItemToObject(root, "models", build_models(study, analysis));
+  if (analysis) qa_results_add_study(root, study, analysis);
+  cJSON_AddItemToObject(root, "provenance", build_provenance());
   /* cJSON reports allocation failures only through missing items. */
   if (!cJSON_GetObjectItem(root, "models") || !cJSON_GetObjectItem(root, "inputs")) {
     cJSON_Delete(root);
@@ -111,4 +146,9 @@ int qa_results_build(const qa_study *study, const qa_results_opts *opts,
   }
   *out = root;
   return 0;
+}
+
+const char *qa_openblas_version(void) {
+  const char *v = openblas_get_config();
+  return v ? v : "unknown";
 }

@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "analysis/analysis.h"
 #include "input/study.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -23,8 +24,12 @@ typedef struct qa_results_opts {
   int n_threads;
 } qa_results_opts;
 
-int qa_results_build(const qa_study *study, const qa_results_opts *opts,
-                     qa_progress *p, cJSON **out, qa_error *err);
+int qa_results_build(const qa_study *study, const qa_analysis *analysis,
+                     const qa_results_opts *opts, qa_progress *p, cJSON **out,
+                     qa_error *err);
+
+/* OpenBLAS's configuration string ("OpenBLAS 0.3.21 ..."), or "unknown". */
+const char *qa_openblas_version(void);
 
 /* Adds a number, or null when v is NaN or infinite ("a value that does not
 ** exist is null"). */

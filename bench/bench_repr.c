@@ -1,0 +1,106 @@
+/*
+** `make bench`: times qaudit's representation analysis on a study and the
+** bare GEMMs it cannot avoid (the floor), and reports peak memory against
+** the size of the loaded states.
+**
+** usage: bench_repr CONFIG.json [THREADS]
+** Prints "key value" lines that bench/run.sh reads.
+*/
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "analysis/analysis.h"
+#include "analysis/repr.h"
+#include "input/config.h"
+#include "input/study.h"
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double peak_mb(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_maxrss / 1024.0;
+}
+
+/* The products every representation analysis needs: the N x N Gram of the
+** normalised states (in row tiles, as the kNN does), the D x D covariance,
+** the D x D cross product for CKA and the Gram of the Spearman subsample. */
+static double gemm_floor(const qa_model *m, size_t pairs_max) {
+  const qa_cache *b = m->variants[m->baseline].cache;
+  size_t n = b->n_samples, d = b->dim, tile = 2048;
+  double *tileout = malloc(tile * n * sizeof *tileout), *dd = malloc(d * d * sizeof *dd);
+  size_t pairs = 0, s = qa_repr_spearman_stride(n, pairs_max, &pairs);
+  size_t ms = (n + s - 1) / s;
+  double *sub = malloc(ms * ms * sizeof *sub);
+  if (!tileout || !dd || !sub) { fprintf(stderr, "out of memory\n"); exit(3); }
+  double t0 = now();
+  for (size_t vi = 0; vi < m->n_variants; vi++) {
+    const double *x = m->variants[vi].cache->hidden;
+    for (size_t r = 0; r < n; r += tile) {
+      size_t rows = n - r < tile ? n - r : tile;
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)n, (int)d, 1.0,
+                  x + r * d, (int)d, x, (int)d, 0.0, tileout, (int)n);
+    }
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)n, 1.0, x, (int)d, 0.0,
+                dd, (int)d);
+    if (vi != m->baseline) {
+      cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d, (int)d, (int)n, 1.0, x,
+                  (int)d, b->hidden, (int)d, 0.0, dd, (int)d);
+      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)ms, (int)d, 1.0, x,
+                  (int)(d * s), 0.0, sub, (int)ms);
+    }
+  }
+  double t = now() - t0;
+  free(tileout); free(dd); free(sub);
+  return t;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) { fprintf(stderr, "usage: bench_repr CONFIG.json [THREADS]\n"); return 1; }
+  int threads = argc > 2 ? atoi(argv[2]) : 0;
+  qa_error err = {0};
+  qa_config *cfg = NULL;
+  qa_study *study = NULL;
+  double t0 = now();
+  if (qa_config_load(argv[1], &cfg, &err) || qa_study_load(cfg, NULL, &study, &err)) {
+    fprintf(stderr, "bench_repr: %s\n", err.msg);
+    return 2;
+  }
+  double t_load = now() - t0;
+  const qa_model *m = &study->models[0];
+  double states_mb = 0;
+  for (size_t vi = 0; vi < m->n_variants; vi++)
+    states_mb += (double)m->variants[vi].cache->n_samples * (double)m->variants[vi].cache->dim *
+                 8.0 / 1048576.0;
+  qa_variant_result *res = calloc(m->n_variants, sizeof *res);
+  qa_repr_set_threads(threads);
+  t0 = now();
+  if (qa_analysis_representation(study, 0, res, threads, NULL, &err)) {
+    fprintf(stderr, "bench_repr: %s\n", err.msg);
+    return 3;
+  }
+  double t_repr = now() - t0;
+  double peak = peak_mb();
+  for (size_t vi = 0; vi < m->n_variants; vi++) {
+    const qa_repr_result *r = &res[vi].repr;
+    if (vi == m->baseline) continue;
+    printf("variant %s cosine_mean %.6f cosine_p05 %.6f sqnr_db %.4f knn_accuracy %.4f "
+           "neighbor_overlap %.4f spearman_rho %.6f cka_linear %.6f effective_rank %.4f\n",
+           m->variants[vi].name, r->cos_mean, r->cos_p05, r->sqnr_db, r->knn_accuracy,
+           r->neighbor_overlap, r->spearman_rho, r->cka_linear, r->effective_rank);
+  }
+  double t_floor = gemm_floor(m, (size_t)cfg->pairs_max);
+  printf("n %zu d %zu variants %zu threads %d\n", m->variants[0].cache->n_samples,
+         m->variants[0].cache->dim, m->n_variants, threads);
+  printf("load_s %.3f\nrepr_s %.3f\ngemm_floor_s %.3f\npeak_mb %.0f\nstates_mb %.0f\n",
+         t_load, t_repr, t_floor, peak, states_mb);
+  return 0;
+}

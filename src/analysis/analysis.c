@@ -1,0 +1,94 @@
+/*
+** Running the analysis: per model, the families of numbers in a fixed
+** order (representation, outputs, benchmark, generation, performance),
+** then the study-wide decisions.  Owns the memory of qa_analysis.
+*/
+#include "analysis/analysis.h"
+
+#include <gsl/gsl_errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "analysis/stats.h"
+
+static void free_variant(qa_variant_result *r) {
+  free(r->repr.per_class);
+  free(r->repr.cosine);
+  free(r->repr.spectrum);
+  free(r->repr.pca_xy);
+  free(r->repr.neighbors);
+  free(r->out.kl);
+  free(r->out.critical);
+  free(r->bench.tasks);
+  free(r->gen.metrics);
+}
+
+void qa_analysis_free(qa_analysis *a) {
+  if (!a) return;
+  for (size_t m = 0; a->models && m < a->study->n_models; m++) {
+    if (!a->models[m]) continue;
+    for (size_t v = 0; v < a->study->models[m].n_variants; v++) free_variant(&a->models[m][v]);
+    free(a->models[m]);
+  }
+  free(a->models);
+  free(a->adjacent);
+  for (size_t t = 0; t < a->n_decision; t++) free(a->decision[t].rows);
+  free(a->decision);
+  free(a->claims);
+  free(a);
+}
+
+/* The power summary: the detectable effect at the worst case p = 0.5 and
+** the smallest pooled benchmark n (STATISTICS.md: 9.0 pp at n = 485), and
+** in Cohen's d at the smallest generation n. */
+static void power_summary(const qa_study *s, qa_analysis *a) {
+  a->mde_pp = a->mde_d = NAN;
+  for (size_t m = 0; m < s->n_models; m++)
+    for (size_t v = 0; v < s->models[m].n_variants; v++) {
+      const qa_variant_result *r = &a->models[m][v];
+      if (r->bench.present && (!a->bench_n_min || r->bench.n < a->bench_n_min))
+        a->bench_n_min = r->bench.n;
+      for (size_t k = 0; k < r->gen.n_metrics; k++)
+        if (!a->gen_n_min || r->gen.metrics[k].n < a->gen_n_min) a->gen_n_min = r->gen.metrics[k].n;
+    }
+  if (a->bench_n_min)
+    a->mde_pp = 100.0 * qa_mde_prop(0.5, (double)a->bench_n_min, s->cfg->alpha, s->cfg->power);
+  if (a->gen_n_min) a->mde_d = qa_mde_d((double)a->gen_n_min, s->cfg->alpha, s->cfg->power);
+}
+
+int qa_analysis_run(const qa_study *s, const qa_analysis_opts *opts, qa_progress *p,
+                    qa_analysis **out, qa_error *err) {
+  *out = NULL;
+  /* A GSL domain error must become NaN, not abort(). */
+  gsl_set_error_handler_off();
+  qa_analysis *a = calloc(1, sizeof *a);
+  if (!a) return qa_error_set(err, QA_EXIT_IO, NULL, NULL, "out of memory");
+  a->study = s;
+  a->models = calloc(s->n_models ? s->n_models : 1, sizeof *a->models);
+  int rc = a->models ? 0 : qa_error_set(err, QA_EXIT_IO, NULL, NULL, "out of memory");
+  for (size_t m = 0; !rc && m < s->n_models; m++) {
+    qa_variant_result *res = calloc(s->models[m].n_variants, sizeof *res);
+    if (!(a->models[m] = res)) {
+      rc = qa_error_set(err, QA_EXIT_IO, NULL, NULL, "out of memory");
+      break;
+    }
+    qa_progress_stage(p, "analysis", s->models[m].name);
+    rc = qa_analysis_representation(s, m, res, opts ? opts->threads : 0, p, err) ||
+         qa_analysis_outputs(s, m, res, err) || qa_analysis_benchmark(s, m, res, err) ||
+         qa_analysis_generation(s, m, res, err);
+    if (!rc) qa_analysis_perf(s, m, res);
+  }
+  if (!rc) {
+    qa_progress_stage(p, "decisions", NULL);
+    power_summary(s, a);
+    qa_analysis_tiers(s, a);
+    rc = qa_analysis_adjacent(s, a, err) || qa_analysis_decisions(s, a, err) ||
+         qa_analysis_claims(s, a, err);
+  }
+  if (rc) {
+    qa_analysis_free(a);
+    return -1;
+  }
+  *out = a;
+  return 0;
+}

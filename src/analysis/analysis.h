@@ -1,0 +1,186 @@
+/*
+** The analysis of a study: every number of STATISTICS.md for every variant
+** against its model's baseline, then the study-wide parts (adjacent tests,
+** multiple comparisons, tiers, decision matrix, claims).
+**
+** Pure computation on the aligned study; no file, no JSON, no page.  NaN
+** stands for "does not exist" and becomes null in report.json.  The
+** results module turns a qa_analysis into the results tree.
+*/
+#ifndef QA_ANALYSIS_H
+#define QA_ANALYSIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "input/study.h"
+#include "util/error.h"
+#include "util/progress.h"
+
+typedef struct qa_class_result {
+  int32_t label;
+  size_t n;
+  double cosine_mean, knn_accuracy, knn_delta_pp;
+} qa_class_result;
+
+typedef struct qa_repr_result {
+  int present;
+  size_t n, dim, knn_k, pairs;
+  double cos_mean, cos_median, cos_p05, cos_min;
+  double sqnr_db, spearman_rho;
+  double knn_accuracy, knn_delta_pp, neighbor_overlap;
+  double cka_linear, effective_rank, participation_ratio;
+  size_t n_classes;
+  qa_class_result *per_class;   /* [n_classes] or NULL without labels */
+  /* Kept for figures. */
+  double *cosine;               /* [n] per-sample cosine */
+  double *spectrum;             /* [dim] eigenvalues, descending */
+  double *pca_xy;               /* [2n] projection on the baseline's axes */
+  int32_t *neighbors;           /* [n*knn_k], freed after the model is done */
+} qa_repr_result;
+
+typedef struct qa_critical_result {
+  int32_t label, predicted;
+  long count, max;
+  int pass;
+} qa_critical_result;
+
+typedef struct qa_outputs_result {
+  int present;
+  size_t n;
+  double accuracy, wilson_lo, wilson_hi;   /* NaN without labels */
+  double top1_agreement;
+  double kl_mean, kl_median, kl_p99, kl_max;   /* NaN without logits */
+  double *kl;                              /* [n] per sample, or NULL */
+  size_t n_critical;
+  qa_critical_result *critical;
+} qa_outputs_result;
+
+typedef struct qa_task_result {
+  const char *task;
+  size_t n, correct;
+  double accuracy, wilson_lo, wilson_hi, delta_pp;
+} qa_task_result;
+
+typedef struct qa_bench_result {
+  int present;
+  size_t n, correct;
+  double accuracy, wilson_lo, wilson_hi, delta_pp;
+  double welch_t, welch_df, welch_p, welch_se, cohens_d;
+  double mcnemar_p;
+  uint64_t mcnemar_b, mcnemar_c;
+  double tost_p;
+  int equivalent;                          /* -1: not tested (baseline) */
+  double mde_pp;
+  size_t n_tasks;
+  qa_task_result *tasks;
+} qa_bench_result;
+
+typedef struct qa_metric_result {
+  const char *metric;
+  size_t n;
+  double mean, sd, ci_lo, ci_hi, delta_pct, welch_p, cohens_d, tost_p;
+  int equivalent;
+} qa_metric_result;
+
+typedef struct qa_gen_result {
+  int present;
+  double key_avg, delta_pct, mde_d;
+  size_t n_metrics;
+  qa_metric_result *metrics;
+} qa_gen_result;
+
+typedef struct qa_perf_result {
+  size_t n_decode, n_ttft;
+  double decode_mean, decode_median, decode_cv_pct;
+  double ttft_mean, ttft_median;
+  double usd_per_mtok, savings_pct;
+} qa_perf_result;
+
+typedef struct qa_variant_result {
+  qa_repr_result repr;
+  qa_outputs_result out;
+  qa_bench_result bench;
+  qa_gen_result gen;
+  qa_perf_result perf;
+  double bench_signal, gen_signal;         /* NaN when absent */
+  const char *bench_signal_source;         /* "benchmark", "outputs", "knn", NULL */
+  size_t tier;                             /* index into cfg tiers; n_tiers = unacceptable */
+  int critical_failed;
+} qa_variant_result;
+
+typedef struct qa_adjacent_test {
+  size_t model, higher, lower;             /* indices into the study */
+  const char *family;                      /* "benchmark" or "generation" */
+  const char *metric;                      /* "accuracy" or the metric name */
+  size_t n;
+  double mean_higher, mean_lower, d, t, p, p_bonferroni, p_holm, mcnemar_p;
+} qa_adjacent_test;
+
+typedef struct qa_decision_row {
+  size_t model, variant;
+  double vram_gb;
+} qa_decision_row;
+
+typedef struct qa_decision_tier {
+  double vram_gb;
+  size_t n_rows;
+  qa_decision_row *rows;                   /* sorted by decode tok/s, descending */
+} qa_decision_tier;
+
+typedef struct qa_claim_result {
+  const char *id, *text;
+  const char *status;                      /* one of the four statuses */
+  char evidence[1024];
+} qa_claim_result;
+
+typedef struct qa_analysis {
+  const qa_study *study;
+  qa_variant_result **models;              /* [model][variant] */
+  size_t n_adjacent;
+  qa_adjacent_test *adjacent;
+  size_t n_significant, n_bonferroni, n_holm;
+  double mde_pp, mde_d;                    /* study-wide power summary */
+  size_t bench_n_min, gen_n_min;
+  size_t n_decision;
+  qa_decision_tier *decision;
+  size_t n_claims;
+  qa_claim_result *claims;
+} qa_analysis;
+
+typedef struct qa_analysis_opts {
+  int threads;                             /* 0: all cores */
+} qa_analysis_opts;
+
+int qa_analysis_run(const qa_study *study, const qa_analysis_opts *opts, qa_progress *p,
+                    qa_analysis **out, qa_error *err);
+void qa_analysis_free(qa_analysis *a);
+
+/* Name of tier index t ("unacceptable" past the configured ones). */
+const char *qa_analysis_tier_name(const qa_config *cfg, size_t t);
+
+/* ---- the modules, one family of numbers each (analysis.c calls them) ---- */
+
+/* representation.c: every variant of model m against its baseline. */
+int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *res,
+                               int threads, qa_progress *p, qa_error *err);
+/* outputs.c */
+int qa_analysis_outputs(const qa_study *s, size_t m, qa_variant_result *res, qa_error *err);
+/* benchmark.c: benchmark, generation and performance. */
+int qa_analysis_benchmark(const qa_study *s, size_t m, qa_variant_result *res, qa_error *err);
+int qa_analysis_generation(const qa_study *s, size_t m, qa_variant_result *res, qa_error *err);
+void qa_analysis_perf(const qa_study *s, size_t m, qa_variant_result *res);
+/* One adjacent test of hi against lo (fills t; metric names are borrowed
+** from the caches).  Return 1 when both have the data, 0 when not, -1 when
+** out of memory. */
+int qa_analysis_pair_bench(const qa_cache *hi, const qa_cache *lo, qa_adjacent_test *t);
+int qa_analysis_pair_metric(const qa_cache *hi, const qa_cache *lo, const char *metric,
+                            qa_adjacent_test *t);
+/* decide.c: tiers, adjacent tests, multiple comparisons, decision matrix. */
+void qa_analysis_tiers(const qa_study *s, qa_analysis *a);
+int qa_analysis_adjacent(const qa_study *s, qa_analysis *a, qa_error *err);
+int qa_analysis_decisions(const qa_study *s, qa_analysis *a, qa_error *err);
+/* claims.c */
+int qa_analysis_claims(const qa_study *s, qa_analysis *a, qa_error *err);
+
+#endif

@@ -1,0 +1,191 @@
+/*
+** Claim validation (STATISTICS.md "Claims"): each configured claim is
+** judged on every model that has its variant (or the one it names) and
+** gets the weakest status over them, with one line of evidence naming the
+** numbers used.  Claims are validated, never restated.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/analysis.h"
+#include "analysis/stats.h"
+
+enum { NOT_SUPPORTED, INCONCLUSIVE, POINT_ONLY, DEMONSTRATED };
+static const char *const STATUS[] = {"not supported", "inconclusive",
+                                     "demonstrated (point estimate only)", "demonstrated"};
+
+typedef struct instance {
+  const qa_study *s;
+  const qa_analysis *a;
+  size_t m, vi;
+  const qa_variant_result *r, *base;
+  char ev[400];
+} instance;
+
+static size_t tier_index(const qa_config *cfg, const char *name) {
+  for (size_t t = 0; t < cfg->n_tiers; t++)
+    if (strcmp(cfg->tiers[t].name, name) == 0) return t;
+  return cfg->n_tiers;
+}
+
+static int tier_at_most(instance *in, const qa_claim_cfg *cl) {
+  const qa_config *cfg = in->s->cfg;
+  size_t want = tier_index(cfg, cl->tier), got = in->r->tier;
+  const qa_bench_result *b = &in->r->bench;
+  int n = snprintf(in->ev, sizeof in->ev, "tier %s", qa_analysis_tier_name(cfg, got));
+  if (!isnan(in->r->bench_signal))
+    n += snprintf(in->ev + n, sizeof in->ev - (size_t)n, ", %s delta %+.1f pp",
+                  in->r->bench_signal_source, in->r->bench_signal);
+  if (!isnan(in->r->gen_signal))
+    n += snprintf(in->ev + n, sizeof in->ev - (size_t)n, ", generation %+.1f%%",
+                  in->r->gen_signal);
+  if (in->r->critical_failed)
+    snprintf(in->ev + n, sizeof in->ev - (size_t)n, ", a critical-error check failed");
+  if (got > want) return NOT_SUPPORTED;
+  if (in->vi == in->s->models[in->m].baseline) return DEMONSTRATED;
+  if (!b->present || want >= cfg->n_tiers) return POINT_ONLY;
+  /* One-sided Welch non-inferiority, H0: diff <= -max_drop_pp/100. */
+  double margin = cfg->tiers[want].max_drop_pp / 100.0;
+  double p = qa_noninferiority_p(b->delta_pp / 100.0, b->welch_se, b->welch_df, margin);
+  snprintf(in->ev + n, sizeof in->ev - (size_t)n, "; non-inferiority at -%g pp: p = %.3g",
+           cfg->tiers[want].max_drop_pp, p);
+  return !isnan(p) && p < cfg->alpha ? DEMONSTRATED : POINT_ONLY;
+}
+
+static int equivalent(instance *in, const qa_claim_cfg *cl) {
+  const qa_config *cfg = in->s->cfg;
+  if (strcmp(cl->metric, "benchmark") == 0) {
+    const qa_bench_result *b = &in->r->bench;
+    double m = cl->has_margin ? cl->margin : cfg->tost_margin_pp;
+    if (!b->present) { snprintf(in->ev, sizeof in->ev, "no benchmark data"); return INCONCLUSIVE; }
+    double p = qa_tost(b->delta_pp / 100.0, b->welch_se, b->welch_df, m / 100.0, NULL, NULL);
+    snprintf(in->ev, sizeof in->ev, "benchmark delta %+.1f pp (n = %zu), TOST at +/-%g pp: p = %.3g",
+             b->delta_pp, b->n, m, p);
+    if (fabs(b->delta_pp) > m) return NOT_SUPPORTED;
+    return !isnan(p) && p < cfg->alpha ? DEMONSTRATED : INCONCLUSIVE;
+  }
+  const qa_gen_result *g = &in->r->gen;
+  double m = cl->has_margin ? cl->margin : cfg->tost_margin_pct;
+  if (!g->present || isnan(g->delta_pct)) {
+    snprintf(in->ev, sizeof in->ev, "no generation data");
+    return INCONCLUSIVE;
+  }
+  snprintf(in->ev, sizeof in->ev, "generation key average delta %+.2f%% against a margin of %g%% "
+           "(no equivalence test on the key average)", g->delta_pct, m);
+  return fabs(g->delta_pct) > m ? NOT_SUPPORTED : INCONCLUSIVE;
+}
+
+static int worse_than_baseline(instance *in, const qa_claim_cfg *cl) {
+  const qa_bench_result *b = &in->r->bench;
+  double m = cl->has_min_drop ? cl->min_drop : 0;
+  if (!b->present) { snprintf(in->ev, sizeof in->ev, "no benchmark data"); return INCONCLUSIVE; }
+  snprintf(in->ev, sizeof in->ev, "benchmark delta %+.1f pp (claimed drop >= %g pp), Welch p = %.3g",
+           b->delta_pp, m, b->welch_p);
+  if (-b->delta_pp < m) return NOT_SUPPORTED;
+  return !isnan(b->welch_p) && b->welch_p < in->s->cfg->alpha ? DEMONSTRATED : POINT_ONLY;
+}
+
+/* A representation or output number by its claim name; NaN when absent. */
+static double named_metric(const qa_variant_result *r, const char *name) {
+  const qa_repr_result *p = &r->repr;
+  const qa_outputs_result *o = &r->out;
+  if (!strcmp(name, "cosine_mean")) return p->present ? p->cos_mean : NAN;
+  if (!strcmp(name, "sqnr_db")) return p->present ? p->sqnr_db : NAN;
+  if (!strcmp(name, "spearman_rho")) return p->present ? p->spearman_rho : NAN;
+  if (!strcmp(name, "knn_accuracy")) return p->present ? p->knn_accuracy : NAN;
+  if (!strcmp(name, "neighbor_overlap")) return p->present ? p->neighbor_overlap : NAN;
+  if (!strcmp(name, "cka_linear")) return p->present ? p->cka_linear : NAN;
+  if (!strcmp(name, "effective_rank")) return p->present ? p->effective_rank : NAN;
+  if (!strcmp(name, "top1_agreement")) return o->present ? o->top1_agreement : NAN;
+  if (!strcmp(name, "kl_mean")) return o->present ? o->kl_mean : NAN;
+  return NAN;
+}
+
+static int metric_bound(instance *in, const qa_claim_cfg *cl, int at_least) {
+  const char *side = at_least ? ">=" : "<=";
+  double v = cl->value, x, lo = NAN, hi = NAN;
+  if (!strcmp(cl->metric, "benchmark") || !strcmp(cl->metric, "accuracy")) {
+    int bench = cl->metric[0] == 'b';
+    int present = bench ? in->r->bench.present : in->r->out.present;
+    x = !present ? NAN : bench ? in->r->bench.accuracy : in->r->out.accuracy;
+    lo = bench ? in->r->bench.wilson_lo : in->r->out.wilson_lo;
+    hi = bench ? in->r->bench.wilson_hi : in->r->out.wilson_hi;
+    if (isnan(x)) { snprintf(in->ev, sizeof in->ev, "no %s data", cl->metric); return INCONCLUSIVE; }
+    snprintf(in->ev, sizeof in->ev, "%s accuracy %.3f, Wilson 95%% [%.3f, %.3f], claimed %s %g",
+             bench ? "benchmark" : "output", x, lo, hi, side, v);
+    if (at_least ? lo >= v : hi <= v) return DEMONSTRATED;
+    return (at_least ? x >= v : x <= v) ? POINT_ONLY : NOT_SUPPORTED;
+  }
+  x = named_metric(in->r, cl->metric);
+  if (isnan(x)) {
+    snprintf(in->ev, sizeof in->ev, "%s not available", cl->metric);
+    return INCONCLUSIVE;
+  }
+  snprintf(in->ev, sizeof in->ev, "%s = %.4g, claimed %s %g (no interval)", cl->metric, x, side, v);
+  return (at_least ? x >= v : x <= v) ? POINT_ONLY : NOT_SUPPORTED;
+}
+
+static int critical_at_most(instance *in, const qa_claim_cfg *cl) {
+  const qa_outputs_result *o = &in->r->out;
+  if (!o->present || !o->n_critical) {
+    snprintf(in->ev, sizeof in->ev, "no labelled predictions or no critical errors configured");
+    return INCONCLUSIVE;
+  }
+  long sum = 0;
+  for (size_t k = 0; k < o->n_critical; k++) sum += o->critical[k].count;
+  snprintf(in->ev, sizeof in->ev, "%ld critical error%s over %zu check%s (claimed at most %ld)",
+           sum, sum == 1 ? "" : "s", o->n_critical, o->n_critical == 1 ? "" : "s", cl->max);
+  return sum <= cl->max ? DEMONSTRATED : NOT_SUPPORTED;
+}
+
+static int judge(instance *in, const qa_claim_cfg *cl) {
+  const char *k = cl->kind;
+  if (!strcmp(k, "tier_at_most")) return tier_at_most(in, cl);
+  if (!strcmp(k, "equivalent")) return equivalent(in, cl);
+  if (!strcmp(k, "worse_than_baseline")) return worse_than_baseline(in, cl);
+  if (!strcmp(k, "metric_at_least")) return metric_bound(in, cl, 1);
+  if (!strcmp(k, "metric_at_most")) return metric_bound(in, cl, 0);
+  return critical_at_most(in, cl);
+}
+
+static void judge_claim(const qa_study *s, const qa_analysis *a, const qa_claim_cfg *cl,
+                        qa_claim_result *out) {
+  int status = DEMONSTRATED, instances = 0;
+  size_t used = 0;
+  out->id = cl->id;
+  out->text = cl->text;
+  out->evidence[0] = '\0';
+  for (size_t m = 0; m < s->n_models; m++) {
+    const qa_model *model = &s->models[m];
+    if (cl->model && strcmp(cl->model, model->name) != 0) continue;
+    for (size_t vi = 0; vi < model->n_variants; vi++) {
+      if (strcmp(model->variants[vi].name, cl->variant) != 0) continue;
+      instance in = {s, a, m, vi, &a->models[m][vi], &a->models[m][model->baseline], ""};
+      int st = judge(&in, cl);
+      if (st < status) status = st;
+      instances++;
+      if (used < sizeof out->evidence)
+        used += (size_t)snprintf(out->evidence + used, sizeof out->evidence - used, "%s%s%s%s",
+                                 used ? "; " : "", s->n_models > 1 ? model->name : "",
+                                 s->n_models > 1 ? ": " : "", in.ev);
+    }
+  }
+  if (!instances) {
+    status = INCONCLUSIVE;
+    snprintf(out->evidence, sizeof out->evidence, "no model has a variant named %s%s%s",
+             cl->variant, cl->model ? " in model " : "", cl->model ? cl->model : "");
+  }
+  out->status = STATUS[status];
+}
+
+int qa_analysis_claims(const qa_study *s, qa_analysis *a, qa_error *err) {
+  const qa_config *cfg = s->cfg;
+  if (!cfg->n_claims) return 0;
+  a->claims = calloc(cfg->n_claims, sizeof *a->claims);
+  if (!a->claims) return qa_error_set(err, QA_EXIT_IO, NULL, NULL, "out of memory");
+  a->n_claims = cfg->n_claims;
+  for (size_t i = 0; i < cfg->n_claims; i++) judge_claim(s, a, &cfg->claims[i], &a->claims[i]);
+  return 0;
+}

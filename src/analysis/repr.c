@@ -1,0 +1,794 @@
+/*
+** Representation metrics (STATISTICS.md "Representation"): cosine, SQNR,
+** leave-one-out kNN, neighbour overlap, Spearman of pairwise cosine
+** distances, linear CKA, covariance spectrum and the baseline's PCA axes.
+**
+** Shared machinery, written once:
+**   cosine_tile()      a tile of the cosine-similarity matrix through one
+**                      cblas_dgemm on the raw rows, scaled by inverse norms
+**                      (no normalised n*d copy), with the zero-row rule;
+**                      kNN and Spearman both walk the Gram matrix in tiles.
+**   centred_products() the column-centred cross products X'X, Y'Y, Y'X
+**                      folded block by block of rows (dsyrk / dgemm), for
+**                      the covariance and CKA; exact two-pass centring.
+**
+** This file must never hold an n*n matrix, read a file or print.
+*/
+#include "analysis/repr.h"
+
+#include <cblas.h>
+/* GSL's own gsl_cblas.h redeclares the CBLAS enums OpenBLAS's cblas.h
+** already gave; its guard keeps one set (same values, same ABI). */
+#define __GSL_CBLAS_H__
+#include <gsl/gsl_eigen.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_matrix.h>
+#include <gsl/gsl_vector.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* LAPACK from OpenBLAS, Fortran ABI (Debian ships no lapacke.h for it);
+** the trailing size_t are gfortran's hidden CHARACTER lengths. */
+void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a,
+             const int *lda, double *w, double *work, const int *lwork,
+             int *iwork, const int *liwork, int *info, size_t, size_t);
+void dsyevr_(const char *jobz, const char *range, const char *uplo,
+             const int *n, double *a, const int *lda, const double *vl,
+             const double *vu, const int *il, const int *iu,
+             const double *abstol, int *m, double *w, double *z,
+             const int *ldz, int *isuppz, double *work, const int *lwork,
+             int *iwork, const int *liwork, int *info, size_t, size_t, size_t);
+
+#define KNN_TILE_DEFAULT 2048               /* 32 MB of similarities */
+#define SPEARMAN_TILE_DOUBLES (4u << 20)    /* 32 MB per Spearman block */
+#define CENTRE_BLOCK_ROWS 512
+
+static int resolve_threads(int n) {
+  if (n > 0) return n;
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  return cpus > 0 ? (int)cpus : 1;
+}
+
+void qa_repr_set_threads(int n) {
+  openblas_set_num_threads(resolve_threads(n));   /* process-wide in OpenBLAS */
+}
+
+/* malloc of count*size, refusing products that overflow. */
+static void *alloc_array(size_t count, size_t size, qa_error *err,
+                         const char *what) {
+  void *p = NULL;
+  if (size && count > SIZE_MAX / size) {
+    qa_error_set(err, QA_EXIT_IO, NULL, NULL, "%s: %zu elements do not fit in memory",
+                 what, count);
+    return NULL;
+  }
+  p = malloc(count * size > 0 ? count * size : 1);
+  if (!p)
+    qa_error_set(err, QA_EXIT_IO, NULL, NULL, "%s: out of memory (%zu bytes)", what,
+                 count * size);
+  return p;
+}
+
+/* ---- Cosine and SQNR --------------------------------------------------- */
+
+void qa_repr_cosine(const double *X, const double *Y, size_t n, size_t d,
+                    double *c_out) {
+  for (size_t i = 0; i < n; i++) {
+    const double *x = X + i * d, *y = Y + i * d;
+    double xx = 0, yy = 0, xy = 0;
+    for (size_t j = 0; j < d; j++) {
+      xx += x[j] * x[j];
+      yy += y[j] * y[j];
+      xy += x[j] * y[j];
+    }
+    double c;
+    if (xx == 0 || yy == 0) c = (xx == 0 && yy == 0) ? 1.0 : 0.0;  /* spec's zero rule */
+    else c = xy / (sqrt(xx) * sqrt(yy));
+    c_out[i] = c > 1 ? 1 : c < -1 ? -1 : c;
+  }
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+double qa_repr_quantile_sorted(const double *sorted, size_t n, double q) {
+  if (n == 0) return NAN;
+  /* R type 7: h = (n-1) q, linear between order statistics floor(h), +1. */
+  double h = (double)(n - 1) * q;
+  size_t lo = (size_t)floor(h);
+  if (lo >= n - 1) return sorted[n - 1];
+  return sorted[lo] + (h - (double)lo) * (sorted[lo + 1] - sorted[lo]);
+}
+
+int qa_repr_cosine_summary(const double *c, size_t n, qa_repr_cosine_stats *out,
+                           qa_error *err) {
+  out->mean = out->median = out->p05 = out->min = NAN;
+  if (n == 0) return 0;
+  double *sorted = alloc_array(n, sizeof *sorted, err, "cosine quantiles");
+  if (!sorted) return -1;
+  memcpy(sorted, c, n * sizeof *sorted);
+  qsort(sorted, n, sizeof *sorted, cmp_double);
+  double sum = 0;
+  for (size_t i = 0; i < n; i++) sum += c[i];
+  out->mean = sum / (double)n;
+  out->median = qa_repr_quantile_sorted(sorted, n, 0.5);
+  out->p05 = qa_repr_quantile_sorted(sorted, n, 0.05);
+  out->min = sorted[0];
+  free(sorted);
+  return 0;
+}
+
+double qa_repr_sqnr_db(const double *X, const double *Y, size_t n, size_t d) {
+  double signal = 0, error = 0;
+  for (size_t i = 0; i < n * d; i++) {
+    double e = X[i] - Y[i];
+    signal += X[i] * X[i];
+    error += e * e;
+  }
+  if (error == 0) return NAN;      /* "null when the error energy is 0" */
+  return 10.0 * log10(signal / error);
+}
+
+/* ---- Cosine-similarity tiles ------------------------------------------- */
+
+/* inv[i] = 1/|row i|, 0 for a zero row (the marker cosine_tile reads). */
+static void inverse_norms(const double *A, size_t lda, size_t rows, size_t d,
+                          double *inv) {
+  for (size_t i = 0; i < rows; i++) {
+    const double *a = A + i * lda;
+    double aa = 0;
+    for (size_t j = 0; j < d; j++) aa += a[j] * a[j];
+    inv[i] = aa > 0 ? 1.0 / sqrt(aa) : 0.0;
+  }
+}
+
+/* G (ra*rb, leading dimension rb) = cosine similarities of A's rows with
+** B's rows: one dgemm on the raw rows, then scaled.  A zero row has cosine
+** 0 with a non-zero row (its dot product is 0) and 1 with a zero row. */
+static void cosine_tile(const double *A, size_t lda, const double *inv_a, size_t ra,
+                        const double *B, size_t ldb, const double *inv_b, size_t rb,
+                        size_t d, double *G) {
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)ra, (int)rb, (int)d,
+              1.0, A, (int)lda, B, (int)ldb, 0.0, G, (int)rb);
+  for (size_t i = 0; i < ra; i++) {
+    double *g = G + i * rb, ia = inv_a[i];
+    if (ia > 0) {
+      /* g (ia ib), not (g ia) ib: the same pair gets the same value
+      ** whichever side of the diagonal computed it. */
+      for (size_t j = 0; j < rb; j++) g[j] = g[j] * (ia * inv_b[j]);
+    } else {
+      for (size_t j = 0; j < rb; j++) g[j] = inv_b[j] > 0 ? 0.0 : 1.0;
+    }
+  }
+}
+
+/* ---- k nearest neighbours ---------------------------------------------- */
+
+/* Per row, the k best (similarity, index) so far, best first.  "Better" is
+** higher similarity, then lower index (the spec's tie rule), so the result
+** does not depend on the order candidates arrive in. */
+typedef struct knn_state {
+  size_t k;
+  double *sim;      /* n*k */
+  int32_t *idx;     /* n*k: the caller's nbr_out */
+} knn_state;
+
+static inline void knn_offer(const knn_state *st, size_t row, double s, int32_t j) {
+  size_t k = st->k;
+  double *sim = st->sim + row * k;
+  int32_t *idx = st->idx + row * k;
+  if (!(s > sim[k - 1] || (s == sim[k - 1] && j < idx[k - 1]))) return;
+  size_t p = k - 1;
+  while (p > 0 && (s > sim[p - 1] || (s == sim[p - 1] && j < idx[p - 1]))) {
+    sim[p] = sim[p - 1];
+    idx[p] = idx[p - 1];
+    p--;
+  }
+  sim[p] = s;
+  idx[p] = j;
+}
+
+/* One thread's share of a tile G (rows i0.., cols j0..): rows [r_lo, r_hi)
+** take their candidates along G's rows; when the tile is off the diagonal,
+** columns [c_lo, c_hi) take theirs along G's columns (G is symmetric across
+** the diagonal, so tile (I,J) serves both I's and J's rows). */
+typedef struct knn_job {
+  const knn_state *st;
+  const double *G;
+  size_t i0, j0, rows, cols;
+  size_t r_lo, r_hi, c_lo, c_hi;
+  int diagonal;
+} knn_job;
+
+static void *knn_select(void *arg) {
+  const knn_job *jb = arg;
+  for (size_t r = jb->r_lo; r < jb->r_hi; r++) {
+    const double *g = jb->G + r * jb->cols;
+    size_t row = jb->i0 + r;
+    for (size_t c = 0; c < jb->cols; c++) {
+      if (jb->diagonal && c == r) continue;               /* leave-one-out */
+      knn_offer(jb->st, row, g[c], (int32_t)(jb->j0 + c));
+    }
+  }
+  if (!jb->diagonal) {
+    for (size_t r = 0; r < jb->rows; r++) {
+      const double *g = jb->G + r * jb->cols;
+      for (size_t c = jb->c_lo; c < jb->c_hi; c++)
+        knn_offer(jb->st, jb->j0 + c, g[c], (int32_t)(jb->i0 + r));
+    }
+  }
+  return NULL;
+}
+
+static void knn_select_parallel(knn_job *base, int nthreads) {
+  pthread_t tid[64];
+  knn_job jobs[64];
+  int t_count = nthreads < 64 ? nthreads : 64, started = 0;
+  if ((size_t)t_count > base->rows) t_count = (int)base->rows;
+  if (t_count <= 1) {
+    base->r_lo = 0; base->r_hi = base->rows;
+    base->c_lo = 0; base->c_hi = base->cols;
+    knn_select(base);
+    return;
+  }
+  for (int t = 0; t < t_count; t++) {
+    jobs[t] = *base;
+    jobs[t].r_lo = base->rows * (size_t)t / (size_t)t_count;
+    jobs[t].r_hi = base->rows * (size_t)(t + 1) / (size_t)t_count;
+    jobs[t].c_lo = base->cols * (size_t)t / (size_t)t_count;
+    jobs[t].c_hi = base->cols * (size_t)(t + 1) / (size_t)t_count;
+  }
+  for (int t = 1; t < t_count; t++) {
+    if (pthread_create(&tid[t], NULL, knn_select, &jobs[t]) != 0) break;
+    started = t;
+  }
+  knn_select(&jobs[0]);
+  for (int t = 1; t <= started; t++) pthread_join(tid[t], NULL);
+  for (int t = started + 1; t < t_count; t++) knn_select(&jobs[t]);  /* not started */
+}
+
+int qa_knn_compute_tiled(const double *X, size_t n, size_t d, size_t k,
+                         int nthreads, size_t tile, int32_t *nbr_out,
+                         qa_error *err) {
+  int rc = -1;
+  double *inv = NULL, *G = NULL;
+  knn_state st = {k, NULL, nbr_out};
+  if (k < 1 || k >= n)
+    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
+                        "knn_k = %zu needs at least 1 neighbour and %zu samples, found %zu",
+                        k, k + 1, n);
+  if (n > INT32_MAX || d > INT_MAX)
+    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
+                        "%zu samples of dimension %zu exceed the kNN limits", n, d);
+  nthreads = resolve_threads(nthreads);
+  qa_repr_set_threads(nthreads);
+  if (tile == 0) tile = KNN_TILE_DEFAULT;
+  if (tile > n) tile = n;
+  if (!(inv = alloc_array(n, sizeof *inv, err, "kNN norms"))) goto done;
+  if (!(st.sim = alloc_array(n * k, sizeof *st.sim, err, "kNN lists"))) goto done;
+  if (!(G = alloc_array(tile * tile, sizeof *G, err, "kNN Gram tile"))) goto done;
+  for (size_t i = 0; i < n * k; i++) { st.sim[i] = -INFINITY; nbr_out[i] = INT32_MAX; }
+  inverse_norms(X, d, n, d, inv);
+
+  for (size_t i0 = 0; i0 < n; i0 += tile) {
+    size_t rows = n - i0 < tile ? n - i0 : tile;
+    for (size_t j0 = i0; j0 < n; j0 += tile) {
+      size_t cols = n - j0 < tile ? n - j0 : tile;
+      cosine_tile(X + i0 * d, d, inv + i0, rows, X + j0 * d, d, inv + j0, cols, d, G);
+      knn_job job = {&st, G, i0, j0, rows, cols, 0, 0, 0, 0, j0 == i0};
+      knn_select_parallel(&job, nthreads);
+    }
+  }
+  /* A sentinel left means some similarity never compared (a NaN input). */
+  for (size_t i = 0; i < n * k; i++)
+    if (nbr_out[i] == INT32_MAX) {
+      qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
+                   "sample %zu: hidden state is not finite", i / k);
+      goto done;
+    }
+  rc = 0;
+done:
+  free(inv);
+  free(st.sim);
+  free(G);
+  return rc;
+}
+
+int qa_knn_compute(const double *X, size_t n, size_t d, size_t k, int nthreads,
+                   int32_t *nbr_out, qa_error *err) {
+  return qa_knn_compute_tiled(X, n, d, k, nthreads, 0, nbr_out, err);
+}
+
+void qa_knn_predict(const int32_t *nbr, size_t n, size_t k,
+                    const int32_t *labels, int32_t *pred_out) {
+  /* Votes by counting within the list (O(k^2), no class table): the first
+  ** neighbour in rank order whose class has the most votes names the class,
+  ** which is the spec's tie rule. */
+  for (size_t i = 0; i < n; i++) {
+    const int32_t *nb = nbr + i * k;
+    size_t best_votes = 0;
+    int32_t best = labels[nb[0]];
+    for (size_t r = 0; r < k; r++) {
+      int32_t cls = labels[nb[r]];
+      size_t votes = 0;
+      for (size_t t = 0; t < k; t++) votes += labels[nb[t]] == cls;
+      if (votes > best_votes) { best_votes = votes; best = cls; }
+    }
+    pred_out[i] = best;
+  }
+}
+
+double qa_knn_accuracy(const int32_t *pred, const int32_t *labels, size_t n) {
+  if (n == 0) return NAN;
+  size_t hits = 0;
+  for (size_t i = 0; i < n; i++) hits += pred[i] == labels[i];
+  return (double)hits / (double)n;
+}
+
+void qa_neighbor_overlap_each(const int32_t *nbrA, const int32_t *nbrB,
+                              size_t n, size_t k, double *overlap_out) {
+  for (size_t i = 0; i < n; i++) {
+    const int32_t *a = nbrA + i * k, *b = nbrB + i * k;
+    size_t common = 0;
+    for (size_t r = 0; r < k; r++)
+      for (size_t t = 0; t < k; t++)
+        if (a[r] == b[t]) { common++; break; }
+    overlap_out[i] = (double)common / (double)k;
+  }
+}
+
+double qa_neighbor_overlap(const int32_t *nbrA, const int32_t *nbrB, size_t n,
+                           size_t k) {
+  if (n == 0) return NAN;
+  double sum = 0, one;
+  for (size_t i = 0; i < n; i++) {
+    qa_neighbor_overlap_each(nbrA + i * k, nbrB + i * k, 1, k, &one);
+    sum += one;
+  }
+  return sum / (double)n;
+}
+
+/* ---- Spearman ---------------------------------------------------------- */
+
+size_t qa_repr_spearman_stride(size_t n, size_t pairs_max, size_t *pairs_out) {
+  size_t s = 1, m = n;
+  /* STATISTICS.md: the smallest s with ceil(n/s)(ceil(n/s)-1)/2 <= pairs_max;
+  ** s = n leaves one sample, so the loop ends. */
+  while (m > 1 && m * (m - 1) / 2 > pairs_max) {
+    s++;
+    m = (n + s - 1) / s;
+  }
+  if (pairs_out) *pairs_out = m > 1 ? m * (m - 1) / 2 : 0;
+  return s;
+}
+
+/* Order-preserving map of a double (not NaN) to an unsigned key; -0 is
+** mapped to +0 first so that equal values get equal keys. */
+static uint64_t double_key(double v) {
+  uint64_t u;
+  if (v == 0) v = 0.0;
+  memcpy(&u, &v, sizeof u);
+  return (u >> 63) ? ~u : (u | (UINT64_C(1) << 63));
+}
+
+/* LSD radix sort of keys[0..P) carrying idx, 11-bit digits; passes whose
+** digit is the same for every key are skipped.  On return *keys and *idx
+** hold the sorted data and *spare_keys / *spare_idx the free buffers. */
+enum { RADIX_BITS = 11, RADIX_BUCKETS = 1 << RADIX_BITS, RADIX_PASSES = 6 };
+typedef size_t radix_counts[RADIX_PASSES][RADIX_BUCKETS];
+
+static void radix_sort(uint64_t **keys, uint64_t **spare_keys, uint32_t **idx,
+                       uint32_t **spare_idx, size_t P, radix_counts *counts) {
+  enum { BITS = RADIX_BITS, BUCKETS = RADIX_BUCKETS, PASSES = RADIX_PASSES };
+  size_t (*count)[BUCKETS] = *counts;
+  memset(count, 0, sizeof *counts);
+  for (size_t i = 0; i < P; i++) {
+    uint64_t key = (*keys)[i];
+    for (int p = 0; p < PASSES; p++) count[p][(key >> (p * BITS)) & (BUCKETS - 1)]++;
+  }
+  for (int p = 0; p < PASSES; p++) {
+    size_t *c = count[p], sum = 0;
+    if (c[((*keys)[0] >> (p * BITS)) & (BUCKETS - 1)] == P) continue;
+    for (int b = 0; b < BUCKETS; b++) { size_t t = c[b]; c[b] = sum; sum += t; }
+    uint64_t *src = *keys, *dst = *spare_keys;
+    uint32_t *isrc = *idx, *idst = *spare_idx;
+    for (size_t i = 0; i < P; i++) {
+      size_t at = c[(src[i] >> (p * BITS)) & (BUCKETS - 1)]++;
+      dst[at] = src[i];
+      idst[at] = isrc[i];
+    }
+    *keys = dst; *spare_keys = src;
+    *idx = idst; *spare_idx = isrc;
+  }
+}
+
+/* rank2_out[i] = twice the average rank (1-based) of keys[i] among the P
+** keys: an integer, so ranks stay exact in a key buffer.  keys is
+** reordered; spare, idx and spare_idx are scratch.  Returns the buffer
+** (one of keys/spare) that now holds the ranks; the other is free. */
+static uint64_t *average_ranks2(uint64_t *keys, uint64_t *spare, uint32_t *idx,
+                                uint32_t *spare_idx, size_t P, radix_counts *counts,
+                                uint64_t **free_out) {
+  for (size_t i = 0; i < P; i++) idx[i] = (uint32_t)i;
+  radix_sort(&keys, &spare, &idx, &spare_idx, P, counts);
+  for (size_t r = 0; r < P;) {
+    size_t e = r;
+    while (e + 1 < P && keys[e + 1] == keys[r]) e++;
+    uint64_t rank2 = (uint64_t)(r + 1) + (uint64_t)(e + 1);  /* ties: average */
+    for (size_t t = r; t <= e; t++) spare[idx[t]] = rank2;
+    r = e + 1;
+  }
+  *free_out = keys;
+  return spare;
+}
+
+/* keys_out[p] = key(1 - cos) for the pairs a<b of the m rows A, A+lda, ...
+** in the order (0,1), (0,2), ..., (m-2,m-1); Gram blocks of rows. */
+static int pair_distances(const double *A, size_t lda, size_t m, size_t d,
+                          uint64_t *keys_out, qa_error *err) {
+  int rc = -1;
+  double *inv = alloc_array(m, sizeof *inv, err, "Spearman norms"), *G = NULL;
+  size_t block = SPEARMAN_TILE_DOUBLES / m, p = 0;
+  if (block < 1) block = 1;
+  if (block > m) block = m;
+  if (!inv || !(G = alloc_array(block * m, sizeof *G, err, "Spearman Gram block")))
+    goto done;
+  inverse_norms(A, lda, m, d, inv);
+  for (size_t r0 = 0; r0 < m; r0 += block) {
+    size_t rows = m - r0 < block ? m - r0 : block, w = m - r0;
+    const double *Ar = A + r0 * lda;
+    cosine_tile(Ar, lda, inv + r0, rows, Ar, lda, inv + r0, w, d, G);
+    for (size_t a = 0; a < rows; a++)
+      for (size_t b = a + 1; b < w; b++) keys_out[p++] = double_key(1.0 - G[a * w + b]);
+  }
+  rc = 0;
+done:
+  free(inv);
+  free(G);
+  return rc;
+}
+
+int qa_repr_spearman(const double *X, const double *Y, size_t n, size_t d,
+                     size_t pairs_max, double *rho_out, size_t *pairs_used,
+                     qa_error *err) {
+  int rc = -1;
+  size_t P, s = qa_repr_spearman_stride(n, pairs_max, &P), m = n ? (n + s - 1) / s : 0;
+  uint64_t *k0 = NULL, *k1 = NULL, *k2 = NULL;
+  uint32_t *i0 = NULL, *i1 = NULL;
+  radix_counts *counts = NULL;
+  *rho_out = NAN;
+  if (pairs_used) *pairs_used = P;
+  if (P < 2) return 0;
+  if (P > UINT32_MAX || d > INT_MAX || s * d > INT_MAX)
+    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
+                        "pairs_max: %zu pairs exceed the limit of %u", P, UINT32_MAX);
+  if (!(k0 = alloc_array(P, sizeof *k0, err, "Spearman distances")) ||
+      !(k1 = alloc_array(P, sizeof *k1, err, "Spearman distances")) ||
+      !(k2 = alloc_array(P, sizeof *k2, err, "Spearman sort buffer")) ||
+      !(i0 = alloc_array(P, sizeof *i0, err, "Spearman sort index")) ||
+      !(i1 = alloc_array(P, sizeof *i1, err, "Spearman sort index")) ||
+      !(counts = alloc_array(1, sizeof *counts, err, "Spearman histograms")))
+    goto done;
+  /* Rows i = 0 (mod s) are a matrix with leading dimension s*d: no copy. */
+  if (pair_distances(X, s * d, m, d, k0, err) || pair_distances(Y, s * d, m, d, k1, err))
+    goto done;
+  uint64_t *free_buf, *rank_x, *rank_y;
+  rank_x = average_ranks2(k0, k2, i0, i1, P, counts, &free_buf);
+  rank_y = average_ranks2(k1, free_buf, i0, i1, P, counts, &free_buf);
+  /* Pearson of the ranks; twice the average rank has mean P+1 exactly. */
+  double mean2 = (double)P + 1.0, sxy = 0, sxx = 0, syy = 0;
+  for (size_t p = 0; p < P; p++) {
+    double u = (double)rank_x[p] - mean2, v = (double)rank_y[p] - mean2;
+    sxy += u * v;
+    sxx += u * u;
+    syy += v * v;
+  }
+  if (sxx > 0 && syy > 0) *rho_out = sxy / sqrt(sxx * syy);
+  rc = 0;
+done:
+  free(k0); free(k1); free(k2); free(i0); free(i1); free(counts);
+  return rc;
+}
+
+/* ---- Centred cross products: covariance and CKA ------------------------ */
+
+static void column_means(const double *X, size_t n, size_t d, double *mean) {
+  memset(mean, 0, d * sizeof *mean);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < d; j++) mean[j] += X[i * d + j];
+  for (size_t j = 0; j < d; j++) mean[j] /= (double)n;
+}
+
+/* xx = Xc'Xc, and when Y is given yy = Yc'Yc and yx = Yc'Xc (d*d each;
+** xx, yy upper triangle only), folding centred blocks of rows: start
+** (zeroed sums), scan (beta 1 per block), with exact means from a first pass. */
+static int centred_products(const double *X, const double *Y, size_t n, size_t d,
+                            double *mean_x, double *xx, double *yy, double *yx,
+                            qa_error *err) {
+  int rc = -1;
+  size_t block = n < CENTRE_BLOCK_ROWS ? n : CENTRE_BLOCK_ROWS;
+  double *mean_y = NULL, *xb = NULL, *yb = NULL;
+  if (d > INT_MAX)
+    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL, "dimension %zu is too large", d);
+  if (!(xb = alloc_array(block * d, sizeof *xb, err, "centred block"))) goto done;
+  if (Y && (!(yb = alloc_array(block * d, sizeof *yb, err, "centred block")) ||
+            !(mean_y = alloc_array(d, sizeof *mean_y, err, "column means"))))
+    goto done;
+  column_means(X, n, d, mean_x);
+  if (Y) column_means(Y, n, d, mean_y);
+  memset(xx, 0, d * d * sizeof *xx);            /* start: empty partial sums */
+  if (Y) {
+    memset(yy, 0, d * d * sizeof *yy);
+    memset(yx, 0, d * d * sizeof *yx);
+  }
+  for (size_t r0 = 0; r0 < n; r0 += block) {
+    size_t rows = n - r0 < block ? n - r0 : block;
+    for (size_t i = 0; i < rows; i++)
+      for (size_t j = 0; j < d; j++) {
+        xb[i * d + j] = X[(r0 + i) * d + j] - mean_x[j];
+        if (Y) yb[i * d + j] = Y[(r0 + i) * d + j] - mean_y[j];
+      }
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)rows, 1.0, xb,
+                (int)d, 1.0, xx, (int)d);
+    if (Y) {
+      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)rows, 1.0, yb,
+                  (int)d, 1.0, yy, (int)d);
+      cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d, (int)d, (int)rows,
+                  1.0, yb, (int)d, xb, (int)d, 1.0, yx, (int)d);
+    }
+  }
+  rc = 0;
+done:
+  free(mean_y);
+  free(xb);
+  free(yb);
+  return rc;
+}
+
+/* |S|_F^2 of a symmetric matrix from its upper triangle. */
+static double sym_frobenius2(const double *S, size_t d) {
+  double diag = 0, off = 0;
+  for (size_t i = 0; i < d; i++) {
+    diag += S[i * d + i] * S[i * d + i];
+    for (size_t j = i + 1; j < d; j++) off += S[i * d + j] * S[i * d + j];
+  }
+  return diag + 2.0 * off;
+}
+
+int qa_repr_cka_linear(const double *X, const double *Y, size_t n, size_t d,
+                       double *cka_out, qa_error *err) {
+  int rc = -1;
+  double *xx = NULL, *yy = NULL, *yx = NULL, *mean = NULL;
+  *cka_out = NAN;
+  if (n == 0 || d == 0) return 0;
+  if (!(xx = alloc_array(d * d, sizeof *xx, err, "CKA X'X")) ||
+      !(yy = alloc_array(d * d, sizeof *yy, err, "CKA Y'Y")) ||
+      !(yx = alloc_array(d * d, sizeof *yx, err, "CKA Y'X")) ||
+      !(mean = alloc_array(d, sizeof *mean, err, "CKA means")))
+    goto done;
+  if (centred_products(X, Y, n, d, mean, xx, yy, yx, err)) goto done;
+  double cross = 0;
+  for (size_t i = 0; i < d * d; i++) cross += yx[i] * yx[i];
+  double den = sqrt(sym_frobenius2(xx, d)) * sqrt(sym_frobenius2(yy, d));
+  /* Kornblith et al. 2019, eq. (5) with linear kernels. */
+  if (den > 0) *cka_out = cross / den;
+  rc = 0;
+done:
+  free(xx); free(yy); free(yx); free(mean);
+  return rc;
+}
+
+int qa_repr_covariance(const double *X, size_t n, size_t d, double *cov_out,
+                       double *mean_out, qa_error *err) {
+  double *mean = mean_out;
+  if (n < 2)
+    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
+                        "a covariance needs at least 2 samples, found %zu", n);
+  if (!mean && !(mean = alloc_array(d, sizeof *mean, err, "column means"))) return -1;
+  int rc = centred_products(X, NULL, n, d, mean, cov_out, NULL, NULL, err);
+  if (mean != mean_out) free(mean);
+  if (rc) return rc;
+  /* Divisor n-1 (STATISTICS.md "spectrum"); mirror the upper triangle. */
+  for (size_t i = 0; i < d; i++) {
+    for (size_t j = i; j < d; j++) cov_out[i * d + j] /= (double)(n - 1);
+    for (size_t j = 0; j < i; j++) cov_out[i * d + j] = cov_out[j * d + i];
+  }
+  return 0;
+}
+
+/* ---- Eigen-decomposition: LAPACK and GSL paths ------------------------- */
+
+static int cmp_double_desc(const void *a, const void *b) { return cmp_double(b, a); }
+
+static int lapack_eigenvalues(double *A, size_t d, double *w, qa_error *err) {
+  int n = (int)d, info = 0, lwork = -1, liwork = -1, iwork_q = 0;
+  double work_q = 0, *work = NULL;
+  int *iwork = NULL;
+  dsyevd_("N", "L", &n, A, &n, w, &work_q, &lwork, &iwork_q, &liwork, &info, 1, 1);
+  if (info == 0) {
+    lwork = (int)work_q;
+    liwork = iwork_q;
+    work = alloc_array((size_t)lwork, sizeof *work, err, "dsyevd work");
+    iwork = alloc_array((size_t)liwork, sizeof *iwork, err, "dsyevd work");
+    if (!work || !iwork) { free(work); free(iwork); return -1; }
+    dsyevd_("N", "L", &n, A, &n, w, work, &lwork, iwork, &liwork, &info, 1, 1);
+  }
+  free(work);
+  free(iwork);
+  if (info != 0)
+    return qa_error_set(err, QA_EXIT_IO, NULL, NULL, "LAPACK dsyevd failed (info %d)", info);
+  return 0;
+}
+
+/* The two leading eigenvectors (LAPACK dsyevr, RANGE='I'): rows of vec2. */
+static int lapack_top2(double *A, size_t d, double *vec2, qa_error *err) {
+  int n = (int)d, il = n - 1, iu = n, m = 0, info = 0, lwork = -1, liwork = -1;
+  int iwork_q = 0, isuppz[4], *iwork = NULL;
+  double vl = 0, vu = 0, abstol = 0, w[2], work_q = 0, *work = NULL, *z = NULL;
+  z = alloc_array(2 * d, sizeof *z, err, "dsyevr vectors");
+  if (!z) return -1;
+  dsyevr_("V", "I", "L", &n, A, &n, &vl, &vu, &il, &iu, &abstol, &m, w, z, &n, isuppz,
+          &work_q, &lwork, &iwork_q, &liwork, &info, 1, 1, 1);
+  if (info == 0) {
+    lwork = (int)work_q;
+    liwork = iwork_q;
+    work = alloc_array((size_t)lwork, sizeof *work, err, "dsyevr work");
+    iwork = alloc_array((size_t)liwork, sizeof *iwork, err, "dsyevr work");
+    if (!work || !iwork) { free(work); free(iwork); free(z); return -1; }
+    dsyevr_("V", "I", "L", &n, A, &n, &vl, &vu, &il, &iu, &abstol, &m, w, z, &n, isuppz,
+            work, &lwork, iwork, &liwork, &info, 1, 1, 1);
+  }
+  if (info == 0 && m == 2) {      /* ascending: z column 1 is the largest */
+    memcpy(vec2, z + d, d * sizeof *vec2);
+    memcpy(vec2 + d, z, d * sizeof *vec2);
+  }
+  free(work); free(iwork); free(z);
+  if (info != 0 || m != 2)
+    return qa_error_set(err, QA_EXIT_IO, NULL, NULL,
+                        "LAPACK dsyevr failed (info %d, %d vectors)", info, m);
+  return 0;
+}
+
+static int gsl_eigen(double *A, size_t d, double *w, double *vec2, qa_error *err) {
+  gsl_matrix_view a = gsl_matrix_view_array(A, d, d);
+  gsl_vector_view eval = gsl_vector_view_array(w, d);
+  int status;
+  if (!vec2) {
+    gsl_eigen_symm_workspace *ws = gsl_eigen_symm_alloc(d);
+    if (!ws) return qa_error_set(err, QA_EXIT_IO, NULL, NULL, "GSL: out of memory");
+    status = gsl_eigen_symm(&a.matrix, &eval.vector, ws);
+    gsl_eigen_symm_free(ws);
+  } else {
+    gsl_eigen_symmv_workspace *ws = gsl_eigen_symmv_alloc(d);
+    gsl_matrix *evec = gsl_matrix_alloc(d, d);
+    if (!ws || !evec) status = GSL_ENOMEM;
+    else status = gsl_eigen_symmv(&a.matrix, &eval.vector, evec, ws);
+    if (status == 0) status = gsl_eigen_symmv_sort(&eval.vector, evec, GSL_EIGEN_SORT_VAL_DESC);
+    if (status == 0)
+      for (size_t i = 0; i < d; i++) {
+        vec2[i] = gsl_matrix_get(evec, i, 0);
+        vec2[d + i] = gsl_matrix_get(evec, i, 1);
+      }
+    if (ws) gsl_eigen_symmv_free(ws);
+    if (evec) gsl_matrix_free(evec);
+  }
+  if (status != 0)
+    return qa_error_set(err, QA_EXIT_IO, NULL, NULL, "GSL eigen: %s", gsl_strerror(status));
+  return 0;
+}
+
+int qa_repr_spectrum_method(const double *cov, size_t d, qa_eigen_method method,
+                            double *eig_desc, qa_error *err) {
+  if (d == 0) return 0;
+  if (d > 46340)   /* d*d must fit LAPACK's int workspace sizes */
+    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL, "dimension %zu is too large", d);
+  double *A = alloc_array(d * d, sizeof *A, err, "eigen work matrix");
+  if (!A) return -1;
+  memcpy(A, cov, d * d * sizeof *A);   /* both libraries overwrite their input */
+  int rc = method == QA_EIGEN_GSL ? gsl_eigen(A, d, eig_desc, NULL, err)
+                                  : lapack_eigenvalues(A, d, eig_desc, err);
+  free(A);
+  if (rc == 0) qsort(eig_desc, d, sizeof *eig_desc, cmp_double_desc);
+  return rc;
+}
+
+int qa_repr_spectrum(const double *cov, size_t d, double *eig_desc, qa_error *err) {
+  return qa_repr_spectrum_method(cov, d, QA_EIGEN_AUTO, eig_desc, err);
+}
+
+double qa_repr_effective_rank(const double *eig, size_t d) {
+  double lmax = -INFINITY, sum = 0, entropy = 0;
+  for (size_t j = 0; j < d; j++) if (eig[j] > lmax) lmax = eig[j];
+  if (!(lmax > 0)) return NAN;
+  /* Roy & Vetterli 2007, over l_j > 1e-12 l_max (STATISTICS.md). */
+  for (size_t j = 0; j < d; j++) if (eig[j] > 1e-12 * lmax) sum += eig[j];
+  for (size_t j = 0; j < d; j++)
+    if (eig[j] > 1e-12 * lmax) {
+      double p = eig[j] / sum;
+      entropy -= p * log(p);
+    }
+  return exp(entropy);
+}
+
+double qa_repr_participation_ratio(const double *eig, size_t d) {
+  double sum = 0, sum2 = 0;
+  for (size_t j = 0; j < d; j++) { sum += eig[j]; sum2 += eig[j] * eig[j]; }
+  return sum2 > 0 ? sum * sum / sum2 : NAN;
+}
+
+int qa_repr_pca_axes_method(const double *X, size_t n, size_t d,
+                            qa_eigen_method method, double *mean_out,
+                            double *axes_out, qa_error *err) {
+  int rc = -1;
+  double *cov = NULL, *w = NULL;
+  if (d < 2 || d > 46340)
+    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
+                        "PCA needs a dimension between 2 and 46340, found %zu", d);
+  if (!(cov = alloc_array(d * d, sizeof *cov, err, "PCA covariance"))) goto done;
+  if (qa_repr_covariance(X, n, d, cov, mean_out, err)) goto done;
+  if (method == QA_EIGEN_GSL) {
+    if (!(w = alloc_array(d, sizeof *w, err, "PCA eigenvalues"))) goto done;
+    if (gsl_eigen(cov, d, w, axes_out, err)) goto done;
+  } else if (lapack_top2(cov, d, axes_out, err)) {
+    goto done;
+  }
+  /* Sign: the largest-magnitude component positive (lowest index on ties). */
+  for (int a = 0; a < 2; a++) {
+    double *v = axes_out + (size_t)a * d;
+    size_t at = 0;
+    for (size_t j = 1; j < d; j++) if (fabs(v[j]) > fabs(v[at])) at = j;
+    if (v[at] < 0) for (size_t j = 0; j < d; j++) v[j] = -v[j];
+  }
+  rc = 0;
+done:
+  free(cov);
+  free(w);
+  return rc;
+}
+
+int qa_repr_pca_axes(const double *X, size_t n, size_t d, double *mean_out,
+                     double *axes_out, qa_error *err) {
+  return qa_repr_pca_axes_method(X, n, d, QA_EIGEN_AUTO, mean_out, axes_out, err);
+}
+
+void qa_repr_project(const double *Y, size_t n, size_t d, const double *mean,
+                     const double *axes, double *xy_out) {
+  for (size_t i = 0; i < n; i++) {
+    double u = 0, v = 0;
+    for (size_t j = 0; j < d; j++) {
+      double c = Y[i * d + j] - mean[j];
+      u += c * axes[j];
+      v += c * axes[d + j];
+    }
+    xy_out[2 * i] = u;
+    xy_out[2 * i + 1] = v;
+  }
+}
+
+/* ---- Per class --------------------------------------------------------- */
+
+void qa_repr_per_class(const double *c, const int32_t *pred,
+                       const int32_t *labels, size_t n, int32_t n_classes,
+                       qa_repr_class *out) {
+  /* One pass: cosine_mean and knn_accuracy hold sums until the end. */
+  for (int32_t l = 0; l < n_classes; l++)
+    out[l] = (qa_repr_class){l, 0, 0.0, 0.0};
+  for (size_t i = 0; i < n; i++) {
+    int32_t l = labels[i];
+    if (l < 0 || l >= n_classes) continue;
+    out[l].n++;
+    if (c) out[l].cosine_mean += c[i];
+    if (pred) out[l].knn_accuracy += pred[i] == l;
+  }
+  for (int32_t l = 0; l < n_classes; l++) {
+    qa_repr_class *o = &out[l];
+    o->cosine_mean = c && o->n ? o->cosine_mean / (double)o->n : NAN;
+    o->knn_accuracy = pred && o->n ? o->knn_accuracy / (double)o->n : NAN;
+  }
+}

@@ -1,0 +1,154 @@
+/*
+** Representation metrics: how far a variant's hidden states moved from the
+** baseline's.  Definitions: STATISTICS.md "Representation", to the letter.
+**
+** Inputs are row-major double arrays, X the baseline and Y the variant,
+** n samples by d dimensions, already aligned by sample id; labels are
+** int32.  This module is pure computation: it never reads a file, never
+** prints, and never holds an n-by-n matrix (the Gram matrix is computed in
+** tiles through CBLAS level 3; every O(n^2 d) or O(n d^2) step is a BLAS
+** level-3 call).  Memory stays O(n k + tile n + d^2) beyond the inputs.
+**
+** Functions that allocate return int (0 on success) and fill a qa_error;
+** those that cannot fail return their value directly.  A value that does
+** not exist (SQNR with zero error, a correlation with no spread, an empty
+** class) is NaN, which the results tree writes as null.
+*/
+#ifndef QA_ANALYSIS_REPR_H
+#define QA_ANALYSIS_REPR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/error.h"
+
+/* Sets the number of threads used by OpenBLAS (and by the kNN selection);
+** n <= 0 means one per online processor. */
+void qa_repr_set_threads(int n);
+
+/* ---- Cosine and SQNR --------------------------------------------------- */
+
+/* c_out[i] = x_i.y_i / (|x_i| |y_i|), 1 when both are zero, 0 when one is;
+** clamped to [-1, 1] against rounding. */
+void qa_repr_cosine(const double *X, const double *Y, size_t n, size_t d,
+                    double *c_out);
+
+typedef struct qa_repr_cosine_stats {
+  double mean, median, p05, min;   /* NaN when n == 0 */
+} qa_repr_cosine_stats;
+
+/* Mean, median, 5th percentile (R type 7) and minimum of c[0..n). */
+int qa_repr_cosine_summary(const double *c, size_t n, qa_repr_cosine_stats *out,
+                           qa_error *err);
+
+/* Quantile q in [0,1] of an ascending array, R type 7 (NumPy's default):
+** linear interpolation at h = (n-1) q.  NaN when n == 0. */
+double qa_repr_quantile_sorted(const double *sorted, size_t n, double q);
+
+/* 10 log10(sum |x_i|^2 / sum |x_i - y_i|^2); NaN when the error energy is 0. */
+double qa_repr_sqnr_db(const double *X, const double *Y, size_t n, size_t d);
+
+/* ---- k nearest neighbours (leave-one-out, cosine similarity) ----------- */
+
+/* nbr_out[i*k .. i*k+k) = the k samples j != i of highest cosine similarity
+** to sample i, best first; equal similarity ranks the lower index first.
+** Cosine with a zero row is 0, between two zero rows 1.  Requires
+** 1 <= k <= n-1.  nthreads as in qa_repr_set_threads. */
+int qa_knn_compute(const double *X, size_t n, size_t d, size_t k, int nthreads,
+                   int32_t *nbr_out, qa_error *err);
+/* The same with an explicit Gram tile edge in rows (0: default 2048);
+** results do not depend on it.  For tests and tuning. */
+int qa_knn_compute_tiled(const double *X, size_t n, size_t d, size_t k,
+                         int nthreads, size_t tile, int32_t *nbr_out,
+                         qa_error *err);
+
+/* pred_out[i] = majority label among sample i's k neighbours; a tie in
+** votes goes to the tied class whose best-ranked neighbour ranks first. */
+void qa_knn_predict(const int32_t *nbr, size_t n, size_t k,
+                    const int32_t *labels, int32_t *pred_out);
+
+/* Fraction of i with pred[i] == labels[i]; NaN when n == 0. */
+double qa_knn_accuracy(const int32_t *pred, const int32_t *labels, size_t n);
+
+/* mean_i |nbrA(i) ∩ nbrB(i)| / k; NaN when n == 0. */
+double qa_neighbor_overlap(const int32_t *nbrA, const int32_t *nbrB, size_t n,
+                           size_t k);
+/* Per sample: overlap_out[i] = |nbrA(i) ∩ nbrB(i)| / k. */
+void qa_neighbor_overlap_each(const int32_t *nbrA, const int32_t *nbrB,
+                              size_t n, size_t k, double *overlap_out);
+
+/* ---- Spearman correlation of pairwise cosine distances ----------------- */
+
+/* The subsampling stride s: the smallest s >= 1 such that the samples with
+** index i = 0 (mod s), m = ceil(n/s) of them, give m(m-1)/2 <= pairs_max.
+** *pairs_out (if not NULL) receives m(m-1)/2. */
+size_t qa_repr_spearman_stride(size_t n, size_t pairs_max, size_t *pairs_out);
+
+/* Spearman rho between X's and Y's cosine distances 1 - cos over the pairs
+** i<j of the subsample above, average ranks for ties.  *rho_out is NaN when
+** fewer than 2 pairs or either side has no spread.  pairs_used may be NULL. */
+int qa_repr_spearman(const double *X, const double *Y, size_t n, size_t d,
+                     size_t pairs_max, double *rho_out, size_t *pairs_used,
+                     qa_error *err);
+
+/* ---- CKA, covariance, spectrum, PCA ------------------------------------ */
+
+/* Linear CKA (Kornblith et al. 2019) on column-centred X, Y:
+** |Yc'Xc|_F^2 / (|Xc'Xc|_F |Yc'Yc|_F); NaN when either side is constant. */
+int qa_repr_cka_linear(const double *X, const double *Y, size_t n, size_t d,
+                       double *cka_out, qa_error *err);
+
+/* Sample covariance (divisor n-1; requires n >= 2) into cov_out (d*d, full
+** symmetric, row-major) and the column means into mean_out (d; may be
+** NULL). */
+int qa_repr_covariance(const double *X, size_t n, size_t d, double *cov_out,
+                       double *mean_out, qa_error *err);
+
+typedef enum qa_eigen_method {
+  QA_EIGEN_AUTO = 0,     /* the faster one: LAPACK (see bench/eigen_bench.c) */
+  QA_EIGEN_LAPACK,       /* OpenBLAS's LAPACK: dsyevd, dsyevr */
+  QA_EIGEN_GSL           /* gsl_eigen_symm, gsl_eigen_symmv */
+} qa_eigen_method;
+
+/* Eigenvalues of the symmetric d*d matrix cov (left unchanged), descending. */
+int qa_repr_spectrum(const double *cov, size_t d, double *eig_desc,
+                     qa_error *err);
+int qa_repr_spectrum_method(const double *cov, size_t d, qa_eigen_method method,
+                            double *eig_desc, qa_error *err);
+
+/* exp(-sum p_j ln p_j), p_j = l_j / sum l over l_j > 1e-12 l_max (Roy &
+** Vetterli 2007); NaN when l_max <= 0. */
+double qa_repr_effective_rank(const double *eig, size_t d);
+/* (sum l)^2 / sum l^2; NaN when all are 0. */
+double qa_repr_participation_ratio(const double *eig, size_t d);
+
+/* The baseline's mean (d) and its two leading covariance eigenvectors
+** (axes_out rows 0 and 1, 2*d), each signed so that its largest-magnitude
+** component (the lowest index among equals) is positive.  n >= 2, d >= 2. */
+int qa_repr_pca_axes(const double *X, size_t n, size_t d, double *mean_out,
+                     double *axes_out, qa_error *err);
+int qa_repr_pca_axes_method(const double *X, size_t n, size_t d,
+                            qa_eigen_method method, double *mean_out,
+                            double *axes_out, qa_error *err);
+
+/* xy_out[2i + a] = (y_i - mean) . axes[a], a = 0, 1. */
+void qa_repr_project(const double *Y, size_t n, size_t d, const double *mean,
+                     const double *axes, double *xy_out);
+
+/* ---- Per class --------------------------------------------------------- */
+
+typedef struct qa_repr_class {
+  int32_t label;
+  size_t n;               /* samples with this label */
+  double cosine_mean;     /* NaN when n == 0 */
+  double knn_accuracy;    /* NaN when n == 0 */
+} qa_repr_class;
+
+/* For label = 0 .. n_classes-1 (labels outside are ignored): the cosine
+** mean and the kNN accuracy over the samples of that label; neighbours were
+** searched among all samples.  c or pred may be NULL (field left NaN). */
+void qa_repr_per_class(const double *c, const int32_t *pred,
+                       const int32_t *labels, size_t n, int32_t n_classes,
+                       qa_repr_class *out);
+
+#endif

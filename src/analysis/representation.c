@@ -1,0 +1,166 @@
+/*
+** Representation analysis of one model: every variant's hidden states at
+** the configured layer against the baseline's (STATISTICS.md
+** "Representation"), built on the primitives of repr.c.
+**
+** The baseline's neighbour lists and PCA axes are computed once and kept
+** while its variants are compared; each variant's own neighbour list is
+** freed as soon as its overlap is known.
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/analysis.h"
+#include "analysis/repr.h"
+
+/* Number of classes: label names, else logits columns, else max label + 1. */
+static size_t class_count(const qa_cache *c) {
+  if (c->n_label_names) return c->n_label_names;
+  if (c->n_classes) return c->n_classes;
+  int32_t mx = -1;
+  for (size_t i = 0; i < c->n_samples; i++)
+    if (c->labels[i] > mx) mx = c->labels[i];
+  return (size_t)(mx + 1);
+}
+
+static int spectrum(const qa_cache *v, qa_repr_result *r, qa_error *err) {
+  size_t d = v->dim;
+  double *cov = malloc(d * d * sizeof *cov);
+  r->spectrum = malloc(d * sizeof *r->spectrum);
+  if (!cov || !r->spectrum) {
+    free(cov);
+    return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
+  }
+  int rc = qa_repr_covariance(v->hidden, v->n_samples, d, cov, NULL, err) ||
+           qa_repr_spectrum(cov, d, r->spectrum, err);
+  free(cov);
+  if (rc) return -1;
+  r->effective_rank = qa_repr_effective_rank(r->spectrum, d);
+  r->participation_ratio = qa_repr_participation_ratio(r->spectrum, d);
+  return 0;
+}
+
+/* The kNN part: own neighbours, accuracy, overlap with the baseline's. */
+static int knn_part(const qa_cache *v, const int32_t *base_nbr, size_t k, int threads,
+                    qa_repr_result *r, int32_t *pred, qa_error *err) {
+  size_t n = v->n_samples;
+  r->neighbors = malloc(n * k * sizeof *r->neighbors);
+  if (!r->neighbors) return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
+  if (qa_knn_compute(v->hidden, n, v->dim, k, threads, r->neighbors, err)) return -1;
+  if (v->labels) {
+    qa_knn_predict(r->neighbors, n, k, v->labels, pred);
+    r->knn_accuracy = qa_knn_accuracy(pred, v->labels, n);
+  }
+  if (base_nbr) r->neighbor_overlap = qa_neighbor_overlap(base_nbr, r->neighbors, n, k);
+  return 0;
+}
+
+static int per_class(const qa_cache *v, const int32_t *pred, const qa_repr_result *base,
+                     qa_repr_result *r, size_t n_classes, qa_error *err) {
+  qa_repr_class *cls = calloc(n_classes, sizeof *cls);
+  r->per_class = calloc(n_classes, sizeof *r->per_class);
+  if (!cls || !r->per_class) {
+    free(cls);
+    return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
+  }
+  qa_repr_per_class(r->cosine, pred, v->labels, v->n_samples, (int32_t)n_classes, cls);
+  r->n_classes = n_classes;
+  for (size_t c = 0; c < n_classes; c++) {
+    qa_class_result *o = &r->per_class[c];
+    o->label = cls[c].label;
+    o->n = cls[c].n;
+    o->cosine_mean = cls[c].cosine_mean;
+    o->knn_accuracy = cls[c].knn_accuracy;
+    double b = base && base->per_class ? base->per_class[c].knn_accuracy : o->knn_accuracy;
+    o->knn_delta_pp = 100.0 * (o->knn_accuracy - b);
+  }
+  free(cls);
+  return 0;
+}
+
+/* Everything for variant v; base is NULL when v is the baseline. */
+static int one_variant(const qa_config *cfg, const qa_cache *b, const qa_cache *v,
+                       const qa_repr_result *base, const double *axes, const double *mean,
+                       int threads, qa_repr_result *r, qa_error *err) {
+  size_t n = v->n_samples, d = v->dim, k = (size_t)cfg->knn_k;
+  int is_base = base == NULL;
+  r->present = 1;
+  r->n = n;
+  r->dim = d;
+  r->sqnr_db = r->spearman_rho = r->cka_linear = NAN;
+  r->knn_accuracy = r->knn_delta_pp = r->neighbor_overlap = NAN;
+  r->effective_rank = r->participation_ratio = NAN;
+  r->cosine = malloc(n * sizeof *r->cosine);
+  if (!r->cosine) return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
+  qa_repr_cosine(b->hidden, v->hidden, n, d, r->cosine);
+  qa_repr_cosine_stats cs;
+  if (qa_repr_cosine_summary(r->cosine, n, &cs, err)) return -1;
+  r->cos_mean = cs.mean; r->cos_median = cs.median; r->cos_p05 = cs.p05; r->cos_min = cs.min;
+  size_t pairs = 0;
+  qa_repr_spearman_stride(n, (size_t)cfg->pairs_max, &pairs);
+  r->pairs = pairs;
+  if (is_base) {
+    r->spearman_rho = r->cka_linear = 1.0;   /* a variant of itself; no test */
+  } else {
+    r->sqnr_db = qa_repr_sqnr_db(b->hidden, v->hidden, n, d);
+    if (qa_repr_spearman(b->hidden, v->hidden, n, d, (size_t)cfg->pairs_max,
+                         &r->spearman_rho, &r->pairs, err) ||
+        qa_repr_cka_linear(b->hidden, v->hidden, n, d, &r->cka_linear, err))
+      return -1;
+  }
+  int32_t *pred = v->labels ? malloc(n * sizeof *pred) : NULL;
+  if (v->labels && !pred) return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
+  int rc = 0;
+  if (k >= 1 && k + 1 <= n) {
+    r->knn_k = k;
+    rc = knn_part(v, is_base ? NULL : base->neighbors, k, threads, r, pred, err);
+    if (is_base) r->neighbor_overlap = 1.0;
+    r->knn_delta_pp = 100.0 * (r->knn_accuracy - (is_base ? r->knn_accuracy : base->knn_accuracy));
+  }
+  if (!rc && v->labels) rc = per_class(v, r->knn_k ? pred : NULL, base, r, class_count(v), err);
+  free(pred);
+  if (rc || (n >= 2 && spectrum(v, r, err))) return -1;
+  if (axes) {
+    if (!(r->pca_xy = malloc(2 * n * sizeof *r->pca_xy)))
+      return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
+    qa_repr_project(v->hidden, n, d, mean, axes, r->pca_xy);
+  }
+  return 0;
+}
+
+int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *res,
+                               int threads, qa_progress *p, qa_error *err) {
+  const qa_model *model = &s->models[m];
+  const qa_cache *b = model->variants[model->baseline].cache;
+  if (!b->hidden) return 0;
+  size_t n = b->n_samples, d = b->dim;
+  double *axes = NULL, *mean = NULL;
+  int rc = 0;
+  qa_repr_set_threads(threads);
+  if (n >= 2 && d >= 2) {
+    axes = malloc(2 * d * sizeof *axes);
+    mean = malloc(d * sizeof *mean);
+    if (!axes || !mean) rc = qa_error_set(err, QA_EXIT_IO, b->path, NULL, "out of memory");
+    if (!rc) rc = qa_repr_pca_axes(b->hidden, n, d, mean, axes, err);
+  }
+  qa_variant_result *base = &res[model->baseline];
+  if (!rc) {
+    qa_progress_step(p, "representation", 1, model->n_variants);
+    rc = one_variant(s->cfg, b, b, NULL, axes, mean, threads, &base->repr, err);
+  }
+  size_t done = 1;
+  for (size_t vi = 0; !rc && vi < model->n_variants; vi++) {
+    const qa_cache *v = model->variants[vi].cache;
+    if (vi == model->baseline || !v->hidden) continue;
+    qa_progress_step(p, "representation", ++done, model->n_variants);
+    rc = one_variant(s->cfg, b, v, &base->repr, axes, mean, threads, &res[vi].repr, err);
+    free(res[vi].repr.neighbors);
+    res[vi].repr.neighbors = NULL;
+  }
+  free(base->repr.neighbors);
+  base->repr.neighbors = NULL;
+  free(axes);
+  free(mean);
+  return rc;
+}

@@ -1,0 +1,280 @@
+/*
+** Benchmark accuracy: pooled per-item results with Wilson intervals and
+** per-task columns, the per-task deltas, then the model's own predictions
+** on the labelled samples (accuracy, agreement with the baseline, KL) and
+** the critical-error checks.  Intervals are compared with the baseline's in
+** words; no number is computed here.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "render/report_internal.h"
+#include "results/results.h"
+
+#define INLINE_TASKS 3       /* task columns shown in the pooled table */
+#define MAX_TASK_VARIANTS 8  /* variant columns of the per-task table */
+
+static const cJSON *bench_of(const cJSON *v) {
+  const cJSON *b = cJSON_GetObjectItemCaseSensitive(v, "benchmark");
+  return cJSON_IsObject(b) ? b : NULL;
+}
+
+static const cJSON *outputs_of(const cJSON *v) {
+  const cJSON *o = cJSON_GetObjectItemCaseSensitive(v, "outputs");
+  return cJSON_IsObject(o) ? o : NULL;
+}
+
+static const cJSON *task_of(const cJSON *bench, const char *name) {
+  const cJSON *t;
+  cJSON_ArrayForEach(t, rp_arr(bench, "tasks"))
+    if (!strcmp(rp_str(t, "task"), name)) return t;
+  return NULL;
+}
+
+static void drop_style(const rp_ctx *c, rp_row *r, size_t i, double delta_pp) {
+  int k = rp_tier_index(c, rp_tier_of_signal(c, delta_pp, 0));
+  if (k >= 2) r->style[i] = k == c->n_tiers - 1 ? QA_CELL_BAD : QA_CELL_WARN;
+}
+
+static void pooled_table(const rp_ctx *c, const cJSON *m) {
+  qa_doc_col cols[RP_MAX_COLS] = {
+    {"Variant", 1.0, QA_ALIGN_LEFT}, {"N", 0.55, QA_ALIGN_RIGHT},
+    {"Correct", 0.7, QA_ALIGN_RIGHT}, {"Accuracy", 0.8, QA_ALIGN_RIGHT},
+    {"Wilson 95% CI", 1.35, QA_ALIGN_RIGHT}};
+  const cJSON *base = bench_of(rp_baseline(m)), *t, *v;
+  size_t k = 5, n_tasks = 0;
+  const char *tasks[INLINE_TASKS];
+  cJSON_ArrayForEach(t, rp_arr(base, "tasks")) {
+    if (n_tasks == INLINE_TASKS) break;
+    tasks[n_tasks++] = rp_str(t, "task");
+    cols[k++] = (qa_doc_col){rp_str(t, "task"), 0.75, QA_ALIGN_RIGHT};
+  }
+  /* More tasks than fit inline are shown only in the per-task table. */
+  if (cJSON_GetArraySize(rp_arr(base, "tasks")) > INLINE_TASKS) { k -= n_tasks; n_tasks = 0; }
+  cols[k++] = (qa_doc_col){"\xCE\x94 (pp)", 0.7, QA_ALIGN_RIGHT};
+  cols[k++] = (qa_doc_col){"Tier", 1.15, QA_ALIGN_LEFT};
+  char caption[192];
+  snprintf(caption, sizeof caption, "%s: benchmark accuracy, all tasks pooled (baseline %s)",
+           rp_str(m, "name"), rp_str(m, "baseline"));
+  qa_doc_table *tab = qa_doc_table_begin(c->doc, caption, k, cols);
+  cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+    const cJSON *b = bench_of(v);
+    if (!b) continue;
+    rp_row r;
+    size_t i = 5;
+    double d = qa_json_get_num(b, "delta_pp");
+    rp_row_init(&r, k);
+    rp_row_set(&r, 0, QA_CELL_BOLD, "%s", rp_str(v, "name"));
+    rp_fmt_int(r.cell[1], RP_CELL, qa_json_get_num(b, "n"));
+    rp_fmt_int(r.cell[2], RP_CELL, qa_json_get_num(b, "correct"));
+    rp_row_fixed(&r, 3, qa_json_get_num(b, "accuracy"), 3);
+    rp_fmt_interval(r.cell[4], RP_CELL, cJSON_GetObjectItemCaseSensitive(b, "wilson95"), 3);
+    for (size_t j = 0; j < n_tasks; j++)
+      rp_row_fixed(&r, i++, qa_json_get_num(task_of(b, tasks[j]), "accuracy"), 3);
+    rp_row_signed(&r, i, d, 1);
+    drop_style(c, &r, i++, d);
+    rp_row_tier(&r, i, c, rp_str(v, "tier"));
+    rp_row_emit(tab, &r);
+  }
+  qa_doc_table_end(tab);
+}
+
+/* Which variants' intervals overlap the baseline's, and which lie apart. */
+static void interval_observations(const rp_ctx *c, const cJSON *m) {
+  const cJSON *base = bench_of(rp_baseline(m)), *v;
+  const cJSON *bw = cJSON_GetObjectItemCaseSensitive(base, "wilson95");
+  if (!cJSON_IsNumber(cJSON_GetArrayItem(bw, 0))) return;
+  double lo = cJSON_GetArrayItem(bw, 0)->valuedouble, hi = cJSON_GetArrayItem(bw, 1)->valuedouble;
+  rp_list overlap = {0}, apart = {0};
+  cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+    const cJSON *b = bench_of(v), *w;
+    if (!b || rp_bool(v, "is_baseline") == 1) continue;
+    w = cJSON_GetObjectItemCaseSensitive(b, "wilson95");
+    if (!cJSON_IsNumber(cJSON_GetArrayItem(w, 0))) continue;
+    double vlo = cJSON_GetArrayItem(w, 0)->valuedouble, vhi = cJSON_GetArrayItem(w, 1)->valuedouble;
+    char iv[RP_FMT * 2];
+    rp_fmt_interval(iv, sizeof iv, w, 3);
+    if (vhi < lo || vlo > hi)
+      rp_list_add(&apart, "%s %s", rp_str(v, "name"), iv);
+    else
+      rp_list_add(&overlap, "%s", rp_str(v, "name"));
+  }
+  rp_buf b = {0};
+  char biv[RP_FMT * 2];
+  rp_fmt_interval(biv, sizeof biv, bw, 3);
+  if (overlap.n) {
+    rp_printf(&b, "The intervals of ");
+    rp_join(&b, &overlap);
+    rp_printf(&b, " overlap the baseline's %s: their differences from it are within "
+              "sampling noise at this n.", biv);
+  }
+  if (apart.n) {
+    rp_printf(&b, "%s", overlap.n ? " " : "");
+    rp_join(&b, &apart);
+    rp_printf(&b, " lie%s wholly apart from the baseline's %s.", apart.n > 1 ? "" : "s", biv);
+  }
+  if (b.len) qa_doc_paragraph(c->doc, rp_text(&b));
+  rp_buf_free(&b);
+  rp_list_free(&overlap);
+  rp_list_free(&apart);
+}
+
+static void task_table(const rp_ctx *c, const cJSON *m) {
+  const cJSON *base = bench_of(rp_baseline(m)), *t, *v;
+  const cJSON *vars[MAX_TASK_VARIANTS];
+  size_t n_vars = 0;
+  cJSON_ArrayForEach(v, rp_arr(m, "variants"))
+    if (rp_bool(v, "is_baseline") != 1 && bench_of(v) && n_vars < MAX_TASK_VARIANTS)
+      vars[n_vars++] = v;
+  if (!n_vars || !cJSON_GetArraySize(rp_arr(base, "tasks"))) return;
+  qa_doc_col cols[RP_MAX_COLS] = {
+    {"Task", 1.1, QA_ALIGN_LEFT}, {"n", 0.6, QA_ALIGN_RIGHT},
+    {"Baseline accuracy", 0.9, QA_ALIGN_RIGHT}, {"Wilson 95% CI", 1.3, QA_ALIGN_RIGHT}};
+  for (size_t i = 0; i < n_vars; i++)
+    cols[4 + i] = (qa_doc_col){rp_str(vars[i], "name"), 0.75, QA_ALIGN_RIGHT};
+  char caption[192];
+  snprintf(caption, sizeof caption, "%s: change in accuracy by task (pp against %s)",
+           rp_str(m, "name"), rp_str(m, "baseline"));
+  qa_doc_table *tab = qa_doc_table_begin(c->doc, caption, 4 + n_vars, cols);
+  cJSON_ArrayForEach(t, rp_arr(base, "tasks")) {
+    rp_row r;
+    rp_row_init(&r, 4 + n_vars);
+    rp_row_set(&r, 0, QA_CELL_BOLD, "%s", rp_str(t, "task"));
+    rp_fmt_int(r.cell[1], RP_CELL, qa_json_get_num(t, "n"));
+    rp_row_fixed(&r, 2, qa_json_get_num(t, "accuracy"), 3);
+    rp_fmt_interval(r.cell[3], RP_CELL, cJSON_GetObjectItemCaseSensitive(t, "wilson95"), 3);
+    for (size_t i = 0; i < n_vars; i++) {
+      double d = qa_json_get_num(task_of(bench_of(vars[i]), rp_str(t, "task")), "delta_pp");
+      rp_row_signed(&r, 4 + i, d, 1);
+      drop_style(c, &r, 4 + i, d);
+    }
+    rp_row_emit(tab, &r);
+  }
+  qa_doc_table_end(tab);
+  /* The task that falls furthest at the lowest-precision variant. */
+  const cJSON *low = vars[n_vars - 1], *worst = NULL;
+  cJSON_ArrayForEach(t, rp_arr(bench_of(low), "tasks")) {
+    double d = qa_json_get_num(t, "delta_pp");
+    if (!isnan(d) && (!worst || d < qa_json_get_num(worst, "delta_pp"))) worst = t;
+  }
+  if (worst && cJSON_GetArraySize(rp_arr(bench_of(low), "tasks")) > 1) {
+    char line[320];
+    snprintf(line, sizeof line, "At %s the most sensitive task is %s (%+.1f pp, n = %.0f) "
+             "against %+.1f pp pooled.", rp_str(low, "name"), rp_str(worst, "task"),
+             qa_json_get_num(worst, "delta_pp"), qa_json_get_num(worst, "n"),
+             qa_json_get_num(bench_of(low), "delta_pp"));
+    qa_doc_paragraph(c->doc, line);
+  }
+}
+
+static void outputs_table(const rp_ctx *c, const cJSON *m) {
+  static const qa_doc_col cols[] = {
+    {"Variant", 1.0, QA_ALIGN_LEFT}, {"N", 0.65, QA_ALIGN_RIGHT},
+    {"Accuracy", 0.8, QA_ALIGN_RIGHT}, {"Wilson 95% CI", 1.35, QA_ALIGN_RIGHT},
+    {"Top-1 agreement", 0.9, QA_ALIGN_RIGHT}, {"KL mean", 0.8, QA_ALIGN_RIGHT},
+    {"KL p99", 0.8, QA_ALIGN_RIGHT}, {"KL max", 0.8, QA_ALIGN_RIGHT}};
+  const cJSON *v;
+  char caption[192];
+  snprintf(caption, sizeof caption, "%s: predictions on the labelled samples; KL(baseline "
+           "\xE2\x80\x96 variant) in nats", rp_str(m, "name"));
+  qa_doc_table *t = qa_doc_table_begin(c->doc, caption, 8, cols);
+  cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+    const cJSON *o = outputs_of(v), *kl;
+    if (!o) continue;
+    kl = cJSON_GetObjectItemCaseSensitive(o, "kl");
+    rp_row r;
+    rp_row_init(&r, 8);
+    rp_row_set(&r, 0, QA_CELL_BOLD, "%s", rp_str(v, "name"));
+    rp_fmt_int(r.cell[1], RP_CELL, qa_json_get_num(o, "n"));
+    rp_row_fixed(&r, 2, qa_json_get_num(o, "accuracy"), 3);
+    rp_fmt_interval(r.cell[3], RP_CELL, cJSON_GetObjectItemCaseSensitive(o, "accuracy_wilson95"), 3);
+    rp_row_fixed(&r, 4, qa_json_get_num(o, "top1_agreement"), 4);
+    rp_fmt_small(r.cell[5], RP_CELL, qa_json_get_num(kl, "mean"));
+    rp_fmt_small(r.cell[6], RP_CELL, qa_json_get_num(kl, "p99"));
+    rp_fmt_small(r.cell[7], RP_CELL, qa_json_get_num(kl, "max"));
+    rp_row_emit(t, &r);
+  }
+  qa_doc_table_end(t);
+}
+
+/* Returns the number of checks shown. */
+static int critical_table(const rp_ctx *c, const cJSON *m) {
+  static const qa_doc_col cols[] = {
+    {"Variant", 1.0, QA_ALIGN_LEFT}, {"True class", 1.2, QA_ALIGN_LEFT},
+    {"Predicted as", 1.2, QA_ALIGN_LEFT}, {"Count", 0.7, QA_ALIGN_RIGHT},
+    {"Allowed", 0.7, QA_ALIGN_RIGHT}, {"Result", 0.8, QA_ALIGN_CENTER}};
+  const cJSON *v, *ce;
+  int n = 0;
+  qa_doc_table *t = NULL;
+  cJSON_ArrayForEach(v, rp_arr(m, "variants"))
+    cJSON_ArrayForEach(ce, rp_arr(outputs_of(v), "critical_errors")) {
+      if (!t) {
+        char caption[160];
+        snprintf(caption, sizeof caption, "%s: critical-error checks", rp_str(m, "name"));
+        t = qa_doc_table_begin(c->doc, caption, 6, cols);
+      }
+      rp_row r;
+      int pass = rp_bool(ce, "pass");
+      rp_row_init(&r, 6);
+      rp_row_set(&r, 0, QA_CELL_BOLD, "%s", rp_str(v, "name"));
+      rp_row_set(&r, 1, QA_CELL_NORMAL, "%s", rp_str(ce, "label"));
+      rp_row_set(&r, 2, QA_CELL_NORMAL, "%s", rp_str(ce, "predicted"));
+      rp_row_fixed(&r, 3, qa_json_get_num(ce, "count"), 0);
+      rp_row_fixed(&r, 4, qa_json_get_num(ce, "max"), 0);
+      if (pass < 0) rp_row_set(&r, 5, QA_CELL_MUTED, RP_DASH);
+      else rp_row_set(&r, 5, pass ? QA_CELL_GOOD : QA_CELL_BAD, pass ? "PASS" : "FAIL");
+      if (pass == 0) rp_row_fill(&r, 5, RP_FILL_BAD);
+      rp_row_emit(t, &r);
+      n++;
+    }
+  qa_doc_table_end(t);
+  return n;
+}
+
+static void outputs_part(const rp_ctx *c) {
+  const cJSON *m;
+  int checks = 0;
+  qa_doc_subsection(c->doc, "Predictions on the labelled samples");
+  qa_doc_paragraph(c->doc,
+    "The model's own predictions on the samples of the caches: accuracy against the "
+    "true labels with a Wilson interval, the fraction of samples whose prediction equals "
+    "the baseline's, and the KL divergence of the baseline's output distribution from the "
+    "variant's.");
+  cJSON_ArrayForEach(m, c->models) outputs_table(c, m);
+  qa_doc_subsection(c->doc, "Critical errors");
+  qa_doc_paragraph(c->doc, "A critical error is a configured (true class, predicted class) "
+                           "pair that must not occur more than the allowed number of times; "
+                           "a failed check makes the variant unacceptable whatever its other "
+                           "numbers.");
+  cJSON_ArrayForEach(m, c->models) checks += critical_table(c, m);
+  if (!checks)
+    qa_doc_paragraph(c->doc, "No critical-error checks are configured; add "
+                             "\"critical_errors\" to the configuration to enable them.");
+}
+
+void rp_section_benchmark(const rp_ctx *c) {
+  const cJSON *m;
+  int has_bench = rp_any_variant_has(c, "benchmark"), has_out = rp_any_variant_has(c, "outputs");
+  qa_doc_section(c->doc, "Benchmark accuracy");
+  if (!has_bench) {
+    qa_doc_paragraph(c->doc, "No variant has benchmark results; add /eval/<task>/correct "
+                             "to the caches to enable this section.");
+  } else {
+    qa_doc_paragraph(c->doc,
+      "Per-item benchmark results of all tasks are pooled per variant. Accuracy is shown "
+      "with its 95% Wilson score interval and its change from the baseline in percentage "
+      "points; the tier combines this change with the generation change. \xCE\x94 cells "
+      "are amber or red when the drop alone would be in a middle or the last tier.");
+    cJSON_ArrayForEach(m, c->models) {
+      if (!bench_of(rp_baseline(m))) continue;
+      if (rp_n_models(c) > 1) qa_doc_subsection(c->doc, rp_str(m, "name"));
+      pooled_table(c, m);
+      interval_observations(c, m);
+    }
+    qa_doc_subsection(c->doc, "By task");
+    cJSON_ArrayForEach(m, c->models)
+      if (bench_of(rp_baseline(m))) task_table(c, m);
+  }
+  if (has_out) outputs_part(c);
+}

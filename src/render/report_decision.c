@@ -1,0 +1,201 @@
+/*
+** Claim validation and the decision matrix: the two sections a reader acts
+** on.  Claims are shown with their status as the analysis judged them
+** (src/analysis decides a status; this file only colours it).  The decision
+** matrix lists, per memory tier, the rows that first fit in it, with use-case
+** picks among everything recommended that fits so far.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "render/report_internal.h"
+#include "results/results.h"
+
+/* ---- claims ---- */
+
+static void claim_status(rp_row *r, size_t i, const char *status) {
+  if (!strcmp(status, "demonstrated")) {
+    rp_row_set(r, i, QA_CELL_GOOD, "%s", status);
+    rp_row_fill(r, i, RP_FILL_GOOD);
+  } else if (!strcmp(status, "demonstrated (point estimate only)")) {
+    rp_row_set(r, i, QA_CELL_NORMAL, "%s", status);
+    rp_row_fill(r, i, RP_FILL_OK);
+  } else if (!strcmp(status, "inconclusive")) {
+    rp_row_set(r, i, QA_CELL_WARN, "%s", status);
+    rp_row_fill(r, i, RP_FILL_WARN);
+  } else if (!strcmp(status, "not supported")) {
+    rp_row_set(r, i, QA_CELL_BAD, "%s", status);
+    rp_row_fill(r, i, RP_FILL_BAD);
+  } else {
+    rp_row_set(r, i, QA_CELL_MUTED, "%s", *status ? status : RP_DASH);
+  }
+}
+
+void rp_section_claims(const rp_ctx *c) {
+  static const qa_doc_col cols[] = {
+    {"ID", 0.45, QA_ALIGN_LEFT}, {"Claim", 2.4, QA_ALIGN_LEFT},
+    {"Status", 1.35, QA_ALIGN_LEFT}, {"Evidence", 3.4, QA_ALIGN_LEFT}};
+  const cJSON *claims = rp_arr(c->res, "claims"), *cl;
+  qa_doc_section(c->doc, "Claim validation");
+  if (!cJSON_GetArraySize(claims)) {
+    qa_doc_paragraph(c->doc, "No claims are configured; add a \"claims\" list to the "
+                             "configuration to have each claim checked against the numbers.");
+    return;
+  }
+  qa_doc_paragraph(c->doc,
+    "Each claim of the configuration is judged on every model that has its variant, "
+    "and takes the weakest status over them. Demonstrated needs a test that rejects "
+    "at alpha (non-inferiority, TOST, Welch) or a Wilson interval wholly on the claimed "
+    "side; demonstrated (point estimate only) means the point estimate is on the claimed "
+    "side but no test confirms it; inconclusive means the data cannot decide; not "
+    "supported means the numbers contradict the claim.");
+  qa_doc_table *t = qa_doc_table_begin(c->doc, "Claims and their status", 4, cols);
+  cJSON_ArrayForEach(cl, claims) {
+    rp_row r;
+    rp_row_init(&r, 4);
+    rp_row_set(&r, 0, QA_CELL_BOLD, "%s", rp_str(cl, "id"));
+    rp_row_set(&r, 1, QA_CELL_NORMAL, "%s", rp_str(cl, "text"));
+    claim_status(&r, 2, rp_str(cl, "status"));
+    rp_row_set(&r, 3, QA_CELL_NORMAL, "%s", rp_str(cl, "evidence"));
+    rp_row_emit(t, &r);
+  }
+  qa_doc_table_end(t);
+}
+
+/* ---- decision matrix ---- */
+
+static void matrix_row(const rp_ctx *c, qa_doc_table *t, const cJSON *row) {
+  rp_row r;
+  int rec = rp_bool(row, "recommended");
+  rp_row_init(&r, 9);
+  rp_row_set(&r, 0, QA_CELL_NORMAL, "%s", rp_str(row, "model"));
+  rp_row_set(&r, 1, QA_CELL_BOLD, "%s", rp_str(row, "variant"));
+  rp_row_fixed(&r, 2, qa_json_get_num(row, "vram_gb"), 2);
+  rp_row_tier(&r, 3, c, rp_str(row, "tier"));
+  rp_row_signed(&r, 4, qa_json_get_num(row, "bench_delta_pp"), 1);
+  rp_row_signed(&r, 5, qa_json_get_num(row, "gen_delta_pct"), 1);
+  rp_row_fixed(&r, 6, qa_json_get_num(row, "decode_tok_s"), 1);
+  rp_row_fixed(&r, 7, qa_json_get_num(row, "usd_per_mtok"), 4);
+  rp_row_bool(&r, 8, rec, QA_CELL_GOOD, QA_CELL_BAD);
+  rp_row_emit(t, &r);
+}
+
+/* Quality for ranking: benchmark delta, else generation delta. */
+static double quality_key(const cJSON *row) {
+  double b = qa_json_get_num(row, "bench_delta_pp");
+  return isnan(b) ? qa_json_get_num(row, "gen_delta_pct") : b;
+}
+
+/* Picks among recommended rows of memory tiers 0..upto. */
+static void matrix_picks(const rp_ctx *c, const cJSON *matrix, int upto, double gb) {
+  const cJSON *best = NULL, *fast = NULL, *cheap = NULL, *tier, *row;
+  int k = 0;
+  cJSON_ArrayForEach(tier, matrix) {
+    if (k++ > upto) break;
+    cJSON_ArrayForEach(row, rp_arr(tier, "rows")) {
+      if (rp_bool(row, "recommended") != 1) continue;
+      double q = quality_key(row), s = qa_json_get_num(row, "decode_tok_s");
+      double u = qa_json_get_num(row, "usd_per_mtok");
+      if (!isnan(q) && (!best || q > quality_key(best))) best = row;
+      if (!isnan(s) && (!fast || s > qa_json_get_num(fast, "decode_tok_s"))) fast = row;
+      if (!isnan(u) && (!cheap || u < qa_json_get_num(cheap, "usd_per_mtok"))) cheap = row;
+    }
+  }
+  rp_buf b = {0};
+  if (!best && !fast && !cheap) {
+    rp_printf(&b, "Nothing recommended fits within %.4g GB.", gb);
+  } else {
+    rp_printf(&b, "Use-case picks among all recommended variants that fit within %.4g GB:", gb);
+    if (best)
+      rp_printf(&b, " highest quality %s/%s (%s %+.1f %s);", rp_str(best, "model"),
+                rp_str(best, "variant"),
+                isnan(qa_json_get_num(best, "bench_delta_pp")) ? "generation" : "benchmark",
+                quality_key(best),
+                isnan(qa_json_get_num(best, "bench_delta_pp")) ? "%" : "pp");
+    if (fast)
+      rp_printf(&b, " highest throughput %s/%s (%.1f tok/s);", rp_str(fast, "model"),
+                rp_str(fast, "variant"), qa_json_get_num(fast, "decode_tok_s"));
+    if (cheap)
+      rp_printf(&b, " lowest cost %s/%s ($%.4f/Mtok);", rp_str(cheap, "model"),
+                rp_str(cheap, "variant"), qa_json_get_num(cheap, "usd_per_mtok"));
+    b.s[b.len - 1] = '.';
+  }
+  qa_doc_paragraph(c->doc, rp_text(&b));
+  rp_buf_free(&b);
+}
+
+static void matrix_counts(const rp_ctx *c) {
+  static const qa_doc_col cols[] = {
+    {"Tier", 1.4, QA_ALIGN_LEFT}, {"Quantized variants", 1.2, QA_ALIGN_RIGHT},
+    {"Recommended", 1.0, QA_ALIGN_LEFT}};
+  const cJSON *counts = cJSON_GetObjectItemCaseSensitive(c->res, "tier_counts"), *t;
+  double total = 0, rec = 0;
+  if (!cJSON_IsObject(counts)) return;
+  qa_doc_subsection(c->doc, "Summary by tier");
+  qa_doc_table *tab = qa_doc_table_begin(c->doc, "Quantized variants (baselines excluded) by tier",
+                                         3, cols);
+  cJSON_ArrayForEach(t, c->tiers) {
+    const char *name = rp_str(t, "name");
+    double n = qa_json_get_num(counts, name);
+    rp_row r;
+    rp_row_init(&r, 3);
+    rp_row_tier(&r, 0, c, name);
+    rp_row_fixed(&r, 1, isnan(n) ? 0.0 : n, 0);
+    rp_row_bool(&r, 2, rp_tier_recommended(c, name), QA_CELL_GOOD, QA_CELL_MUTED);
+    rp_row_emit(tab, &r);
+    total += isnan(n) ? 0 : n;
+    rec += rp_tier_recommended(c, name) && !isnan(n) ? n : 0;
+  }
+  qa_doc_table_end(tab);
+  char line[160];
+  snprintf(line, sizeof line, "%.0f of %.0f quantized variants are recommended.", rec, total);
+  qa_doc_paragraph(c->doc, line);
+}
+
+static int matrix_has_rows(const cJSON *matrix) {
+  const cJSON *tier;
+  cJSON_ArrayForEach(tier, matrix)
+    if (cJSON_GetArraySize(rp_arr(tier, "rows"))) return 1;
+  return 0;
+}
+
+void rp_section_decision(const rp_ctx *c) {
+  static const qa_doc_col cols[] = {
+    {"Model", 1.0, QA_ALIGN_LEFT}, {"Variant", 0.9, QA_ALIGN_LEFT},
+    {"Memory (GB)", 0.85, QA_ALIGN_RIGHT}, {"Tier", 1.15, QA_ALIGN_LEFT},
+    {"Bench. \xCE\x94 (pp)", 0.85, QA_ALIGN_RIGHT}, {"Gen. \xCE\x94 (%)", 0.8, QA_ALIGN_RIGHT},
+    {"Decode tok/s", 0.85, QA_ALIGN_RIGHT}, {"$ / Mtok", 0.85, QA_ALIGN_RIGHT},
+    {"Recommended", 1.25, QA_ALIGN_LEFT}};
+  const cJSON *matrix = rp_arr(c->res, "decision_matrix"), *tier, *row;
+  qa_doc_section(c->doc, "Decision matrix");
+  if (!matrix_has_rows(matrix)) {
+    qa_doc_paragraph(c->doc, "No variant has a memory figure; give the variants "
+                             "bits_per_weight and params (or a measured vram_gb) and set "
+                             "deploy.vram_tiers_gb to enable this section.");
+    matrix_counts(c);
+    return;
+  }
+  qa_doc_paragraph(c->doc,
+    "For each memory tier, the variants that fit in it and did not fit in a smaller "
+    "one, fastest first; a larger tier can also hold every row above it. Memory is "
+    "measured where a cache gives it, otherwise estimated from parameters and bits per "
+    "weight. A variant is recommended when its quality tier is one of the first two.");
+  int k = 0;
+  cJSON_ArrayForEach(tier, matrix) {
+    double gb = qa_json_get_num(tier, "vram_gb");
+    char title[96], caption[160];
+    snprintf(title, sizeof title, "Memory tier %.4g GB", gb);
+    snprintf(caption, sizeof caption, "Variants that first fit within %.4g GB", gb);
+    qa_doc_subsection(c->doc, title);
+    if (!cJSON_GetArraySize(rp_arr(tier, "rows"))) {
+      qa_doc_note(c->doc, "No variant first fits in this tier.");
+    } else {
+      qa_doc_table *t = qa_doc_table_begin(c->doc, caption, 9, cols);
+      cJSON_ArrayForEach(row, rp_arr(tier, "rows")) matrix_row(c, t, row);
+      qa_doc_table_end(t);
+    }
+    matrix_picks(c, matrix, k++, gb);
+  }
+  matrix_counts(c);
+}

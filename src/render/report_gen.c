@@ -1,0 +1,274 @@
+/*
+** Generation quality (continuous per-item scores per metric, with Welch,
+** Cohen's d and TOST against the baseline) and performance and cost
+** (decode throughput, time to first token, price per million tokens).
+*/
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "render/report_internal.h"
+#include "results/results.h"
+
+#define INLINE_METRICS 4   /* metric columns in the overview table */
+
+static const cJSON *gen_of(const cJSON *v) {
+  const cJSON *g = cJSON_GetObjectItemCaseSensitive(v, "generation");
+  return cJSON_IsObject(g) ? g : NULL;
+}
+
+static const cJSON *perf_of(const cJSON *v) {
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(v, "perf");
+  return cJSON_IsObject(p) ? p : NULL;
+}
+
+static const cJSON *metric_of(const cJSON *gen, const char *name) {
+  const cJSON *x;
+  cJSON_ArrayForEach(x, rp_arr(gen, "metrics"))
+    if (!strcmp(rp_str(x, "metric"), name)) return x;
+  return NULL;
+}
+
+static void pct_style(const rp_ctx *c, rp_row *r, size_t i, double delta_pct) {
+  int k = rp_tier_index(c, rp_tier_of_signal(c, delta_pct, 1));
+  if (k >= 2) r->style[i] = k == c->n_tiers - 1 ? QA_CELL_BAD : QA_CELL_WARN;
+}
+
+/* Variants as rows, "mean (delta %)" per metric, key average and tier. */
+static void gen_overview(const rp_ctx *c, const cJSON *m) {
+  const cJSON *base = gen_of(rp_baseline(m)), *x, *v;
+  qa_doc_col cols[RP_MAX_COLS] = {{"Variant", 1.0, QA_ALIGN_LEFT}, {"N", 0.55, QA_ALIGN_RIGHT}};
+  const char *names[INLINE_METRICS];
+  size_t k = 2, n_metrics = 0;
+  cJSON_ArrayForEach(x, rp_arr(base, "metrics")) {
+    if (n_metrics == INLINE_METRICS) break;
+    names[n_metrics++] = rp_str(x, "metric");
+    cols[k++] = (qa_doc_col){rp_str(x, "metric"), 1.2, QA_ALIGN_RIGHT};
+  }
+  cols[k++] = (qa_doc_col){"Key average", 0.85, QA_ALIGN_RIGHT};
+  cols[k++] = (qa_doc_col){"\xCE\x94 (%)", 0.65, QA_ALIGN_RIGHT};
+  cols[k++] = (qa_doc_col){"Tier", 1.1, QA_ALIGN_LEFT};
+  char caption[192];
+  snprintf(caption, sizeof caption, "%s: generation quality, mean (change against %s)",
+           rp_str(m, "name"), rp_str(m, "baseline"));
+  qa_doc_table *t = qa_doc_table_begin(c->doc, caption, k, cols);
+  cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+    const cJSON *g = gen_of(v);
+    if (!g) continue;
+    rp_row r;
+    size_t i = 2;
+    rp_row_init(&r, k);
+    rp_row_set(&r, 0, QA_CELL_BOLD, "%s", rp_str(v, "name"));
+    rp_fmt_int(r.cell[1], RP_CELL, qa_json_get_num(cJSON_GetArrayItem(rp_arr(g, "metrics"), 0), "n"));
+    for (size_t j = 0; j < n_metrics; j++, i++) {
+      const cJSON *mx = metric_of(g, names[j]);
+      char mean[RP_FMT], d[RP_FMT];
+      rp_fmt_fixed(mean, sizeof mean, qa_json_get_num(mx, "mean"), 3);
+      rp_fmt_signed(d, sizeof d, qa_json_get_num(mx, "delta_pct"), 1);
+      rp_row_set(&r, i, QA_CELL_NORMAL, "%s (%s%%)", mean, d);
+      pct_style(c, &r, i, qa_json_get_num(mx, "delta_pct"));
+    }
+    rp_row_fixed(&r, i++, qa_json_get_num(g, "key_avg"), 4);
+    rp_row_signed(&r, i, qa_json_get_num(g, "delta_pct"), 1);
+    pct_style(c, &r, i++, qa_json_get_num(g, "delta_pct"));
+    rp_row_tier(&r, i, c, rp_str(v, "tier"));
+    rp_row_emit(t, &r);
+  }
+  qa_doc_table_end(t);
+}
+
+static void gen_detail_row(const rp_ctx *c, qa_doc_table *t, const cJSON *v, const cJSON *mx,
+                           int first) {
+  rp_row r;
+  double d = qa_json_get_num(mx, "delta_pct"), p = qa_json_get_num(mx, "welch_p");
+  rp_row_init(&r, 10);
+  if (first) rp_row_set(&r, 0, QA_CELL_BOLD, "%s", rp_str(v, "name"));
+  rp_row_set(&r, 1, QA_CELL_NORMAL, "%s", rp_str(mx, "metric"));
+  rp_fmt_int(r.cell[2], RP_CELL, qa_json_get_num(mx, "n"));
+  rp_row_fixed(&r, 3, qa_json_get_num(mx, "mean"), 4);
+  rp_fmt_interval(r.cell[4], RP_CELL, cJSON_GetObjectItemCaseSensitive(mx, "ci95"), 4);
+  rp_row_signed(&r, 5, d, 1);
+  pct_style(c, &r, 5, d);
+  rp_row_p(&r, 6, p);
+  if (!isnan(p) && p < c->alpha) r.style[6] = QA_CELL_BOLD;
+  rp_row_fixed(&r, 7, qa_json_get_num(mx, "cohens_d"), 3);
+  rp_row_p(&r, 8, qa_json_get_num(mx, "tost_p"));
+  rp_row_bool(&r, 9, rp_bool(mx, "equivalent"), QA_CELL_GOOD, QA_CELL_WARN);
+  rp_row_emit(t, &r);
+}
+
+static void gen_detail(const rp_ctx *c, const cJSON *m) {
+  const cJSON *v, *mx, *g0 = gen_of(rp_baseline(m));
+  double margin = qa_json_get_num(g0, "tost_margin_pct");
+  char tost_head[64], caption[192];
+  if (isnan(margin)) snprintf(tost_head, sizeof tost_head, "TOST p");
+  else snprintf(tost_head, sizeof tost_head, "TOST p (\xC2\xB1%.3g%%)", margin);
+  const qa_doc_col cols[] = {
+    {"Variant", 0.9, QA_ALIGN_LEFT}, {"Metric", 1.0, QA_ALIGN_LEFT},
+    {"n", 0.5, QA_ALIGN_RIGHT}, {"Mean", 0.7, QA_ALIGN_RIGHT},
+    {"95% CI", 1.35, QA_ALIGN_RIGHT}, {"\xCE\x94 (%)", 0.6, QA_ALIGN_RIGHT},
+    {"Welch p", 0.7, QA_ALIGN_RIGHT}, {"Cohen's d", 0.7, QA_ALIGN_RIGHT},
+    {tost_head, 0.8, QA_ALIGN_RIGHT}, {"Equiv.", 0.6, QA_ALIGN_CENTER}};
+  snprintf(caption, sizeof caption, "%s: every generation metric against %s",
+           rp_str(m, "name"), rp_str(m, "baseline"));
+  qa_doc_table *t = qa_doc_table_begin(c->doc, caption, 10, cols);
+  cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+    int first = 1;
+    cJSON_ArrayForEach(mx, rp_arr(gen_of(v), "metrics")) {
+      gen_detail_row(c, t, v, mx, first);
+      first = 0;
+    }
+  }
+  qa_doc_table_end(t);
+}
+
+/* Which metrics TOST confirms equivalent, per variant. */
+static void gen_observations(const rp_ctx *c, const cJSON *m) {
+  const cJSON *v, *mx, *g0 = gen_of(rp_baseline(m));
+  rp_list per_variant = {0};
+  cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+    if (rp_bool(v, "is_baseline") == 1 || !gen_of(v)) continue;
+    rp_list eq = {0};
+    size_t n = 0;
+    cJSON_ArrayForEach(mx, rp_arr(gen_of(v), "metrics")) {
+      n++;
+      if (rp_bool(mx, "equivalent") == 1) rp_list_add(&eq, "%s", rp_str(mx, "metric"));
+    }
+    rp_buf b = {0};
+    rp_printf(&b, "%s on %s", rp_str(v, "name"), eq.n ? "" : "none");
+    if (eq.n) rp_join(&b, &eq);
+    if (eq.n && eq.n == n) rp_printf(&b, " (all)");
+    rp_list_take(&per_variant, &b);
+    rp_list_free(&eq);
+  }
+  rp_buf b = {0};
+  double margin = qa_json_get_num(g0, "tost_margin_pct"), mde = qa_json_get_num(g0, "mde_d");
+  if (per_variant.n) {
+    rp_printf(&b, "TOST");
+    if (!isnan(margin)) rp_printf(&b, " at \xC2\xB1%.3g %% of the baseline mean", margin);
+    rp_printf(&b, " confirms equivalence for ");
+    rp_join(&b, &per_variant);
+    rp_printf(&b, "; a metric without it is not shown to be unchanged, however small "
+              "its \xCE\x94.");
+  }
+  if (!isnan(mde))
+    rp_printf(&b, " At n = %.0f the smallest standardized effect detectable at %.0f %% power "
+              "is d = %.3f.", qa_json_get_num(cJSON_GetArrayItem(rp_arr(g0, "metrics"), 0), "n"),
+              100 * rp_num2(c->res, "power", "power"), mde);
+  if (b.len) qa_doc_paragraph(c->doc, rp_text(&b));
+  rp_buf_free(&b);
+  rp_list_free(&per_variant);
+}
+
+void rp_section_generation(const rp_ctx *c) {
+  const cJSON *m;
+  qa_doc_section(c->doc, "Generation quality");
+  if (!rp_any_variant_has(c, "generation")) {
+    qa_doc_paragraph(c->doc, "No variant has generation scores; add "
+                             "/eval/<task>/score/<metric> to the caches to enable this section.");
+    return;
+  }
+  qa_doc_paragraph(c->doc,
+    "Continuous per-item scores of generated text, per metric. The key average is the "
+    "unweighted mean of the configured key metrics; changes are in percent of the "
+    "baseline's mean. Welch p and Cohen's d test each metric against the baseline; TOST "
+    "tests equivalence within a margin of the baseline's mean. \xCE\x94 cells are amber "
+    "or red when the drop alone would be in a middle or the last tier.");
+  cJSON_ArrayForEach(m, c->models) {
+    if (!gen_of(rp_baseline(m))) continue;
+    if (rp_n_models(c) > 1) qa_doc_subsection(c->doc, rp_str(m, "name"));
+    gen_overview(c, m);
+    gen_detail(c, m);
+    gen_observations(c, m);
+  }
+}
+
+/* ---- performance and cost ---- */
+
+static void perf_table(const rp_ctx *c, const cJSON *m) {
+  static const qa_doc_col cols[] = {
+    {"Variant", 1.0, QA_ALIGN_LEFT}, {"Requests (decode / TTFT)", 1.0, QA_ALIGN_RIGHT},
+    {"Decode tok/s mean", 0.8, QA_ALIGN_RIGHT}, {"Decode tok/s median", 0.8, QA_ALIGN_RIGHT},
+    {"Decode CV (%)", 0.7, QA_ALIGN_RIGHT}, {"TTFT mean (ms)", 0.75, QA_ALIGN_RIGHT},
+    {"TTFT median (ms)", 0.75, QA_ALIGN_RIGHT}, {"$ / Mtok", 0.8, QA_ALIGN_RIGHT},
+    {"Savings (%)", 0.75, QA_ALIGN_RIGHT}};
+  const cJSON *v;
+  char caption[192];
+  snprintf(caption, sizeof caption, "%s: throughput, latency and cost (savings against %s)",
+           rp_str(m, "name"), rp_str(m, "baseline"));
+  qa_doc_table *t = qa_doc_table_begin(c->doc, caption, 9, cols);
+  cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+    const cJSON *p = perf_of(v);
+    if (!p) continue;
+    rp_row r;
+    char nd[RP_FMT], nt[RP_FMT];
+    rp_row_init(&r, 9);
+    rp_row_set(&r, 0, QA_CELL_BOLD, "%s", rp_str(v, "name"));
+    rp_fmt_int(nd, sizeof nd, qa_json_get_num(p, "n_decode"));
+    rp_fmt_int(nt, sizeof nt, qa_json_get_num(p, "n_ttft"));
+    rp_row_set(&r, 1, QA_CELL_NORMAL, "%s / %s", nd, nt);
+    rp_row_fixed(&r, 2, qa_json_get_num(p, "decode_tok_s_mean"), 1);
+    rp_row_fixed(&r, 3, qa_json_get_num(p, "decode_tok_s_median"), 1);
+    rp_row_fixed(&r, 4, qa_json_get_num(p, "decode_cv_pct"), 1);
+    rp_row_fixed(&r, 5, qa_json_get_num(p, "ttft_ms_mean"), 1);
+    rp_row_fixed(&r, 6, qa_json_get_num(p, "ttft_ms_median"), 1);
+    rp_row_fixed(&r, 7, qa_json_get_num(p, "usd_per_mtok"), 4);
+    rp_row_signed(&r, 8, qa_json_get_num(p, "savings_pct"), 1);
+    rp_row_emit(t, &r);
+  }
+  qa_doc_table_end(t);
+}
+
+/* The fastest variant, and the fastest recommended one when they differ. */
+static void perf_observations(const rp_ctx *c, const cJSON *m) {
+  const cJSON *v, *fast = NULL, *fast_rec = NULL, *noisy = NULL;
+  cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+    const cJSON *p = perf_of(v);
+    double s = qa_json_get_num(p, "decode_tok_s_mean"), cv = qa_json_get_num(p, "decode_cv_pct");
+    if (isnan(s)) continue;
+    if (!fast || s > qa_json_get_num(perf_of(fast), "decode_tok_s_mean")) fast = v;
+    if (rp_tier_recommended(c, rp_str(v, "tier")) &&
+        (!fast_rec || s > qa_json_get_num(perf_of(fast_rec), "decode_tok_s_mean")))
+      fast_rec = v;
+    if (!isnan(cv) && (!noisy || cv > qa_json_get_num(perf_of(noisy), "decode_cv_pct"))) noisy = v;
+  }
+  if (!fast) return;
+  rp_buf b = {0};
+  const cJSON *p = perf_of(fast);
+  rp_printf(&b, "%s decodes fastest (%.1f tok/s, $%.4f/Mtok, %.1f %% below %s) and is %s.",
+            rp_str(fast, "name"), qa_json_get_num(p, "decode_tok_s_mean"),
+            qa_json_get_num(p, "usd_per_mtok"), qa_json_get_num(p, "savings_pct"),
+            rp_str(m, "baseline"), rp_str(fast, "tier"));
+  if (fast_rec && fast_rec != fast) {
+    p = perf_of(fast_rec);
+    rp_printf(&b, " The fastest recommended variant is %s (%.1f tok/s, $%.4f/Mtok, "
+              "%.1f %% below %s).", rp_str(fast_rec, "name"),
+              qa_json_get_num(p, "decode_tok_s_mean"), qa_json_get_num(p, "usd_per_mtok"),
+              qa_json_get_num(p, "savings_pct"), rp_str(m, "baseline"));
+  }
+  if (noisy)
+    rp_printf(&b, " Decode speed varies most at %s (CV %.1f %%).", rp_str(noisy, "name"),
+              qa_json_get_num(perf_of(noisy), "decode_cv_pct"));
+  qa_doc_paragraph(c->doc, rp_text(&b));
+  rp_buf_free(&b);
+}
+
+void rp_section_perf(const rp_ctx *c) {
+  const cJSON *m;
+  qa_doc_section(c->doc, "Performance and cost");
+  if (!rp_any_variant_has(c, "perf")) {
+    qa_doc_paragraph(c->doc, "No variant has timings; add /perf/decode_tok_s and "
+                             "/perf/ttft_ms to the caches to enable this section.");
+    return;
+  }
+  qa_doc_paragraph(c->doc,
+    "Per-request decode throughput and time to first token as recorded in the caches. "
+    "Cost per million generated tokens is the configured hourly price divided by the mean "
+    "decode throughput; savings are against the model's baseline. The coefficient of "
+    "variation (CV) shows how stable the throughput measurement is.");
+  cJSON_ArrayForEach(m, c->models) {
+    if (rp_n_models(c) > 1) qa_doc_subsection(c->doc, rp_str(m, "name"));
+    perf_table(c, m);
+    perf_observations(c, m);
+  }
+}

@@ -1,0 +1,137 @@
+/*
+** Shared internals of the report writer (src/render/report*.c).  Not for use
+** outside them.
+**
+** Every section reads the results tree (INTERFACE.md section 4) and nothing
+** else: numbers are formatted here for people, never computed.  A section
+** whose data are absent says in one sentence which input would enable it.
+** The helpers below own the conventions every table follows: numbers right-
+** aligned with fixed decimals, "—" for null, pp with one decimal, p-values
+** with three significant digits or "<0.001", accuracies with three decimals,
+** tiers as colour chips.
+*/
+#ifndef QA_REPORT_INTERNAL_H
+#define QA_REPORT_INTERNAL_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+#include "input/config.h"
+#include "render/doc.h"
+
+/* What every section needs: the document, the results and the tier list. */
+typedef struct rp_ctx {
+  qa_doc *doc;
+  const cJSON *res;
+  const qa_config *cfg;
+  const cJSON *models;     /* res.models (array, may be NULL) */
+  const cJSON *tiers;      /* res.tiers (array, may be NULL) */
+  int n_tiers;             /* including the final "unacceptable" */
+  double alpha;            /* res.power.alpha, else multiple_comparisons.alpha, else 0.05 */
+} rp_ctx;
+
+/* ---- numbers (report_fmt.c); every function writes "—" for NaN ---- */
+#define RP_DASH "\xE2\x80\x94"   /* U+2014, the "no value" mark */
+#define RP_FMT 48                /* enough for any formatted number */
+
+void rp_fmt_fixed(char *buf, size_t cap, double v, int decimals);
+/* Signed with fixed decimals, "+1.2" / "-2.5"; a value that rounds to zero
+** is "0.0" (never "-0.0"). */
+void rp_fmt_signed(char *buf, size_t cap, double v, int decimals);
+/* p-values: three significant digits, "<0.001" below 0.001. */
+void rp_fmt_p(char *buf, size_t cap, double p);
+/* "[lo, hi]" from a JSON array of two numbers. */
+void rp_fmt_interval(char *buf, size_t cap, const cJSON *pair, int decimals);
+/* Counts with thousands separators: "1,999,000". */
+void rp_fmt_int(char *buf, size_t cap, double v);
+/* Small positive quantities (KL): fixed 4 decimals, scientific below 5e-4. */
+void rp_fmt_small(char *buf, size_t cap, double v);
+
+/* "s" unless n is 1, for "variant%s". */
+const char *rp_s(double n);
+
+/* ---- the results tree ---- */
+/* obj.key.sub as a number (NaN when absent or null). */
+double rp_num2(const cJSON *obj, const char *key, const char *sub);
+/* 1 true, 0 false, -1 absent or null. */
+int rp_bool(const cJSON *obj, const char *key);
+const cJSON *rp_arr(const cJSON *obj, const char *key);  /* NULL unless an array */
+const char *rp_str(const cJSON *obj, const char *key);   /* "" when absent */
+const cJSON *rp_baseline(const cJSON *model);           /* the baseline variant */
+const cJSON *rp_variant(const cJSON *model, const char *name);
+/* 1 when some variant of some model has object `key` (e.g. "benchmark"). */
+int rp_any_variant_has(const rp_ctx *c, const char *key);
+int rp_n_models(const rp_ctx *c);
+
+/* ---- tiers ---- */
+/* Position of a tier name in res.tiers, or -1. */
+int rp_tier_index(const rp_ctx *c, const char *name);
+/* The tier of one signal alone (drop in pp or %): the first configured tier
+** whose threshold admits it; NULL when the signal is NaN. */
+const char *rp_tier_of_signal(const rp_ctx *c, double delta, int pct);
+/* Recommended tiers are the first two (STATISTICS.md "Tier, cost, memory"). */
+int rp_tier_recommended(const rp_ctx *c, const char *name);
+double rp_tier_threshold(const rp_ctx *c, int index, int pct);  /* NaN if none */
+
+/* ---- growing strings and bullet lists ---- */
+typedef struct rp_buf { char *s; size_t len, cap; } rp_buf;
+void rp_printf(rp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *rp_text(const rp_buf *b);   /* "" when empty */
+void rp_buf_free(rp_buf *b);
+
+typedef struct rp_list { char **items; size_t n, cap; } rp_list;
+void rp_list_add(rp_list *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rp_list_take(rp_list *l, rp_buf *b);  /* moves b's text into the list */
+void rp_list_emit(qa_doc *doc, const rp_list *l);  /* as bullets */
+void rp_list_free(rp_list *l);
+/* "a, b and c" from the list items. */
+void rp_join(rp_buf *out, const rp_list *l);
+
+/* ---- table rows ---- */
+#define RP_MAX_COLS 14
+#define RP_CELL 512
+typedef struct rp_row {
+  size_t n;
+  char cell[RP_MAX_COLS][RP_CELL];
+  qa_doc_cell_style style[RP_MAX_COLS];
+  double fill[3 * RP_MAX_COLS];
+  int has_fill;
+} rp_row;
+void rp_row_init(rp_row *r, size_t n);
+void rp_row_set(rp_row *r, size_t i, qa_doc_cell_style st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void rp_row_fixed(rp_row *r, size_t i, double v, int decimals);
+void rp_row_signed(rp_row *r, size_t i, double v, int decimals);
+void rp_row_p(rp_row *r, size_t i, double p);
+void rp_row_fill(rp_row *r, size_t i, const double rgb[3]);
+/* The tier name as a colour chip: GOOD first tier, NORMAL second, WARN
+** middle tiers, BAD the last ("unacceptable"). */
+void rp_row_tier(rp_row *r, size_t i, const rp_ctx *c, const char *tier);
+/* "yes"/"no"/"—" for a JSON boolean; yes_style for true. */
+void rp_row_bool(rp_row *r, size_t i, int b, qa_doc_cell_style yes_style,
+                 qa_doc_cell_style no_style);
+void rp_row_emit(qa_doc_table *t, const rp_row *r);
+
+extern const double RP_FILL_GOOD[3], RP_FILL_OK[3], RP_FILL_WARN[3], RP_FILL_BAD[3];
+
+/* ---- sections, in report order ---- */
+void rp_section_summary(const rp_ctx *c);        /* report_summary.c */
+void rp_section_claims(const rp_ctx *c);         /* report_decision.c */
+void rp_section_decision(const rp_ctx *c);       /* report_decision.c */
+void rp_section_representation(const rp_ctx *c); /* report_repr.c */
+void rp_section_per_class(const rp_ctx *c);      /* report_repr.c */
+void rp_section_benchmark(const rp_ctx *c);      /* report_bench.c */
+void rp_section_generation(const rp_ctx *c);     /* report_gen.c */
+void rp_section_perf(const rp_ctx *c);           /* report_gen.c */
+void rp_section_stats(const rp_ctx *c);          /* report_stats.c */
+void rp_section_methods(const rp_ctx *c);        /* report_methods.c */
+
+/* Shared by the summary and the statistics section (report_stats.c):
+** describes where the paired McNemar test and the unpaired Welch test
+** disagree at alpha, one sentence per variant, into l. */
+void rp_mcnemar_welch_disagreements(const rp_ctx *c, rp_list *l);
+/* Non-baseline variants in the first tier whose benchmark TOST did not
+** confirm equivalence ("model/variant" items), and how many are in it. */
+size_t rp_unconfirmed_negligible(const rp_ctx *c, rp_list *names);
+
+#endif

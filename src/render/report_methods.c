@@ -1,0 +1,253 @@
+/*
+** Methods and caveats, generated from the data: the variants audited, the
+** sample sizes of each family of numbers, the tier definitions, the
+** statistical methods, the caveats that follow from power and multiplicity,
+** and what was not measured or not declared.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "render/report_internal.h"
+#include "results/results.h"
+
+static const cJSON *obj(const cJSON *v, const char *key) {
+  const cJSON *o = cJSON_GetObjectItemCaseSensitive(v, key);
+  return cJSON_IsObject(o) ? o : NULL;
+}
+
+static void fmt_params(char *buf, size_t cap, double n) {
+  if (isnan(n)) snprintf(buf, cap, RP_DASH);
+  else if (n >= 1e9) snprintf(buf, cap, "%.2f B", n / 1e9);
+  else if (n >= 1e6) snprintf(buf, cap, "%.2f M", n / 1e6);
+  else if (n >= 1e3) snprintf(buf, cap, "%.1f k", n / 1e3);
+  else snprintf(buf, cap, "%.0f", n);
+}
+
+static void variants_table(const rp_ctx *c) {
+  static const qa_doc_col cols[] = {
+    {"Model", 1.4, QA_ALIGN_LEFT}, {"Variant", 1.2, QA_ALIGN_LEFT},
+    {"Role", 1.0, QA_ALIGN_LEFT}, {"Bits/weight", 0.9, QA_ALIGN_RIGHT},
+    {"Parameters", 1.0, QA_ALIGN_RIGHT}, {"Memory (GB)", 1.3, QA_ALIGN_RIGHT}};
+  const cJSON *m, *v;
+  qa_doc_subsection(c->doc, "Models and variants");
+  qa_doc_table *t = qa_doc_table_begin(c->doc, "Models and variants, highest precision first", 6, cols);
+  cJSON_ArrayForEach(m, c->models) cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+    rp_row r;
+    int base = rp_bool(v, "is_baseline") == 1;
+    double gb = qa_json_get_num(v, "vram_gb");
+    rp_row_init(&r, 6);
+    rp_row_set(&r, 0, QA_CELL_NORMAL, "%s", rp_str(m, "name"));
+    rp_row_set(&r, 1, QA_CELL_BOLD, "%s", rp_str(v, "name"));
+    rp_row_set(&r, 2, base ? QA_CELL_GOOD : QA_CELL_MUTED, base ? "baseline" : "variant");
+    rp_row_fixed(&r, 3, qa_json_get_num(v, "bits_per_weight"), 2);
+    fmt_params(r.cell[4], RP_CELL, qa_json_get_num(v, "params"));
+    rp_row_fixed(&r, 5, gb, 2);
+    if (!isnan(gb) && rp_bool(v, "vram_measured") != 1)
+      strncat(r.cell[5], " (est.)", RP_CELL - strlen(r.cell[5]) - 1);
+    rp_row_emit(t, &r);
+  }
+  qa_doc_table_end(t);
+}
+
+/* One bullet per family and model, from the baseline's numbers. */
+static void sample_sizes(const rp_ctx *c) {
+  const cJSON *m, *x;
+  rp_list l = {0};
+  cJSON_ArrayForEach(m, c->models) {
+    const cJSON *b = rp_baseline(m), *rep = obj(b, "representation"), *out = obj(b, "outputs");
+    const cJSON *bench = obj(b, "benchmark"), *gen = obj(b, "generation"), *perf = obj(b, "perf");
+    const char *mn = rp_str(m, "name");
+    char n[RP_FMT], pairs[RP_FMT];
+    if (rep) {
+      rp_fmt_int(n, sizeof n, qa_json_get_num(rep, "n"));
+      rp_fmt_int(pairs, sizeof pairs, qa_json_get_num(rep, "pairs"));
+      rp_list_add(&l, "%s, representation: layer %s, N = %s samples of dimension %.0f; kNN "
+                  "with k = %.0f; Spearman \xCF\x81 over %s pairs.", mn, rp_str(rep, "layer"),
+                  n, qa_json_get_num(rep, "dim"), qa_json_get_num(rep, "knn_k"), pairs);
+    }
+    if (out) {
+      rp_fmt_int(n, sizeof n, qa_json_get_num(out, "n"));
+      rp_list_add(&l, "%s, outputs: N = %s labelled samples; %d critical-error check(s).", mn,
+                  n, cJSON_GetArraySize(rp_arr(out, "critical_errors")));
+    }
+    if (bench) {
+      rp_buf tb = {0};
+      rp_fmt_int(n, sizeof n, qa_json_get_num(bench, "n"));
+      rp_printf(&tb, "%s, benchmark: %s items pooled over %d task(s)", mn, n,
+                cJSON_GetArraySize(rp_arr(bench, "tasks")));
+      int first = 1;
+      cJSON_ArrayForEach(x, rp_arr(bench, "tasks")) {
+        rp_printf(&tb, "%s%s %.0f", first ? " (" : ", ", rp_str(x, "task"), qa_json_get_num(x, "n"));
+        first = 0;
+      }
+      rp_printf(&tb, "%s.", first ? "" : ")");
+      rp_list_take(&l, &tb);
+    }
+    if (gen) {
+      rp_buf gb = {0};
+      rp_printf(&gb, "%s, generation: %d metric(s)", mn, cJSON_GetArraySize(rp_arr(gen, "metrics")));
+      int first = 1;
+      cJSON_ArrayForEach(x, rp_arr(gen, "metrics")) {
+        rp_printf(&gb, "%s%s n = %.0f", first ? " (" : ", ", rp_str(x, "metric"), qa_json_get_num(x, "n"));
+        first = 0;
+      }
+      rp_printf(&gb, "%s.", first ? "" : ")");
+      rp_list_take(&l, &gb);
+    }
+    if (perf)
+      rp_list_add(&l, "%s, timing: %.0f decode and %.0f time-to-first-token requests "
+                  "(baseline).", mn, qa_json_get_num(perf, "n_decode"),
+                  qa_json_get_num(perf, "n_ttft"));
+  }
+  qa_doc_subsection(c->doc, "Data and sample sizes");
+  if (l.n) rp_list_emit(c->doc, &l);
+  else qa_doc_paragraph(c->doc, "The baselines hold no measurements.");
+  rp_list_free(&l);
+}
+
+static void tiers_table(const rp_ctx *c) {
+  static const qa_doc_col cols[] = {
+    {"Tier", 1.3, QA_ALIGN_LEFT}, {"Benchmark drop at most (pp)", 1.2, QA_ALIGN_RIGHT},
+    {"Generation drop at most (%)", 1.2, QA_ALIGN_RIGHT},
+    {"Quantized variants", 1.0, QA_ALIGN_RIGHT}};
+  const cJSON *t, *counts = obj(c->res, "tier_counts");
+  qa_doc_subsection(c->doc, "Quality tiers");
+  if (!c->n_tiers) {
+    qa_doc_paragraph(c->doc, "The results list no tiers.");
+    return;
+  }
+  qa_doc_paragraph(c->doc,
+    "A variant's tier is the first whose thresholds admit both its benchmark signal "
+    "(the pooled benchmark change when there are benchmark data, else the change in "
+    "output accuracy, else in kNN accuracy) and its generation change; a missing signal "
+    "does not constrain. A failed critical-error check makes a variant unacceptable. The "
+    "baseline is always in the first tier; the first two tiers are recommended.");
+  qa_doc_table *tab = qa_doc_table_begin(c->doc, "Quality tiers as configured", 4, cols);
+  cJSON_ArrayForEach(t, c->tiers) {
+    rp_row r;
+    double n = qa_json_get_num(counts, rp_str(t, "name"));
+    rp_row_init(&r, 4);
+    rp_row_tier(&r, 0, c, rp_str(t, "name"));
+    if (isnan(qa_json_get_num(t, "max_drop_pp"))) rp_row_set(&r, 1, QA_CELL_MUTED, "worse");
+    else rp_row_fixed(&r, 1, qa_json_get_num(t, "max_drop_pp"), 1);
+    if (isnan(qa_json_get_num(t, "max_drop_pct"))) rp_row_set(&r, 2, QA_CELL_MUTED, "worse");
+    else rp_row_fixed(&r, 2, qa_json_get_num(t, "max_drop_pct"), 1);
+    rp_row_fixed(&r, 3, isnan(n) ? 0.0 : n, 0);
+    rp_row_emit(tab, &r);
+  }
+  qa_doc_table_end(tab);
+}
+
+static void methods_list(const rp_ctx *c) {
+  rp_list l = {0};
+  const cJSON *pw = obj(c->res, "power");
+  rp_list_add(&l, "Accuracies carry 95%% Wilson score intervals; generation means carry 95%% "
+              "t-intervals.");
+  rp_list_add(&l, "Differences from the baseline: Welch's t-test (unequal variances, "
+              "Welch\xE2\x80\x93Satterthwaite df) and Cohen's d with the pooled standard "
+              "deviation; for the benchmark also the exact McNemar test on items paired by id.");
+  rp_list_add(&l, "Equivalence: two one-sided tests (TOST) with the same standard error and "
+              "df, at the configured margins (pp for the benchmark, %% of the baseline mean "
+              "for generation).");
+  rp_list_add(&l, "Adjacent variants: Welch's t on each neighbouring pair; Bonferroni and "
+              "Holm corrections over the whole family of tests in the report.");
+  if (cJSON_IsObject(pw))
+    rp_list_add(&l, "Power: minimum detectable effects by the normal approximation at alpha "
+                "%.2g (two-sided) and power %.0f %%.", qa_json_get_num(pw, "alpha"),
+                100 * qa_json_get_num(pw, "power"));
+  qa_doc_subsection(c->doc, "Statistical methods");
+  rp_list_emit(c->doc, &l);
+  rp_list_free(&l);
+}
+
+static void caveats_list(const rp_ctx *c) {
+  rp_list l = {0}, unconf = {0};
+  const cJSON *pw = obj(c->res, "power"), *mc = obj(c->res, "multiple_comparisons"), *m, *v;
+  double mde = qa_json_get_num(pw, "mde_pp");
+  int n_below = cJSON_GetArraySize(rp_arr(pw, "tiers_below_mde"));
+  if (!isnan(mde))
+    rp_list_add(&l, "The benchmark detects drops of %.1f pp or more (n = %.0f); %d configured "
+                "tier threshold(s) lie below that, so verdicts near them rest on point "
+                "estimates.", mde, qa_json_get_num(pw, "benchmark_n"), n_below);
+  if (!isnan(qa_json_get_num(mc, "m")))
+    rp_list_add(&l, "%.0f adjacent tests expect %.1f false positive(s) at alpha %.2g; %.0f of "
+                "%.0f significant results survive Holm.", qa_json_get_num(mc, "m"),
+                qa_json_get_num(mc, "expected_false_positives"), qa_json_get_num(mc, "alpha"),
+                qa_json_get_num(mc, "survive_holm"), qa_json_get_num(mc, "significant"));
+  size_t n_first = rp_unconfirmed_negligible(c, &unconf);
+  if (unconf.n)
+    rp_list_add(&l, "%zu of %zu first-tier verdict(s) are not confirmed by TOST: a "
+                "non-significant difference is not equivalence.", unconf.n, n_first);
+  rp_list_free(&unconf);
+  rp_buf est = {0};
+  cJSON_ArrayForEach(m, c->models) cJSON_ArrayForEach(v, rp_arr(m, "variants"))
+    if (!isnan(qa_json_get_num(v, "vram_gb")) && rp_bool(v, "vram_measured") != 1)
+      rp_printf(&est, "%s%s/%s", est.len ? ", " : "", rp_str(m, "name"), rp_str(v, "name"));
+  if (est.len)
+    rp_list_add(&l, "Memory is estimated, not measured, for %s; the decision matrix is only "
+                "as good as that estimate.", rp_text(&est));
+  rp_buf_free(&est);
+  qa_doc_subsection(c->doc, "Caveats");
+  if (l.n) rp_list_emit(c->doc, &l);
+  else qa_doc_paragraph(c->doc, "No caveat follows from the data beyond those stated with "
+                                "each table.");
+  rp_list_free(&l);
+}
+
+/* Families absent for some or all variants, and undeclared items. */
+static void not_measured(const rp_ctx *c) {
+  static const char *const KEYS[] = {"representation", "outputs", "benchmark", "generation", "perf"};
+  static const char *const WHAT[] = {"hidden states (/hidden/<layer>)",
+                                     "logits or predictions (/outputs)",
+                                     "benchmark results (/eval/<task>/correct)",
+                                     "generation scores (/eval/<task>/score/<metric>)",
+                                     "timings (/perf)"};
+  rp_list l = {0};
+  const cJSON *m, *v, *disc = obj(c->res, "disclosure");
+  for (size_t k = 0; k < sizeof KEYS / sizeof *KEYS; k++) {
+    rp_buf missing = {0};
+    int have = 0, lack = 0;
+    cJSON_ArrayForEach(m, c->models) cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+      if (obj(v, KEYS[k])) { have++; continue; }
+      lack++;
+      rp_printf(&missing, "%s%s/%s", missing.len ? ", " : "", rp_str(m, "name"), rp_str(v, "name"));
+    }
+    if (lack && !have) rp_list_add(&l, "No variant has %s.", WHAT[k]);
+    else if (lack) rp_list_add(&l, "No %s for %s.", WHAT[k], rp_text(&missing));
+    rp_buf_free(&missing);
+  }
+  for (size_t i = 0; i < QA_N_DISCLOSURE; i++) {
+    const cJSON *f = obj(disc, qa_disclosure_fields[i]);
+    if (!qa_json_get_str(f, "value"))
+      rp_list_add(&l, "Disclosure \"%s\" is not declared, so no conclusion here can depend "
+                  "on it.", qa_disclosure_fields[i]);
+  }
+  if (!cJSON_GetArraySize(rp_arr(c->res, "claims")))
+    rp_list_add(&l, "No claims were configured, so none were checked.");
+  qa_doc_subsection(c->doc, "Not measured or not declared");
+  if (l.n) rp_list_emit(c->doc, &l);
+  else qa_doc_paragraph(c->doc, "Every family of measurements is present for every variant "
+                                "and every disclosure item is declared.");
+  rp_list_free(&l);
+}
+
+void rp_section_methods(const rp_ctx *c) {
+  qa_doc_section(c->doc, "Methods and caveats");
+  if (!rp_n_models(c)) {
+    qa_doc_paragraph(c->doc, "The results hold no model; list models under \"models\" in "
+                             "the configuration to enable this section.");
+    return;
+  }
+  qa_doc_paragraph(c->doc,
+    "Every variant is compared with its model's baseline on the samples both hold, "
+    "aligned by id. The definitions of every number follow the project's STATISTICS.md; "
+    "this section states the sample sizes behind them, the tier rules, the tests, and "
+    "what the data cannot show.");
+  variants_table(c);
+  sample_sizes(c);
+  tiers_table(c);
+  methods_list(c);
+  caveats_list(c);
+  not_measured(c);
+}

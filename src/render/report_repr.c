@@ -1,0 +1,318 @@
+/*
+** Representation metrics and the per-class breakdown: how far each
+** variant's hidden states moved from the baseline's (cosine, SQNR), whether
+** the neighbourhoods a classifier reads survived (kNN accuracy, overlap),
+** and the global geometry (Spearman, CKA, effective rank) — then the same
+** per class, where an average that holds can hide a class that does not.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "render/report_internal.h"
+#include "results/results.h"
+
+#define MAX_VARIANT_COLS 8   /* variants per per-class table before it splits */
+#define MAX_VARIANTS 64
+
+static const cJSON *repr_of(const cJSON *v) {
+  const cJSON *r = cJSON_GetObjectItemCaseSensitive(v, "representation");
+  return cJSON_IsObject(r) ? r : NULL;
+}
+
+/* Colours a delta (pp) cell by the tier the drop alone would earn:
+** middle tiers WARN, the last BAD. */
+static void style_drop(const rp_ctx *c, rp_row *r, size_t i, double delta_pp) {
+  int k = rp_tier_index(c, rp_tier_of_signal(c, delta_pp, 0));
+  if (k < 2) return;
+  if (k == c->n_tiers - 1) { r->style[i] = QA_CELL_BAD; rp_row_fill(r, i, RP_FILL_BAD); }
+  else { r->style[i] = QA_CELL_WARN; rp_row_fill(r, i, RP_FILL_WARN); }
+}
+
+static void repr_row(const rp_ctx *c, qa_doc_table *t, const cJSON *v) {
+  const cJSON *rep = repr_of(v);
+  rp_row r;
+  double d = qa_json_get_num(rep, "knn_accuracy_delta_pp");
+  rp_row_init(&r, 11);
+  rp_row_set(&r, 0, QA_CELL_BOLD, "%s", rp_str(v, "name"));
+  rp_row_fixed(&r, 1, rp_num2(rep, "cosine", "mean"), 4);
+  rp_row_fixed(&r, 2, rp_num2(rep, "cosine", "p05"), 4);
+  rp_row_fixed(&r, 3, rp_num2(rep, "cosine", "min"), 4);
+  rp_row_fixed(&r, 4, qa_json_get_num(rep, "sqnr_db"), 1);
+  rp_row_fixed(&r, 5, qa_json_get_num(rep, "knn_accuracy"), 3);
+  rp_row_signed(&r, 6, d, 1);
+  style_drop(c, &r, 6, d);
+  rp_row_fixed(&r, 7, qa_json_get_num(rep, "neighbor_overlap"), 3);
+  rp_row_fixed(&r, 8, qa_json_get_num(rep, "spearman_rho"), 4);
+  rp_row_fixed(&r, 9, qa_json_get_num(rep, "cka_linear"), 4);
+  rp_row_fixed(&r, 10, qa_json_get_num(rep, "effective_rank"), 1);
+  rp_row_emit(t, &r);
+}
+
+/* One paragraph of observations for a model, from its rows. */
+static void repr_observations(const rp_ctx *c, const cJSON *m) {
+  const cJSON *v, *last_hi = NULL, *first_lo = NULL, *lowest = NULL;
+  rp_buf b = {0};
+  cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+    const cJSON *rep = repr_of(v);
+    double cm = rp_num2(rep, "cosine", "mean");
+    if (rp_bool(v, "is_baseline") == 1 || isnan(cm)) continue;
+    if (cm >= 0.99 && !first_lo) last_hi = v;
+    if (cm < 0.99 && !first_lo) first_lo = v;
+    lowest = v;
+  }
+  if (!lowest) return;
+  if (first_lo) {
+    const cJSON *rep = repr_of(first_lo);
+    if (last_hi)
+      rp_printf(&b, "Mean cosine stays at or above 0.99 down to %s (%.4f) and first falls "
+                "below it at %s (%.4f", rp_str(last_hi, "name"),
+                rp_num2(repr_of(last_hi), "cosine", "mean"), rp_str(first_lo, "name"),
+                rp_num2(rep, "cosine", "mean"));
+    else
+      rp_printf(&b, "Mean cosine is already below 0.99 at %s (%.4f", rp_str(first_lo, "name"),
+                rp_num2(rep, "cosine", "mean"));
+    rp_printf(&b, "; its least faithful sample has cosine %.4f).", rp_num2(rep, "cosine", "min"));
+  } else {
+    rp_printf(&b, "Mean cosine stays at or above 0.99 for every variant, down to %s (%.4f).",
+              rp_str(lowest, "name"), rp_num2(repr_of(lowest), "cosine", "mean"));
+  }
+  const cJSON *lr = repr_of(lowest);
+  double d = qa_json_get_num(lr, "knn_accuracy_delta_pp");
+  if (!isnan(d))
+    rp_printf(&b, " At %s, the lowest precision, kNN accuracy moves %+.1f pp, %.1f %% of "
+              "each sample's %.0f nearest neighbours are the baseline's "
+              "(overlap %.3f), and linear CKA is %.4f.", rp_str(lowest, "name"), d,
+              100 * qa_json_get_num(lr, "neighbor_overlap"), qa_json_get_num(lr, "knn_k"),
+              qa_json_get_num(lr, "neighbor_overlap"), qa_json_get_num(lr, "cka_linear"));
+  qa_doc_paragraph(c->doc, rp_text(&b));
+  rp_buf_free(&b);
+}
+
+static void repr_model(const rp_ctx *c, const cJSON *m) {
+  static const qa_doc_col cols[] = {
+    {"Variant", 1.05, QA_ALIGN_LEFT}, {"Cosine mean", 0.95, QA_ALIGN_RIGHT},
+    {"Cosine p05", 0.95, QA_ALIGN_RIGHT}, {"Cosine min", 0.95, QA_ALIGN_RIGHT},
+    {"SQNR (dB)", 0.8, QA_ALIGN_RIGHT}, {"kNN acc.", 0.8, QA_ALIGN_RIGHT},
+    {"kNN \xCE\x94 (pp)", 0.8, QA_ALIGN_RIGHT}, {"Overlap", 0.8, QA_ALIGN_RIGHT},
+    {"Spearman \xCF\x81", 0.95, QA_ALIGN_RIGHT}, {"CKA", 0.95, QA_ALIGN_RIGHT},
+    {"Eff. rank", 0.8, QA_ALIGN_RIGHT}};
+  const cJSON *v, *base = repr_of(rp_baseline(m));
+  char caption[256], n[RP_FMT], pairs[RP_FMT];
+  if (rp_n_models(c) > 1) qa_doc_subsection(c->doc, rp_str(m, "name"));
+  rp_fmt_int(n, sizeof n, qa_json_get_num(base, "n"));
+  rp_fmt_int(pairs, sizeof pairs, qa_json_get_num(base, "pairs"));
+  snprintf(caption, sizeof caption, "%s: hidden states at layer %s (N = %s, D = %.0f) "
+           "against baseline %s", rp_str(m, "name"), rp_str(base, "layer"), n,
+           qa_json_get_num(base, "dim"), rp_str(m, "baseline"));
+  qa_doc_table *t = qa_doc_table_begin(c->doc, caption, 11, cols);
+  cJSON_ArrayForEach(v, rp_arr(m, "variants"))
+    if (repr_of(v)) repr_row(c, t, v);
+  qa_doc_table_end(t);
+  rp_buf b = {0};
+  repr_observations(c, m);
+  rp_printf(&b, "kNN accuracy is leave-one-out with k = %.0f within each variant's own "
+            "states; Spearman \xCF\x81 compares pairwise cosine distances over %s pairs; "
+            "SQNR is " RP_DASH " where there is no error energy. kNN \xCE\x94 cells are "
+            "coloured by the tier the drop alone would earn.",
+            qa_json_get_num(base, "knn_k"), pairs);
+  qa_doc_note(c->doc, rp_text(&b));
+  rp_buf_free(&b);
+}
+
+void rp_section_representation(const rp_ctx *c) {
+  const cJSON *m;
+  qa_doc_section(c->doc, "Representation metrics");
+  if (!rp_any_variant_has(c, "representation")) {
+    qa_doc_paragraph(c->doc, "No variant has hidden states at the configured layer; add "
+                             "/hidden/<layer> to the caches to enable this section.");
+    return;
+  }
+  qa_doc_paragraph(c->doc,
+    "Each variant's hidden states are compared with the baseline's, sample by sample. "
+    "Cosine similarity and SQNR measure how far each vector moved; kNN accuracy and "
+    "neighbour overlap measure whether the neighbourhoods a downstream classifier reads "
+    "survived; Spearman \xCF\x81 of pairwise distances and linear CKA measure the global "
+    "geometry; effective rank measures how many directions carry the variance.");
+  cJSON_ArrayForEach(m, c->models)
+    if (repr_of(rp_baseline(m))) repr_model(c, m);
+}
+
+/* ---- per-class breakdown ---- */
+
+static const cJSON *per_class(const cJSON *v) { return rp_arr(repr_of(v), "per_class"); }
+
+static const cJSON *class_of(const cJSON *v, const char *label) {
+  const cJSON *cls;
+  cJSON_ArrayForEach(cls, per_class(v))
+    if (!strcmp(rp_str(cls, "label"), label)) return cls;
+  return NULL;
+}
+
+/* Non-baseline variants of m that have per-class numbers, in order. */
+static size_t class_variants(const cJSON *m, const cJSON **out) {
+  const cJSON *v;
+  size_t n = 0;
+  cJSON_ArrayForEach(v, rp_arr(m, "variants"))
+    if (rp_bool(v, "is_baseline") != 1 && cJSON_GetArraySize(per_class(v)) && n < MAX_VARIANTS)
+      out[n++] = v;
+  return n;
+}
+
+/* Columns: Class, n, [baseline kNN acc.], one per variant of the chunk. */
+static qa_doc_table *class_table(const rp_ctx *c, const char *caption, int with_base,
+                                 const cJSON *const *vars, size_t n_vars) {
+  qa_doc_col cols[RP_MAX_COLS];
+  size_t k = 0;
+  cols[k++] = (qa_doc_col){"Class", 1.3, QA_ALIGN_LEFT};
+  cols[k++] = (qa_doc_col){"n", 0.7, QA_ALIGN_RIGHT};
+  if (with_base) cols[k++] = (qa_doc_col){"Baseline kNN acc.", 1.0, QA_ALIGN_RIGHT};
+  for (size_t i = 0; i < n_vars; i++)
+    cols[k++] = (qa_doc_col){rp_str(vars[i], "name"), 0.9, QA_ALIGN_RIGHT};
+  return qa_doc_table_begin(c->doc, caption, k, cols);
+}
+
+static void knn_chunk(const rp_ctx *c, const cJSON *m, const cJSON *const *vars, size_t n_vars) {
+  const cJSON *base = rp_baseline(m), *cls;
+  char caption[192];
+  snprintf(caption, sizeof caption, "%s: change in kNN accuracy by class (pp against %s)",
+           rp_str(m, "name"), rp_str(m, "baseline"));
+  qa_doc_table *t = class_table(c, caption, 1, vars, n_vars);
+  rp_row r;
+  cJSON_ArrayForEach(cls, per_class(base)) {
+    const char *label = rp_str(cls, "label");
+    rp_row_init(&r, 3 + n_vars);
+    rp_row_set(&r, 0, QA_CELL_BOLD, "%s", label);
+    rp_fmt_int(r.cell[1], RP_CELL, qa_json_get_num(cls, "n"));
+    rp_row_fixed(&r, 2, qa_json_get_num(cls, "knn_accuracy"), 3);
+    for (size_t i = 0; i < n_vars; i++) {
+      double d = qa_json_get_num(class_of(vars[i], label), "knn_accuracy_delta_pp");
+      rp_row_signed(&r, 3 + i, d, 1);
+      style_drop(c, &r, 3 + i, d);
+    }
+    rp_row_emit(t, &r);
+  }
+  rp_row_init(&r, 3 + n_vars);
+  rp_row_set(&r, 0, QA_CELL_BOLD, "All samples");
+  rp_fmt_int(r.cell[1], RP_CELL, qa_json_get_num(repr_of(base), "n"));
+  rp_row_fixed(&r, 2, qa_json_get_num(repr_of(base), "knn_accuracy"), 3);
+  for (size_t i = 0; i < n_vars; i++) {
+    double d = qa_json_get_num(repr_of(vars[i]), "knn_accuracy_delta_pp");
+    rp_row_signed(&r, 3 + i, d, 1);
+    r.style[3 + i] = QA_CELL_BOLD;
+    style_drop(c, &r, 3 + i, d);
+  }
+  rp_row_emit(t, &r);
+  qa_doc_table_end(t);
+}
+
+/* Cosine by class; the lowest class of each variant is WARN, BAD when its
+** distance from 1 is more than twice the variant's mean distance. */
+static void cosine_chunk(const rp_ctx *c, const cJSON *m, const cJSON *const *vars, size_t n_vars) {
+  const cJSON *base = rp_baseline(m), *cls;
+  char caption[192];
+  snprintf(caption, sizeof caption, "%s: mean cosine similarity to %s by class",
+           rp_str(m, "name"), rp_str(m, "baseline"));
+  qa_doc_table *t = class_table(c, caption, 0, vars, n_vars);
+  rp_row r;
+  cJSON_ArrayForEach(cls, per_class(base)) {
+    const char *label = rp_str(cls, "label");
+    rp_row_init(&r, 2 + n_vars);
+    rp_row_set(&r, 0, QA_CELL_BOLD, "%s", label);
+    rp_fmt_int(r.cell[1], RP_CELL, qa_json_get_num(cls, "n"));
+    for (size_t i = 0; i < n_vars; i++) {
+      double cm = qa_json_get_num(class_of(vars[i], label), "cosine_mean");
+      double mean = rp_num2(repr_of(vars[i]), "cosine", "mean"), lowest = 2.0;
+      const cJSON *o;
+      cJSON_ArrayForEach(o, per_class(vars[i])) {
+        double x = qa_json_get_num(o, "cosine_mean");
+        if (!isnan(x) && x < lowest) lowest = x;
+      }
+      rp_row_fixed(&r, 2 + i, cm, 4);
+      if (!isnan(cm) && cm == lowest && cm < 1.0) {
+        int bad = 1.0 - cm > 2.0 * (1.0 - mean);
+        r.style[2 + i] = bad ? QA_CELL_BAD : QA_CELL_WARN;
+        rp_row_fill(&r, 2 + i, bad ? RP_FILL_BAD : RP_FILL_WARN);
+      }
+    }
+    rp_row_emit(t, &r);
+  }
+  rp_row_init(&r, 2 + n_vars);
+  rp_row_set(&r, 0, QA_CELL_BOLD, "All samples");
+  rp_fmt_int(r.cell[1], RP_CELL, qa_json_get_num(repr_of(base), "n"));
+  for (size_t i = 0; i < n_vars; i++) {
+    rp_row_fixed(&r, 2 + i, rp_num2(repr_of(vars[i]), "cosine", "mean"), 4);
+    r.style[2 + i] = QA_CELL_BOLD;
+  }
+  rp_row_emit(t, &r);
+  qa_doc_table_end(t);
+}
+
+/* "Worst class per variant: int4 REVIEW (-14.2 pp against -2.7 pp overall), ..." */
+static void class_observations(const rp_ctx *c, const cJSON *m, const cJSON *const *vars,
+                               size_t n_vars) {
+  rp_list items = {0};
+  double smallest_n = NAN;
+  const cJSON *cls;
+  cJSON_ArrayForEach(cls, per_class(rp_baseline(m))) {
+    double n = qa_json_get_num(cls, "n");
+    if (isnan(smallest_n) || n < smallest_n) smallest_n = n;
+  }
+  for (size_t i = 0; i < n_vars; i++) {
+    const cJSON *worst = NULL;
+    cJSON_ArrayForEach(cls, per_class(vars[i])) {
+      double d = qa_json_get_num(cls, "knn_accuracy_delta_pp");
+      if (!isnan(d) && (!worst || d < qa_json_get_num(worst, "knn_accuracy_delta_pp")))
+        worst = cls;
+    }
+    if (worst)
+      rp_list_add(&items, "%s %s (%+.1f pp against %+.1f pp overall)", rp_str(vars[i], "name"),
+                  rp_str(worst, "label"), qa_json_get_num(worst, "knn_accuracy_delta_pp"),
+                  qa_json_get_num(repr_of(vars[i]), "knn_accuracy_delta_pp"));
+  }
+  rp_buf b = {0};
+  if (items.n) {
+    rp_printf(&b, "The class that loses most kNN accuracy, per variant: ");
+    rp_join(&b, &items);
+    rp_printf(&b, ".");
+  }
+  if (!isnan(smallest_n))
+    rp_printf(&b, " The smallest class has n = %.0f, so its per-class numbers are the "
+              "noisiest in the table.", smallest_n);
+  qa_doc_paragraph(c->doc, rp_text(&b));
+  qa_doc_note(c->doc, "kNN cells are coloured by the tier the class's drop alone would earn "
+                      "(middle tiers amber, the last red). In the cosine table the lowest "
+                      "class of each variant is marked: amber, or red when its distance "
+                      "from 1 is more than twice the variant's mean distance.");
+  rp_buf_free(&b);
+  rp_list_free(&items);
+}
+
+void rp_section_per_class(const rp_ctx *c) {
+  const cJSON *m;
+  const cJSON *vars[MAX_VARIANTS];
+  int any = 0;
+  qa_doc_section(c->doc, "Per-class breakdown");
+  cJSON_ArrayForEach(m, c->models) any |= class_variants(m, vars) > 0;
+  if (!any) {
+    qa_doc_paragraph(c->doc, "No variant has per-class representation metrics; add "
+                             "/samples/label (and /samples/label_names) to the caches "
+                             "together with /hidden/<layer> to enable this section.");
+    return;
+  }
+  qa_doc_paragraph(c->doc,
+    "The averages of the previous section can hold while one class falls apart. "
+    "Here every class is shown on its own: the change in kNN accuracy against the "
+    "baseline (neighbours are still searched among all samples), and the mean cosine "
+    "similarity of its samples.");
+  cJSON_ArrayForEach(m, c->models) {
+    size_t n = class_variants(m, vars);
+    if (!n) continue;
+    if (rp_n_models(c) > 1) qa_doc_subsection(c->doc, rp_str(m, "name"));
+    for (size_t at = 0; at < n; at += MAX_VARIANT_COLS)
+      knn_chunk(c, m, vars + at, n - at < MAX_VARIANT_COLS ? n - at : MAX_VARIANT_COLS);
+    for (size_t at = 0; at < n; at += MAX_VARIANT_COLS)
+      cosine_chunk(c, m, vars + at, n - at < MAX_VARIANT_COLS ? n - at : MAX_VARIANT_COLS);
+    class_observations(c, m, vars, n);
+  }
+}

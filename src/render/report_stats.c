@@ -1,0 +1,319 @@
+/*
+** Statistical tests: adjacent-variant Welch tests with Bonferroni and Holm
+** over the whole family, tests against the baseline (paired McNemar,
+** unpaired Welch, TOST equivalence), and power: what the sample sizes can
+** detect, set against the tier thresholds.  The caveats that follow from
+** these are written here in words, with their numbers.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "render/report_internal.h"
+#include "results/results.h"
+
+static const cJSON *bench_of(const cJSON *v) {
+  const cJSON *b = cJSON_GetObjectItemCaseSensitive(v, "benchmark");
+  return cJSON_IsObject(b) ? b : NULL;
+}
+
+/* "enc: fp32 -> fp16", the model only when there are several. */
+static void comparison_label(const rp_ctx *c, const cJSON *a, char *buf, size_t cap) {
+  if (rp_n_models(c) > 1)
+    snprintf(buf, cap, "%s: %s \xE2\x86\x92 %s", rp_str(a, "model"), rp_str(a, "higher"),
+             rp_str(a, "lower"));
+  else
+    snprintf(buf, cap, "%s \xE2\x86\x92 %s", rp_str(a, "higher"), rp_str(a, "lower"));
+}
+
+static void adjacent_row(const rp_ctx *c, qa_doc_table *t, const cJSON *a) {
+  rp_row r;
+  double p = qa_json_get_num(a, "p");
+  int sig = !isnan(p) && p < c->alpha;
+  int bonf = rp_bool(a, "survives_bonferroni") == 1, holm = rp_bool(a, "survives_holm") == 1;
+  rp_row_init(&r, 10);
+  comparison_label(c, a, r.cell[0], RP_CELL);
+  rp_row_set(&r, 1, QA_CELL_NORMAL, "%s", !strcmp(rp_str(a, "family"), "benchmark")
+             ? "benchmark" : rp_str(a, "metric"));
+  rp_fmt_int(r.cell[2], RP_CELL, qa_json_get_num(a, "n"));
+  rp_row_fixed(&r, 3, qa_json_get_num(a, "mean_higher"), 3);
+  rp_row_fixed(&r, 4, qa_json_get_num(a, "mean_lower"), 3);
+  rp_row_fixed(&r, 5, qa_json_get_num(a, "d"), 3);
+  rp_row_p(&r, 6, p);
+  if (sig) r.style[6] = QA_CELL_BOLD;
+  rp_row_p(&r, 7, qa_json_get_num(a, "p_bonferroni"));
+  rp_row_p(&r, 8, qa_json_get_num(a, "p_holm"));
+  if (!sig) rp_row_set(&r, 9, QA_CELL_MUTED, "not sig.");
+  else if (bonf && holm) rp_row_set(&r, 9, QA_CELL_GOOD, "both");
+  else if (holm) rp_row_set(&r, 9, QA_CELL_NORMAL, "Holm only");
+  else if (bonf) rp_row_set(&r, 9, QA_CELL_NORMAL, "Bonferroni only");
+  else rp_row_set(&r, 9, QA_CELL_WARN, "neither");
+  rp_row_emit(t, &r);
+}
+
+static void multiple_comparisons(const rp_ctx *c) {
+  const cJSON *mc = cJSON_GetObjectItemCaseSensitive(c->res, "multiple_comparisons"), *a;
+  rp_buf b = {0};
+  rp_list lost = {0};
+  if (!isnan(qa_json_get_num(mc, "m")))
+    rp_printf(&b, "The family has m = %.0f tests; at alpha %.2g it expects %.1f false "
+              "positive(s) by chance (m \xC2\xB7 alpha). %.0f test(s) are significant "
+              "uncorrected, %.0f survive Bonferroni and %.0f survive Holm.",
+              qa_json_get_num(mc, "m"), qa_json_get_num(mc, "alpha"),
+              qa_json_get_num(mc, "expected_false_positives"),
+              qa_json_get_num(mc, "significant"), qa_json_get_num(mc, "survive_bonferroni"),
+              qa_json_get_num(mc, "survive_holm"));
+  cJSON_ArrayForEach(a, rp_arr(c->res, "adjacent_tests")) {
+    double p = qa_json_get_num(a, "p");
+    if (isnan(p) || p >= c->alpha || rp_bool(a, "survives_holm") == 1) continue;
+    char label[160], ps[RP_FMT], ph[RP_FMT];
+    comparison_label(c, a, label, sizeof label);
+    rp_fmt_p(ps, sizeof ps, p);
+    rp_fmt_p(ph, sizeof ph, qa_json_get_num(a, "p_holm"));
+    rp_list_add(&lost, "%s %s (p = %s, Holm %s)", label,
+                !strcmp(rp_str(a, "family"), "benchmark") ? "benchmark" : rp_str(a, "metric"),
+                ps, ph);
+  }
+  if (lost.n) {
+    rp_printf(&b, " Significant before correction but not after Holm: ");
+    rp_join(&b, &lost);
+    rp_printf(&b, "; treat these as marginal.");
+  }
+  if (b.len) qa_doc_paragraph(c->doc, rp_text(&b));
+  rp_buf_free(&b);
+  rp_list_free(&lost);
+}
+
+static void adjacent_part(const rp_ctx *c) {
+  static const qa_doc_col cols[] = {
+    {"Comparison", 1.25, QA_ALIGN_LEFT}, {"Metric", 1.0, QA_ALIGN_LEFT},
+    {"n", 0.5, QA_ALIGN_RIGHT}, {"Mean higher", 0.65, QA_ALIGN_RIGHT},
+    {"Mean lower", 0.65, QA_ALIGN_RIGHT}, {"d", 0.6, QA_ALIGN_RIGHT},
+    {"p", 0.65, QA_ALIGN_RIGHT}, {"p Bonf.", 0.65, QA_ALIGN_RIGHT},
+    {"p Holm", 0.65, QA_ALIGN_RIGHT}, {"Survives", 0.9, QA_ALIGN_LEFT}};
+  const cJSON *a, *tests = rp_arr(c->res, "adjacent_tests");
+  qa_doc_subsection(c->doc, "Adjacent variants");
+  if (!cJSON_GetArraySize(tests)) {
+    qa_doc_paragraph(c->doc, "No adjacent tests were run; they need benchmark or generation "
+                             "data for at least two variants of a model.");
+    return;
+  }
+  qa_doc_paragraph(c->doc,
+    "Each pair of neighbouring variants, in configured order, is tested with Welch's t: "
+    "once on the pooled benchmark 0/1 results and once per generation metric both have. "
+    "d is Cohen's d (lower minus higher). p is uncorrected; Bonferroni and Holm adjust it "
+    "for the whole family of tests in this report.");
+  qa_doc_table *t = qa_doc_table_begin(c->doc, "Adjacent-variant tests (Welch)", 10, cols);
+  cJSON_ArrayForEach(a, tests) adjacent_row(c, t, a);
+  qa_doc_table_end(t);
+  multiple_comparisons(c);
+}
+
+void rp_mcnemar_welch_disagreements(const rp_ctx *c, rp_list *l) {
+  const cJSON *m, *v;
+  cJSON_ArrayForEach(m, c->models) cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+    const cJSON *b = bench_of(v);
+    double pw = qa_json_get_num(b, "welch_p"), pm = qa_json_get_num(b, "mcnemar_p");
+    if (rp_bool(v, "is_baseline") == 1 || isnan(pw) || isnan(pm)) continue;
+    if ((pw < c->alpha) == (pm < c->alpha)) continue;
+    char sw[RP_FMT], sm[RP_FMT];
+    rp_fmt_p(sw, sizeof sw, pw);
+    rp_fmt_p(sm, sizeof sm, pm);
+    if (pm < c->alpha)
+      rp_list_add(l, "%s/%s: the paired McNemar test (p = %s; %.0f items lost, %.0f gained) "
+                  "detects the %+.1f pp change that the unpaired Welch test (p = %s) does "
+                  "not; pairing by item removes the between-item variance.",
+                  rp_str(m, "name"), rp_str(v, "name"), sm, qa_json_get_num(b, "mcnemar_b"),
+                  qa_json_get_num(b, "mcnemar_c"), qa_json_get_num(b, "delta_pp"), sw);
+    else
+      rp_list_add(l, "%s/%s: the unpaired Welch test (p = %s) rejects but the paired McNemar "
+                  "test (p = %s; %.0f items lost, %.0f gained) does not; the discordant "
+                  "items are too few to confirm the %+.1f pp change.", rp_str(m, "name"),
+                  rp_str(v, "name"), sw, sm, qa_json_get_num(b, "mcnemar_b"),
+                  qa_json_get_num(b, "mcnemar_c"), qa_json_get_num(b, "delta_pp"));
+  }
+}
+
+size_t rp_unconfirmed_negligible(const rp_ctx *c, rp_list *names) {
+  const cJSON *m, *v;
+  size_t n_first = 0;
+  cJSON_ArrayForEach(m, c->models) cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+    if (rp_bool(v, "is_baseline") == 1 || rp_tier_index(c, rp_str(v, "tier")) != 0) continue;
+    n_first++;
+    if (rp_bool(bench_of(v), "equivalent") != 1)
+      rp_list_add(names, "%s/%s", rp_str(m, "name"), rp_str(v, "name"));
+  }
+  return n_first;
+}
+
+static void baseline_row(const rp_ctx *c, qa_doc_table *t, const cJSON *m, const cJSON *v) {
+  const cJSON *b = bench_of(v);
+  rp_row r;
+  double pw = qa_json_get_num(b, "welch_p"), pm = qa_json_get_num(b, "mcnemar_p");
+  char bb[RP_FMT], cc[RP_FMT];
+  rp_row_init(&r, 8);
+  if (rp_n_models(c) > 1) rp_row_set(&r, 0, QA_CELL_BOLD, "%s/%s", rp_str(m, "name"), rp_str(v, "name"));
+  else rp_row_set(&r, 0, QA_CELL_BOLD, "%s", rp_str(v, "name"));
+  rp_row_signed(&r, 1, qa_json_get_num(b, "delta_pp"), 1);
+  rp_row_p(&r, 2, pw);
+  if (!isnan(pw) && pw < c->alpha) r.style[2] = QA_CELL_BOLD;
+  rp_fmt_fixed(bb, sizeof bb, qa_json_get_num(b, "mcnemar_b"), 0);
+  rp_fmt_fixed(cc, sizeof cc, qa_json_get_num(b, "mcnemar_c"), 0);
+  rp_row_set(&r, 3, QA_CELL_NORMAL, "%s / %s", bb, cc);
+  rp_row_p(&r, 4, pm);
+  if (!isnan(pm) && pm < c->alpha) r.style[4] = QA_CELL_BOLD;
+  rp_row_p(&r, 5, qa_json_get_num(b, "tost_p"));
+  rp_row_bool(&r, 6, rp_bool(b, "equivalent"), QA_CELL_GOOD, QA_CELL_WARN);
+  rp_row_tier(&r, 7, c, rp_str(v, "tier"));
+  rp_row_emit(t, &r);
+}
+
+static void baseline_part(const rp_ctx *c) {
+  const cJSON *m, *v;
+  double margin = NAN;
+  cJSON_ArrayForEach(m, c->models)
+    if (isnan(margin)) margin = qa_json_get_num(bench_of(rp_baseline(m)), "tost_margin_pp");
+  char tost[64];
+  if (isnan(margin)) snprintf(tost, sizeof tost, "TOST p");
+  else snprintf(tost, sizeof tost, "TOST p (\xC2\xB1%.3g pp)", margin);
+  const qa_doc_col cols[] = {
+    {"Variant", 1.0, QA_ALIGN_LEFT}, {"\xCE\x94 (pp)", 0.7, QA_ALIGN_RIGHT},
+    {"Welch p", 0.75, QA_ALIGN_RIGHT}, {"McNemar b / c", 0.9, QA_ALIGN_RIGHT},
+    {"McNemar p", 0.8, QA_ALIGN_RIGHT}, {tost, 0.85, QA_ALIGN_RIGHT},
+    {"Equivalent", 0.8, QA_ALIGN_CENTER}, {"Tier", 1.1, QA_ALIGN_LEFT}};
+  qa_doc_subsection(c->doc, "Against the baseline: McNemar and TOST");
+  if (!rp_any_variant_has(c, "benchmark")) {
+    qa_doc_paragraph(c->doc, "No variant has benchmark results, so there are no paired or "
+                             "equivalence tests; add /eval/<task>/correct to the caches.");
+    return;
+  }
+  qa_doc_paragraph(c->doc,
+    "Each variant's pooled benchmark results against its baseline's. Welch's t is "
+    "unpaired; the exact McNemar test pairs items by id and uses only the discordant ones "
+    "(b: baseline right and variant wrong; c: the reverse). TOST asks whether the "
+    "difference lies within the equivalence margin; only a TOST p below alpha shows "
+    "equivalence — a non-significant difference does not.");
+  qa_doc_table *t = qa_doc_table_begin(c->doc, "Benchmark tests against the baseline", 8, cols);
+  cJSON_ArrayForEach(m, c->models) cJSON_ArrayForEach(v, rp_arr(m, "variants"))
+    if (rp_bool(v, "is_baseline") != 1 && bench_of(v)) baseline_row(c, t, m, v);
+  qa_doc_table_end(t);
+  rp_list dis = {0}, unconf = {0};
+  rp_mcnemar_welch_disagreements(c, &dis);
+  if (dis.n) {
+    char line[128];
+    snprintf(line, sizeof line, "Where McNemar (paired) and Welch (unpaired) disagree at "
+             "alpha %.2g:", c->alpha);
+    qa_doc_paragraph(c->doc, line);
+    rp_list_emit(c->doc, &dis);
+  } else {
+    char line[160];
+    snprintf(line, sizeof line, "McNemar (paired) and Welch (unpaired) agree at alpha %.2g "
+             "for every variant.", c->alpha);
+    qa_doc_paragraph(c->doc, line);
+  }
+  size_t n_first = rp_unconfirmed_negligible(c, &unconf);
+  if (n_first) {
+    rp_buf b = {0};
+    const char *t0 = rp_str(cJSON_GetArrayItem(c->tiers, 0), "name");
+    if (unconf.n) {
+      rp_printf(&b, "Of %zu quantized variant(s) in the %s tier, %zu are not confirmed "
+                "equivalent by TOST: ", n_first, t0, unconf.n);
+      rp_join(&b, &unconf);
+      rp_printf(&b, ". Their \"%s\" verdict is a point estimate within the threshold, "
+                "not demonstrated equivalence.", t0);
+    } else {
+      rp_printf(&b, "Every quantized variant in the %s tier is confirmed equivalent by TOST.", t0);
+    }
+    qa_doc_paragraph(c->doc, rp_text(&b));
+    rp_buf_free(&b);
+  }
+  rp_list_free(&dis);
+  rp_list_free(&unconf);
+}
+
+static void power_table(const rp_ctx *c, const cJSON *pw) {
+  static const qa_doc_col cols[] = {
+    {"Family", 1.3, QA_ALIGN_LEFT}, {"Smallest n", 0.8, QA_ALIGN_RIGHT},
+    {"Detectable effect", 1.1, QA_ALIGN_RIGHT}, {"Tier thresholds below it", 2.6, QA_ALIGN_LEFT}};
+  const cJSON *t;
+  rp_row r;
+  qa_doc_table *tab = qa_doc_table_begin(c->doc, "Minimum detectable effects", 4, cols);
+  rp_row_init(&r, 4);
+  rp_row_set(&r, 0, QA_CELL_BOLD, "Benchmark (pooled)");
+  rp_fmt_int(r.cell[1], RP_CELL, qa_json_get_num(pw, "benchmark_n"));
+  if (!isnan(qa_json_get_num(pw, "mde_pp")))
+    rp_row_set(&r, 2, QA_CELL_NORMAL, "%.1f pp", qa_json_get_num(pw, "mde_pp"));
+  else rp_row_set(&r, 2, QA_CELL_MUTED, RP_DASH);
+  rp_buf below = {0};
+  cJSON_ArrayForEach(t, rp_arr(pw, "tiers_below_mde")) {
+    const char *name = cJSON_IsString(t) ? t->valuestring : "";
+    rp_printf(&below, "%s%s (%.1f pp)", below.len ? ", " : "", name,
+              rp_tier_threshold(c, rp_tier_index(c, name), 0));
+  }
+  rp_row_set(&r, 3, below.len ? QA_CELL_WARN : QA_CELL_MUTED, "%s",
+             below.len ? rp_text(&below) : "none");
+  rp_row_emit(tab, &r);
+  rp_buf_free(&below);
+  rp_row_init(&r, 4);
+  rp_row_set(&r, 0, QA_CELL_BOLD, "Generation (per metric)");
+  rp_fmt_int(r.cell[1], RP_CELL, qa_json_get_num(pw, "generation_n"));
+  if (!isnan(qa_json_get_num(pw, "mde_d")))
+    rp_row_set(&r, 2, QA_CELL_NORMAL, "d = %.3f", qa_json_get_num(pw, "mde_d"));
+  else rp_row_set(&r, 2, QA_CELL_MUTED, RP_DASH);
+  rp_row_set(&r, 3, QA_CELL_MUTED, "tiers are in %% of the mean; compare through each "
+             "metric's spread");
+  rp_row_emit(tab, &r);
+  qa_doc_table_end(tab);
+}
+
+static void power_part(const rp_ctx *c) {
+  const cJSON *pw = cJSON_GetObjectItemCaseSensitive(c->res, "power"), *m;
+  qa_doc_subsection(c->doc, "Power and detectable effects");
+  if (!cJSON_IsObject(pw)) {
+    qa_doc_paragraph(c->doc, "No power analysis in the results; it needs benchmark or "
+                             "generation data.");
+    return;
+  }
+  char intro[320];
+  snprintf(intro, sizeof intro, "The smallest true effect each family detects with "
+           "probability %.0f %% in a two-sided test at alpha %.2g (normal approximation; the "
+           "benchmark at the worst case p = 0.5 and the smallest pooled n).",
+           100 * qa_json_get_num(pw, "power"), qa_json_get_num(pw, "alpha"));
+  qa_doc_paragraph(c->doc, intro);
+  power_table(c, pw);
+  rp_list caveats = {0};
+  double mde = qa_json_get_num(pw, "mde_pp");
+  if (!isnan(mde) && cJSON_GetArraySize(rp_arr(pw, "tiers_below_mde")))
+    rp_list_add(&caveats, "Tier thresholds below the detectable effect: a variant classified "
+                "in one of them may have no loss or a true loss of up to about %.1f pp; the "
+                "tier is a point-estimate guide, not a detected difference.", mde);
+  cJSON_ArrayForEach(m, c->models) {
+    double own = qa_json_get_num(bench_of(rp_baseline(m)), "mde_pp");
+    if (!isnan(own))
+      rp_list_add(&caveats, "%s: at its baseline's own accuracy the benchmark detects "
+                  "%.1f pp.", rp_str(m, "name"), own);
+  }
+  const cJSON *mc = cJSON_GetObjectItemCaseSensitive(c->res, "multiple_comparisons");
+  if (!isnan(qa_json_get_num(mc, "m")))
+    rp_list_add(&caveats, "%.0f tests at alpha %.2g expect %.1f false positive(s) by chance.",
+                qa_json_get_num(mc, "m"), qa_json_get_num(mc, "alpha"),
+                qa_json_get_num(mc, "expected_false_positives"));
+  if (rp_any_variant_has(c, "benchmark"))
+    rp_list_add(&caveats, "Benchmark tests apply Welch's t to 0/1 results; Cohen's d on "
+                "binary data is bounded and is not comparable with generation d.");
+  rp_list_emit(c->doc, &caveats);
+  rp_list_free(&caveats);
+}
+
+void rp_section_stats(const rp_ctx *c) {
+  qa_doc_section(c->doc, "Statistical tests");
+  if (!cJSON_GetArraySize(rp_arr(c->res, "adjacent_tests")) &&
+      !rp_any_variant_has(c, "benchmark") && !rp_any_variant_has(c, "generation")) {
+    qa_doc_paragraph(c->doc, "No tests were run: they need benchmark (/eval/<task>/correct) "
+                             "or generation (/eval/<task>/score/<metric>) data in the caches.");
+    return;
+  }
+  adjacent_part(c);
+  baseline_part(c);
+  power_part(c);
+}

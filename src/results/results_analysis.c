@@ -1,0 +1,275 @@
+/*
+** The numbers of the analysis in the results tree, under the keys of
+** INTERFACE.md section 4 (plus the additions documented in
+** docs/results.md).  A section whose data are absent is left out of its
+** variant's object; a number that does not exist is null.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "results/results.h"
+#include "results/results_internal.h"
+
+static cJSON *pair(double lo, double hi) {
+  cJSON *a = cJSON_CreateArray();
+  cJSON_AddItemToArray(a, isfinite(lo) ? cJSON_CreateNumber(lo) : cJSON_CreateNull());
+  cJSON_AddItemToArray(a, isfinite(hi) ? cJSON_CreateNumber(hi) : cJSON_CreateNull());
+  return a;
+}
+
+static void add_bool_or_null(cJSON *o, const char *key, int v) {
+  if (v < 0) cJSON_AddNullToObject(o, key);
+  else cJSON_AddBoolToObject(o, key, v);
+}
+
+static void add_representation(cJSON *obj, const qa_study *s, size_t m,
+                               const qa_repr_result *r) {
+  char buf[32];
+  cJSON *o = cJSON_AddObjectToObject(obj, "representation");
+  qa_json_str(o, "layer", s->cfg->layer);
+  qa_json_num(o, "n", (double)r->n);
+  qa_json_num(o, "dim", (double)r->dim);
+  cJSON *c = cJSON_AddObjectToObject(o, "cosine");
+  qa_json_num(c, "mean", r->cos_mean);
+  qa_json_num(c, "median", r->cos_median);
+  qa_json_num(c, "p05", r->cos_p05);
+  qa_json_num(c, "min", r->cos_min);
+  qa_json_num(o, "sqnr_db", r->sqnr_db);
+  qa_json_num(o, "spearman_rho", r->spearman_rho);
+  qa_json_num(o, "pairs", (double)r->pairs);
+  qa_json_num(o, "knn_k", r->knn_k ? (double)r->knn_k : NAN);
+  qa_json_num(o, "knn_accuracy", r->knn_accuracy);
+  qa_json_num(o, "knn_accuracy_delta_pp", r->knn_delta_pp);
+  qa_json_num(o, "neighbor_overlap", r->neighbor_overlap);
+  qa_json_num(o, "cka_linear", r->cka_linear);
+  qa_json_num(o, "effective_rank", r->effective_rank);
+  qa_json_num(o, "participation_ratio", r->participation_ratio);
+  if (!r->per_class) return;
+  cJSON *arr = cJSON_AddArrayToObject(o, "per_class");
+  for (size_t k = 0; k < r->n_classes; k++) {
+    const qa_class_result *pc = &r->per_class[k];
+    cJSON *e = cJSON_CreateObject();
+    qa_json_str(e, "label", qa_study_class_name(&s->models[m], pc->label, buf, sizeof buf));
+    qa_json_num(e, "n", (double)pc->n);
+    qa_json_num(e, "cosine_mean", pc->cosine_mean);
+    qa_json_num(e, "knn_accuracy", pc->knn_accuracy);
+    qa_json_num(e, "knn_accuracy_delta_pp", pc->knn_delta_pp);
+    cJSON_AddItemToArray(arr, e);
+  }
+}
+
+static void add_outputs(cJSON *obj, const qa_study *s, size_t m, const qa_outputs_result *r) {
+  char b1[32], b2[32];
+  cJSON *o = cJSON_AddObjectToObject(obj, "outputs");
+  qa_json_num(o, "n", (double)r->n);
+  qa_json_num(o, "accuracy", r->accuracy);
+  cJSON_AddItemToObject(o, "accuracy_wilson95", pair(r->wilson_lo, r->wilson_hi));
+  qa_json_num(o, "top1_agreement", r->top1_agreement);
+  if (r->kl) {
+    cJSON *kl = cJSON_AddObjectToObject(o, "kl");
+    qa_json_num(kl, "mean", r->kl_mean);
+    qa_json_num(kl, "median", r->kl_median);
+    qa_json_num(kl, "p99", r->kl_p99);
+    qa_json_num(kl, "max", r->kl_max);
+  } else {
+    cJSON_AddNullToObject(o, "kl");
+  }
+  cJSON *arr = cJSON_AddArrayToObject(o, "critical_errors");
+  for (size_t k = 0; k < r->n_critical; k++) {
+    const qa_critical_result *c = &r->critical[k];
+    cJSON *e = cJSON_CreateObject();
+    qa_json_str(e, "label", qa_study_class_name(&s->models[m], c->label, b1, sizeof b1));
+    qa_json_str(e, "predicted", qa_study_class_name(&s->models[m], c->predicted, b2, sizeof b2));
+    qa_json_num(e, "count", (double)c->count);
+    qa_json_num(e, "max", (double)c->max);
+    cJSON_AddBoolToObject(e, "pass", c->pass);
+    cJSON_AddItemToArray(arr, e);
+  }
+}
+
+static void add_benchmark(cJSON *obj, const qa_config *cfg, const qa_bench_result *r) {
+  cJSON *o = cJSON_AddObjectToObject(obj, "benchmark");
+  qa_json_num(o, "n", (double)r->n);
+  qa_json_num(o, "correct", (double)r->correct);
+  qa_json_num(o, "accuracy", r->accuracy);
+  cJSON_AddItemToObject(o, "wilson95", pair(r->wilson_lo, r->wilson_hi));
+  qa_json_num(o, "delta_pp", r->delta_pp);
+  qa_json_num(o, "welch_t", r->welch_t);
+  qa_json_num(o, "welch_df", r->welch_df);
+  qa_json_num(o, "welch_p", r->welch_p);
+  qa_json_num(o, "cohens_d", r->cohens_d);
+  qa_json_num(o, "mcnemar_p", r->mcnemar_p);
+  int base = r->equivalent < 0;
+  qa_json_num(o, "mcnemar_b", base ? NAN : (double)r->mcnemar_b);
+  qa_json_num(o, "mcnemar_c", base ? NAN : (double)r->mcnemar_c);
+  qa_json_num(o, "tost_p", r->tost_p);
+  qa_json_num(o, "tost_margin_pp", cfg->tost_margin_pp);
+  add_bool_or_null(o, "equivalent", r->equivalent);
+  qa_json_num(o, "mde_pp", r->mde_pp);
+  cJSON *arr = cJSON_AddArrayToObject(o, "tasks");
+  for (size_t k = 0; k < r->n_tasks; k++) {
+    const qa_task_result *t = &r->tasks[k];
+    cJSON *e = cJSON_CreateObject();
+    qa_json_str(e, "task", t->task);
+    qa_json_num(e, "n", (double)t->n);
+    qa_json_num(e, "correct", (double)t->correct);
+    qa_json_num(e, "accuracy", t->accuracy);
+    cJSON_AddItemToObject(e, "wilson95", pair(t->wilson_lo, t->wilson_hi));
+    qa_json_num(e, "delta_pp", t->delta_pp);
+    cJSON_AddItemToArray(arr, e);
+  }
+}
+
+static void add_generation(cJSON *obj, const qa_gen_result *g) {
+  cJSON *o = cJSON_AddObjectToObject(obj, "generation");
+  qa_json_num(o, "key_avg", g->key_avg);
+  qa_json_num(o, "delta_pct", g->delta_pct);
+  qa_json_num(o, "mde_d", g->mde_d);
+  cJSON *arr = cJSON_AddArrayToObject(o, "metrics");
+  for (size_t k = 0; k < g->n_metrics; k++) {
+    const qa_metric_result *r = &g->metrics[k];
+    cJSON *e = cJSON_CreateObject();
+    qa_json_str(e, "metric", r->metric);
+    qa_json_num(e, "n", (double)r->n);
+    qa_json_num(e, "mean", r->mean);
+    qa_json_num(e, "sd", r->sd);
+    cJSON_AddItemToObject(e, "ci95", pair(r->ci_lo, r->ci_hi));
+    qa_json_num(e, "delta_pct", r->delta_pct);
+    qa_json_num(e, "welch_p", r->welch_p);
+    qa_json_num(e, "cohens_d", r->cohens_d);
+    qa_json_num(e, "tost_p", r->tost_p);
+    add_bool_or_null(e, "equivalent", r->equivalent);
+    cJSON_AddItemToArray(arr, e);
+  }
+}
+
+static void add_perf(cJSON *obj, const qa_perf_result *p) {
+  if (!p->n_decode && !p->n_ttft) return;
+  cJSON *o = cJSON_AddObjectToObject(obj, "perf");
+  qa_json_num(o, "n_decode", (double)p->n_decode);
+  qa_json_num(o, "decode_tok_s_mean", p->decode_mean);
+  qa_json_num(o, "decode_tok_s_median", p->decode_median);
+  qa_json_num(o, "decode_cv_pct", p->decode_cv_pct);
+  qa_json_num(o, "n_ttft", (double)p->n_ttft);
+  qa_json_num(o, "ttft_ms_mean", p->ttft_mean);
+  qa_json_num(o, "ttft_ms_median", p->ttft_median);
+  qa_json_num(o, "usd_per_mtok", p->usd_per_mtok);
+  qa_json_num(o, "savings_pct", p->savings_pct);
+}
+
+void qa_results_add_variant(cJSON *obj, const qa_study *s, const qa_analysis *a, size_t m,
+                            size_t v) {
+  const qa_variant_result *r = &a->models[m][v];
+  if (r->repr.present) add_representation(obj, s, m, &r->repr);
+  if (r->out.present) add_outputs(obj, s, m, &r->out);
+  if (r->bench.present) add_benchmark(obj, s->cfg, &r->bench);
+  if (r->gen.present) add_generation(obj, &r->gen);
+  add_perf(obj, &r->perf);
+  qa_json_num(obj, "bench_delta_pp", r->bench.present ? r->bench.delta_pp : NAN);
+  qa_json_num(obj, "gen_delta_pct", r->gen_signal);
+  qa_json_str(obj, "bench_signal", r->bench_signal_source);
+  qa_json_num(obj, "bench_signal_pp", r->bench_signal);
+  qa_json_str(obj, "tier", qa_analysis_tier_name(s->cfg, r->tier));
+}
+
+static cJSON *adjacent_tests(const qa_study *s, const qa_analysis *a) {
+  cJSON *arr = cJSON_CreateArray();
+  for (size_t i = 0; i < a->n_adjacent; i++) {
+    const qa_adjacent_test *t = &a->adjacent[i];
+    const qa_model *m = &s->models[t->model];
+    cJSON *e = cJSON_CreateObject();
+    qa_json_str(e, "model", m->name);
+    qa_json_str(e, "higher", m->variants[t->higher].name);
+    qa_json_str(e, "lower", m->variants[t->lower].name);
+    qa_json_str(e, "family", t->family);
+    qa_json_str(e, "metric", t->metric);
+    qa_json_num(e, "n", (double)t->n);
+    qa_json_num(e, "mean_higher", t->mean_higher);
+    qa_json_num(e, "mean_lower", t->mean_lower);
+    qa_json_num(e, "d", t->d);
+    qa_json_num(e, "welch_t", t->t);
+    qa_json_num(e, "p", t->p);
+    qa_json_num(e, "p_bonferroni", t->p_bonferroni);
+    qa_json_num(e, "p_holm", t->p_holm);
+    qa_json_num(e, "mcnemar_p", t->mcnemar_p);
+    cJSON_AddBoolToObject(e, "survives_bonferroni", t->p_bonferroni < s->cfg->alpha);
+    cJSON_AddBoolToObject(e, "survives_holm", t->p_holm < s->cfg->alpha);
+    cJSON_AddItemToArray(arr, e);
+  }
+  return arr;
+}
+
+static cJSON *decision_matrix(const qa_study *s, const qa_analysis *a) {
+  cJSON *arr = cJSON_CreateArray();
+  for (size_t t = 0; t < a->n_decision; t++) {
+    const qa_decision_tier *dt = &a->decision[t];
+    cJSON *e = cJSON_CreateObject();
+    qa_json_num(e, "vram_gb", dt->vram_gb);
+    cJSON *rows = cJSON_AddArrayToObject(e, "rows");
+    for (size_t i = 0; i < dt->n_rows; i++) {
+      const qa_decision_row *row = &dt->rows[i];
+      const qa_variant_result *r = &a->models[row->model][row->variant];
+      cJSON *o = cJSON_CreateObject();
+      qa_json_str(o, "model", s->models[row->model].name);
+      qa_json_str(o, "variant", s->models[row->model].variants[row->variant].name);
+      qa_json_num(o, "vram_gb", row->vram_gb);
+      qa_json_str(o, "tier", qa_analysis_tier_name(s->cfg, r->tier));
+      qa_json_num(o, "bench_delta_pp", r->bench_signal);
+      qa_json_num(o, "gen_delta_pct", r->gen_signal);
+      qa_json_num(o, "decode_tok_s", r->perf.decode_mean);
+      qa_json_num(o, "usd_per_mtok", r->perf.usd_per_mtok);
+      /* Recommended: the first or second configured tier. */
+      cJSON_AddBoolToObject(o, "recommended", r->tier < 2 && r->tier < s->cfg->n_tiers);
+      cJSON_AddItemToArray(rows, o);
+    }
+    cJSON_AddItemToArray(arr, e);
+  }
+  return arr;
+}
+
+void qa_results_add_study(cJSON *root, const qa_study *s, const qa_analysis *a) {
+  const qa_config *cfg = s->cfg;
+  cJSON_AddItemToObject(root, "adjacent_tests", adjacent_tests(s, a));
+  cJSON *mc = cJSON_AddObjectToObject(root, "multiple_comparisons");
+  qa_json_num(mc, "m", (double)a->n_adjacent);
+  qa_json_num(mc, "alpha", cfg->alpha);
+  qa_json_num(mc, "significant", (double)a->n_significant);
+  qa_json_num(mc, "survive_bonferroni", (double)a->n_bonferroni);
+  qa_json_num(mc, "survive_holm", (double)a->n_holm);
+  qa_json_num(mc, "expected_false_positives", (double)a->n_adjacent * cfg->alpha);
+  cJSON *pw = cJSON_AddObjectToObject(root, "power");
+  qa_json_num(pw, "alpha", cfg->alpha);
+  qa_json_num(pw, "power", cfg->power);
+  qa_json_num(pw, "mde_pp", a->mde_pp);
+  qa_json_num(pw, "mde_d", a->mde_d);
+  qa_json_num(pw, "benchmark_n", a->bench_n_min ? (double)a->bench_n_min : NAN);
+  qa_json_num(pw, "generation_n", a->gen_n_min ? (double)a->gen_n_min : NAN);
+  cJSON *below = cJSON_AddArrayToObject(pw, "tiers_below_mde");
+  cJSON *tiers = cJSON_AddArrayToObject(root, "tiers");
+  cJSON *counts = cJSON_AddObjectToObject(root, "tier_counts");
+  for (size_t t = 0; t <= cfg->n_tiers; t++) {
+    cJSON *e = cJSON_CreateObject();
+    qa_json_str(e, "name", qa_analysis_tier_name(cfg, t));
+    qa_json_num(e, "max_drop_pp", t < cfg->n_tiers ? cfg->tiers[t].max_drop_pp : NAN);
+    qa_json_num(e, "max_drop_pct", t < cfg->n_tiers ? cfg->tiers[t].max_drop_pct : NAN);
+    cJSON_AddItemToArray(tiers, e);
+    if (t < cfg->n_tiers && cfg->tiers[t].max_drop_pp < a->mde_pp)
+      cJSON_AddItemToArray(below, cJSON_CreateString(cfg->tiers[t].name));
+    size_t n = 0;
+    for (size_t m = 0; m < s->n_models; m++)
+      for (size_t v = 0; v < s->models[m].n_variants; v++)
+        n += v != s->models[m].baseline && a->models[m][v].tier == t;
+    qa_json_num(counts, qa_analysis_tier_name(cfg, t), (double)n);
+  }
+  cJSON_AddItemToObject(root, "decision_matrix", decision_matrix(s, a));
+  cJSON *claims = cJSON_AddArrayToObject(root, "claims");
+  for (size_t i = 0; i < a->n_claims; i++) {
+    cJSON *e = cJSON_CreateObject();
+    qa_json_str(e, "id", a->claims[i].id);
+    qa_json_str(e, "text", a->claims[i].text);
+    qa_json_str(e, "status", a->claims[i].status);
+    qa_json_str(e, "evidence", a->claims[i].evidence);
+    cJSON_AddItemToArray(claims, e);
+  }
+}

@@ -1,0 +1,313 @@
+/*
+** Tests of the report writer (src/render/report*.c): the hand-built results
+** tree tests/fixtures/report_sample.json is rendered to a PDF and read back
+** with poppler's pdftotext (poppler-utils), an independent PDF reader.
+** Checked: every section title in INTERFACE.md section 5 order, key numbers
+** of the fixture formatted as the report promises (Wilson intervals, pp with
+** one decimal, p-values with three significant digits), tier words, the
+** failing critical-error check, claim statuses, the findings of the
+** executive summary, and the one-sentence placeholders of absent sections.
+**
+** The fixture's benchmark, generation, adjacent-test and claim numbers were
+** computed with NumPy 1.24 / SciPy 1.10 (scipy.stats.ttest_ind(equal_var=
+** False), binom.cdf for McNemar, t.sf/t.cdf for TOST, the Wilson formula of
+** STATISTICS.md) from seeded synthetic per-item data; representation,
+** output and timing numbers were set by hand to be consistent with their
+** per-class counts and with usd_per_mtok = 0.035 / (tok/s * 3600) * 1e6.
+** Expected strings below are those numbers rounded as the report rounds them.
+** Tests run from the repository root (fonts in ./fonts).
+*/
+#include "harness.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "input/config.h"
+#include "render/report.h"
+#include "render/report_internal.h"
+
+#define REPORT_FIXTURE "tests/fixtures/report_sample.json"
+/* 1772443800 s after the epoch is 2026-03-02 09:30:00 UTC (date -u -d @1772443800),
+** the fixture's "generated" date. */
+#define REPORT_EPOCH 1772443800LL
+
+static const char *REPORT_CONFIG =
+  "{\"title\": \"Quantization audit: enc\", \"subtitle\": \"fp32 vs fp16 / int4 / int2\",\n"
+  " \"author\": \"ML Platform team\",\n"
+  " \"disclosure\": {\"task\": \"4-way triage\", \"baseline\": \"fp32\"},\n"
+  " \"models\": [{\"name\": \"enc\", \"baseline\": \"fp32\", \"params\": 1240000000,\n"
+  "   \"variants\": [{\"name\": \"fp32\", \"file\": \"caches/enc_fp32.h5\"},\n"
+  "                  {\"name\": \"fp16\", \"file\": \"caches/enc_fp16.h5\"},\n"
+  "                  {\"name\": \"int4\", \"file\": \"caches/enc_int4.h5\"},\n"
+  "                  {\"name\": \"int2\", \"file\": \"caches/enc_int2.h5\"}]}],\n"
+  " \"deploy\": {\"vram_tiers_gb\": [2, 8]},\n"
+  " \"critical_errors\": [{\"label\": \"VETO\", \"predicted\": \"APPROVE\", \"max\": 0}]}\n";
+
+static char *report_test_read(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 1 << 16, n = 0, got;
+  char *buf = malloc(cap + 1);
+  while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+    n += got;
+    if (n == cap) {
+      char *b = realloc(buf, 2 * cap + 1);
+      if (!b) { free(buf); buf = NULL; break; }
+      buf = b;
+      cap *= 2;
+    }
+  }
+  fclose(f);
+  if (buf) buf[n] = '\0';
+  return buf;
+}
+
+/* Output of a shell command (stderr discarded), NUL-terminated. */
+static char *report_test_run(const char *cmd) {
+  FILE *p = popen(cmd, "r");
+  if (!p) return NULL;
+  size_t cap = 1 << 16, n = 0, got;
+  char *buf = malloc(cap + 1);
+  while (buf && (got = fread(buf + n, 1, cap - n, p)) > 0) {
+    n += got;
+    if (n == cap) {
+      char *b = realloc(buf, 2 * cap + 1);
+      if (!b) { free(buf); buf = NULL; break; }
+      buf = b;
+      cap *= 2;
+    }
+  }
+  pclose(p);
+  if (buf) buf[n] = '\0';
+  return buf;
+}
+
+/* Renders results into DIR/name.pdf; returns the path (static) or NULL. */
+static const char *report_test_render(const cJSON *results, const char *name) {
+  static char path[1024];
+  qa_config *cfg = NULL;
+  qa_error err = {0};
+  if (qa_config_parse(REPORT_CONFIG, "tests/fixtures/report_sample.config.json", &cfg, &err)) {
+    qa_test_fail(__FILE__, __LINE__, "config: %s", err.msg);
+    return NULL;
+  }
+  snprintf(path, sizeof path, "%s/%s.pdf", qa_test_tmpdir(), name);
+  qa_report_opts opts = {"fonts", REPORT_EPOCH};
+  int rc = qa_report_pdf(results, cfg, &opts, path, &err);
+  qa_config_free(cfg);
+  if (rc) {
+    qa_test_fail(__FILE__, __LINE__, "qa_report_pdf: %s", err.msg);
+    return NULL;
+  }
+  return path;
+}
+
+static cJSON *report_test_fixture(void) {
+  char *text = report_test_read(REPORT_FIXTURE);
+  cJSON *json = text ? cJSON_Parse(text) : NULL;
+  free(text);
+  if (!json) qa_test_fail(__FILE__, __LINE__, "cannot read %s", REPORT_FIXTURE);
+  return json;
+}
+
+/* pdftotext of pages first..last (0 = to the end), reading order. */
+static char *report_test_text(const char *pdf, int first, int last) {
+  char cmd[1400], range[64] = "";
+  if (first > 0 && last > 0) snprintf(range, sizeof range, "-f %d -l %d ", first, last);
+  else if (first > 0) snprintf(range, sizeof range, "-f %d ", first);
+  snprintf(cmd, sizeof cmd, "pdftotext %s-enc UTF-8 '%s' - 2>/dev/null", range, pdf);
+  return report_test_run(cmd);
+}
+
+/* Whitespace (line and page breaks included) collapsed to single spaces, so
+** that a phrase wrapped across lines is found as one string. */
+static void report_test_squash(char *s) {
+  char *o = s;
+  int space = 0;
+  for (char *p = s; p && *p; p++) {
+    if (*p == ' ' || *p == '\n' || *p == '\f' || *p == '\t' || *p == '\r') {
+      space = 1;
+      continue;
+    }
+    if (space && o != s) *o++ = ' ';
+    space = 0;
+    *o++ = *p;
+  }
+  if (o) *o = '\0';
+}
+
+/* The body (everything after the table of contents): pages from the first
+** one that does not start with "Contents", after the title page. */
+static char *report_test_body(const char *pdf) {
+  for (int page = 2; page < 10; page++) {
+    char *text = report_test_text(pdf, page, page);
+    int toc = text && strncmp(text, "Contents", 8) == 0;
+    free(text);
+    if (!toc) return report_test_text(pdf, page, 0);
+  }
+  return NULL;
+}
+
+/* Position of "label title" as a whole line of text, at or after from. */
+static const char *report_test_heading(const char *text, const char *from, int label,
+                                       const char *title) {
+  char line[160];
+  snprintf(line, sizeof line, "%d %s\n", label, title);
+  for (const char *p = from; p && (p = strstr(p, line)) != NULL; p++)
+    if (p == text || p[-1] == '\n' || p[-1] == '\f') return p;
+  return NULL;
+}
+
+static const char *const REPORT_SECTIONS[] = {
+  "Executive summary", "Disclosure checklist", "Claim validation", "Decision matrix",
+  "Representation metrics", "Per-class breakdown", "Benchmark accuracy",
+  "Generation quality", "Statistical tests", "Performance and cost",
+  "Methods and caveats", "Provenance appendix"};
+#define REPORT_N_SECTIONS (sizeof REPORT_SECTIONS / sizeof *REPORT_SECTIONS)
+
+QA_TEST(report_sections_in_order) {
+  cJSON *json = report_test_fixture();
+  const char *pdf = json ? report_test_render(json, "sample") : NULL;
+  cJSON_Delete(json);
+  if (!pdf) return;
+  char *title = report_test_text(pdf, 1, 1);
+  CHECK_CONTAINS(title, "Quantization audit: enc");
+  CHECK_CONTAINS(title, "enc (4 variants, baseline fp32)");
+  char *toc = report_test_text(pdf, 2, 2);
+  CHECK(toc && strncmp(toc, "Contents", 8) == 0);
+  char *body = report_test_body(pdf);
+  const char *at = body;
+  for (size_t i = 0; i < REPORT_N_SECTIONS; i++) {
+    const char *h = report_test_heading(body, at, (int)i + 1, REPORT_SECTIONS[i]);
+    if (!h) {
+      qa_test_fail(__FILE__, __LINE__, "section %zu \"%s\" missing or out of order", i + 1,
+                   REPORT_SECTIONS[i]);
+      continue;
+    }
+    at = h + 1;
+  }
+  free(title);
+  free(toc);
+  free(body);
+}
+
+QA_TEST(report_numbers_formatted) {
+  cJSON *json = report_test_fixture();
+  const char *pdf = json ? report_test_render(json, "numbers") : NULL;
+  cJSON_Delete(json);
+  if (!pdf) return;
+  char *text = report_test_text(pdf, 0, 0);
+  report_test_squash(text);
+  /* int2 benchmark: 236/485 correct, Wilson [0.4424, 0.5310] to 3 decimals. */
+  CHECK_CONTAINS(text, "[0.442, 0.531]");
+  CHECK_CONTAINS(text, "0.487");                /* 236/485 = 0.48660 */
+  CHECK_CONTAINS(text, "-17.3");                /* delta_pp -17.3196 */
+  CHECK_CONTAINS(text, "[0.591, 0.677]");       /* int4 Wilson [0.5913, 0.6767] */
+  /* int4 against fp32: McNemar p 0.0226558 and Welch p 0.420509, 3 significant. */
+  CHECK_CONTAINS(text, "0.0227");
+  CHECK_CONTAINS(text, "0.421");
+  CHECK_CONTAINS(text, "18 / 6");               /* McNemar b / c */
+  CHECK_CONTAINS(text, "<0.001");               /* int2 Welch p 4.06e-08 */
+  CHECK_CONTAINS(text, "0.180");                /* fp16 TOST p 0.179772 */
+  CHECK_CONTAINS(text, "9.0 pp");               /* power.mde_pp 8.995 */
+  CHECK_CONTAINS(text, "-14.2");                /* REVIEW at int4, kNN delta pp */
+  CHECK_CONTAINS(text, "0.0681");               /* int4 usd_per_mtok 0.06813 */
+  CHECK_CONTAINS(text, "142.7");                /* int4 decode tok/s */
+  CHECK_CONTAINS(text, "1,999,000");            /* representation pairs */
+  /* Tiers, the failing check, claim statuses. */
+  CHECK_CONTAINS(text, "negligible");
+  CHECK_CONTAINS(text, "acceptable");
+  CHECK_CONTAINS(text, "unacceptable");
+  CHECK_CONTAINS(text, "FAIL");
+  CHECK_CONTAINS(text, "PASS");
+  CHECK_CONTAINS(text, "demonstrated (point estimate only)");
+  CHECK_CONTAINS(text, "inconclusive");
+  CHECK_CONTAINS(text, "not supported");
+  /* Findings of the executive summary, from the fixture's numbers. */
+  CHECK_CONTAINS(text, "the sweet spot is int4 (acceptable: benchmark -2.5 pp, generation -4.1 %");
+  CHECK_CONTAINS(text, "The cliff is at int2 (unacceptable: benchmark -17.3 pp");
+  CHECK_CONTAINS(text, "the worst class is REVIEW at int4");
+  CHECK_CONTAINS(text, "(0.842 \xE2\x86\x92 0.700, n = 500)");
+  CHECK_CONTAINS(text, "the paired McNemar test (p = 0.0227");
+  CHECK_CONTAINS(text, "expect 0.6 false positive(s)");
+  CHECK_CONTAINS(text, "Critical error FAIL at enc/int2: 3 samples of class VETO were predicted APPROVE (allowed 0)");
+  /* The fixture's first SHA-256 (sha256 of "enc/fp32"), at least its start. */
+  CHECK_CONTAINS(text, "caches/enc_fp32.h5");
+  free(text);
+}
+
+/* Removes key from every variant of every model. */
+static void report_test_strip(cJSON *json, const char *key) {
+  cJSON *m, *v;
+  cJSON_ArrayForEach(m, cJSON_GetObjectItem(json, "models"))
+    cJSON_ArrayForEach(v, cJSON_GetObjectItem(m, "variants"))
+      cJSON_DeleteItemFromObject(v, key);
+}
+
+QA_TEST(report_placeholder_without_benchmark) {
+  cJSON *json = report_test_fixture();
+  if (!json) return;
+  report_test_strip(json, "benchmark");
+  const char *pdf = report_test_render(json, "no_benchmark");
+  cJSON_Delete(json);
+  if (!pdf) return;
+  char *body = report_test_body(pdf);
+  const char *sec = report_test_heading(body, body, 7, "Benchmark accuracy");
+  const char *next = report_test_heading(body, body, 8, "Generation quality");
+  CHECK(sec && next && next > sec);
+  if (sec && next) {
+    char *part = strndup(sec, (size_t)(next - sec));
+    report_test_squash(part);
+    CHECK_CONTAINS(part, "No variant has benchmark results; add /eval/<task>/correct to the "
+                         "caches to enable this section.");
+    /* The model's own predictions are still reported. */
+    CHECK_CONTAINS(part, "Predictions on the labelled samples");
+    CHECK(strstr(part, "Wilson 95% CI") != NULL);
+    free(part);
+  }
+  free(body);
+}
+
+QA_TEST(report_placeholders_of_empty_results) {
+  /* An empty results tree: every data section is one sentence naming its input. */
+  cJSON *json = cJSON_Parse("{\"qaudit_version\": \"0.1.0\", \"generated\": "
+                            "\"2026-03-02T09:30:00Z\", \"models\": []}");
+  const char *pdf = json ? report_test_render(json, "empty") : NULL;
+  cJSON_Delete(json);
+  if (!pdf) return;
+  char *text = report_test_body(pdf);
+  report_test_squash(text);
+  CHECK_CONTAINS(text, "No variant has hidden states at the configured layer; add "
+                       "/hidden/<layer> to the caches to enable this section.");
+  CHECK_CONTAINS(text, "No variant has generation scores; add /eval/<task>/score/<metric> "
+                       "to the caches to enable this section.");
+  CHECK_CONTAINS(text, "No variant has timings; add /perf/decode_tok_s and /perf/ttft_ms "
+                       "to the caches to enable this section.");
+  CHECK_CONTAINS(text, "No claims are configured");
+  free(text);
+}
+
+QA_TEST(report_number_formats) {
+  char b[RP_FMT];
+  /* Three significant digits (rounding of the decimal value by hand). */
+  rp_fmt_p(b, sizeof b, 0.0226558); CHECK_STR(b, "0.0227");
+  rp_fmt_p(b, sizeof b, 0.420509);  CHECK_STR(b, "0.421");
+  rp_fmt_p(b, sizeof b, 1.0);       CHECK_STR(b, "1.00");
+  rp_fmt_p(b, sizeof b, 0.09996);   CHECK_STR(b, "0.100");   /* carry into a new digit */
+  rp_fmt_p(b, sizeof b, 0.00123);   CHECK_STR(b, "0.00123");
+  rp_fmt_p(b, sizeof b, 4.06e-8);   CHECK_STR(b, "<0.001");
+  rp_fmt_p(b, sizeof b, NAN);       CHECK_STR(b, RP_DASH);
+  rp_fmt_signed(b, sizeof b, -2.4742, 1); CHECK_STR(b, "-2.5");
+  rp_fmt_signed(b, sizeof b, 1.333, 1);   CHECK_STR(b, "+1.3");
+  rp_fmt_signed(b, sizeof b, -0.04, 1);   CHECK_STR(b, "0.0");  /* never "-0.0" */
+  rp_fmt_int(b, sizeof b, 1999000);       CHECK_STR(b, "1,999,000");
+  rp_fmt_int(b, sizeof b, 485);           CHECK_STR(b, "485");
+  rp_fmt_small(b, sizeof b, 2.1e-6);      CHECK_STR(b, "2.1e-06");
+  rp_fmt_small(b, sizeof b, 0.0112);      CHECK_STR(b, "0.0112");
+  cJSON *pair = cJSON_Parse("[0.4424, 0.531]");
+  rp_fmt_interval(b, sizeof b, pair, 3);  CHECK_STR(b, "[0.442, 0.531]");
+  cJSON_Delete(pair);
+  rp_fmt_interval(b, sizeof b, NULL, 3);  CHECK_STR(b, RP_DASH);
+}
