@@ -58,7 +58,8 @@ run:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory qaudit examples
 	./qaudit report examples/showcase/config.json -o out
-	@echo "qaudit: wrote out/report.pdf and out/report.json"
+	./qaudit report examples/digits/config.json -o out/digits
+	@echo "qaudit: wrote out/report.pdf and out/report.json (showcase), out/digits/"
 
 test:
 	@$(MAKE) --no-print-directory deps

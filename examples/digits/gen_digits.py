@@ -257,8 +257,9 @@ def main():
             if t != p:
                 conf[(int(t), int(p))] = conf.get((int(t), int(p)), 0) + 1
         top = sorted(conf.items(), key=lambda kv: (-kv[1], kv[0]))[:4]
-        print("%-5s %6.3f %7.4f %9.6f %9.6f %7.4f %2d %+5.1fpp %4d  %s" % (
-            v, r["bpw"], acc, cos.mean(), cos.min(), agree, worst, -drop[worst],
+        worst_s = "%d %+5.1fpp" % (worst, -drop[worst]) if drop[worst] > 0 else "-"
+        print("%-5s %6.3f %7.4f %9.6f %9.6f %7.4f %10s %4d  %s" % (
+            v, r["bpw"], acc, cos.mean(), cos.min(), agree, worst_s,
             conf.get(CRITICAL, 0),
             ", ".join("%d->%d: %d" % (k[0], k[1], n) for k, n in top)))
 

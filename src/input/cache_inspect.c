@@ -26,6 +26,8 @@ static void print_attr_value(FILE *out, hid_t attr) {
     if (H5Aread(attr, H5T_NATIVE_LLONG, &v) >= 0) fprintf(out, "%lld", v);
   } else if (n == 1 && cls == H5T_STRING) {
     hid_t mem = H5Tcopy(H5T_C_S1);
+    /* HDF5 1.10 converts no strings between character sets. */
+    H5Tset_cset(mem, H5Tget_cset(type));
     if (H5Tis_variable_str(type) > 0) {
       char *s = NULL;
       H5Tset_size(mem, H5T_VARIABLE);
