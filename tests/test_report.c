@@ -231,7 +231,7 @@ QA_TEST(report_numbers_formatted) {
   CHECK_CONTAINS(text, "the worst class is REVIEW at int4");
   CHECK_CONTAINS(text, "(0.842 \xE2\x86\x92 0.700, n = 500)");
   CHECK_CONTAINS(text, "the paired McNemar test (p = 0.0227");
-  CHECK_CONTAINS(text, "expect 0.6 false positive(s)");
+  CHECK_CONTAINS(text, "expect 0.6 false positives");
   CHECK_CONTAINS(text, "Critical error FAIL at enc/int2: 3 samples of class VETO were predicted APPROVE (allowed 0)");
   /* The fixture's first SHA-256 (sha256 of "enc/fp32"), at least its start. */
   CHECK_CONTAINS(text, "caches/enc_fp32.h5");
@@ -310,4 +310,44 @@ QA_TEST(report_number_formats) {
   rp_fmt_interval(b, sizeof b, pair, 3);  CHECK_STR(b, "[0.442, 0.531]");
   cJSON_Delete(pair);
   rp_fmt_interval(b, sizeof b, NULL, 3);  CHECK_STR(b, RP_DASH);
+}
+
+QA_TEST(report_deterministic) {
+  /* Same results and epoch give the same bytes (INTERFACE.md section 1,
+  ** SOURCE_DATE_EPOCH): nothing in the report writer depends on time,
+  ** addresses or iteration order of anything but the results tree. */
+  cJSON *json = report_test_fixture();
+  if (!json) return;
+  char first[1024];
+  const char *a = report_test_render(json, "twice_a");
+  snprintf(first, sizeof first, "%s", a ? a : "");
+  const char *b = report_test_render(json, "twice_b");
+  cJSON_Delete(json);
+  if (!a || !b) return;
+  /* PDF streams hold NUL bytes: compare with cmp(1) rather than strcmp. */
+  char cmd[2200];
+  snprintf(cmd, sizeof cmd, "cmp -s '%s' '%s' && echo same", first, b);
+  char *out = report_test_run(cmd);
+  CHECK_CONTAINS(out, "same");
+  free(out);
+}
+
+QA_TEST(report_two_models) {
+  /* A second model (a renamed copy of the first) gets its own tables. */
+  cJSON *json = report_test_fixture();
+  if (!json) return;
+  cJSON *models = cJSON_GetObjectItem(json, "models");
+  cJSON *copy = cJSON_Duplicate(cJSON_GetArrayItem(models, 0), 1);
+  cJSON_ReplaceItemInObject(copy, "name", cJSON_CreateString("enc2"));
+  cJSON_AddItemToArray(models, copy);
+  const char *pdf = report_test_render(json, "two_models");
+  cJSON_Delete(json);
+  if (!pdf) return;
+  char *text = report_test_text(pdf, 0, 0);
+  report_test_squash(text);
+  CHECK_CONTAINS(text, "enc2: hidden states at layer final (N = 2,000, D = 768)");
+  CHECK_CONTAINS(text, "enc2: benchmark accuracy, all tasks pooled (baseline fp32)");
+  CHECK_CONTAINS(text, "enc2: the sweet spot is int4");
+  CHECK_CONTAINS(text, "enc2: throughput, latency and cost");
+  free(text);
 }

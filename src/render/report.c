@@ -54,10 +54,22 @@ static void title_page(const rp_ctx *c) {
               rp_str(m, "baseline"));
     first = 0;
   }
-  const char *extra[] = {rp_text(&models), version, NULL};
+  rp_buf tiers = {0};
+  const cJSON *t, *counts = cJSON_GetObjectItemCaseSensitive(c->res, "tier_counts");
+  if (cJSON_IsObject(counts)) {
+    rp_printf(&tiers, "Quantized variants by tier:");
+    cJSON_ArrayForEach(t, c->tiers) {
+      double n = qa_json_get_num(counts, rp_str(t, "name"));
+      rp_printf(&tiers, "%s %s %.0f", t == c->tiers->child ? "" : ",", rp_str(t, "name"),
+                isnan(n) ? 0.0 : n);
+    }
+  }
+  const char *extra[] = {rp_text(&models), tiers.len ? rp_text(&tiers) : version,
+                         tiers.len ? version : NULL, NULL};
   qa_doc_title_page(c->doc, c->cfg->title, c->cfg->subtitle, c->cfg->author,
                     date, extra);
   rp_buf_free(&models);
+  rp_buf_free(&tiers);
 }
 
 static void disclosure_section(const rp_ctx *c) {
@@ -125,8 +137,8 @@ static void provenance_tool(const rp_ctx *c) {
 
 static void provenance_inputs(const rp_ctx *c) {
   static const qa_doc_col cols[] = {
-    {"Model / variant", 1.2, QA_ALIGN_LEFT}, {"File", 1.6, QA_ALIGN_LEFT},
-    {"Size", 0.8, QA_ALIGN_RIGHT}, {"SHA-256", 5.1, QA_ALIGN_LEFT}};
+    {"Model / variant", 0.95, QA_ALIGN_LEFT}, {"File", 1.6, QA_ALIGN_LEFT},
+    {"Size", 0.85, QA_ALIGN_RIGHT}, {"SHA-256", 5.3, QA_ALIGN_LEFT}};
   const cJSON *in;
   qa_doc_subsection(c->doc, "Inputs");
   qa_doc_table *t = qa_doc_table_begin(c->doc, "Input caches and their SHA-256 digests", 4, cols);
@@ -152,11 +164,15 @@ static void provenance_config(const rp_ctx *c) {
   qa_doc_table *t = qa_doc_table_begin(c->doc, "Configuration", 1, cols);
   const char *text = c->cfg->source_text ? c->cfg->source_text : "";
   while (*text) {
-    size_t n = strcspn(text, "\n");
-    char *row = malloc(n + 1);
+    size_t n = strcspn(text, "\n"), indent = strspn(text, " ");
+    if (indent > n) indent = n;
+    /* Leading spaces become no-break spaces (2 bytes each) so that the
+    ** table's word wrapping keeps the file's indentation. */
+    char *row = malloc(n + indent + 1);
     if (!row) break;
-    memcpy(row, text, n);
-    row[n] = '\0';
+    for (size_t i = 0; i < indent; i++) memcpy(row + 2 * i, "\xC2\xA0", 2);
+    memcpy(row + 2 * indent, text + indent, n - indent);
+    row[n + indent] = '\0';
     const char *cells[1] = {row};
     qa_doc_cell_style st[1] = {QA_CELL_MONO};
     qa_doc_table_row_styled(t, cells, st, NULL);

@@ -96,7 +96,8 @@ static void interval_observations(const rp_ctx *c, const cJSON *m) {
     char iv[RP_FMT * 2];
     rp_fmt_interval(iv, sizeof iv, w, 3);
     if (vhi < lo || vlo > hi)
-      rp_list_add(&apart, "%s %s", rp_str(v, "name"), iv);
+      rp_list_add(&apart, "%s's interval %s lies wholly %s the baseline's, a difference this "
+                  "sample resolves.", rp_str(v, "name"), iv, vhi < lo ? "below" : "above");
     else
       rp_list_add(&overlap, "%s", rp_str(v, "name"));
   }
@@ -109,11 +110,8 @@ static void interval_observations(const rp_ctx *c, const cJSON *m) {
     rp_printf(&b, " overlap the baseline's %s: their differences from it are within "
               "sampling noise at this n.", biv);
   }
-  if (apart.n) {
-    rp_printf(&b, "%s", overlap.n ? " " : "");
-    rp_join(&b, &apart);
-    rp_printf(&b, " lie%s wholly apart from the baseline's %s.", apart.n > 1 ? "" : "s", biv);
-  }
+  for (size_t i = 0; i < apart.n; i++)
+    rp_printf(&b, "%s%s", b.len ? " " : "", apart.items[i]);
   if (b.len) qa_doc_paragraph(c->doc, rp_text(&b));
   rp_buf_free(&b);
   rp_list_free(&overlap);
@@ -210,8 +208,11 @@ static int critical_table(const rp_ctx *c, const cJSON *m) {
   cJSON_ArrayForEach(v, rp_arr(m, "variants"))
     cJSON_ArrayForEach(ce, rp_arr(outputs_of(v), "critical_errors")) {
       if (!t) {
-        char caption[160];
-        snprintf(caption, sizeof caption, "%s: critical-error checks", rp_str(m, "name"));
+        char caption[320];
+        snprintf(caption, sizeof caption, "%s: critical-error checks, each a (true class, "
+                 "predicted class) pair allowed at most the given number of times; a failed "
+                 "check makes the variant unacceptable whatever its other numbers",
+                 rp_str(m, "name"));
         t = qa_doc_table_begin(c->doc, caption, 6, cols);
       }
       rp_row r;
@@ -223,7 +224,7 @@ static int critical_table(const rp_ctx *c, const cJSON *m) {
       rp_row_fixed(&r, 3, qa_json_get_num(ce, "count"), 0);
       rp_row_fixed(&r, 4, qa_json_get_num(ce, "max"), 0);
       if (pass < 0) rp_row_set(&r, 5, QA_CELL_MUTED, RP_DASH);
-      else rp_row_set(&r, 5, pass ? QA_CELL_GOOD : QA_CELL_BAD, pass ? "PASS" : "FAIL");
+      else rp_row_set(&r, 5, pass ? QA_CELL_GOOD : QA_CELL_BAD, "%s", pass ? "PASS" : "FAIL");
       if (pass == 0) rp_row_fill(&r, 5, RP_FILL_BAD);
       rp_row_emit(t, &r);
       n++;
@@ -243,10 +244,6 @@ static void outputs_part(const rp_ctx *c) {
     "variant's.");
   cJSON_ArrayForEach(m, c->models) outputs_table(c, m);
   qa_doc_subsection(c->doc, "Critical errors");
-  qa_doc_paragraph(c->doc, "A critical error is a configured (true class, predicted class) "
-                           "pair that must not occur more than the allowed number of times; "
-                           "a failed check makes the variant unacceptable whatever its other "
-                           "numbers.");
   cJSON_ArrayForEach(m, c->models) checks += critical_table(c, m);
   if (!checks)
     qa_doc_paragraph(c->doc, "No critical-error checks are configured; add "

@@ -35,7 +35,7 @@ static void claim_status(rp_row *r, size_t i, const char *status) {
 void rp_section_claims(const rp_ctx *c) {
   static const qa_doc_col cols[] = {
     {"ID", 0.45, QA_ALIGN_LEFT}, {"Claim", 2.4, QA_ALIGN_LEFT},
-    {"Status", 1.35, QA_ALIGN_LEFT}, {"Evidence", 3.4, QA_ALIGN_LEFT}};
+    {"Status", 1.5, QA_ALIGN_LEFT}, {"Evidence", 3.3, QA_ALIGN_LEFT}};
   const cJSON *claims = rp_arr(c->res, "claims"), *cl;
   qa_doc_section(c->doc, "Claim validation");
   if (!cJSON_GetArraySize(claims)) {
@@ -87,9 +87,30 @@ static double quality_key(const cJSON *row) {
   return isnan(b) ? qa_json_get_num(row, "gen_delta_pct") : b;
 }
 
-/* Picks among recommended rows of memory tiers 0..upto. */
+/* "enc/int4 (benchmark -2.5 pp, 142.7 tok/s)": the numbers of the roles it wins. */
+static void describe_pick(const cJSON *row, int roles, rp_buf *b) {
+  char q[RP_FMT];
+  int bench = !isnan(qa_json_get_num(row, "bench_delta_pp")), first = 1;
+  rp_printf(b, "%s/%s (", rp_str(row, "model"), rp_str(row, "variant"));
+  if (roles & 1) {
+    rp_fmt_signed(q, sizeof q, quality_key(row), 1);
+    rp_printf(b, "%s %s %s", bench ? "benchmark" : "generation", q, bench ? "pp" : "%");
+    first = 0;
+  }
+  if (roles & 2) {
+    rp_printf(b, "%s%.1f tok/s", first ? "" : ", ", qa_json_get_num(row, "decode_tok_s"));
+    first = 0;
+  }
+  if (roles & 4) rp_printf(b, "%s$%.4f/Mtok", first ? "" : ", ", qa_json_get_num(row, "usd_per_mtok"));
+  rp_printf(b, ")");
+}
+
+/* Picks among recommended rows of memory tiers 0..upto; a row that wins
+** several roles is named once. */
 static void matrix_picks(const rp_ctx *c, const cJSON *matrix, int upto, double gb) {
-  const cJSON *best = NULL, *fast = NULL, *cheap = NULL, *tier, *row;
+  static const char *const ROLE[] = {"the highest quality", "the highest throughput",
+                                     "the lowest cost"};
+  const cJSON *pick[3] = {NULL, NULL, NULL}, *tier, *row;
   int k = 0;
   cJSON_ArrayForEach(tier, matrix) {
     if (k++ > upto) break;
@@ -97,29 +118,32 @@ static void matrix_picks(const rp_ctx *c, const cJSON *matrix, int upto, double 
       if (rp_bool(row, "recommended") != 1) continue;
       double q = quality_key(row), s = qa_json_get_num(row, "decode_tok_s");
       double u = qa_json_get_num(row, "usd_per_mtok");
-      if (!isnan(q) && (!best || q > quality_key(best))) best = row;
-      if (!isnan(s) && (!fast || s > qa_json_get_num(fast, "decode_tok_s"))) fast = row;
-      if (!isnan(u) && (!cheap || u < qa_json_get_num(cheap, "usd_per_mtok"))) cheap = row;
+      if (!isnan(q) && (!pick[0] || q > quality_key(pick[0]))) pick[0] = row;
+      if (!isnan(s) && (!pick[1] || s > qa_json_get_num(pick[1], "decode_tok_s"))) pick[1] = row;
+      if (!isnan(u) && (!pick[2] || u < qa_json_get_num(pick[2], "usd_per_mtok"))) pick[2] = row;
     }
   }
   rp_buf b = {0};
-  if (!best && !fast && !cheap) {
+  if (!pick[0] && !pick[1] && !pick[2]) {
     rp_printf(&b, "Nothing recommended fits within %.4g GB.", gb);
   } else {
-    rp_printf(&b, "Use-case picks among all recommended variants that fit within %.4g GB:", gb);
-    if (best)
-      rp_printf(&b, " highest quality %s/%s (%s %+.1f %s);", rp_str(best, "model"),
-                rp_str(best, "variant"),
-                isnan(qa_json_get_num(best, "bench_delta_pp")) ? "generation" : "benchmark",
-                quality_key(best),
-                isnan(qa_json_get_num(best, "bench_delta_pp")) ? "%" : "pp");
-    if (fast)
-      rp_printf(&b, " highest throughput %s/%s (%.1f tok/s);", rp_str(fast, "model"),
-                rp_str(fast, "variant"), qa_json_get_num(fast, "decode_tok_s"));
-    if (cheap)
-      rp_printf(&b, " lowest cost %s/%s ($%.4f/Mtok);", rp_str(cheap, "model"),
-                rp_str(cheap, "variant"), qa_json_get_num(cheap, "usd_per_mtok"));
-    b.s[b.len - 1] = '.';
+    rp_printf(&b, "Use-case picks among every recommended variant that fits within %.4g GB:", gb);
+    int done = 0, first = 1;
+    for (int i = 0; i < 3; i++) {
+      if (!pick[i] || (done & (1 << i))) continue;
+      int roles = 0;
+      rp_list names = {0};
+      for (int j = i; j < 3; j++)
+        if (pick[j] == pick[i]) { roles |= 1 << j; rp_list_add(&names, "%s", ROLE[j]); }
+      done |= roles;
+      rp_printf(&b, "%s ", first ? "" : ";");
+      rp_join(&b, &names);
+      rp_printf(&b, ", ");
+      describe_pick(pick[i], roles, &b);
+      rp_list_free(&names);
+      first = 0;
+    }
+    rp_printf(&b, ".");
   }
   qa_doc_paragraph(c->doc, rp_text(&b));
   rp_buf_free(&b);
@@ -127,8 +151,8 @@ static void matrix_picks(const rp_ctx *c, const cJSON *matrix, int upto, double 
 
 static void matrix_counts(const rp_ctx *c) {
   static const qa_doc_col cols[] = {
-    {"Tier", 1.4, QA_ALIGN_LEFT}, {"Quantized variants", 1.2, QA_ALIGN_RIGHT},
-    {"Recommended", 1.0, QA_ALIGN_LEFT}};
+    {"Tier", 1.3, QA_ALIGN_LEFT}, {"Quantized variants", 1.0, QA_ALIGN_RIGHT},
+    {"Recommended", 2.0, QA_ALIGN_LEFT}};
   const cJSON *counts = cJSON_GetObjectItemCaseSensitive(c->res, "tier_counts"), *t;
   double total = 0, rec = 0;
   if (!cJSON_IsObject(counts)) return;
@@ -162,11 +186,11 @@ static int matrix_has_rows(const cJSON *matrix) {
 
 void rp_section_decision(const rp_ctx *c) {
   static const qa_doc_col cols[] = {
-    {"Model", 1.0, QA_ALIGN_LEFT}, {"Variant", 0.9, QA_ALIGN_LEFT},
-    {"Memory (GB)", 0.85, QA_ALIGN_RIGHT}, {"Tier", 1.15, QA_ALIGN_LEFT},
-    {"Bench. \xCE\x94 (pp)", 0.85, QA_ALIGN_RIGHT}, {"Gen. \xCE\x94 (%)", 0.8, QA_ALIGN_RIGHT},
-    {"Decode tok/s", 0.85, QA_ALIGN_RIGHT}, {"$ / Mtok", 0.85, QA_ALIGN_RIGHT},
-    {"Recommended", 1.25, QA_ALIGN_LEFT}};
+    {"Model", 1.0, QA_ALIGN_LEFT}, {"Variant", 0.85, QA_ALIGN_LEFT},
+    {"Memory (GB)", 0.8, QA_ALIGN_RIGHT}, {"Tier", 1.35, QA_ALIGN_LEFT},
+    {"Bench. \xCE\x94 (pp)", 0.75, QA_ALIGN_RIGHT}, {"Gen. \xCE\x94 (%)", 0.7, QA_ALIGN_RIGHT},
+    {"Decode tok/s", 0.75, QA_ALIGN_RIGHT}, {"$ / Mtok", 0.75, QA_ALIGN_RIGHT},
+    {"Recommended", 1.35, QA_ALIGN_LEFT}};
   const cJSON *matrix = rp_arr(c->res, "decision_matrix"), *tier, *row;
   qa_doc_section(c->doc, "Decision matrix");
   if (!matrix_has_rows(matrix)) {

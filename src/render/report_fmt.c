@@ -46,6 +46,13 @@ void rp_fmt_p(char *buf, size_t cap, double p) {
   snprintf(buf, cap, "%s", tmp);
 }
 
+void rp_fmt_p_text(char *buf, size_t cap, double p) {
+  char v[RP_FMT];
+  rp_fmt_p(v, sizeof v, p);
+  if (v[0] == '<') snprintf(buf, cap, "p < %s", v + 1);
+  else snprintf(buf, cap, "p = %s", v);
+}
+
 void rp_fmt_interval(char *buf, size_t cap, const cJSON *pair, int decimals) {
   const cJSON *lo = cJSON_GetArrayItem(pair, 0), *hi = cJSON_GetArrayItem(pair, 1);
   if (!cJSON_IsNumber(lo) || !cJSON_IsNumber(hi)) { snprintf(buf, cap, RP_DASH); return; }
@@ -293,7 +300,7 @@ void rp_row_tier(rp_row *r, size_t i, const rp_ctx *c, const char *tier) {
 void rp_row_bool(rp_row *r, size_t i, int b, qa_doc_cell_style yes_style,
                  qa_doc_cell_style no_style) {
   if (b < 0) rp_row_set(r, i, QA_CELL_MUTED, RP_DASH);
-  else rp_row_set(r, i, b ? yes_style : no_style, b ? "yes" : "no");
+  else rp_row_set(r, i, b ? yes_style : no_style, "%s", b ? "yes" : "no");
 }
 
 void rp_row_emit(qa_doc_table *t, const rp_row *r) {

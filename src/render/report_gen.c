@@ -104,11 +104,11 @@ static void gen_detail(const rp_ctx *c, const cJSON *m) {
   if (isnan(margin)) snprintf(tost_head, sizeof tost_head, "TOST p");
   else snprintf(tost_head, sizeof tost_head, "TOST p (\xC2\xB1%.3g%%)", margin);
   const qa_doc_col cols[] = {
-    {"Variant", 0.9, QA_ALIGN_LEFT}, {"Metric", 1.0, QA_ALIGN_LEFT},
-    {"n", 0.5, QA_ALIGN_RIGHT}, {"Mean", 0.7, QA_ALIGN_RIGHT},
+    {"Variant", 0.8, QA_ALIGN_LEFT}, {"Metric", 0.95, QA_ALIGN_LEFT},
+    {"n", 0.45, QA_ALIGN_RIGHT}, {"Mean", 0.7, QA_ALIGN_RIGHT},
     {"95% CI", 1.35, QA_ALIGN_RIGHT}, {"\xCE\x94 (%)", 0.6, QA_ALIGN_RIGHT},
-    {"Welch p", 0.7, QA_ALIGN_RIGHT}, {"Cohen's d", 0.7, QA_ALIGN_RIGHT},
-    {tost_head, 0.8, QA_ALIGN_RIGHT}, {"Equiv.", 0.6, QA_ALIGN_CENTER}};
+    {"Welch p", 0.8, QA_ALIGN_RIGHT}, {"d", 0.65, QA_ALIGN_RIGHT},
+    {tost_head, 0.85, QA_ALIGN_RIGHT}, {"Equiv.", 0.6, QA_ALIGN_CENTER}};
   snprintf(caption, sizeof caption, "%s: every generation metric against %s",
            rp_str(m, "name"), rp_str(m, "baseline"));
   qa_doc_table *t = qa_doc_table_begin(c->doc, caption, 10, cols);
@@ -125,7 +125,7 @@ static void gen_detail(const rp_ctx *c, const cJSON *m) {
 /* Which metrics TOST confirms equivalent, per variant. */
 static void gen_observations(const rp_ctx *c, const cJSON *m) {
   const cJSON *v, *mx, *g0 = gen_of(rp_baseline(m));
-  rp_list per_variant = {0};
+  rp_list some = {0}, none = {0};
   cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
     if (rp_bool(v, "is_baseline") == 1 || !gen_of(v)) continue;
     rp_list eq = {0};
@@ -134,22 +134,35 @@ static void gen_observations(const rp_ctx *c, const cJSON *m) {
       n++;
       if (rp_bool(mx, "equivalent") == 1) rp_list_add(&eq, "%s", rp_str(mx, "metric"));
     }
-    rp_buf b = {0};
-    rp_printf(&b, "%s on %s", rp_str(v, "name"), eq.n ? "" : "none");
-    if (eq.n) rp_join(&b, &eq);
-    if (eq.n && eq.n == n) rp_printf(&b, " (all)");
-    rp_list_take(&per_variant, &b);
+    if (!eq.n) {
+      rp_list_add(&none, "%s", rp_str(v, "name"));
+    } else {
+      rp_buf b = {0};
+      rp_printf(&b, "%s on %s", rp_str(v, "name"), eq.n == n && n > 1 ? "every metric (" : "");
+      rp_join(&b, &eq);
+      if (eq.n == n && n > 1) rp_printf(&b, ")");
+      rp_list_take(&some, &b);
+    }
     rp_list_free(&eq);
   }
   rp_buf b = {0};
   double margin = qa_json_get_num(g0, "tost_margin_pct"), mde = qa_json_get_num(g0, "mde_d");
-  if (per_variant.n) {
+  if (some.n || none.n) {
     rp_printf(&b, "TOST");
     if (!isnan(margin)) rp_printf(&b, " at \xC2\xB1%.3g %% of the baseline mean", margin);
-    rp_printf(&b, " confirms equivalence for ");
-    rp_join(&b, &per_variant);
-    rp_printf(&b, "; a metric without it is not shown to be unchanged, however small "
-              "its \xCE\x94.");
+    if (some.n) {
+      rp_printf(&b, " confirms equivalence for ");
+      rp_join(&b, &some);
+      rp_printf(&b, "%s", none.n ? "; for " : ".");
+    } else {
+      rp_printf(&b, " confirms equivalence nowhere: for ");
+    }
+    if (none.n) {
+      rp_join(&b, &none);
+      rp_printf(&b, " no metric is shown equivalent.");
+    }
+    rp_printf(&b, " A metric without it is not shown to be unchanged, however small its "
+              "\xCE\x94.");
   }
   if (!isnan(mde))
     rp_printf(&b, " At n = %.0f the smallest standardized effect detectable at %.0f %% power "
@@ -157,7 +170,8 @@ static void gen_observations(const rp_ctx *c, const cJSON *m) {
               100 * rp_num2(c->res, "power", "power"), mde);
   if (b.len) qa_doc_paragraph(c->doc, rp_text(&b));
   rp_buf_free(&b);
-  rp_list_free(&per_variant);
+  rp_list_free(&some);
+  rp_list_free(&none);
 }
 
 void rp_section_generation(const rp_ctx *c) {

@@ -40,6 +40,8 @@ void rp_fmt_fixed(char *buf, size_t cap, double v, int decimals);
 void rp_fmt_signed(char *buf, size_t cap, double v, int decimals);
 /* p-values: three significant digits, "<0.001" below 0.001. */
 void rp_fmt_p(char *buf, size_t cap, double p);
+/* The same in running text: "p = 0.0227", "p < 0.001". */
+void rp_fmt_p_text(char *buf, size_t cap, double p);
 /* "[lo, hi]" from a JSON array of two numbers. */
 void rp_fmt_interval(char *buf, size_t cap, const cJSON *pair, int decimals);
 /* Counts with thousands separators: "1,999,000". */

@@ -39,7 +39,7 @@ static void variants_table(const rp_ctx *c) {
     rp_row_init(&r, 6);
     rp_row_set(&r, 0, QA_CELL_NORMAL, "%s", rp_str(m, "name"));
     rp_row_set(&r, 1, QA_CELL_BOLD, "%s", rp_str(v, "name"));
-    rp_row_set(&r, 2, base ? QA_CELL_GOOD : QA_CELL_MUTED, base ? "baseline" : "variant");
+    rp_row_set(&r, 2, base ? QA_CELL_GOOD : QA_CELL_MUTED, "%s", base ? "baseline" : "variant");
     rp_row_fixed(&r, 3, qa_json_get_num(v, "bits_per_weight"), 2);
     fmt_params(r.cell[4], RP_CELL, qa_json_get_num(v, "params"));
     rp_row_fixed(&r, 5, gb, 2);
@@ -68,14 +68,15 @@ static void sample_sizes(const rp_ctx *c) {
     }
     if (out) {
       rp_fmt_int(n, sizeof n, qa_json_get_num(out, "n"));
-      rp_list_add(&l, "%s, outputs: N = %s labelled samples; %d critical-error check(s).", mn,
-                  n, cJSON_GetArraySize(rp_arr(out, "critical_errors")));
+      int k = cJSON_GetArraySize(rp_arr(out, "critical_errors"));
+      rp_list_add(&l, "%s, outputs: N = %s labelled samples; %d critical-error check%s.", mn,
+                  n, k, rp_s(k));
     }
     if (bench) {
       rp_buf tb = {0};
       rp_fmt_int(n, sizeof n, qa_json_get_num(bench, "n"));
-      rp_printf(&tb, "%s, benchmark: %s items pooled over %d task(s)", mn, n,
-                cJSON_GetArraySize(rp_arr(bench, "tasks")));
+      int k = cJSON_GetArraySize(rp_arr(bench, "tasks"));
+      rp_printf(&tb, "%s, benchmark: %s items pooled over %d task%s", mn, n, k, rp_s(k));
       int first = 1;
       cJSON_ArrayForEach(x, rp_arr(bench, "tasks")) {
         rp_printf(&tb, "%s%s %.0f", first ? " (" : ", ", rp_str(x, "task"), qa_json_get_num(x, "n"));
@@ -86,7 +87,8 @@ static void sample_sizes(const rp_ctx *c) {
     }
     if (gen) {
       rp_buf gb = {0};
-      rp_printf(&gb, "%s, generation: %d metric(s)", mn, cJSON_GetArraySize(rp_arr(gen, "metrics")));
+      int k = cJSON_GetArraySize(rp_arr(gen, "metrics"));
+      rp_printf(&gb, "%s, generation: %d metric%s", mn, k, rp_s(k));
       int first = 1;
       cJSON_ArrayForEach(x, rp_arr(gen, "metrics")) {
         rp_printf(&gb, "%s%s n = %.0f", first ? " (" : ", ", rp_str(x, "metric"), qa_json_get_num(x, "n"));
@@ -167,18 +169,20 @@ static void caveats_list(const rp_ctx *c) {
   double mde = qa_json_get_num(pw, "mde_pp");
   int n_below = cJSON_GetArraySize(rp_arr(pw, "tiers_below_mde"));
   if (!isnan(mde))
-    rp_list_add(&l, "The benchmark detects drops of %.1f pp or more (n = %.0f); %d configured "
-                "tier threshold(s) lie below that, so verdicts near them rest on point "
-                "estimates.", mde, qa_json_get_num(pw, "benchmark_n"), n_below);
+    rp_list_add(&l, "The benchmark detects drops of %.1f pp or more (n = %.0f) with the "
+                "stated power; %d configured tier threshold%s below that, so verdicts near "
+                "%s rest on point estimates.", mde, qa_json_get_num(pw, "benchmark_n"),
+                n_below, n_below == 1 ? " lies" : "s lie", n_below == 1 ? "it" : "them");
   if (!isnan(qa_json_get_num(mc, "m")))
-    rp_list_add(&l, "%.0f adjacent tests expect %.1f false positive(s) at alpha %.2g; %.0f of "
+    rp_list_add(&l, "%.0f adjacent tests expect %.1f false positives at alpha %.2g; %.0f of "
                 "%.0f significant results survive Holm.", qa_json_get_num(mc, "m"),
                 qa_json_get_num(mc, "expected_false_positives"), qa_json_get_num(mc, "alpha"),
                 qa_json_get_num(mc, "survive_holm"), qa_json_get_num(mc, "significant"));
   size_t n_first = rp_unconfirmed_negligible(c, &unconf);
   if (unconf.n)
-    rp_list_add(&l, "%zu of %zu first-tier verdict(s) are not confirmed by TOST: a "
-                "non-significant difference is not equivalence.", unconf.n, n_first);
+    rp_list_add(&l, "%zu of %zu first-tier verdict%s %s not confirmed by TOST: a "
+                "non-significant difference is not equivalence.", unconf.n, n_first,
+                rp_s((double)n_first), unconf.n == 1 ? "is" : "are");
   rp_list_free(&unconf);
   rp_buf est = {0};
   cJSON_ArrayForEach(m, c->models) cJSON_ArrayForEach(v, rp_arr(m, "variants"))

@@ -14,6 +14,8 @@
 
 #define MAX_VARIANT_COLS 8   /* variants per per-class table before it splits */
 #define MAX_VARIANTS 64
+/* Cosines of good variants differ in the fifth decimal (0.99998 vs 0.99293). */
+#define COS_DECIMALS 5
 
 static const cJSON *repr_of(const cJSON *v) {
   const cJSON *r = cJSON_GetObjectItemCaseSensitive(v, "representation");
@@ -35,16 +37,16 @@ static void repr_row(const rp_ctx *c, qa_doc_table *t, const cJSON *v) {
   double d = qa_json_get_num(rep, "knn_accuracy_delta_pp");
   rp_row_init(&r, 11);
   rp_row_set(&r, 0, QA_CELL_BOLD, "%s", rp_str(v, "name"));
-  rp_row_fixed(&r, 1, rp_num2(rep, "cosine", "mean"), 4);
-  rp_row_fixed(&r, 2, rp_num2(rep, "cosine", "p05"), 4);
-  rp_row_fixed(&r, 3, rp_num2(rep, "cosine", "min"), 4);
+  rp_row_fixed(&r, 1, rp_num2(rep, "cosine", "mean"), COS_DECIMALS);
+  rp_row_fixed(&r, 2, rp_num2(rep, "cosine", "p05"), COS_DECIMALS);
+  rp_row_fixed(&r, 3, rp_num2(rep, "cosine", "min"), COS_DECIMALS);
   rp_row_fixed(&r, 4, qa_json_get_num(rep, "sqnr_db"), 1);
   rp_row_fixed(&r, 5, qa_json_get_num(rep, "knn_accuracy"), 3);
   rp_row_signed(&r, 6, d, 1);
   style_drop(c, &r, 6, d);
   rp_row_fixed(&r, 7, qa_json_get_num(rep, "neighbor_overlap"), 3);
-  rp_row_fixed(&r, 8, qa_json_get_num(rep, "spearman_rho"), 4);
-  rp_row_fixed(&r, 9, qa_json_get_num(rep, "cka_linear"), 4);
+  rp_row_fixed(&r, 8, qa_json_get_num(rep, "spearman_rho"), COS_DECIMALS);
+  rp_row_fixed(&r, 9, qa_json_get_num(rep, "cka_linear"), COS_DECIMALS);
   rp_row_fixed(&r, 10, qa_json_get_num(rep, "effective_rank"), 1);
   rp_row_emit(t, &r);
 }
@@ -80,23 +82,23 @@ static void repr_observations(const rp_ctx *c, const cJSON *m) {
   const cJSON *lr = repr_of(lowest);
   double d = qa_json_get_num(lr, "knn_accuracy_delta_pp");
   if (!isnan(d))
-    rp_printf(&b, " At %s, the lowest precision, kNN accuracy moves %+.1f pp, %.1f %% of "
-              "each sample's %.0f nearest neighbours are the baseline's "
-              "(overlap %.3f), and linear CKA is %.4f.", rp_str(lowest, "name"), d,
-              100 * qa_json_get_num(lr, "neighbor_overlap"), qa_json_get_num(lr, "knn_k"),
-              qa_json_get_num(lr, "neighbor_overlap"), qa_json_get_num(lr, "cka_linear"));
+    rp_printf(&b, " At %s, the lowest precision, kNN accuracy moves %+.1f pp, the "
+              "neighbour overlap is %.3f (the fraction of each sample's %.0f nearest "
+              "neighbours that are still its baseline neighbours) and linear CKA is %.4f.",
+              rp_str(lowest, "name"), d, qa_json_get_num(lr, "neighbor_overlap"),
+              qa_json_get_num(lr, "knn_k"), qa_json_get_num(lr, "cka_linear"));
   qa_doc_paragraph(c->doc, rp_text(&b));
   rp_buf_free(&b);
 }
 
 static void repr_model(const rp_ctx *c, const cJSON *m) {
   static const qa_doc_col cols[] = {
-    {"Variant", 1.05, QA_ALIGN_LEFT}, {"Cosine mean", 0.95, QA_ALIGN_RIGHT},
-    {"Cosine p05", 0.95, QA_ALIGN_RIGHT}, {"Cosine min", 0.95, QA_ALIGN_RIGHT},
-    {"SQNR (dB)", 0.8, QA_ALIGN_RIGHT}, {"kNN acc.", 0.8, QA_ALIGN_RIGHT},
-    {"kNN \xCE\x94 (pp)", 0.8, QA_ALIGN_RIGHT}, {"Overlap", 0.8, QA_ALIGN_RIGHT},
-    {"Spearman \xCF\x81", 0.95, QA_ALIGN_RIGHT}, {"CKA", 0.95, QA_ALIGN_RIGHT},
-    {"Eff. rank", 0.8, QA_ALIGN_RIGHT}};
+    {"Variant", 0.9, QA_ALIGN_LEFT}, {"Cosine mean", 0.9, QA_ALIGN_RIGHT},
+    {"Cosine p05", 0.9, QA_ALIGN_RIGHT}, {"Cosine min", 0.9, QA_ALIGN_RIGHT},
+    {"SQNR (dB)", 0.75, QA_ALIGN_RIGHT}, {"kNN acc.", 0.7, QA_ALIGN_RIGHT},
+    {"kNN \xCE\x94 (pp)", 0.75, QA_ALIGN_RIGHT}, {"Overlap", 0.95, QA_ALIGN_RIGHT},
+    {"Spearman \xCF\x81", 1.1, QA_ALIGN_RIGHT}, {"CKA", 0.85, QA_ALIGN_RIGHT},
+    {"Eff. rank", 0.7, QA_ALIGN_RIGHT}};
   const cJSON *v, *base = repr_of(rp_baseline(m));
   char caption[256], n[RP_FMT], pairs[RP_FMT];
   if (rp_n_models(c) > 1) qa_doc_subsection(c->doc, rp_str(m, "name"));
@@ -206,8 +208,9 @@ static void knn_chunk(const rp_ctx *c, const cJSON *m, const cJSON *const *vars,
   qa_doc_table_end(t);
 }
 
-/* Cosine by class; the lowest class of each variant is WARN, BAD when its
-** distance from 1 is more than twice the variant's mean distance. */
+/* Cosine by class; the lowest class of each variant is WARN when its
+** distance from 1 is more than 1.5 times the variant's mean distance, BAD
+** when more than twice. */
 static void cosine_chunk(const rp_ctx *c, const cJSON *m, const cJSON *const *vars, size_t n_vars) {
   const cJSON *base = rp_baseline(m), *cls;
   char caption[192];
@@ -228,8 +231,8 @@ static void cosine_chunk(const rp_ctx *c, const cJSON *m, const cJSON *const *va
         double x = qa_json_get_num(o, "cosine_mean");
         if (!isnan(x) && x < lowest) lowest = x;
       }
-      rp_row_fixed(&r, 2 + i, cm, 4);
-      if (!isnan(cm) && cm == lowest && cm < 1.0) {
+      rp_row_fixed(&r, 2 + i, cm, COS_DECIMALS);
+      if (!isnan(cm) && cm == lowest && 1.0 - cm > 1.5 * (1.0 - mean)) {
         int bad = 1.0 - cm > 2.0 * (1.0 - mean);
         r.style[2 + i] = bad ? QA_CELL_BAD : QA_CELL_WARN;
         rp_row_fill(&r, 2 + i, bad ? RP_FILL_BAD : RP_FILL_WARN);
@@ -241,7 +244,7 @@ static void cosine_chunk(const rp_ctx *c, const cJSON *m, const cJSON *const *va
   rp_row_set(&r, 0, QA_CELL_BOLD, "All samples");
   rp_fmt_int(r.cell[1], RP_CELL, qa_json_get_num(repr_of(base), "n"));
   for (size_t i = 0; i < n_vars; i++) {
-    rp_row_fixed(&r, 2 + i, rp_num2(repr_of(vars[i]), "cosine", "mean"), 4);
+    rp_row_fixed(&r, 2 + i, rp_num2(repr_of(vars[i]), "cosine", "mean"), COS_DECIMALS);
     r.style[2 + i] = QA_CELL_BOLD;
   }
   rp_row_emit(t, &r);
@@ -282,8 +285,9 @@ static void class_observations(const rp_ctx *c, const cJSON *m, const cJSON *con
   qa_doc_paragraph(c->doc, rp_text(&b));
   qa_doc_note(c->doc, "kNN cells are coloured by the tier the class's drop alone would earn "
                       "(middle tiers amber, the last red). In the cosine table the lowest "
-                      "class of each variant is marked: amber, or red when its distance "
-                      "from 1 is more than twice the variant's mean distance.");
+                      "class of each variant is marked when its distance from 1 is more "
+                      "than 1.5 times the variant's mean distance (amber), or more than "
+                      "twice (red).");
   rp_buf_free(&b);
   rp_list_free(&items);
 }

@@ -57,7 +57,7 @@ static void multiple_comparisons(const rp_ctx *c) {
   rp_list lost = {0};
   if (!isnan(qa_json_get_num(mc, "m")))
     rp_printf(&b, "The family has m = %.0f tests; at alpha %.2g it expects %.1f false "
-              "positive(s) by chance (m \xC2\xB7 alpha). %.0f test(s) are significant "
+              "positives by chance (m \xC2\xB7 alpha). Of these tests %.0f are significant "
               "uncorrected, %.0f survive Bonferroni and %.0f survive Holm.",
               qa_json_get_num(mc, "m"), qa_json_get_num(mc, "alpha"),
               qa_json_get_num(mc, "expected_false_positives"),
@@ -68,9 +68,9 @@ static void multiple_comparisons(const rp_ctx *c) {
     if (isnan(p) || p >= c->alpha || rp_bool(a, "survives_holm") == 1) continue;
     char label[160], ps[RP_FMT], ph[RP_FMT];
     comparison_label(c, a, label, sizeof label);
-    rp_fmt_p(ps, sizeof ps, p);
+    rp_fmt_p_text(ps, sizeof ps, p);
     rp_fmt_p(ph, sizeof ph, qa_json_get_num(a, "p_holm"));
-    rp_list_add(&lost, "%s %s (p = %s, Holm %s)", label,
+    rp_list_add(&lost, "%s %s (%s, Holm %s)", label,
                 !strcmp(rp_str(a, "family"), "benchmark") ? "benchmark" : rp_str(a, "metric"),
                 ps, ph);
   }
@@ -86,11 +86,11 @@ static void multiple_comparisons(const rp_ctx *c) {
 
 static void adjacent_part(const rp_ctx *c) {
   static const qa_doc_col cols[] = {
-    {"Comparison", 1.25, QA_ALIGN_LEFT}, {"Metric", 1.0, QA_ALIGN_LEFT},
+    {"Comparison", 1.1, QA_ALIGN_LEFT}, {"Metric", 0.9, QA_ALIGN_LEFT},
     {"n", 0.5, QA_ALIGN_RIGHT}, {"Mean higher", 0.65, QA_ALIGN_RIGHT},
     {"Mean lower", 0.65, QA_ALIGN_RIGHT}, {"d", 0.6, QA_ALIGN_RIGHT},
-    {"p", 0.65, QA_ALIGN_RIGHT}, {"p Bonf.", 0.65, QA_ALIGN_RIGHT},
-    {"p Holm", 0.65, QA_ALIGN_RIGHT}, {"Survives", 0.9, QA_ALIGN_LEFT}};
+    {"p", 0.85, QA_ALIGN_RIGHT}, {"p Bonf.", 0.8, QA_ALIGN_RIGHT},
+    {"p Holm", 0.8, QA_ALIGN_RIGHT}, {"Survives", 0.85, QA_ALIGN_LEFT}};
   const cJSON *a, *tests = rp_arr(c->res, "adjacent_tests");
   qa_doc_subsection(c->doc, "Adjacent variants");
   if (!cJSON_GetArraySize(tests)) {
@@ -117,17 +117,17 @@ void rp_mcnemar_welch_disagreements(const rp_ctx *c, rp_list *l) {
     if (rp_bool(v, "is_baseline") == 1 || isnan(pw) || isnan(pm)) continue;
     if ((pw < c->alpha) == (pm < c->alpha)) continue;
     char sw[RP_FMT], sm[RP_FMT];
-    rp_fmt_p(sw, sizeof sw, pw);
-    rp_fmt_p(sm, sizeof sm, pm);
+    rp_fmt_p_text(sw, sizeof sw, pw);
+    rp_fmt_p_text(sm, sizeof sm, pm);
     if (pm < c->alpha)
-      rp_list_add(l, "%s/%s: the paired McNemar test (p = %s; %.0f items lost, %.0f gained) "
-                  "detects the %+.1f pp change that the unpaired Welch test (p = %s) does "
+      rp_list_add(l, "%s/%s: the paired McNemar test (%s; %.0f items lost, %.0f gained) "
+                  "detects the %+.1f pp change that the unpaired Welch test (%s) does "
                   "not; pairing by item removes the between-item variance.",
                   rp_str(m, "name"), rp_str(v, "name"), sm, qa_json_get_num(b, "mcnemar_b"),
                   qa_json_get_num(b, "mcnemar_c"), qa_json_get_num(b, "delta_pp"), sw);
     else
-      rp_list_add(l, "%s/%s: the unpaired Welch test (p = %s) rejects but the paired McNemar "
-                  "test (p = %s; %.0f items lost, %.0f gained) does not; the discordant "
+      rp_list_add(l, "%s/%s: the unpaired Welch test (%s) rejects but the paired McNemar "
+                  "test (%s; %.0f items lost, %.0f gained) does not; the discordant "
                   "items are too few to confirm the %+.1f pp change.", rp_str(m, "name"),
                   rp_str(v, "name"), sw, sm, qa_json_get_num(b, "mcnemar_b"),
                   qa_json_get_num(b, "mcnemar_c"), qa_json_get_num(b, "delta_pp"));
@@ -177,10 +177,10 @@ static void baseline_part(const rp_ctx *c) {
   if (isnan(margin)) snprintf(tost, sizeof tost, "TOST p");
   else snprintf(tost, sizeof tost, "TOST p (\xC2\xB1%.3g pp)", margin);
   const qa_doc_col cols[] = {
-    {"Variant", 1.0, QA_ALIGN_LEFT}, {"\xCE\x94 (pp)", 0.7, QA_ALIGN_RIGHT},
-    {"Welch p", 0.75, QA_ALIGN_RIGHT}, {"McNemar b / c", 0.9, QA_ALIGN_RIGHT},
-    {"McNemar p", 0.8, QA_ALIGN_RIGHT}, {tost, 0.85, QA_ALIGN_RIGHT},
-    {"Equivalent", 0.8, QA_ALIGN_CENTER}, {"Tier", 1.1, QA_ALIGN_LEFT}};
+    {"Variant", 0.95, QA_ALIGN_LEFT}, {"\xCE\x94 (pp)", 0.65, QA_ALIGN_RIGHT},
+    {"Welch p", 0.75, QA_ALIGN_RIGHT}, {"McNemar b / c", 0.85, QA_ALIGN_RIGHT},
+    {"McNemar p", 0.8, QA_ALIGN_RIGHT}, {tost, 1.1, QA_ALIGN_RIGHT},
+    {"Equiv.", 0.6, QA_ALIGN_CENTER}, {"Tier", 1.2, QA_ALIGN_LEFT}};
   qa_doc_subsection(c->doc, "Against the baseline: McNemar and TOST");
   if (!rp_any_variant_has(c, "benchmark")) {
     qa_doc_paragraph(c->doc, "No variant has benchmark results, so there are no paired or "
@@ -216,8 +216,9 @@ static void baseline_part(const rp_ctx *c) {
     rp_buf b = {0};
     const char *t0 = rp_str(cJSON_GetArrayItem(c->tiers, 0), "name");
     if (unconf.n) {
-      rp_printf(&b, "Of %zu quantized variant(s) in the %s tier, %zu are not confirmed "
-                "equivalent by TOST: ", n_first, t0, unconf.n);
+      rp_printf(&b, "Of %zu quantized variant%s in the %s tier, %zu %s not confirmed "
+                "equivalent by TOST: ", n_first, rp_s((double)n_first), t0, unconf.n,
+                unconf.n == 1 ? "is" : "are");
       rp_join(&b, &unconf);
       rp_printf(&b, ". Their \"%s\" verdict is a point estimate within the threshold, "
                 "not demonstrated equivalence.", t0);
@@ -295,7 +296,7 @@ static void power_part(const rp_ctx *c) {
   }
   const cJSON *mc = cJSON_GetObjectItemCaseSensitive(c->res, "multiple_comparisons");
   if (!isnan(qa_json_get_num(mc, "m")))
-    rp_list_add(&caveats, "%.0f tests at alpha %.2g expect %.1f false positive(s) by chance.",
+    rp_list_add(&caveats, "%.0f tests at alpha %.2g expect %.1f false positives by chance.",
                 qa_json_get_num(mc, "m"), qa_json_get_num(mc, "alpha"),
                 qa_json_get_num(mc, "expected_false_positives"));
   if (rp_any_variant_has(c, "benchmark"))

@@ -69,9 +69,9 @@ static void describe_step(const rp_ctx *c, const char *model, const char *higher
   const cJSON *a = adjacent_bench(c, model, higher, lower);
   char p[RP_FMT], holm[RP_FMT];
   if (!a || isnan(qa_json_get_num(a, "p"))) return;
-  rp_fmt_p(p, sizeof p, qa_json_get_num(a, "p"));
+  rp_fmt_p_text(p, sizeof p, qa_json_get_num(a, "p"));
   rp_fmt_p(holm, sizeof holm, qa_json_get_num(a, "p_holm"));
-  rp_printf(b, " The %s \xE2\x86\x92 %s benchmark step has Welch p = %s (Holm-adjusted %s)%s.",
+  rp_printf(b, " The %s \xE2\x86\x92 %s benchmark step has Welch %s (Holm-adjusted %s)%s.",
             higher, lower, p, holm,
             rp_bool(a, "survives_holm") == 1 ? ", a drop that survives correction"
                                              : ", not significant after correction");
@@ -164,7 +164,7 @@ static void model_worst_class(const rp_ctx *c, const cJSON *m, rp_list *out) {
     rp_fmt_fixed(b0, sizeof b0, qa_json_get_num(baseline_class(m, label), "knn_accuracy"), 3);
     rp_fmt_fixed(a, sizeof a, qa_json_get_num(w.cls, "knn_accuracy"), 3);
     rp_fmt_signed(avg, sizeof avg, qa_json_get_num(repr, "knn_accuracy_delta_pp"), 1);
-    rp_printf(&b, "%s: the worst class is %s at %s, whose kNN accuracy moves %+.1f pp "
+    rp_printf(&b, "%s: the worst class is %s at %s, whose kNN accuracy changes by %+.1f pp "
               "(%s \xE2\x86\x92 %s, n = %.0f) while the variant's average moves %s pp",
               rp_str(m, "name"), label, vname, w.score, b0, a,
               qa_json_get_num(w.cls, "n"), avg);
