@@ -59,7 +59,8 @@ run:
 	@$(MAKE) --no-print-directory qaudit examples
 	./qaudit report examples/showcase/config.json -o out
 	./qaudit report examples/digits/config.json -o out/digits
-	@echo "qaudit: wrote out/report.pdf and out/report.json (showcase), out/digits/"
+	./qaudit report examples/tr125/config.json -o out/tr125
+	@echo "qaudit: wrote out/report.pdf and out/report.json (showcase), out/digits/ and out/tr125/"
 
 test:
 	@$(MAKE) --no-print-directory deps
