@@ -44,10 +44,11 @@ static double gemm_floor(const qa_model *m, size_t pairs_max) {
   double t0 = now();
   for (size_t vi = 0; vi < m->n_variants; vi++) {
     const double *x = m->variants[vi].cache->hidden;
+    /* The Gram is symmetric: the tiles on and above the diagonal suffice. */
     for (size_t r = 0; r < n; r += tile) {
       size_t rows = n - r < tile ? n - r : tile;
-      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)n, (int)d, 1.0,
-                  x + r * d, (int)d, x, (int)d, 0.0, tileout, (int)n);
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)(n - r), (int)d,
+                  1.0, x + r * d, (int)d, x + r * d, (int)d, 0.0, tileout, (int)(n - r));
     }
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)n, 1.0, x, (int)d, 0.0,
                 dd, (int)d);

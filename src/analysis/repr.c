@@ -44,7 +44,8 @@ void dsyevr_(const char *jobz, const char *range, const char *uplo,
              int *iwork, const int *liwork, int *info, size_t, size_t, size_t);
 
 #define KNN_TILE_DEFAULT 2048               /* 32 MB of similarities */
-#define SPEARMAN_TILE_DOUBLES (4u << 20)    /* 32 MB per Spearman block */
+#define SPEARMAN_TILE_DOUBLES (4u << 20)    /* at most 32 MB per Spearman block */
+#define SPEARMAN_BLOCK_ROWS 256             /* short blocks: little below the diagonal */
 #define CENTRE_BLOCK_ROWS 512
 
 static int resolve_threads(int n) {
@@ -435,6 +436,7 @@ static int pair_distances(const double *A, size_t lda, size_t m, size_t d,
   int rc = -1;
   double *inv = alloc_array(m, sizeof *inv, err, "Spearman norms"), *G = NULL;
   size_t block = SPEARMAN_TILE_DOUBLES / m, p = 0;
+  if (block > SPEARMAN_BLOCK_ROWS) block = SPEARMAN_BLOCK_ROWS;
   if (block < 1) block = 1;
   if (block > m) block = m;
   if (!inv || !(G = alloc_array(block * m, sizeof *G, err, "Spearman Gram block")))
@@ -454,45 +456,108 @@ done:
   return rc;
 }
 
-int qa_repr_spearman(const double *X, const double *Y, size_t n, size_t d,
-                     size_t pairs_max, double *rho_out, size_t *pairs_used,
-                     qa_error *err) {
+/* The baseline's side of the Spearman correlation, computed once and
+** reused for every variant: twice the average ranks of its pair distances
+** and their sum of squared deviations. */
+struct qa_spearman_ref {
+  size_t n, d, s, m, P;
+  uint64_t *rank2;
+  double sxx;
+};
+
+void qa_repr_spearman_ref_free(qa_spearman_ref *ref) {
+  if (!ref) return;
+  free(ref->rank2);
+  free(ref);
+}
+
+/* Ranks (twice the average rank) of the pair distances of the subsample of
+** A into a new buffer *out. */
+static int pair_ranks(const double *A, size_t s, size_t m, size_t d, size_t P, uint64_t **out,
+                      qa_error *err) {
   int rc = -1;
-  size_t P, s = qa_repr_spearman_stride(n, pairs_max, &P), m = n ? (n + s - 1) / s : 0;
-  uint64_t *k0 = NULL, *k1 = NULL, *k2 = NULL;
+  uint64_t *k0 = NULL, *k1 = NULL, *free_buf = NULL, *ranks = NULL;
   uint32_t *i0 = NULL, *i1 = NULL;
   radix_counts *counts = NULL;
-  *rho_out = NAN;
-  if (pairs_used) *pairs_used = P;
-  if (P < 2) return 0;
-  if (P > UINT32_MAX || d > INT_MAX || s * d > INT_MAX)
-    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
-                        "pairs_max: %zu pairs exceed the limit of %u", P, UINT32_MAX);
+  *out = NULL;
   if (!(k0 = alloc_array(P, sizeof *k0, err, "Spearman distances")) ||
-      !(k1 = alloc_array(P, sizeof *k1, err, "Spearman distances")) ||
-      !(k2 = alloc_array(P, sizeof *k2, err, "Spearman sort buffer")) ||
+      !(k1 = alloc_array(P, sizeof *k1, err, "Spearman sort buffer")) ||
       !(i0 = alloc_array(P, sizeof *i0, err, "Spearman sort index")) ||
       !(i1 = alloc_array(P, sizeof *i1, err, "Spearman sort index")) ||
       !(counts = alloc_array(1, sizeof *counts, err, "Spearman histograms")))
     goto done;
   /* Rows i = 0 (mod s) are a matrix with leading dimension s*d: no copy. */
-  if (pair_distances(X, s * d, m, d, k0, err) || pair_distances(Y, s * d, m, d, k1, err))
-    goto done;
-  uint64_t *free_buf, *rank_x, *rank_y;
-  rank_x = average_ranks2(k0, k2, i0, i1, P, counts, &free_buf);
-  rank_y = average_ranks2(k1, free_buf, i0, i1, P, counts, &free_buf);
-  /* Pearson of the ranks; twice the average rank has mean P+1 exactly. */
-  double mean2 = (double)P + 1.0, sxy = 0, sxx = 0, syy = 0;
-  for (size_t p = 0; p < P; p++) {
-    double u = (double)rank_x[p] - mean2, v = (double)rank_y[p] - mean2;
-    sxy += u * v;
-    sxx += u * u;
-    syy += v * v;
-  }
-  if (sxx > 0 && syy > 0) *rho_out = sxy / sqrt(sxx * syy);
+  if (pair_distances(A, s * d, m, d, k0, err)) goto done;
+  ranks = average_ranks2(k0, k1, i0, i1, P, counts, &free_buf);
+  free(free_buf);
+  k0 = k1 = NULL;
+  *out = ranks;
   rc = 0;
 done:
-  free(k0); free(k1); free(k2); free(i0); free(i1); free(counts);
+  free(k0); free(k1); free(i0); free(i1); free(counts);
+  return rc;
+}
+
+int qa_repr_spearman_ref_new(const double *X, size_t n, size_t d, size_t pairs_max,
+                             qa_spearman_ref **out, qa_error *err) {
+  *out = NULL;
+  qa_spearman_ref *ref = calloc(1, sizeof *ref);
+  if (!ref) return qa_error_set(err, QA_EXIT_IO, NULL, NULL, "out of memory (Spearman)");
+  ref->n = n;
+  ref->d = d;
+  ref->s = qa_repr_spearman_stride(n, pairs_max, &ref->P);
+  ref->m = n ? (n + ref->s - 1) / ref->s : 0;
+  ref->sxx = NAN;
+  if (ref->P >= 2) {
+    if (ref->P > UINT32_MAX || d > INT_MAX || ref->s * d > INT_MAX) {
+      qa_error_set(err, QA_EXIT_DATA, NULL, NULL, "pairs_max: %zu pairs exceed the limit of %u",
+                   ref->P, UINT32_MAX);
+      free(ref);
+      return -1;
+    }
+    if (pair_ranks(X, ref->s, ref->m, d, ref->P, &ref->rank2, err)) {
+      free(ref);
+      return -1;
+    }
+    /* Twice the average rank has mean P+1 exactly. */
+    double mean2 = (double)ref->P + 1.0, sxx = 0;
+    for (size_t p = 0; p < ref->P; p++) {
+      double u = (double)ref->rank2[p] - mean2;
+      sxx += u * u;
+    }
+    ref->sxx = sxx;
+  }
+  *out = ref;
+  return 0;
+}
+
+int qa_repr_spearman_vs(const qa_spearman_ref *ref, const double *Y, double *rho_out,
+                        size_t *pairs_used, qa_error *err) {
+  *rho_out = NAN;
+  if (pairs_used) *pairs_used = ref->P;
+  if (ref->P < 2) return 0;
+  uint64_t *rank_y = NULL;
+  if (pair_ranks(Y, ref->s, ref->m, ref->d, ref->P, &rank_y, err)) return -1;
+  /* Pearson of the ranks. */
+  double mean2 = (double)ref->P + 1.0, sxy = 0, syy = 0;
+  for (size_t p = 0; p < ref->P; p++) {
+    double u = (double)ref->rank2[p] - mean2, v = (double)rank_y[p] - mean2;
+    sxy += u * v;
+    syy += v * v;
+  }
+  if (ref->sxx > 0 && syy > 0) *rho_out = sxy / sqrt(ref->sxx * syy);
+  free(rank_y);
+  return 0;
+}
+
+int qa_repr_spearman(const double *X, const double *Y, size_t n, size_t d,
+                     size_t pairs_max, double *rho_out, size_t *pairs_used,
+                     qa_error *err) {
+  qa_spearman_ref *ref = NULL;
+  *rho_out = NAN;
+  if (qa_repr_spearman_ref_new(X, n, d, pairs_max, &ref, err)) return -1;
+  int rc = qa_repr_spearman_vs(ref, Y, rho_out, pairs_used, err);
+  qa_repr_spearman_ref_free(ref);
   return rc;
 }
 

@@ -91,6 +91,15 @@ int qa_repr_spearman(const double *X, const double *Y, size_t n, size_t d,
                      size_t pairs_max, double *rho_out, size_t *pairs_used,
                      qa_error *err);
 
+/* The same against one reference X for many Y: the reference's ranks are
+** computed once (8 bytes per pair are kept). */
+typedef struct qa_spearman_ref qa_spearman_ref;
+int qa_repr_spearman_ref_new(const double *X, size_t n, size_t d, size_t pairs_max,
+                             qa_spearman_ref **out, qa_error *err);
+int qa_repr_spearman_vs(const qa_spearman_ref *ref, const double *Y, double *rho_out,
+                        size_t *pairs_used, qa_error *err);
+void qa_repr_spearman_ref_free(qa_spearman_ref *ref);
+
 /* ---- CKA, covariance, spectrum, PCA ------------------------------------ */
 
 /* Linear CKA (Kornblith et al. 2019) on column-centred X, Y:

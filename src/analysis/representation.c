@@ -81,8 +81,9 @@ static int per_class(const qa_cache *v, const int32_t *pred, const qa_repr_resul
 
 /* Everything for variant v; base is NULL when v is the baseline. */
 static int one_variant(const qa_config *cfg, const qa_cache *b, const qa_cache *v,
-                       const qa_repr_result *base, const double *axes, const double *mean,
-                       int threads, qa_repr_result *r, qa_error *err) {
+                       const qa_repr_result *base, const qa_spearman_ref *sref,
+                       const double *axes, const double *mean, int threads,
+                       qa_repr_result *r, qa_error *err) {
   size_t n = v->n_samples, d = v->dim, k = (size_t)cfg->knn_k;
   int is_base = base == NULL;
   r->present = 1;
@@ -104,8 +105,7 @@ static int one_variant(const qa_config *cfg, const qa_cache *b, const qa_cache *
     r->spearman_rho = r->cka_linear = 1.0;   /* a variant of itself; no test */
   } else {
     r->sqnr_db = qa_repr_sqnr_db(b->hidden, v->hidden, n, d);
-    if (qa_repr_spearman(b->hidden, v->hidden, n, d, (size_t)cfg->pairs_max,
-                         &r->spearman_rho, &r->pairs, err) ||
+    if (qa_repr_spearman_vs(sref, v->hidden, &r->spearman_rho, &r->pairs, err) ||
         qa_repr_cka_linear(b->hidden, v->hidden, n, d, &r->cka_linear, err))
       return -1;
   }
@@ -147,17 +147,21 @@ int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *r
   qa_variant_result *base = &res[model->baseline];
   if (!rc) {
     qa_progress_step(p, "representation", 1, model->n_variants);
-    rc = one_variant(s->cfg, b, b, NULL, axes, mean, threads, &base->repr, err);
+    rc = one_variant(s->cfg, b, b, NULL, NULL, axes, mean, threads, &base->repr, err);
   }
+  /* The baseline's pair-distance ranks serve every variant's Spearman. */
+  qa_spearman_ref *sref = NULL;
+  if (!rc) rc = qa_repr_spearman_ref_new(b->hidden, n, d, (size_t)s->cfg->pairs_max, &sref, err);
   size_t done = 1;
   for (size_t vi = 0; !rc && vi < model->n_variants; vi++) {
     const qa_cache *v = model->variants[vi].cache;
     if (vi == model->baseline || !v->hidden) continue;
     qa_progress_step(p, "representation", ++done, model->n_variants);
-    rc = one_variant(s->cfg, b, v, &base->repr, axes, mean, threads, &res[vi].repr, err);
+    rc = one_variant(s->cfg, b, v, &base->repr, sref, axes, mean, threads, &res[vi].repr, err);
     free(res[vi].repr.neighbors);
     res[vi].repr.neighbors = NULL;
   }
+  qa_repr_spearman_ref_free(sref);
   free(base->repr.neighbors);
   base->repr.neighbors = NULL;
   free(axes);
