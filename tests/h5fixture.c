@@ -140,12 +140,14 @@ int fx_write_cache(const char *path, const fx_cache *c) {
   rc |= fx_ints(f, "/samples/id", H5T_STD_I64LE, 1, n, c->ids);
   rc |= fx_ints(f, "/samples/label", H5T_STD_I32LE, 1, n, c->labels);
   rc |= fx_strings(f, "/samples/label_names", names, c->c);
-  rc |= fx_floats(f, "/hidden/final", H5T_IEEE_F64LE, 2, nd, c->hidden, 0);
+  if (!c->without_hidden) rc |= fx_floats(f, "/hidden/final", H5T_IEEE_F64LE, 2, nd, c->hidden, 0);
   rc |= fx_floats(f, "/outputs/logits", H5T_IEEE_F32LE, 2, nc, c->logits, 0);
   if (c->with_prediction) rc |= fx_ints(f, "/outputs/prediction", H5T_STD_I32LE, 1, n, pred);
-  rc |= fx_ints(f, "/eval/t1/correct", H5T_STD_U8LE, 1, m, c->correct);
-  rc |= fx_ints(f, "/eval/t1/id", H5T_STD_I64LE, 1, m, c->item_ids);
-  rc |= fx_floats(f, "/eval/t1/score/m", H5T_IEEE_F64LE, 1, m, c->score, 0);
+  if (!c->without_eval) {
+    rc |= fx_ints(f, "/eval/t1/correct", H5T_STD_U8LE, 1, m, c->correct);
+    rc |= fx_ints(f, "/eval/t1/id", H5T_STD_I64LE, 1, m, c->item_ids);
+    rc |= fx_floats(f, "/eval/t1/score/m", H5T_IEEE_F64LE, 1, m, c->score, 0);
+  }
   rc |= fx_floats(f, "/perf/decode_tok_s", H5T_IEEE_F64LE, 1, k, dec, 0);
   rc |= fx_floats(f, "/perf/ttft_ms", H5T_IEEE_F64LE, 1, k, ttft, 0);
   fx_close(f);

@@ -47,6 +47,8 @@ typedef struct fx_cache {
   int64_t item_ids[16];
   int64_t correct[16];
   double score[16];
+  int without_eval;      /* 1: no /eval group */
+  int without_hidden;    /* 1: no /hidden group */
 } fx_cache;
 
 void fx_default_cache(fx_cache *c);

@@ -1,0 +1,222 @@
+/*
+** The analysis end to end on small studies built in the test: tiers from
+** known deltas, claim statuses by the rules of STATISTICS.md "Claims",
+** a single-variant study, and models without benchmark or hidden data.
+** Expected values are closed forms or R, as noted beside each.
+*/
+#include "harness.h"
+#include "h5fixture.h"
+
+#include <stdlib.h>
+
+#include "analysis/analysis.h"
+#include "results/results.h"
+
+typedef struct fixture {
+  qa_config *cfg;
+  qa_study *study;
+  qa_analysis *a;
+} fixture;
+
+/* Writes each cache as <name>.h5 in a fresh folder, then a config with
+** those variants (first = baseline) and the extra JSON members given, and
+** runs the analysis.  Returns 0 or -1 (failure recorded). */
+static int build(const char *tag, const fx_cache *const *caches, const char *const *names,
+                 size_t n, const char *extra, fixture *fx) {
+  char dir[512], path[700], cmd[700];
+  memset(fx, 0, sizeof *fx);
+  snprintf(dir, sizeof dir, "%s/analysis-%s", qa_test_tmpdir(), tag);
+  snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
+  if (system(cmd) != 0) return qa_test_fail(__FILE__, __LINE__, "mkdir") - 1;
+  char vars[2048] = "";
+  size_t used = 0;
+  for (size_t i = 0; i < n; i++) {
+    snprintf(path, sizeof path, "%s/%s.h5", dir, names[i]);
+    if (fx_write_cache(path, caches[i])) return qa_test_fail(__FILE__, __LINE__, "write") - 1;
+    used += (size_t)snprintf(vars + used, sizeof vars - used, "%s{\"name\": \"%s\", \"file\": \"%s.h5\"}",
+                             i ? ", " : "", names[i], names[i]);
+  }
+  snprintf(path, sizeof path, "%s/config.json", dir);
+  FILE *f = fopen(path, "w");
+  if (!f) return qa_test_fail(__FILE__, __LINE__, "config") - 1;
+  fprintf(f, "{\"layer\": \"final\", \"models\": [{\"name\": \"m\", \"baseline\": \"%s\", "
+          "\"variants\": [%s]}]%s%s}\n", names[0], vars, extra ? ", " : "", extra ? extra : "");
+  fclose(f);
+  qa_error err = {0};
+  qa_analysis_opts o = {1};
+  if (qa_config_load(path, &fx->cfg, &err) || qa_study_load(fx->cfg, NULL, &fx->study, &err) ||
+      qa_analysis_run(fx->study, &o, NULL, &fx->a, &err))
+    return qa_test_fail(__FILE__, __LINE__, "analysis: %s", err.msg) - 1;
+  return 0;
+}
+
+static void release(fixture *fx) {
+  qa_analysis_free(fx->a);
+  qa_study_free(fx->study);
+  qa_config_free(fx->cfg);
+}
+
+/* Baseline: 12 of 16 items right, metric m = 0.25 (i+1).  Variant: one
+** right item turned wrong (11 of 16) and every score times 0.9. */
+static void sixteen_items(fx_cache *base, fx_cache *var) {
+  fx_default_cache(base);
+  base->m = 16;
+  for (size_t i = 0; i < 16; i++) {
+    base->item_ids[i] = 500 + (int64_t)i;
+    base->correct[i] = i < 12;
+    base->score[i] = 0.25 * (double)(i + 1);
+  }
+  *var = *base;
+  var->correct[0] = 0;
+  for (size_t i = 0; i < 16; i++) var->score[i] = 0.9 * base->score[i];
+}
+
+static const qa_claim_result *claim(const fixture *fx, const char *id) {
+  static const qa_claim_result missing = {"?", "?", "(missing claim)", ""};
+  for (size_t i = 0; i < fx->a->n_claims; i++)
+    if (!strcmp(fx->a->claims[i].id, id)) return &fx->a->claims[i];
+  return &missing;
+}
+
+QA_TEST(analysis_tier_and_tests_from_known_deltas) {
+  fx_cache base, var;
+  sixteen_items(&base, &var);
+  const fx_cache *c[2] = {&base, &var};
+  const char *names[2] = {"fp32", "int4"};
+  fixture fx;
+  if (build("tier", c, names, 2, "\"analysis\": {\"key_metrics\": [\"m\"]}", &fx)) { release(&fx); return; }
+  const qa_variant_result *r = &fx.a->models[0][1];
+  CHECK_NEAR(r->bench.delta_pp, -6.25, 1e-12);          /* 100 (11 - 12) / 16 */
+  CHECK_NEAR(r->gen.delta_pct, -10.0, 1e-9);            /* scores x 0.9 */
+  /* -6.25 pp passes only "concerning" (10 pp); -10 % passes its 15 %. */
+  CHECK_STR(qa_analysis_tier_name(fx.cfg, r->tier), "concerning");
+  /* R: t.test(c(rep(1,11),rep(0,5)), c(rep(1,12),rep(0,4))) */
+  CHECK_NEAR(r->bench.welch_t, -0.381616388486088, 1e-12);
+  CHECK_NEAR(r->bench.welch_p, 0.70544796075886, 1e-12);
+  /* McNemar: b = 1 (base right, variant wrong), c = 0 -> p = 2 * 0.5 = 1 */
+  CHECK_INT(r->bench.mcnemar_b, 1);
+  CHECK_INT(r->bench.mcnemar_c, 0);
+  CHECK_NEAR(r->bench.mcnemar_p, 1.0, 0);
+  /* R: prop.test(11, 16, correct=FALSE)$conf.int */
+  CHECK_NEAR(r->bench.wilson_lo, 0.444043558347407, 1e-12);
+  CHECK_NEAR(r->bench.wilson_hi, 0.858353561452180, 1e-12);
+  /* R: s <- 0.25*(1:16); t.test(0.9*s, s)$p.value */
+  CHECK_NEAR(r->gen.metrics[0].welch_p, 0.599495631138831, 1e-12);
+  /* One adjacent benchmark test and one generation test form the family. */
+  CHECK_INT(fx.a->n_adjacent, 2);
+  CHECK_NEAR(fx.a->adjacent[0].p_bonferroni, 1.0, 0);   /* min(1, 2 x 0.705) */
+  /* The baseline is tested against nothing. */
+  CHECK(isnan(fx.a->models[0][0].bench.welch_p));
+  CHECK_INT(fx.a->models[0][0].tier, 0);
+  release(&fx);
+}
+
+QA_TEST(analysis_claim_statuses) {
+  fx_cache base, var;
+  sixteen_items(&base, &var);
+  const fx_cache *c[2] = {&base, &var};
+  const char *names[2] = {"fp32", "int4"};
+  fixture fx;
+  const char *extra =
+    "\"analysis\": {\"key_metrics\": [\"m\"]}, "
+    "\"critical_errors\": [{\"label\": \"a\", \"predicted\": \"b\", \"max\": 0}], "
+    "\"claims\": ["
+    "{\"id\": \"W\", \"text\": \"w\", \"kind\": \"worse_than_baseline\", \"variant\": \"int4\", \"metric\": \"benchmark\", \"min_drop\": 5},"
+    "{\"id\": \"W2\", \"text\": \"w\", \"kind\": \"worse_than_baseline\", \"variant\": \"int4\", \"metric\": \"benchmark\", \"min_drop\": 10},"
+    "{\"id\": \"T\", \"text\": \"t\", \"kind\": \"tier_at_most\", \"variant\": \"int4\", \"tier\": \"acceptable\"},"
+    "{\"id\": \"T2\", \"text\": \"t\", \"kind\": \"tier_at_most\", \"variant\": \"int4\", \"tier\": \"concerning\"},"
+    "{\"id\": \"B\", \"text\": \"b\", \"kind\": \"metric_at_least\", \"variant\": \"int4\", \"metric\": \"benchmark\", \"value\": 0.5},"
+    "{\"id\": \"B2\", \"text\": \"b\", \"kind\": \"metric_at_least\", \"variant\": \"int4\", \"metric\": \"benchmark\", \"value\": 0.4},"
+    "{\"id\": \"E\", \"text\": \"e\", \"kind\": \"equivalent\", \"variant\": \"int4\", \"metric\": \"benchmark\", \"margin\": 3},"
+    "{\"id\": \"K\", \"text\": \"k\", \"kind\": \"critical_errors_at_most\", \"variant\": \"int4\", \"max\": 0},"
+    "{\"id\": \"C\", \"text\": \"c\", \"kind\": \"metric_at_least\", \"variant\": \"int4\", \"metric\": \"cosine_mean\", \"value\": 0.99}]";
+  if (build("claims", c, names, 2, extra, &fx)) { release(&fx); return; }
+  /* Drop 6.25 >= 5 but Welch p = 0.705: point estimate only. */
+  CHECK_STR(claim(&fx, "W")->status, "demonstrated (point estimate only)");
+  CHECK_STR(claim(&fx, "W2")->status, "not supported");      /* 6.25 < 10 */
+  CHECK_STR(claim(&fx, "T")->status, "not supported");       /* concerning > acceptable */
+  /* Within "concerning"; non-inferiority at -10 pp with n = 16 does not reject. */
+  CHECK_STR(claim(&fx, "T2")->status, "demonstrated (point estimate only)");
+  /* 0.6875 >= 0.5 but the Wilson lower bound 0.444 is not. */
+  CHECK_STR(claim(&fx, "B")->status, "demonstrated (point estimate only)");
+  CHECK_STR(claim(&fx, "B2")->status, "demonstrated");       /* 0.444 >= 0.4 */
+  CHECK_STR(claim(&fx, "E")->status, "not supported");       /* |6.25| > 3 */
+  CHECK_STR(claim(&fx, "K")->status, "demonstrated");        /* predictions = labels: 0 */
+  CHECK_CONTAINS(claim(&fx, "K")->evidence, "0 critical errors");
+  /* Same hidden states: cosine 1 >= 0.99, a point estimate. */
+  CHECK_STR(claim(&fx, "C")->status, "demonstrated (point estimate only)");
+  CHECK_CONTAINS(claim(&fx, "W")->evidence, "-6.2 pp");
+  release(&fx);
+}
+
+QA_TEST(analysis_single_variant_study) {
+  fx_cache base;
+  fx_default_cache(&base);
+  const fx_cache *c[1] = {&base};
+  const char *names[1] = {"fp32"};
+  fixture fx;
+  if (build("single", c, names, 1, NULL, &fx)) { release(&fx); return; }
+  CHECK_INT(fx.a->n_adjacent, 0);
+  CHECK_INT(fx.a->models[0][0].tier, 0);
+  CHECK_NEAR(fx.a->models[0][0].repr.cos_mean, 1.0, 0);
+  qa_results_opts ro = {0, 1};
+  cJSON *root = NULL;
+  qa_error err = {0};
+  CHECK_INT(qa_results_build(fx.study, fx.a, &ro, NULL, &root, &err), 0);
+  const cJSON *mc = cJSON_GetObjectItem(root, "multiple_comparisons");
+  CHECK_NEAR(qa_json_get_num(mc, "m"), 0, 0);
+  CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(root, "adjacent_tests")), 0);
+  cJSON_Delete(root);
+  release(&fx);
+}
+
+QA_TEST(analysis_model_without_benchmark_uses_outputs) {
+  fx_cache base, var;
+  fx_default_cache(&base);
+  base.without_eval = 1;
+  var = base;
+  /* Two of six predictions wrong: accuracy 4/6 against 6/6. */
+  var.logits[0 * 3 + 1] = 5.0;
+  var.logits[1 * 3 + 2] = 5.0;
+  const fx_cache *c[2] = {&base, &var};
+  const char *names[2] = {"fp32", "int2"};
+  fixture fx;
+  if (build("nobench", c, names, 2, NULL, &fx)) { release(&fx); return; }
+  const qa_variant_result *r = &fx.a->models[0][1];
+  CHECK_INT(r->bench.present, 0);
+  CHECK_INT(r->gen.present, 0);
+  CHECK_STR(r->bench_signal_source, "outputs");
+  CHECK_NEAR(r->bench_signal, 100.0 * (4.0 / 6.0 - 1.0), 1e-12);
+  CHECK_STR(qa_analysis_tier_name(fx.cfg, r->tier), "unacceptable");
+  CHECK_NEAR(r->out.top1_agreement, 4.0 / 6.0, 1e-12);
+  qa_results_opts ro = {0, 1};
+  cJSON *root = NULL;
+  qa_error err = {0};
+  CHECK_INT(qa_results_build(fx.study, fx.a, &ro, NULL, &root, &err), 0);
+  const cJSON *v = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(
+      cJSON_GetObjectItem(root, "models"), 0), "variants"), 1);
+  CHECK(v && !cJSON_GetObjectItem(v, "benchmark") && !cJSON_GetObjectItem(v, "generation"));
+  CHECK(cJSON_IsNull(cJSON_GetObjectItem(v, "bench_delta_pp")));
+  CHECK_STR(qa_json_get_str(v, "bench_signal"), "outputs");
+  cJSON_Delete(root);
+  release(&fx);
+}
+
+QA_TEST(analysis_without_hidden_or_eval_falls_back_to_nothing) {
+  fx_cache base;
+  fx_default_cache(&base);
+  base.without_eval = 1;
+  base.without_hidden = 1;
+  fx_cache var = base;
+  const fx_cache *c[2] = {&base, &var};
+  const char *names[2] = {"fp32", "int8"};
+  fixture fx;
+  /* The configured layer is absent from every cache: no representation. */
+  if (build("nohidden", c, names, 2, NULL, &fx)) { release(&fx); return; }
+  const qa_variant_result *r = &fx.a->models[0][1];
+  CHECK_INT(r->repr.present, 0);
+  CHECK_INT(r->out.present, 1);
+  CHECK_NEAR(r->bench_signal, 0, 0);                    /* identical predictions */
+  CHECK_STR(qa_analysis_tier_name(fx.cfg, r->tier), "negligible");
+  release(&fx);
+}
