@@ -24,10 +24,18 @@ OBJ      := $(SRC:%.c=build/%.o)
 TEST_SRC := $(sort $(wildcard tests/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=build/%.o)
 
+# `make test-sanitize`: the same sources with AddressSanitizer and
+# UndefinedBehaviorSanitizer, in their own build folder.
+SAN          := build/san
+SAN_FLAGS    := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+                -fno-sanitize-recover=undefined
+SAN_OBJ      := $(SRC:%.c=$(SAN)/%.o)
+SAN_TEST_OBJ := $(TEST_SRC:%.c=$(SAN)/%.o)
+
 EXAMPLE_GEN := build/gen_showcase
 SHOWCASE    := examples/showcase/caches/.stamp
 
-.PHONY: all deps run test bench install clean examples
+.PHONY: all deps run test test-sanitize bench fuzz install clean examples
 all: qaudit
 
 deps:
@@ -42,6 +50,16 @@ qaudit: build/src/main.o $(OBJ)
 
 build/qaudit_tests: $(TEST_OBJ) $(OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(SAN)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+$(SAN)/qaudit: $(SAN)/src/main.o $(SAN_OBJ)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(SAN)/qaudit_tests: $(SAN_TEST_OBJ) $(SAN_OBJ)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 $(EXAMPLE_GEN): examples/showcase/gen_showcase.c
 	@mkdir -p build
@@ -73,6 +91,11 @@ build/bench_repr: build/bench/bench_repr.o $(OBJ)
 build/eigen_bench: build/bench/eigen_bench.o $(OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+test-sanitize:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory $(SAN)/qaudit $(SAN)/qaudit_tests examples
+	@sh tests/run-sanitize.sh
+
 bench:
 	@sh scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory qaudit build/bench_repr build/eigen_bench
@@ -88,6 +111,6 @@ clean:
 	rm -rf build qaudit examples/showcase/caches
 	find out -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
 
-build/src/main.o: CFLAGS += -DQA_DATADIR='"$(DATADIR)"'
+build/src/main.o $(SAN)/src/main.o: CFLAGS += -DQA_DATADIR='"$(DATADIR)"'
 
--include $(OBJ:.o=.d) $(TEST_OBJ:.o=.d) build/src/main.d
+-include $(OBJ:.o=.d) $(TEST_OBJ:.o=.d) build/src/main.d $(wildcard $(SAN)/*/*/*.d)

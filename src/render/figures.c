@@ -1,0 +1,234 @@
+/*
+** Drawing every figure of the report into one directory, in report order,
+** with a caption that says what to look for, or one sentence saying why a
+** figure has nothing to show.  The figures themselves live in
+** figures_dist.c (distributions and spectra), figures_repr.c (per class,
+** PCA, radar) and figures_quality.c (accuracy, cost, agreement).
+**
+** This file decides names, order and captions; it never draws.
+*/
+#include "render/figures.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/outfile.h"
+
+typedef struct fig_kind {
+  int kind;
+  const char *name;          /* file name part */
+  int per_model;
+  double width_frac;
+  qa_figure_fn draw;
+} fig_kind;
+
+static const fig_kind KINDS[QA_FIG_N_KINDS] = {
+  {QA_FIG_COSINE, "cosine", 0, 1.0, qa_figure_cosine},
+  {QA_FIG_CLASSES, "classes", 1, 1.0, qa_figure_classes},
+  {QA_FIG_PCA, "pca", 1, 1.0, qa_figure_pca},
+  {QA_FIG_SPECTRUM, "spectrum", 1, 1.0, qa_figure_spectrum},
+  {QA_FIG_RADAR, "radar", 1, 0.9, qa_figure_radar},
+  {QA_FIG_ACCURACY, "accuracy", 0, 1.0, qa_figure_accuracy},
+  {QA_FIG_COST, "cost", 0, 1.0, qa_figure_cost},
+  {QA_FIG_AGREEMENT, "agreement", 0, 1.0, qa_figure_agreement},
+  {QA_FIG_KL, "kl", 0, 1.0, qa_figure_kl},
+};
+
+void qa_figure_title(const qa_study *s, int kind, size_t model, char *buf, size_t cap) {
+  static const char *const titles[QA_FIG_N_KINDS] = {
+    "Per-sample cosine distance", "Per-class heat map", "PCA projection", "Eigen-spectrum",
+    "Multi-metric radar", "Accuracy by variant", "Quality against cost", "Metric agreement",
+    "KL divergence distribution"};
+  const char *t = kind >= 1 && kind <= QA_FIG_N_KINDS ? titles[kind - 1] : "Figure";
+  if (model < s->n_models) snprintf(buf, cap, "%s (%s)", t, s->models[model].name);
+  else snprintf(buf, cap, "%s", t);
+}
+
+void qa_figure_caption(const qa_study *s, int kind, size_t model, char *buf, size_t cap) {
+  const char *m = model < s->n_models ? s->models[model].name : "";
+  switch (kind) {
+  case QA_FIG_COSINE:
+    snprintf(buf, cap, "Per-sample cosine distance (1 \xE2\x88\x92 cosine similarity) between each "
+             "variant's hidden states and the baseline's, on a log axis: look at the right tail "
+             "and at the p05 and minimum markers, the samples a high mean cosine hides; the "
+             "dashed line is cosine 0.99.");
+    break;
+  case QA_FIG_CLASSES:
+    snprintf(buf, cap, "Per-class change of each variant of %s against its baseline, one cell "
+             "per class and variant: look for the dark cells, classes that lose far more than "
+             "the average.", m);
+    break;
+  case QA_FIG_PCA:
+    snprintf(buf, cap, "Hidden states of every variant of %s projected on the baseline's first "
+             "two principal axes, with the same limits in every panel: class clusters that "
+             "blur, merge or drift show structure lost to quantization.", m);
+    break;
+  case QA_FIG_SPECTRUM:
+    snprintf(buf, cap, "Eigenvalues of the hidden-state covariance of each variant of %s by "
+             "rank, on a log scale: a curve that leaves the baseline's, or an effective rank "
+             "that moves, means quantization reshaped the representation.", m);
+    break;
+  case QA_FIG_RADAR:
+    snprintf(buf, cap, "Representation and output metrics of each variant of %s, each scaled "
+             "so that the baseline is 1 (the dashed ring): a polygon that caves in on one "
+             "spoke shows which kind of agreement breaks first.", m);
+    break;
+  case QA_FIG_ACCURACY:
+    snprintf(buf, cap, "Accuracy of each variant with its Wilson 95%% interval, one panel per "
+             "model, over bands of the tier thresholds below the baseline: the cliff is the "
+             "first variant, from left to right, that falls out of the green and blue bands.");
+    break;
+  case QA_FIG_COST:
+    snprintf(buf, cap, "Quality of every model and variant against its cost, coloured by tier: "
+             "variants on the dashed Pareto front are the only ones not beaten on both counts "
+             "by another.");
+    break;
+  case QA_FIG_AGREEMENT:
+    snprintf(buf, cap, "Whether each metric calls each variant safe or damaged under the "
+             "criterion in its column header: rows that mix both are where the metrics "
+             "disagree.");
+    break;
+  case QA_FIG_KL:
+    snprintf(buf, cap, "Per-sample KL divergence of each variant's output distribution from "
+             "the baseline's (nats, log axis): look at the right tail and at the p99 and "
+             "maximum markers.");
+    break;
+  default:
+    snprintf(buf, cap, "%s", "");
+  }
+}
+
+/* A file-name-safe copy of a model name. */
+static void slug(const char *name, char *out, size_t cap) {
+  size_t k = 0;
+  for (const char *c = name; *c && k + 1 < cap && k < 48; c++) {
+    char ch = *c;
+    int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+             ch == '-' || ch == '_' || ch == '.';
+    out[k++] = ok ? ch : '_';
+  }
+  out[k] = '\0';
+  if (!k || out[0] == '.') snprintf(out, cap, "model");
+}
+
+/* "-slug", with the model's index added when another model shares its slug. */
+static void model_part(const qa_study *s, size_t m, char *out, size_t cap) {
+  char mine[64], other[64];
+  slug(s->models[m].name, mine, sizeof mine);
+  int clash = 0;
+  for (size_t o = 0; o < s->n_models; o++) {
+    if (o == m) continue;
+    slug(s->models[o].name, other, sizeof other);
+    clash |= !strcmp(mine, other);
+  }
+  if (clash) snprintf(out, cap, "-%zu-%s", m + 1, mine);
+  else snprintf(out, cap, "-%s", mine);
+}
+
+static char *dup_str(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+static int add_figure(qa_figure_list *l, const qa_study *s, const fig_kind *k, size_t model,
+                      const char *path) {
+  char caption[1024];
+  qa_figure *grown = realloc(l->figs, (l->n + 1) * sizeof *grown);
+  if (!grown) return -1;
+  l->figs = grown;
+  qa_figure_caption(s, k->kind, model, caption, sizeof caption);
+  qa_figure *f = &l->figs[l->n];
+  f->path = dup_str(path);
+  f->caption = dup_str(caption);
+  if (!f->path || !f->caption) {
+    free(f->path);
+    free(f->caption);
+    return -1;
+  }
+  f->number = (int)++l->n;
+  f->kind = k->kind;
+  f->model = model;
+  f->width_frac = k->width_frac;
+  return 0;
+}
+
+static int add_skip(qa_figure_list *l, const qa_study *s, int kind, size_t model,
+                    const char *reason) {
+  char title[256];
+  qa_figure_skip *grown = realloc(l->skipped, (l->n_skipped + 1) * sizeof *grown);
+  if (!grown) return -1;
+  l->skipped = grown;
+  qa_figure_title(s, kind, model, title, sizeof title);
+  qa_figure_skip *k = &l->skipped[l->n_skipped];
+  k->kind = kind;
+  k->model = model;
+  k->title = dup_str(title);
+  k->reason = dup_str(reason);
+  if (!k->title || !k->reason) {
+    free(k->title);
+    free(k->reason);
+    return -1;
+  }
+  l->n_skipped++;
+  return 0;
+}
+
+void qa_figure_list_free(qa_figure_list *l) {
+  if (!l) return;
+  for (size_t i = 0; i < l->n; i++) {
+    free(l->figs[i].path);
+    free(l->figs[i].caption);
+  }
+  for (size_t i = 0; i < l->n_skipped; i++) {
+    free(l->skipped[i].title);
+    free(l->skipped[i].reason);
+  }
+  free(l->figs);
+  free(l->skipped);
+  memset(l, 0, sizeof *l);
+}
+
+/* One figure: draw it, then list it or its reason. */
+static int render_one(const qa_figure_src *src, const fig_kind *k, const char *dir,
+                      qa_figure_list *out, qa_error *err) {
+  char path[4096], part[128] = "", why[512] = "";
+  if (src->model != SIZE_MAX) model_part(src->study, src->model, part, sizeof part);
+  if ((size_t)snprintf(path, sizeof path, "%s/fig%d-%s%s.png", dir, k->kind, k->name, part) >=
+      sizeof path)
+    return qa_error_set(err, QA_EXIT_IO, dir, NULL, "figure path too long");
+  int rc = k->draw(src, path, why, sizeof why, err);
+  if (rc < 0) return -1;
+  if (rc == 0 ? add_figure(out, src->study, k, src->model, path)
+              : add_skip(out, src->study, k->kind, src->model,
+                         why[0] ? why : "There is nothing to show."))
+    return qa_error_set(err, QA_EXIT_IO, path, NULL, "out of memory");
+  return 0;
+}
+
+int qa_figures_render_all(const qa_study *s, const qa_analysis *a, const char *fonts_dir,
+                          const char *dir, qa_figure_list *out, qa_error *err) {
+  qa_plot_fonts *fonts = NULL;
+  memset(out, 0, sizeof *out);
+  if (qa_mkdirs(dir, err) || qa_plot_fonts_load(fonts_dir ? fonts_dir : "fonts", &fonts, err))
+    return -1;
+  qa_figure_src src = {s, a, fonts, SIZE_MAX};
+  int rc = 0;
+  for (size_t k = 0; !rc && k < QA_FIG_N_KINDS; k++) {
+    if (!KINDS[k].per_model) {
+      src.model = SIZE_MAX;
+      rc = render_one(&src, &KINDS[k], dir, out, err);
+      continue;
+    }
+    for (size_t m = 0; !rc && m < s->n_models; m++) {
+      src.model = m;
+      rc = render_one(&src, &KINDS[k], dir, out, err);
+    }
+  }
+  qa_plot_fonts_free(fonts);
+  if (rc) qa_figure_list_free(out);
+  return rc;
+}

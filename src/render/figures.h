@@ -1,0 +1,110 @@
+/*
+** The report's figures (INTERFACE.md section 5): each one a PNG drawn with
+** src/render/plot.h from the numbers of the analysis, never from a file.
+**
+** Every figure function returns 0 when it drew the PNG, 1 when there is
+** nothing to show (it then writes one sentence saying why into `why`, for
+** the report to print in the figure's place), and -1 with err set on
+** failure.  Nothing here decides a number: the figures show what
+** src/analysis computed (the same p05, min, tier, Wilson bounds as the
+** tables), so a figure and a table cannot disagree.
+**
+** qa_figures_render_all draws every applicable figure into one directory
+** and lists them, in report order, with their captions.  Figures 2 to 5
+** are drawn once per model; the others show every model at once.
+*/
+#ifndef QA_FIGURES_H
+#define QA_FIGURES_H
+
+#include <stddef.h>
+
+#include "analysis/analysis.h"
+#include "input/study.h"
+#include "render/plot.h"
+#include "util/error.h"
+
+/* The kinds of figure, numbered as in the report. */
+enum {
+  QA_FIG_COSINE = 1,     /* per-sample cosine distance distributions */
+  QA_FIG_CLASSES,        /* per-class heat map (per model) */
+  QA_FIG_PCA,            /* PCA projection on the baseline's axes (per model) */
+  QA_FIG_SPECTRUM,       /* eigen-spectrum (per model) */
+  QA_FIG_RADAR,          /* multi-metric radar (per model) */
+  QA_FIG_ACCURACY,       /* accuracy with Wilson intervals and tier bands */
+  QA_FIG_COST,           /* quality against cost, Pareto front */
+  QA_FIG_AGREEMENT,      /* metric agreement grid */
+  QA_FIG_KL,             /* per-sample KL distributions */
+  QA_FIG_N_KINDS = QA_FIG_KL
+};
+
+typedef struct qa_figure {
+  char *path;            /* DIR/figK-name.png, or DIR/figK-name-MODEL.png */
+  char *caption;         /* one sentence; the document adds "Figure N:" */
+  int number;            /* 1-based position in the list */
+  int kind;              /* QA_FIG_* */
+  size_t model;          /* the model of a per-model figure, else SIZE_MAX */
+  double width_frac;     /* width to place it at (qa_doc_figure_png) */
+} qa_figure;
+
+typedef struct qa_figure_skip {
+  int kind;
+  size_t model;          /* SIZE_MAX when the figure covers every model */
+  char *title;           /* "PCA projection (vit-b16)" */
+  char *reason;          /* one sentence */
+} qa_figure_skip;
+
+typedef struct qa_figure_list {
+  size_t n;
+  qa_figure *figs;
+  size_t n_skipped;
+  qa_figure_skip *skipped;
+} qa_figure_list;
+
+/* Draws every figure that has data into dir (created if missing), with the
+** DejaVu fonts of fonts_dir, and fills out (free with qa_figure_list_free;
+** zeroed on failure).  Fails only on I/O (fonts, PNG writes) or memory. */
+int qa_figures_render_all(const qa_study *s, const qa_analysis *a, const char *fonts_dir,
+                          const char *dir, qa_figure_list *out, qa_error *err);
+void qa_figure_list_free(qa_figure_list *l);   /* safe on a zeroed list */
+
+/* The caption of a figure kind for a model (or every model: SIZE_MAX). */
+void qa_figure_caption(const qa_study *s, int kind, size_t model, char *buf, size_t cap);
+/* Its short title, e.g. "Per-class heat map (vit-b16)". */
+void qa_figure_title(const qa_study *s, int kind, size_t model, char *buf, size_t cap);
+
+/* ---- one figure each ---------------------------------------------------- */
+
+/* What a figure is drawn from; model is used by the per-model figures. */
+typedef struct qa_figure_src {
+  const qa_study *study;
+  const qa_analysis *analysis;
+  const qa_plot_fonts *fonts;
+  size_t model;
+} qa_figure_src;
+
+typedef int (*qa_figure_fn)(const qa_figure_src *src, const char *png_path, char *why,
+                            size_t why_cap, qa_error *err);
+
+/* figures_dist.c */
+int qa_figure_cosine(const qa_figure_src *src, const char *png_path, char *why, size_t why_cap,
+                     qa_error *err);
+int qa_figure_kl(const qa_figure_src *src, const char *png_path, char *why, size_t why_cap,
+                 qa_error *err);
+int qa_figure_spectrum(const qa_figure_src *src, const char *png_path, char *why,
+                       size_t why_cap, qa_error *err);
+/* figures_repr.c */
+int qa_figure_classes(const qa_figure_src *src, const char *png_path, char *why,
+                      size_t why_cap, qa_error *err);
+int qa_figure_pca(const qa_figure_src *src, const char *png_path, char *why, size_t why_cap,
+                  qa_error *err);
+int qa_figure_radar(const qa_figure_src *src, const char *png_path, char *why, size_t why_cap,
+                    qa_error *err);
+/* figures_quality.c */
+int qa_figure_accuracy(const qa_figure_src *src, const char *png_path, char *why,
+                       size_t why_cap, qa_error *err);
+int qa_figure_cost(const qa_figure_src *src, const char *png_path, char *why, size_t why_cap,
+                   qa_error *err);
+int qa_figure_agreement(const qa_figure_src *src, const char *png_path, char *why,
+                        size_t why_cap, qa_error *err);
+
+#endif

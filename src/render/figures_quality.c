@@ -1,0 +1,623 @@
+/*
+** Figures of quality across the whole study: accuracy by variant with
+** Wilson intervals over the tier bands (figure 6), quality against cost
+** with the Pareto front (figure 7), and the metric agreement grid
+** (figure 8).  Tier colours come from qa_plot_tier_color everywhere, so a
+** tier looks the same in every figure.
+*/
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render/figures.h"
+
+#define MINUS "\xE2\x88\x92"
+
+static const qa_rgb INK = {0.15, 0.15, 0.15}, GREY = {0.45, 0.45, 0.45};
+
+static void fmt_signed(double v, int dec, const char *unit, char *buf, size_t cap) {
+  double r = fabs(v) < 0.5 * pow(10.0, -dec) ? 0.0 : v;
+  snprintf(buf, cap, "%s%.*f%s", r < 0 ? MINUS : r > 0 ? "+" : "", dec, fabs(r), unit);
+}
+
+static size_t n_tiers(const qa_study *s) { return s->cfg->n_tiers; }
+
+/* The drop limit (pp or %) of the last recommended tier (the second
+** configured one, or the only one); STATISTICS.md "decision matrix". */
+static double recommended_limit(const qa_study *s, int pct) {
+  size_t nt = n_tiers(s);
+  if (!nt) return 0.0;
+  const qa_tier_cfg *t = &s->cfg->tiers[nt > 1 ? 1 : 0];
+  return pct ? t->max_drop_pct : t->max_drop_pp;
+}
+
+/* ---- figure 6: accuracy by variant -------------------------------------- */
+
+/* Accuracy of a variant in %, from the benchmark (bench = 1) or outputs. */
+static int acc_of(const qa_variant_result *r, int bench, double *acc, double *lo, double *hi) {
+  if (bench && r->bench.present && isfinite(r->bench.accuracy)) {
+    *acc = 100 * r->bench.accuracy; *lo = 100 * r->bench.wilson_lo; *hi = 100 * r->bench.wilson_hi;
+    return 1;
+  }
+  if (!bench && r->out.present && isfinite(r->out.accuracy)) {
+    *acc = 100 * r->out.accuracy; *lo = 100 * r->out.wilson_lo; *hi = 100 * r->out.wilson_hi;
+    return 1;
+  }
+  return 0;
+}
+
+/* Which accuracy model m shows: 1 benchmark, 0 outputs, -1 none (both
+** need the baseline's). */
+static int acc_source(const qa_figure_src *src, size_t m) {
+  const qa_model *model = &src->study->models[m];
+  const qa_variant_result *b = &src->analysis->models[m][model->baseline];
+  double a, lo, hi;
+  if (acc_of(b, 1, &a, &lo, &hi)) return 1;
+  if (acc_of(b, 0, &a, &lo, &hi)) return 0;
+  return -1;
+}
+
+static void tier_bands(qa_plot *p, const qa_study *s, const qa_plot_area *a,
+                       const qa_plot_axis *y, double base) {
+  size_t nt = n_tiers(s);
+  double top = a->y0, prev_drop = 0;
+  for (size_t t = 0; t <= nt; t++) {
+    double drop = t < nt ? fmax(prev_drop, s->cfg->tiers[t].max_drop_pp) : INFINITY;
+    double y_lo = t < nt ? qa_plot_map(&y->s, base - drop) : a->y1;
+    y_lo = fmin(fmax(y_lo, a->y0), a->y1);
+    if (y_lo > top) {
+      cairo_rectangle(p->cr, a->x0, top, a->x1 - a->x0, y_lo - top);
+      qa_plot_color(p, qa_plot_tier_color(t, nt), 0.13);
+      cairo_fill(p->cr);
+    }
+    top = fmax(top, y_lo);
+    prev_drop = t < nt ? drop : prev_drop;
+  }
+  const double dash[2] = {3.0, 2.0};
+  double yb = qa_plot_map(&y->s, base);
+  cairo_save(p->cr);
+  cairo_set_dash(p->cr, dash, 2, 0);
+  cairo_move_to(p->cr, a->x0, yb);
+  cairo_line_to(p->cr, a->x1, yb);
+  qa_plot_color(p, INK, 0.8);
+  cairo_set_line_width(p->cr, 0.7);
+  cairo_stroke(p->cr);
+  cairo_restore(p->cr);
+}
+
+/* Variant names under their slots, turned when they do not fit. */
+static void category_labels(qa_plot *p, const qa_model *model, const size_t *vars, size_t n,
+                            const qa_plot_area *a) {
+  double slot = (a->x1 - a->x0) / (double)n, widest = 0;
+  for (size_t i = 0; i < n; i++)
+    widest = fmax(widest, qa_plot_text_width(p, model->variants[vars[i]].name, QA_PLOT_TICK_PT, 0));
+  for (size_t i = 0; i < n; i++) {
+    double x = a->x0 + ((double)i + 0.5) * slot;
+    if (widest <= slot - 4.0)
+      qa_plot_text(p, model->variants[vars[i]].name, x, a->y1 + 5.0, QA_PLOT_TICK_PT, 0, 0.5,
+                   0.0, INK);
+    else
+      qa_plot_text_rotated(p, model->variants[vars[i]].name, x + 2.0, a->y1 + 4.0,
+                           QA_PLOT_TICK_PT, 0, 1.0, 0.0, -M_PI / 5, INK);
+  }
+}
+
+static void accuracy_panel(qa_plot *p, const qa_figure_src *src, size_t m, int bench,
+                           const qa_plot_area *a, int show_title) {
+  const qa_study *s = src->study;
+  const qa_model *model = &s->models[m];
+  const qa_variant_result *res = src->analysis->models[m];
+  size_t vars[64], n = 0;
+  double acc[64], lo[64], hi[64], base = 0, y_lo = INFINITY, y_hi = -INFINITY;
+  acc_of(&res[model->baseline], bench, &base, &lo[0], &hi[0]);
+  for (size_t v = 0; v < model->n_variants && n < 64; v++)
+    if (acc_of(&res[v], bench, &acc[n], &lo[n], &hi[n])) {
+      vars[n] = v;
+      y_lo = fmin(y_lo, lo[n]);
+      y_hi = fmax(y_hi, hi[n]);
+      n++;
+    }
+  /* Show the bands down to just past the last configured threshold. */
+  size_t nt = n_tiers(s);
+  double last = nt ? s->cfg->tiers[nt - 1].max_drop_pp : 0;
+  y_lo = fmax(0.0, fmin(y_lo, base - last - 0.25 * fmax(last, 4.0)));
+  y_hi = fmin(100.0, fmax(y_hi, base + 1.0));
+  qa_plot_axis x, y;
+  qa_plot_axis_init(&x, 0, (double)n, 0, 3, 0, a->x0, a->x1);
+  qa_plot_axis_init(&y, y_lo, y_hi, 0, 6, 1, a->y1, a->y0);
+  y.title = bench ? "Benchmark accuracy (%)" : "Output accuracy (%)";
+  tier_bands(p, s, a, &y, base);
+  qa_plot_axes(p, a, &x, &y, QA_AXES_GRID_Y | QA_AXES_NO_X);
+  qa_plot_color(p, INK, 1.0);
+  cairo_set_line_width(p->cr, 0.6);
+  cairo_move_to(p->cr, a->x0, a->y1);
+  cairo_line_to(p->cr, a->x1, a->y1);
+  cairo_stroke(p->cr);
+  category_labels(p, model, vars, n, a);
+  double slot = (a->x1 - a->x0) / (double)n;
+  for (size_t i = 0; i < n; i++) {       /* the connecting line */
+    double px = a->x0 + ((double)i + 0.5) * slot, py = qa_plot_map(&y.s, acc[i]);
+    if (i == 0) cairo_move_to(p->cr, px, py);
+    else cairo_line_to(p->cr, px, py);
+  }
+  qa_plot_color(p, GREY, 0.9);
+  cairo_set_line_width(p->cr, 0.8);
+  cairo_stroke(p->cr);
+  char buf[48];
+  for (size_t i = 0; i < n; i++) {
+    double px = a->x0 + ((double)i + 0.5) * slot;
+    double ylo = qa_plot_map(&y.s, lo[i]), yhi = qa_plot_map(&y.s, hi[i]);
+    cairo_move_to(p->cr, px, ylo); cairo_line_to(p->cr, px, yhi);
+    cairo_move_to(p->cr, px - 3.0, ylo); cairo_line_to(p->cr, px + 3.0, ylo);
+    cairo_move_to(p->cr, px - 3.0, yhi); cairo_line_to(p->cr, px + 3.0, yhi);
+    qa_plot_color(p, INK, 1.0);
+    cairo_set_line_width(p->cr, 0.9);
+    cairo_stroke(p->cr);
+    qa_plot_marker(p, QA_MARK_CIRCLE, px, qa_plot_map(&y.s, acc[i]), 6.5,
+                   qa_plot_tier_color(res[vars[i]].tier, nt));
+    if (vars[i] == model->baseline) continue;
+    /* The change above the interval (below it when the top is near). */
+    fmt_signed(acc[i] - base, 1, " pp", buf, sizeof buf);
+    if (yhi - a->y0 > 12.0)
+      qa_plot_text_halo(p, buf, px, yhi - 3.0, QA_PLOT_NOTE_PT, 0, 0.5, 1.0, INK);
+    else
+      qa_plot_text_halo(p, buf, px, ylo + 3.0, QA_PLOT_NOTE_PT, 0, 0.5, 0.0, INK);
+  }
+  if (show_title)
+    qa_plot_text(p, model->name, a->x0, a->y0 - 4.0, QA_PLOT_LABEL_PT, 1, 0.0, 1.0, INK);
+}
+
+int qa_figure_accuracy(const qa_figure_src *src, const char *png, char *why, size_t why_cap,
+                       qa_error *err) {
+  const qa_study *s = src->study;
+  size_t models[64], n = 0, nt = n_tiers(s);
+  for (size_t m = 0; m < s->n_models && n < 64; m++)
+    if (acc_source(src, m) >= 0) models[n++] = m;
+  if (!n) {
+    snprintf(why, why_cap, "No baseline has benchmark results or labelled predictions, so "
+             "there is no accuracy to plot.");
+    return 1;
+  }
+  size_t cols, rows;
+  qa_plot_grid(n, n == 4 ? 2 : 3, &cols, &rows);
+  qa_plot_key keys[24];
+  char names[16][128];
+  size_t nk = 0;
+  for (size_t t = 0; t <= nt && t < 16; t++) {
+    if (t < nt) snprintf(names[t], sizeof names[t], "%s (drop \xE2\x89\xA4 %g pp)",
+                         s->cfg->tiers[t].name, s->cfg->tiers[t].max_drop_pp);
+    else snprintf(names[t], sizeof names[t], "%s", qa_analysis_tier_name(s->cfg, nt));
+    keys[nk++] = (qa_plot_key){names[t], qa_plot_tier_color(t, nt), QA_KEY_MARKER,
+                               QA_MARK_CIRCLE, 0};
+  }
+  keys[nk++] = (qa_plot_key){"baseline accuracy", INK, QA_KEY_DASHED, 0, 0};
+  keys[nk++] = (qa_plot_key){"Wilson 95% interval", INK, QA_KEY_LINE, 0, 0};
+  double panel_h = rows == 1 ? 190.0 : 150.0, lw, lh;
+  qa_plot p;
+  if (qa_plot_begin(&p, src->fonts, 0.1, 0.1, err)) return -1;   /* to measure the legend */
+  qa_plot_legend_size(&p, keys, nk, NULL, 0, QA_PLOT_WIDTH_IN * 72.0 - 60.0, &lw, &lh);
+  qa_plot_end(&p);
+  double ly = 18.0 + (double)rows * (panel_h + 46.0) - 10.0;
+  if (qa_plot_begin(&p, src->fonts, QA_PLOT_WIDTH_IN, (ly + lh + 16.0) / 72.0, err)) return -1;
+  double left = 12.0 + QA_PLOT_LABEL_PT + qa_plot_text_width(&p, "100.0", QA_PLOT_TICK_PT, 0);
+  double gap = 16.0 + QA_PLOT_LABEL_PT + qa_plot_text_width(&p, "100.0", QA_PLOT_TICK_PT, 0);
+  double panel_w = (p.width - left - 10.0 - gap * (double)(cols - 1)) / (double)cols;
+  for (size_t k = 0; k < n; k++) {
+    qa_plot_area a = {left + (double)(k % cols) * (panel_w + gap),
+                      18.0 + (double)(k / cols) * (panel_h + 46.0), 0, 0};
+    a.x1 = a.x0 + panel_w;
+    a.y1 = a.y0 + panel_h;
+    accuracy_panel(&p, src, models[k], acc_source(src, models[k]), &a, s->n_models > 1);
+  }
+  qa_plot_legend_size(&p, keys, nk, NULL, 0, p.width - left - 10.0, &lw, &lh);
+  qa_plot_legend(&p, keys, nk, NULL, 0, p.width - left - 10.0, left, ly);
+  qa_plot_text(&p, "Bands: tier thresholds on the accuracy drop from the baseline; point "
+               "colour: the variant's tier from every signal.", left, ly + lh + 2.0,
+               QA_PLOT_NOTE_PT, 0, 0.0, 0.0, GREY);
+  int rc = qa_plot_save(&p, png, err);
+  qa_plot_end(&p);
+  return rc;
+}
+
+/* ---- figure 7: quality against cost ------------------------------------- */
+
+typedef struct cost_pt {
+  size_t m, v;
+  double x, y;
+} cost_pt;
+
+enum { Y_BENCH, Y_OUTPUT, Y_DELTA, Y_NONE };
+
+static double cost_y(const qa_variant_result *r, int kind) {
+  switch (kind) {
+  case Y_BENCH: return r->bench.present ? 100 * r->bench.accuracy : NAN;
+  case Y_OUTPUT: return r->out.present ? 100 * r->out.accuracy : NAN;
+  default: return r->bench_signal;
+  }
+}
+
+/* Boxes already taken on the canvas, for label placement. */
+typedef struct boxes { size_t n; double r[256][4]; } boxes;
+
+static int box_free(const boxes *b, const double *q, const qa_plot_area *a) {
+  if (q[0] < a->x0 || q[2] > a->x1 || q[1] < a->y0 || q[3] > a->y1) return 0;
+  for (size_t i = 0; i < b->n; i++)
+    if (q[0] < b->r[i][2] && q[2] > b->r[i][0] && q[1] < b->r[i][3] && q[3] > b->r[i][1]) return 0;
+  return 1;
+}
+
+static void box_add(boxes *b, double x0, double y0, double x1, double y1) {
+  if (b->n >= 256) return;
+  double *q = b->r[b->n++];
+  q[0] = x0; q[1] = y0; q[2] = x1; q[3] = y1;
+}
+
+/* A label beside the point at (px, py): right, left, above, below, or the
+** diagonals, the first that overlaps nothing (else right). */
+static void place_label(qa_plot *p, boxes *b, const qa_plot_area *a, const char *s, double px,
+                        double py) {
+  static const double dx[8] = {1, -1, 0, 0, 1, -1, 1, -1}, dy[8] = {0, 0, -1, 1, -1, -1, 1, 1};
+  double w = qa_plot_text_width(p, s, QA_PLOT_TICK_PT, 0), h = QA_PLOT_TICK_PT * 0.9;
+  for (int k = 0; k < 9; k++) {
+    int j = k < 8 ? k : 0;
+    double cx = px + dx[j] * (0.5 * w + 8.5), cy = py + dy[j] * (0.5 * h + 8.0);
+    double q[4] = {cx - 0.5 * w - 1, cy - 0.5 * h - 1, cx + 0.5 * w + 1, cy + 0.5 * h + 1};
+    if (k == 8 || box_free(b, q, a)) {
+      qa_plot_text_halo(p, s, cx, cy, QA_PLOT_TICK_PT, 0, 0.5, 0.5, INK);
+      box_add(b, q[0], q[1], q[2], q[3]);
+      return;
+    }
+  }
+}
+
+static void pareto_staircase(qa_plot *p, const cost_pt *pt, const size_t *front, size_t nf,
+                             const qa_plot_axis *x, const qa_plot_axis *y) {
+  const double dash[2] = {3.5, 2.0};
+  for (size_t k = 0; k < nf; k++) {
+    double px = qa_plot_map(&x->s, pt[front[k]].x), py = qa_plot_map(&y->s, pt[front[k]].y);
+    if (k == 0) {
+      cairo_move_to(p->cr, px, py);
+    } else {
+      double prev_y = qa_plot_map(&y->s, pt[front[k - 1]].y);
+      cairo_line_to(p->cr, px, prev_y);
+      cairo_line_to(p->cr, px, py);
+    }
+  }
+  cairo_save(p->cr);
+  cairo_set_dash(p->cr, dash, 2, 0);
+  qa_plot_color(p, INK, 0.85);
+  cairo_set_line_width(p->cr, 1.0);
+  cairo_stroke(p->cr);
+  cairo_restore(p->cr);
+  for (size_t k = 0; k < nf; k++) {
+    cairo_new_sub_path(p->cr);
+    cairo_arc(p->cr, qa_plot_map(&x->s, pt[front[k]].x), qa_plot_map(&y->s, pt[front[k]].y),
+              6.0, 0, 2 * M_PI);
+  }
+  qa_plot_color(p, INK, 1.0);
+  cairo_set_line_width(p->cr, 0.8);
+  cairo_stroke(p->cr);
+}
+
+/* x of variant r: cost in USD per Mtok, or decode tok/s; NaN when absent. */
+static double cost_x(const qa_variant_result *r, int use_usd) {
+  double x = use_usd ? r->perf.usd_per_mtok : r->perf.decode_mean;
+  return x > 0 && isfinite(x) ? x : NAN;
+}
+
+/* Gathers the points.  The quality axis is the first of benchmark
+** accuracy, output accuracy and accuracy change that the most points have.
+** Returns the kind chosen (Y_NONE: nothing). */
+static int cost_points(const qa_figure_src *src, int use_usd, cost_pt *pt, size_t *n) {
+  const qa_study *s = src->study;
+  size_t count[3] = {0, 0, 0}, best = 0;
+  int kind = Y_NONE;
+  for (size_t m = 0; m < s->n_models; m++)
+    for (size_t v = 0; v < s->models[m].n_variants; v++) {
+      const qa_variant_result *r = &src->analysis->models[m][v];
+      if (isnan(cost_x(r, use_usd))) continue;
+      for (int k = 0; k < 3; k++) count[k] += isfinite(cost_y(r, k)) != 0;
+    }
+  for (int k = 0; k < 3; k++)
+    if (count[k] > best) { best = count[k]; kind = k; }
+  *n = 0;
+  for (size_t m = 0; kind != Y_NONE && m < s->n_models; m++)
+    for (size_t v = 0; v < s->models[m].n_variants && *n < 256; v++) {
+      const qa_variant_result *r = &src->analysis->models[m][v];
+      double x = cost_x(r, use_usd), y = cost_y(r, kind);
+      if (isfinite(x) && isfinite(y)) pt[(*n)++] = (cost_pt){m, v, x, y};
+    }
+  return kind;
+}
+
+/* The stacked legends: tiers, models (when more than one), the front.
+** Draws them at (lx, ly) when draw; returns their width. */
+static double cost_legends(qa_plot *p, const qa_study *s, int draw, double lx, double ly) {
+  size_t nt = n_tiers(s), ntk = 0;
+  size_t nmk = s->n_models > 1 ? (s->n_models < 16 ? s->n_models : 16) : 0;
+  qa_plot_key tk[17], mk[16], fk = {"Pareto front", INK, QA_KEY_DASHED, 0, 0};
+  for (size_t t = 0; t <= nt && t < 16; t++)
+    tk[ntk++] = (qa_plot_key){qa_analysis_tier_name(s->cfg, t), qa_plot_tier_color(t, nt),
+                              QA_KEY_MARKER, QA_MARK_CIRCLE, 0};
+  for (size_t m = 0; m < nmk; m++)
+    mk[m] = (qa_plot_key){s->models[m].name, GREY, QA_KEY_MARKER, qa_plot_variant_marker(m), 0};
+  double w = 0, lw, lh;
+  const qa_plot_key *sets[3] = {tk, mk, &fk};
+  const size_t counts[3] = {ntk, nmk, 1};
+  const char *titles[3] = {"Tier", "Model", NULL};
+  for (int k = 0; k < 3; k++) {
+    if (!counts[k]) continue;
+    qa_plot_legend_size(p, sets[k], counts[k], titles[k], 1, 160, &lw, &lh);
+    if (draw) qa_plot_legend(p, sets[k], counts[k], titles[k], 1, 160, lx, ly);
+    ly += lh + 6.0;
+    w = fmax(w, lw);
+  }
+  return w;
+}
+
+/* The points (colour: tier; shape: model when there are several), then
+** their labels where they cover neither a point nor the front. */
+static void cost_marks(qa_plot *p, const qa_figure_src *src, const cost_pt *pt, size_t n,
+                       const size_t *front, size_t nf, const qa_plot_axis *x,
+                       const qa_plot_axis *y, const qa_plot_area *a) {
+  const qa_study *s = src->study;
+  boxes b = {0};
+  for (size_t i = 0; i < n; i++) {
+    double px = qa_plot_map(&x->s, pt[i].x), py = qa_plot_map(&y->s, pt[i].y);
+    box_add(&b, px - 6.5, py - 6.5, px + 6.5, py + 6.5);
+  }
+  for (size_t k = 1; k < nf; k++) {     /* the staircase's segments */
+    double xa = qa_plot_map(&x->s, pt[front[k - 1]].x), ya = qa_plot_map(&y->s, pt[front[k - 1]].y);
+    double xb = qa_plot_map(&x->s, pt[front[k]].x), yb = qa_plot_map(&y->s, pt[front[k]].y);
+    box_add(&b, fmin(xa, xb), ya - 1.5, fmax(xa, xb), ya + 1.5);
+    box_add(&b, xb - 1.5, fmin(ya, yb), xb + 1.5, fmax(ya, yb));
+  }
+  for (size_t i = 0; i < n; i++) {
+    const qa_variant_result *r = &src->analysis->models[pt[i].m][pt[i].v];
+    qa_plot_marker(p, s->n_models > 1 ? qa_plot_variant_marker(pt[i].m) : QA_MARK_CIRCLE,
+                   qa_plot_map(&x->s, pt[i].x), qa_plot_map(&y->s, pt[i].y), 7.0,
+                   qa_plot_tier_color(r->tier, n_tiers(s)));
+  }
+  for (size_t i = 0; i < n; i++)
+    place_label(p, &b, a, s->models[pt[i].m].variants[pt[i].v].name,
+                qa_plot_map(&x->s, pt[i].x), qa_plot_map(&y->s, pt[i].y));
+}
+
+int qa_figure_cost(const qa_figure_src *src, const char *png, char *why, size_t why_cap,
+                   qa_error *err) {
+  const qa_study *s = src->study;
+  int use_usd = 0;
+  for (size_t m = 0; m < s->n_models; m++)
+    for (size_t v = 0; v < s->models[m].n_variants; v++)
+      use_usd |= isfinite(src->analysis->models[m][v].perf.usd_per_mtok) != 0;
+  cost_pt pt[256];
+  size_t n = 0, front[256];
+  int ykind = cost_points(src, use_usd, pt, &n);
+  if (ykind == Y_NONE || n < 2) {
+    snprintf(why, why_cap, "Fewer than two variants have both a quality number and decode "
+             "timings (/perf/decode_tok_s), so there is no trade-off to plot.");
+    return 1;
+  }
+  double cost[256], qual[256], x_lo = INFINITY, x_hi = 0, y_lo = INFINITY, y_hi = -INFINITY;
+  for (size_t i = 0; i < n; i++) {
+    cost[i] = use_usd ? pt[i].x : -pt[i].x;     /* throughput: higher is better */
+    qual[i] = pt[i].y;
+    x_lo = fmin(x_lo, pt[i].x);
+    x_hi = fmax(x_hi, pt[i].x);
+    y_lo = fmin(y_lo, pt[i].y);
+    y_hi = fmax(y_hi, pt[i].y);
+  }
+  size_t nf = qa_plot_pareto_front(cost, qual, n, front);
+  qa_plot_axis x, y;
+  int log_x = x_hi / x_lo > 20.0;
+  double xpad = log_x ? 0 : 0.06 * fmax(x_hi - x_lo, 0.05 * x_hi);
+  double ypad = 0.08 * fmax(y_hi - y_lo, 1.0);
+  if (qa_plot_axis_init(&x, log_x ? x_lo : fmax(0, x_lo - xpad), x_hi + xpad, log_x, 6, 1, 0, 1) ||
+      qa_plot_axis_init(&y, y_lo - ypad, y_hi + ypad, 0, 6, 1, 1, 0))
+    return qa_error_set(err, QA_EXIT_IO, png, NULL, "cannot scale the axes");
+  x.title = use_usd ? "Cost per million generated tokens (USD)"
+                    : "Decode throughput (tokens/s; right is better)";
+  y.title = ykind == Y_BENCH    ? "Benchmark accuracy (%)"
+            : ykind == Y_OUTPUT ? "Output accuracy (%)"
+                                : "Accuracy change vs baseline (pp)";
+  qa_plot p;
+  if (qa_plot_begin(&p, src->fonts, QA_PLOT_WIDTH_IN, 3.7, err)) return -1;
+  double lw = cost_legends(&p, s, 0, 0, 0);
+  double left = 12.0 + QA_PLOT_LABEL_PT + qa_plot_axis_label_width(&p, &y);
+  qa_plot_area a = {left, 10.0, p.width - lw - 24.0, p.height - 36.0};
+  qa_plot_axis_place(&x, a.x0, a.x1);
+  qa_plot_axis_place(&y, a.y1, a.y0);
+  qa_plot_axes(&p, &a, &x, &y, QA_AXES_GRID_X | QA_AXES_GRID_Y);
+  pareto_staircase(&p, pt, front, nf, &x, &y);
+  cost_marks(&p, src, pt, n, front, nf, &x, &y, &a);
+  cost_legends(&p, s, 1, a.x1 + 16.0, a.y0);
+  int rc = qa_plot_save(&p, png, err);
+  qa_plot_end(&p);
+  return rc;
+}
+
+/* ---- figure 8: metric agreement ----------------------------------------- */
+
+#define N_CRIT 6
+#define AG_ROW 15.0
+
+/* Cell (row r, criterion k): 1 safe, 0 damaged, -1 no data; text into buf. */
+static int criterion(const qa_study *s, const qa_variant_result *r, int k, char *buf, size_t cap) {
+  double lim_pp = recommended_limit(s, 0), lim_pct = recommended_limit(s, 1);
+  switch (k) {
+  case 0:
+    if (!r->repr.present || isnan(r->repr.cos_mean)) return -1;
+    snprintf(buf, cap, "%.4f", r->repr.cos_mean);
+    return r->repr.cos_mean >= 0.99;
+  case 1:
+    if (!r->repr.present || isnan(r->repr.cka_linear)) return -1;
+    snprintf(buf, cap, "%.4f", r->repr.cka_linear);
+    return r->repr.cka_linear >= 0.99;
+  case 2:
+    if (!r->repr.present || isnan(r->repr.knn_delta_pp)) return -1;
+    fmt_signed(r->repr.knn_delta_pp, 1, " pp", buf, cap);
+    return r->repr.knn_delta_pp >= -lim_pp;
+  case 3:
+    if (!r->bench.present || isnan(r->bench.delta_pp)) return -1;
+    fmt_signed(r->bench.delta_pp, 1, " pp", buf, cap);
+    return r->bench.delta_pp >= -lim_pp;
+  case 4:
+    if (!r->gen.present || isnan(r->gen.delta_pct)) return -1;
+    fmt_signed(r->gen.delta_pct, 1, " %", buf, cap);
+    return r->gen.delta_pct >= -lim_pct;
+  default: {
+    if (!r->out.n_critical) return -1;
+    size_t failed = 0;
+    for (size_t i = 0; i < r->out.n_critical; i++) failed += !r->out.critical[i].pass;
+    if (failed) snprintf(buf, cap, "%zu of %zu fail", failed, r->out.n_critical);
+    else snprintf(buf, cap, "%s", r->out.n_critical > 1 ? "all pass" : "pass");
+    return failed == 0;
+  }
+  }
+}
+
+static const char *const CRIT_NAMES[N_CRIT] = {"Cosine mean", "CKA", "kNN accuracy",
+                                               "Benchmark", "Generation", "Critical errors"};
+
+static void criterion_rule(const qa_study *s, int k, char *buf, size_t cap) {
+  switch (k) {
+  case 0: case 1: snprintf(buf, cap, "\xE2\x89\xA5 0.99"); break;
+  case 2: case 3: snprintf(buf, cap, "drop \xE2\x89\xA4 %g pp", recommended_limit(s, 0)); break;
+  case 4: snprintf(buf, cap, "drop \xE2\x89\xA4 %g %%", recommended_limit(s, 1)); break;
+  default: snprintf(buf, cap, "count \xE2\x89\xA4 max"); break;
+  }
+}
+
+/* Text centred in a cell, at a smaller size when it does not fit. */
+static void cell_text(qa_plot *p, const char *t, double cx, double cy, double w, int bold,
+                      qa_rgb ink) {
+  double size = QA_PLOT_TICK_PT;
+  while (size > 5.0 && qa_plot_text_width(p, t, size, bold) > w - 4.0) size -= 0.5;
+  qa_plot_text(p, t, cx, cy, size, bold, 0.5, 0.5, ink);
+}
+
+typedef struct ag_layout {
+  double x0, y0, cw, tier_x, tier_w;
+  int cols[N_CRIT], nc;
+} ag_layout;
+
+static void agreement_header(qa_plot *p, const qa_study *s, const ag_layout *g) {
+  char rule[64];
+  for (int c = 0; c <= g->nc; c++) {
+    double cx = c < g->nc ? g->x0 + ((double)c + 0.5) * g->cw : g->tier_x + 0.5 * g->tier_w;
+    double w = c < g->nc ? g->cw : g->tier_w;
+    const char *name = c < g->nc ? CRIT_NAMES[g->cols[c]] : "Tier";
+    double size = QA_PLOT_TICK_PT;
+    while (size > 5.5 && qa_plot_text_width(p, name, size, 1) > w - 3.0) size -= 0.5;
+    qa_plot_text(p, name, cx, g->y0 - 14.0, size, 1, 0.5, 1.0, INK);
+    if (c < g->nc) criterion_rule(s, g->cols[c], rule, sizeof rule);
+    else snprintf(rule, sizeof rule, "all signals");
+    qa_plot_text(p, rule, cx, g->y0 - 4.0, QA_PLOT_NOTE_PT, 0, 0.5, 1.0, GREY);
+  }
+}
+
+static void agreement_row(qa_plot *p, const qa_study *s, const qa_variant_result *r,
+                          const ag_layout *g, double y) {
+  static const qa_rgb white = {1, 1, 1}, none = {0.93, 0.93, 0.93};
+  const qa_rgb safe = qa_plot_mix(QA_OKABE_ITO[3], white, 0.25),
+               bad = qa_plot_mix(QA_OKABE_ITO[6], white, 0.05);
+  char buf[64], text[96];
+  for (int c = 0; c <= g->nc; c++) {
+    int ok = c < g->nc ? criterion(s, r, g->cols[c], buf, sizeof buf) : 2;
+    qa_rgb fill = ok == 2 ? qa_plot_tier_color(r->tier, n_tiers(s)) : ok == 1 ? safe
+                  : ok == 0 ? bad : none;
+    double cx = c < g->nc ? g->x0 + (double)c * g->cw : g->tier_x;
+    double w = c < g->nc ? g->cw : g->tier_w;
+    cairo_rectangle(p->cr, cx + 0.6, y + 0.6, w - 1.2, AG_ROW - 1.2);
+    qa_plot_color(p, fill, 1.0);
+    cairo_fill(p->cr);
+    if (ok == 2) snprintf(text, sizeof text, "%s", qa_analysis_tier_name(s->cfg, r->tier));
+    else if (ok < 0) snprintf(text, sizeof text, "\xE2\x80\x93");
+    else snprintf(text, sizeof text, "%s %s", ok ? "\xE2\x9C\x93" : "\xE2\x9C\x97", buf);
+    cell_text(p, text, cx + 0.5 * w, y + 0.5 * AG_ROW, w, ok == 0, qa_plot_ink_on(fill));
+  }
+}
+
+int qa_figure_agreement(const qa_figure_src *src, const char *png, char *why, size_t why_cap,
+                        qa_error *err) {
+  const qa_study *s = src->study;
+  size_t nr = 0, n_lines = 0;
+  int grouped = s->n_models > 1;
+  char buf[64];
+  ag_layout g = {0};
+  for (size_t m = 0; m < s->n_models; m++) {
+    size_t here = 0;
+    for (size_t v = 0; v < s->models[m].n_variants; v++)
+      here += !s->models[m].variants[v].is_baseline;
+    nr += here;
+    n_lines += here + (grouped && here);   /* a model's name heads its rows */
+  }
+  for (int k = 0; k < N_CRIT; k++) {
+    int any = 0;
+    for (size_t m = 0; m < s->n_models; m++)
+      for (size_t v = 0; v < s->models[m].n_variants; v++)
+        any |= !s->models[m].variants[v].is_baseline &&
+               criterion(s, &src->analysis->models[m][v], k, buf, sizeof buf) >= 0;
+    if (any) g.cols[g.nc++] = k;
+  }
+  if (!nr || g.nc < 2) {
+    snprintf(why, why_cap, "%s", !nr ? "The study has no variant besides its baselines, so "
+             "there is nothing to judge." : "Fewer than two metrics exist for the variants, "
+             "so there is no agreement to show.");
+    return 1;
+  }
+  /* Header, rows, one legend row and the note. */
+  double height = 32.0 + (double)n_lines * AG_ROW + 8.0 + 1.55 * (QA_PLOT_TICK_PT + 0.3) + 16.0;
+  qa_plot p;
+  if (qa_plot_begin(&p, src->fonts, QA_PLOT_WIDTH_IN, fmax(1.2, height / 72.0), err)) return -1;
+  double label_w = 0;
+  for (size_t m = 0; m < s->n_models; m++)
+    for (size_t v = 0; v < s->models[m].n_variants; v++)
+      if (!s->models[m].variants[v].is_baseline)
+        label_w = fmax(label_w, qa_plot_text_width(&p, s->models[m].variants[v].name,
+                                                   QA_PLOT_LABEL_PT, 0) + (grouped ? 8.0 : 0.0));
+  g.tier_w = 72.0;
+  g.cw = fmin(84.0, (p.width - 10.0 - label_w - 8.0 - g.tier_w - 8.0 - 8.0) / (double)g.nc);
+  double block = label_w + 8.0 + (double)g.nc * g.cw + 8.0 + g.tier_w;
+  g.x0 = fmax(10.0, 0.5 * (p.width - block)) + label_w + 8.0;
+  g.y0 = 32.0;
+  g.tier_x = g.x0 + (double)g.nc * g.cw + 8.0;
+  agreement_header(&p, s, &g);
+  double y = g.y0;
+  for (size_t m = 0; m < s->n_models; m++) {
+    int first = 1;
+    for (size_t v = 0; v < s->models[m].n_variants; v++) {
+      if (s->models[m].variants[v].is_baseline) continue;
+      if (grouped && first) {
+        qa_plot_text(&p, s->models[m].name, g.x0 - label_w - 8.0, y + 0.5 * AG_ROW,
+                     QA_PLOT_LABEL_PT, 1, 0.0, 0.5, INK);
+        y += AG_ROW;
+      }
+      first = 0;
+      qa_plot_text(&p, s->models[m].variants[v].name, g.x0 - 6.0, y + 0.5 * AG_ROW,
+                   QA_PLOT_LABEL_PT, 0, 1.0, 0.5, INK);
+      agreement_row(&p, s, &src->analysis->models[m][v], &g, y);
+      y += AG_ROW;
+    }
+  }
+  static const qa_rgb white = {1, 1, 1};
+  qa_plot_key keys[3] = {
+    {"\xE2\x9C\x93 safe: criterion met", qa_plot_mix(QA_OKABE_ITO[3], white, 0.25),
+     QA_KEY_SWATCH, 0, 0},
+    {"\xE2\x9C\x97 damaged: criterion not met", qa_plot_mix(QA_OKABE_ITO[6], white, 0.05),
+     QA_KEY_SWATCH, 0, 0},
+    {"\xE2\x80\x93 no data", {0.93, 0.93, 0.93}, QA_KEY_SWATCH, 0, 0}};
+  double lw, lh, ly = y + 8.0;
+  qa_plot_legend_size(&p, keys, 3, NULL, 0, p.width - g.x0, &lw, &lh);
+  qa_plot_legend(&p, keys, 3, NULL, 0, p.width - g.x0, g.x0, ly);
+  size_t nt = n_tiers(s);
+  char note[256];
+  snprintf(note, sizeof note, "Drop limits are those of the last recommended tier (%s).",
+           nt > 1 ? s->cfg->tiers[1].name : nt ? s->cfg->tiers[0].name : "none");
+  qa_plot_text(&p, note, g.x0, ly + lh + 1.0, QA_PLOT_NOTE_PT, 0, 0.0, 0.0, GREY);
+  int rc = qa_plot_save(&p, png, err);
+  qa_plot_end(&p);
+  return rc;
+}

@@ -1,0 +1,378 @@
+/*
+** Tests of src/render/figures*.c on a study built by hand: one model "toy"
+** with a baseline, a harmless variant and a cliff, every field a figure
+** reads filled from closed-form expressions (no randomness).  Each figure
+** is drawn, read back with cairo_image_surface_create_from_png, and
+** checked for its pixel size, for ink inside the plot area, and against a
+** golden FNV-1a hash of its pixels.
+**
+** GOLDEN HASHES: computed once from these renderings (cairo 1.16.0,
+** FreeType 2.12.1, pixman 0.42.2, DejaVu Sans 2.37 as shipped in fonts/)
+** after looking at every PNG.  They change whenever a figure changes on
+** purpose, and must then be updated deliberately, in a commit that says
+** why; a library upgrade can also move antialiased pixels.
+*/
+#include "harness.h"
+
+#include <cairo.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render/figures.h"
+
+enum { FN = 60, FD = 6, FC = 3, FV = 3 };
+
+typedef struct fake {
+  qa_config cfg;
+  qa_tier_cfg tiers[3];
+  qa_study study;
+  qa_model model;
+  qa_variant variants[FV];
+  qa_cache base_cache;
+  int32_t labels[FN];
+  char *label_names[FC];
+  qa_analysis analysis;
+  qa_variant_result *rows[1];
+  qa_variant_result res[FV];
+  double cosine[FV][FN], spectrum[FV][FD], pca[FV][2 * FN], kl[FV][FN];
+  qa_class_result cls[FV][FC];
+  qa_critical_result crit[FV];
+} fake;
+
+static double frac(double x) { return x - floor(x); }
+
+/* Wilson score interval (STATISTICS.md "Benchmark accuracy"), z = z(0.975). */
+static void wilson(double p, double n, double *lo, double *hi) {
+  const double z = 1.959963984540054;
+  double c = p + z * z / (2 * n), h = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n));
+  *lo = (c - h) / (1 + z * z / n);
+  *hi = (c + h) / (1 + z * z / n);
+}
+
+static void fill_variant(fake *f, int v) {
+  static const double dev[FV] = {0, 1e-4, 3e-2}, noise[FV] = {0, 0.15, 1.2};
+  static const double klk[FV] = {0, 1e-4, 0.5}, ratio[FV] = {0.5, 0.5, 0.7};
+  static const double knn_delta[FV][FC] = {{0, 0, 0}, {0.5, 0, -1.0}, {-2.0, -12.5, -30.0}};
+  qa_variant_result *r = &f->res[v];
+  qa_repr_result *p = &r->repr;
+  p->present = 1;
+  p->n = FN;
+  p->dim = FD;
+  p->knn_k = 5;
+  for (int i = 0; i < FN; i++) {
+    int c = f->labels[i];
+    f->cosine[v][i] = 1.0 - dev[v] * (0.2 + frac(i * 0.618034));
+    f->pca[v][2 * i] = 2 * cos(2 * M_PI * c / 3) + 0.6 * sin(1.7 * i) + noise[v] * sin(3.1 * i + v);
+    f->pca[v][2 * i + 1] = 2 * sin(2 * M_PI * c / 3) + 0.6 * cos(2.3 * i) +
+                           noise[v] * cos(1.3 * i + 2 * v);
+    f->kl[v][i] = klk[v] * (0.05 + pow(frac(i * 0.754877), 3));
+  }
+  for (int j = 0; j < FD; j++) f->spectrum[v][j] = 4.0 * pow(ratio[v], j);
+  p->cosine = f->cosine[v];
+  p->spectrum = f->spectrum[v];
+  p->pca_xy = f->pca[v];
+  p->cos_mean = 1 - 0.7 * dev[v];
+  p->cos_median = 1 - 0.7 * dev[v];
+  p->cos_p05 = 1 - 1.15 * dev[v];
+  p->cos_min = 1 - 1.2 * dev[v];
+  p->sqnr_db = v ? 40.0 / v : NAN;
+  p->spearman_rho = (const double[]){1, 0.999, 0.85}[v];
+  p->cka_linear = (const double[]){1, 0.9995, 0.93}[v];
+  p->neighbor_overlap = (const double[]){1, 0.96, 0.55}[v];
+  p->knn_accuracy = (const double[]){0.9, 0.9, 0.75}[v];
+  p->knn_delta_pp = (const double[]){0, 0, -15}[v];
+  p->effective_rank = (const double[]){3.1, 3.1, 4.2}[v];
+  p->n_classes = FC;
+  p->per_class = f->cls[v];
+  for (int c = 0; c < FC; c++)
+    f->cls[v][c] = (qa_class_result){c, FN / FC, 1 - dev[v] * (0.5 + 0.3 * c),
+                                     0.9 + knn_delta[v][c] / 100, knn_delta[v][c]};
+  qa_outputs_result *o = &r->out;
+  o->present = 1;
+  o->n = FN;
+  o->accuracy = (const double[]){0.85, 0.85, 0.70}[v];
+  wilson(o->accuracy, FN, &o->wilson_lo, &o->wilson_hi);
+  o->top1_agreement = (const double[]){1, 0.98, 0.8}[v];
+  o->kl = v ? f->kl[v] : NULL;
+  o->kl_mean = klk[v] * 0.3;
+  o->kl_median = klk[v] * 0.2;
+  o->kl_p99 = klk[v] * 0.95;
+  o->kl_max = klk[v] * 1.03;
+  f->crit[v] = (qa_critical_result){0, 1, v == 2 ? 2 : 0, 0, v != 2};
+  o->n_critical = 1;
+  o->critical = &f->crit[v];
+  qa_bench_result *b = &r->bench;
+  b->present = 1;
+  b->n = 200;
+  b->accuracy = (const double[]){0.70, 0.695, 0.58}[v];
+  wilson(b->accuracy, 200, &b->wilson_lo, &b->wilson_hi);
+  b->delta_pp = 100 * (b->accuracy - 0.70);
+  r->gen.present = 1;
+  r->gen.key_avg = (const double[]){0.40, 0.396, 0.362}[v];
+  r->gen.delta_pct = 100 * (r->gen.key_avg / 0.40 - 1);
+  r->perf.decode_mean = (const double[]){50, 90, 140}[v];
+  r->perf.usd_per_mtok = 0.035 / (r->perf.decode_mean * 3600) * 1e6;
+  r->bench_signal = b->delta_pp;
+  r->bench_signal_source = "benchmark";
+  r->gen_signal = r->gen.delta_pct;
+  r->tier = (const size_t[]){0, 0, 3}[v];
+  r->critical_failed = v == 2;
+}
+
+static void fake_init(fake *f, int with_data) {
+  static char *names[FV] = {"fp32", "int8", "int2"};
+  static char *tier_names[3] = {"negligible", "acceptable", "concerning"};
+  static const double pp[3] = {3, 5, 10}, pct[3] = {3, 8, 15};
+  memset(f, 0, sizeof *f);
+  f->cfg.layer = "final";
+  f->cfg.n_tiers = 3;
+  f->cfg.tiers = f->tiers;
+  for (int t = 0; t < 3; t++) f->tiers[t] = (qa_tier_cfg){tier_names[t], pp[t], pct[t]};
+  f->label_names[0] = "cat";
+  f->label_names[1] = "dog";
+  f->label_names[2] = "eel";
+  for (int i = 0; i < FN; i++) f->labels[i] = i % FC;
+  f->base_cache.n_samples = FN;
+  f->base_cache.labels = f->labels;
+  f->base_cache.n_label_names = FC;
+  f->base_cache.label_names = f->label_names;
+  for (int v = 0; v < FV; v++) {
+    f->variants[v].name = names[v];
+    f->variants[v].is_baseline = v == 0;
+    f->variants[v].cache = &f->base_cache;     /* only the baseline's is read */
+  }
+  f->model = (qa_model){"toy", FV, f->variants, 0};
+  f->study = (qa_study){&f->cfg, 1, &f->model};
+  f->rows[0] = f->res;
+  f->analysis.study = &f->study;
+  f->analysis.models = f->rows;
+  for (int v = 0; v < FV; v++) {
+    qa_variant_result *r = &f->res[v];
+    r->bench_signal = r->gen_signal = NAN;
+    r->tier = v ? 3 : 0;
+    if (with_data) fill_variant(f, v);
+  }
+}
+
+/* FNV-1a (64 bit) over the R, G, B bytes of every pixel, row by row. */
+static uint64_t pixel_hash(cairo_surface_t *s) {
+  uint64_t h = 1469598103934665603ULL;
+  int w = cairo_image_surface_get_width(s), ht = cairo_image_surface_get_height(s);
+  int stride = cairo_image_surface_get_stride(s);
+  const unsigned char *data = cairo_image_surface_get_data(s);
+  for (int y = 0; y < ht; y++)
+    for (int x = 0; x < w; x++) {
+      uint32_t px = *(const uint32_t *)(data + (size_t)y * (size_t)stride + 4 * (size_t)x);
+      for (int k = 2; k >= 0; k--) {
+        h ^= (px >> (8 * k)) & 255u;
+        h *= 1099511628211ULL;
+      }
+    }
+  return h;
+}
+
+/* Share of non-white pixels in the middle 60 % of the image (the data). */
+static double ink_share(cairo_surface_t *s) {
+  int w = cairo_image_surface_get_width(s), ht = cairo_image_surface_get_height(s);
+  int stride = cairo_image_surface_get_stride(s);
+  const unsigned char *data = cairo_image_surface_get_data(s);
+  size_t ink = 0, all = 0;
+  for (int y = ht / 5; y < ht * 4 / 5; y++)
+    for (int x = w / 5; x < w * 4 / 5; x++, all++)
+      ink += (*(const uint32_t *)(data + (size_t)y * (size_t)stride + 4 * (size_t)x) &
+              0xFFFFFFu) != 0xFFFFFFu;
+  return all ? (double)ink / (double)all : 0.0;
+}
+
+typedef struct fig_case {
+  const char *name;
+  qa_figure_fn fn;
+  int height_px;
+  uint64_t golden;
+} fig_case;
+
+/* Heights: each layout's closed form at 220 dpi, for this fake study:
+**   cosine, kl: 12 + 2 rows x 24 + 4 + 40 + 22 = 126 pt = 1.750 in -> 385 px
+**   classes: 3 cells of 24 pt: 22 + 72 + 24 = 118 pt = 1.639 in -> 361 px
+**   pca: panels (468 - 40 - 2 x 18 - 8) / 3 = 128 pt wide, 0.78 x 128 tall;
+**     16 + 99.84 + 31 + legend 2 x 11.315 + note 12 + 8 = 189.47 pt -> 579 px
+**   spectrum 3.4 in -> 748, radar 3.9 in -> 858, cost 3.7 in -> 814 px
+**   accuracy: 18 + 236 - 10 + legend 22.63 + 16 = 282.63 pt -> 864 px
+**   agreement: 32 + 2 x 15 + 8 + 11.315 + 16 = 97.315 pt -> 297 px.
+** Golden hashes: see the file header; update them deliberately. */
+static const fig_case CASES[] = {
+  {"cosine", qa_figure_cosine, 385, 0xdcb6f0d2ada928d0ULL},
+  {"classes", qa_figure_classes, 361, 0x14354a401ecffb77ULL},
+  {"pca", qa_figure_pca, 579, 0x2f198a343586f23fULL},
+  {"spectrum", qa_figure_spectrum, 748, 0xeb66534661ebac78ULL},
+  {"radar", qa_figure_radar, 858, 0x743ee407df1a2eadULL},
+  {"accuracy", qa_figure_accuracy, 864, 0xf69cae398ca30324ULL},
+  {"cost", qa_figure_cost, 814, 0xdf85d9dc0eff51e1ULL},
+  {"agreement", qa_figure_agreement, 297, 0xd58e6e6650992fbaULL},
+  {"kl", qa_figure_kl, 385, 0xca92eb47d7f8c6d4ULL},
+};
+
+static qa_plot_fonts *fonts_or_fail(void) {
+  qa_error err = {0};
+  qa_plot_fonts *fonts = NULL;
+  if (qa_plot_fonts_load("fonts", &fonts, &err))
+    qa_test_fail(__FILE__, __LINE__, "fonts: %s", err.msg);
+  return fonts;
+}
+
+QA_TEST(figures_each_draws_its_png) {
+  static fake f;
+  fake_init(&f, 1);
+  qa_plot_fonts *fonts = fonts_or_fail();
+  if (!fonts) return;
+  qa_figure_src src = {&f.study, &f.analysis, fonts, 0};
+  for (size_t k = 0; k < sizeof CASES / sizeof *CASES; k++) {
+    const fig_case *c = &CASES[k];
+    char path[4096], why[512] = "";
+    qa_error err = {0};
+    snprintf(path, sizeof path, "%s/t-%s.png", qa_test_tmpdir(), c->name);
+    int rc = c->fn(&src, path, why, sizeof why, &err);
+    if (rc != 0) {
+      qa_test_fail(__FILE__, __LINE__, "%s: rc %d (%s%s)", c->name, rc, why, err.msg);
+      continue;
+    }
+    cairo_surface_t *s = cairo_image_surface_create_from_png(path);
+    if (cairo_surface_status(s)) {
+      qa_test_fail(__FILE__, __LINE__, "%s: cannot read %s", c->name, path);
+      cairo_surface_destroy(s);
+      continue;
+    }
+    CHECK_INT(cairo_image_surface_get_width(s), 1430);     /* 6.5 in at 220 dpi */
+    CHECK_INT(cairo_image_surface_get_height(s), c->height_px);
+    double share = ink_share(s);
+    if (!(share > 0.01))
+      qa_test_fail(__FILE__, __LINE__, "%s: blank plot area (%.4f)", c->name, share);
+    uint64_t h = pixel_hash(s);
+    if (h != c->golden)
+      qa_test_fail(__FILE__, __LINE__, "%s: %dx%d pixel hash 0x%016llxULL, golden 0x%016llxULL",
+                   c->name, cairo_image_surface_get_width(s), cairo_image_surface_get_height(s),
+                   (unsigned long long)h, (unsigned long long)c->golden);
+    cairo_surface_destroy(s);
+  }
+  qa_plot_fonts_free(fonts);
+}
+
+static int read_all(const char *path, unsigned char **buf, size_t *n) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return -1;
+  fseek(fp, 0, SEEK_END);
+  long len = ftell(fp);
+  fseek(fp, 0, SEEK_SET);
+  *buf = malloc(len > 0 ? (size_t)len : 1);
+  *n = *buf ? fread(*buf, 1, (size_t)len, fp) : 0;
+  fclose(fp);
+  return *buf && *n == (size_t)len ? 0 : -1;
+}
+
+QA_TEST(figures_are_byte_identical_when_drawn_twice) {
+  static fake f;
+  fake_init(&f, 1);
+  qa_plot_fonts *fonts = fonts_or_fail();
+  if (!fonts) return;
+  qa_figure_src src = {&f.study, &f.analysis, fonts, 0};
+  char a[4096], b[4096], why[256];
+  qa_error err = {0};
+  snprintf(a, sizeof a, "%s/twice-a.png", qa_test_tmpdir());
+  snprintf(b, sizeof b, "%s/twice-b.png", qa_test_tmpdir());
+  CHECK_INT(qa_figure_pca(&src, a, why, sizeof why, &err), 0);
+  CHECK_INT(qa_figure_pca(&src, b, why, sizeof why, &err), 0);
+  unsigned char *x = NULL, *y = NULL;
+  size_t nx = 0, ny = 0;
+  CHECK_INT(read_all(a, &x, &nx), 0);
+  CHECK_INT(read_all(b, &y, &ny), 0);
+  CHECK(nx > 1000);
+  CHECK(nx == ny && x && y && memcmp(x, y, nx) == 0);
+  free(x);
+  free(y);
+  qa_plot_fonts_free(fonts);
+}
+
+QA_TEST(figures_render_all_lists_every_figure) {
+  static fake f;
+  fake_init(&f, 1);
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/figs/all", qa_test_tmpdir());
+  qa_figure_list l;
+  qa_error err = {0};
+  if (qa_figures_render_all(&f.study, &f.analysis, "fonts", dir, &l, &err)) {
+    qa_test_fail(__FILE__, __LINE__, "render_all: %s", err.msg);
+    return;
+  }
+  static const char *const files[9] = {
+    "fig1-cosine.png", "fig2-classes-toy.png", "fig3-pca-toy.png", "fig4-spectrum-toy.png",
+    "fig5-radar-toy.png", "fig6-accuracy.png", "fig7-cost.png", "fig8-agreement.png",
+    "fig9-kl.png"};
+  CHECK_INT(l.n, 9);
+  CHECK_INT(l.n_skipped, 0);
+  for (size_t i = 0; i < l.n && i < 9; i++) {
+    char want[4200];
+    snprintf(want, sizeof want, "%s/%s", dir, files[i]);
+    CHECK_STR(l.figs[i].path, want);
+    CHECK_INT(l.figs[i].number, (int)i + 1);
+    CHECK_INT(l.figs[i].kind, (int)i + 1);
+    size_t len = strlen(l.figs[i].caption);
+    CHECK(len > 40 && l.figs[i].caption[len - 1] == '.');
+    CHECK(l.figs[i].width_frac > 0.5 && l.figs[i].width_frac <= 1.0);
+    FILE *fp = fopen(l.figs[i].path, "rb");
+    CHECK(fp != NULL);
+    if (fp) fclose(fp);
+  }
+  CHECK_INT(l.figs[1].model, 0);                 /* per model */
+  CHECK(l.figs[0].model == SIZE_MAX);            /* every model */
+  CHECK_CONTAINS(l.figs[2].caption, "toy");
+  qa_figure_list_free(&l);
+  CHECK_INT(l.n, 0);
+  qa_figure_list_free(&l);                       /* safe twice */
+}
+
+QA_TEST(figures_without_data_say_why) {
+  static fake f;
+  fake_init(&f, 0);
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/figs/empty", qa_test_tmpdir());
+  qa_figure_list l;
+  qa_error err = {0};
+  if (qa_figures_render_all(&f.study, &f.analysis, "fonts", dir, &l, &err)) {
+    qa_test_fail(__FILE__, __LINE__, "render_all: %s", err.msg);
+    return;
+  }
+  CHECK_INT(l.n, 0);
+  CHECK_INT(l.n_skipped, 9);
+  for (size_t i = 0; i < l.n_skipped; i++) {
+    size_t len = strlen(l.skipped[i].reason);
+    CHECK(len > 30 && l.skipped[i].reason[len - 1] == '.');
+    CHECK_INT(l.skipped[i].kind, (int)i + 1);
+  }
+  CHECK_CONTAINS(l.skipped[0].reason, "layer \"final\"");
+  CHECK_STR(l.skipped[2].title, "PCA projection (toy)");
+  CHECK_CONTAINS(l.skipped[6].reason, "decode");
+  qa_figure_list_free(&l);
+}
+
+QA_TEST(figures_fail_cleanly) {
+  static fake f;
+  fake_init(&f, 1);
+  qa_figure_list l;
+  qa_error err = {0};
+  CHECK_INT(qa_figures_render_all(&f.study, &f.analysis, "/nonexistent-fonts",
+                                  qa_test_tmpdir(), &l, &err), -1);
+  CHECK_INT(err.code, QA_EXIT_IO);
+  CHECK_CONTAINS(err.msg, "DejaVuSans.ttf");
+  CHECK_INT(l.n, 0);
+  qa_plot_fonts *fonts = fonts_or_fail();
+  if (!fonts) return;
+  qa_figure_src src = {&f.study, &f.analysis, fonts, 0};
+  char why[256];
+  qa_error e2 = {0};
+  CHECK_INT(qa_figure_cosine(&src, "/nonexistent-dir/x.png", why, sizeof why, &e2), -1);
+  CHECK_INT(e2.code, QA_EXIT_IO);
+  CHECK_CONTAINS(e2.msg, "/nonexistent-dir/x.png");
+  qa_plot_fonts_free(fonts);
+}
