@@ -5,6 +5,7 @@
 ** below returns a qa_error, and main turns it into one line on stderr,
 ** "qaudit: error: FILE:PATH: what".
 */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "input/cache.h"
 #include "input/config.h"
 #include "input/study.h"
+#include "render/figures.h"
 #include "render/report.h"
 #include "results/results.h"
 #include "util/error.h"
@@ -140,12 +142,50 @@ static int parse_report_args(int argc, char **argv, report_args *a) {
 }
 
 /* Renders the JSON and the PDF to temporary names, then renames both. */
-static int write_outputs(const cJSON *results, const qa_config *cfg, const char *outdir,
-                         long long epoch, qa_progress *p, qa_error *err) {
+/* Removes a folder of figures (flat: PNG files only) and the folder. */
+static void remove_figures_dir(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *e;
+  char path[4600];
+  while ((e = readdir(d)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+      unlink(path);
+    }
+  closedir(d);
+  rmdir(dir);
+}
+
+/* Puts the figures drawn in tmp in place as final, replacing any earlier. */
+static int commit_figures(const char *tmp, const char *final, qa_error *err) {
+  remove_figures_dir(final);
+  if (rename(tmp, final) != 0)
+    return qa_error_set(err, QA_EXIT_IO, final, NULL, "cannot rename %s: %s", tmp,
+                        strerror(errno));
+  return 0;
+}
+
+static int write_outputs(const cJSON *results, const qa_config *cfg, const qa_study *study,
+                         const qa_analysis *analysis, const char *outdir, long long epoch,
+                         qa_progress *p, qa_error *err) {
   char json_tmp[4096], pdf_tmp[4096], json_final[4096], pdf_final[4096], fonts[4096];
+  char fig_tmp[4096], fig_final[4096];
   const char *temps[2] = {json_tmp, pdf_tmp}, *finals[2] = {json_final, pdf_final};
+  qa_figure_list figs = {0};
   int rc = -1;
   if (qa_mkdirs(outdir, err)) return -1;
+  qa_outfile_temp_name(outdir, "figures", fig_tmp, sizeof fig_tmp);
+  snprintf(fig_final, sizeof fig_final, "%s/figures", outdir);
+  find_fonts(fonts, sizeof fonts);
+  /* Figures are drawn into a temporary folder too, and move with the rest. */
+  qa_progress_stage(p, "figures", fig_final);
+  remove_figures_dir(fig_tmp);
+  if (qa_mkdirs(fig_tmp, err) ||
+      qa_figures_render_all(study, analysis, fonts, fig_tmp, &figs, err)) {
+    remove_figures_dir(fig_tmp);
+    return -1;
+  }
   qa_outfile_temp_name(outdir, "report.json", json_tmp, sizeof json_tmp);
   qa_outfile_temp_name(outdir, "report.pdf", pdf_tmp, sizeof pdf_tmp);
   snprintf(json_final, sizeof json_final, "%s/report.json", outdir);
@@ -158,13 +198,17 @@ static int write_outputs(const cJSON *results, const qa_config *cfg, const char 
   rc = qa_write_file(json_tmp, json, len + 1, err);
   free(json);
   if (rc) goto done;
-  find_fonts(fonts, sizeof fonts);
-  qa_report_opts ropts = {fonts, epoch};
+  qa_report_opts ropts = {fonts, epoch, &figs};
   qa_progress_stage(p, "writing", pdf_final);
   if (qa_report_pdf(results, cfg, &ropts, pdf_tmp, err)) { rc = -1; goto done; }
   rc = qa_outfile_commit(temps, finals, 2, err);
+  if (!rc) rc = commit_figures(fig_tmp, fig_final, err);
 done:
-  if (rc) qa_outfile_discard(temps, 2);
+  if (rc) {
+    qa_outfile_discard(temps, 2);
+    remove_figures_dir(fig_tmp);
+  }
+  qa_figure_list_free(&figs);
   return rc;
 }
 
@@ -189,7 +233,7 @@ static int cmd_report(int argc, char **argv) {
   qa_analysis_opts aopts = {a.threads};
   if (qa_analysis_run(study, &aopts, &p, &analysis, &err) ||
       qa_results_build(study, analysis, &ropts, &p, &results, &err) ||
-      write_outputs(results, cfg, a.outdir, epoch, &p, &err)) {
+      write_outputs(results, cfg, study, analysis, a.outdir, epoch, &p, &err)) {
     rc = report_error(&err);
     goto done;
   }

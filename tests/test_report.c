@@ -94,7 +94,7 @@ static const char *report_test_render(const cJSON *results, const char *name) {
     return NULL;
   }
   snprintf(path, sizeof path, "%s/%s.pdf", qa_test_tmpdir(), name);
-  qa_report_opts opts = {"fonts", REPORT_EPOCH};
+  qa_report_opts opts = {"fonts", REPORT_EPOCH, NULL};
   int rc = qa_report_pdf(results, cfg, &opts, path, &err);
   qa_config_free(cfg);
   if (rc) {
@@ -162,7 +162,7 @@ static const char *report_test_heading(const char *text, const char *from, int l
 
 static const char *const REPORT_SECTIONS[] = {
   "Executive summary", "Disclosure checklist", "Claim validation", "Decision matrix",
-  "Representation metrics", "Per-class breakdown", "Benchmark accuracy",
+  "Representation metrics", "Per-class breakdown", "Figures", "Benchmark accuracy",
   "Generation quality", "Statistical tests", "Performance and cost",
   "Methods and caveats", "Provenance appendix"};
 #define REPORT_N_SECTIONS (sizeof REPORT_SECTIONS / sizeof *REPORT_SECTIONS)
@@ -254,8 +254,8 @@ QA_TEST(report_placeholder_without_benchmark) {
   cJSON_Delete(json);
   if (!pdf) return;
   char *body = report_test_body(pdf);
-  const char *sec = report_test_heading(body, body, 7, "Benchmark accuracy");
-  const char *next = report_test_heading(body, body, 8, "Generation quality");
+  const char *sec = report_test_heading(body, body, 8, "Benchmark accuracy");
+  const char *next = report_test_heading(body, body, 9, "Generation quality");
   CHECK(sec && next && next > sec);
   if (sec && next) {
     char *part = strndup(sec, (size_t)(next - sec));

@@ -210,6 +210,35 @@ static void ctx_init(rp_ctx *c, qa_doc *doc, const cJSON *res, const qa_config *
   if (isnan(c->alpha)) c->alpha = 0.05;  /* INTERFACE.md section 3 default */
 }
 
+/* The figures, in list order, each with its numbered caption; a figure
+** that had nothing to show is named with the reason instead. */
+static int figures_section(rp_ctx *c, const qa_figure_list *figs, qa_error *err) {
+  qa_doc_section(c->doc, "Figures");
+  if (!figs || (!figs->n && !figs->n_skipped)) {
+    qa_doc_paragraph(c->doc, "No figure could be drawn: the caches hold neither hidden states, "
+                     "outputs, benchmark results nor timings.");
+    return 0;
+  }
+  qa_doc_paragraph(c->doc,
+    "The figures show what the tables above summarise: how each variant's "
+    "representations and outputs moved away from its baseline, where the tier "
+    "thresholds fall, and what each variant costs. Variant colours are the same "
+    "in every figure; tier colours follow the tables.");
+  for (size_t i = 0; i < figs->n; i++)
+    if (qa_doc_figure_png(c->doc, figs->figs[i].path, figs->figs[i].width_frac,
+                          figs->figs[i].caption, err))
+      return -1;
+  if (figs->n_skipped) {
+    qa_doc_subsection(c->doc, "Figures not drawn");
+    for (size_t i = 0; i < figs->n_skipped; i++) {
+      char line[600];
+      snprintf(line, sizeof line, "%s: %s", figs->skipped[i].title, figs->skipped[i].reason);
+      qa_doc_note(c->doc, line);
+    }
+  }
+  return 0;
+}
+
 int qa_report_pdf(const cJSON *results, const qa_config *cfg,
                   const qa_report_opts *opts, const char *path, qa_error *err) {
   qa_doc_opts dopts = {cfg->title, cfg->author, cfg->subtitle, "qaudit " QA_VERSION,
@@ -226,7 +255,10 @@ int qa_report_pdf(const cJSON *results, const qa_config *cfg,
   rp_section_decision(&c);
   rp_section_representation(&c);
   rp_section_per_class(&c);
-  /* Figures come here once src/render/figures draws them. */
+  if (figures_section(&c, opts->figures, err)) {
+    qa_doc_free(doc);
+    return -1;
+  }
   rp_section_benchmark(&c);
   rp_section_generation(&c);
   rp_section_stats(&c);

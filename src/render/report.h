@@ -9,11 +9,13 @@
 #include <cjson/cJSON.h>
 
 #include "input/config.h"
+#include "render/figures.h"
 #include "util/error.h"
 
 typedef struct qa_report_opts {
   const char *fonts_dir;
   long long epoch;         /* the document date */
+  const qa_figure_list *figures;   /* drawn figures and skip reasons; may be NULL */
 } qa_report_opts;
 
 int qa_report_pdf(const cJSON *results, const qa_config *cfg,
