@@ -96,6 +96,10 @@ test-sanitize:
 	@$(MAKE) --no-print-directory $(SAN)/qaudit $(SAN)/qaudit_tests examples
 	@sh tests/run-sanitize.sh
 
+# Fuzzing (libFuzzer, clang): FUZZ_SECONDS per harness, default 60.
+fuzz:
+	@sh scripts/fuzz.sh
+
 bench:
 	@sh scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory qaudit build/bench_repr build/eigen_bench

@@ -30,7 +30,7 @@
 #endif
 
 static const char USAGE[] =
-  "usage: qaudit report CONFIG.json [-o OUTDIR] [--threads N] [--quiet]\n"
+  "usage: qaudit report CONFIG.json [-o OUTDIR] [--threads N] [--max-memory GB] [--quiet]\n"
   "       qaudit validate FILE.h5 [FILE.h5 ...]\n"
   "       qaudit inspect FILE.h5\n"
   "       qaudit --version | --help\n";
@@ -42,6 +42,8 @@ static const char HELP[] =
   "  report CONFIG.json   write OUTDIR/report.pdf and OUTDIR/report.json\n"
   "    -o, --output OUTDIR  output directory (default: out)\n"
   "    --threads N          worker threads for the analyses (default: all cores)\n"
+  "    --max-memory GB      refuse inputs whose arrays need more memory than\n"
+  "                         this (default: the memory available now)\n"
   "    -q, --quiet          no progress on stderr\n"
   "  validate FILE.h5 ... check caches against the cache format; one line per\n"
   "                       problem, exit 0 only if all are valid\n"
@@ -107,10 +109,12 @@ static int output_epoch(long long *epoch, qa_error *err) {
 typedef struct report_args {
   const char *config, *outdir;
   int threads, quiet;
+  double max_memory_gb;    /* 0: what the machine has available */
 } report_args;
 
 static int parse_report_args(int argc, char **argv, report_args *a) {
   a->config = NULL;
+  a->max_memory_gb = 0;
   a->outdir = "out";
   a->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (a->threads < 1) a->threads = 1;
@@ -127,6 +131,13 @@ static int parse_report_args(int argc, char **argv, report_args *a) {
       if (*end || t < 1 || t > 1024)
         return usage_error("--threads: \"%s\" is not a number from 1 to 1024", argv[i]);
       a->threads = (int)t;
+    } else if (!strcmp(arg, "--max-memory")) {
+      char *end = NULL;
+      if (++i >= argc) return usage_error("%s needs a size in GB", arg);
+      double gb = strtod(argv[i], &end);
+      if (*end || !(gb > 0 && gb < 1e6))
+        return usage_error("--max-memory: \"%s\" is not a size in GB (e.g. 8 or 0.5)", argv[i]);
+      a->max_memory_gb = gb;
     } else if (!strcmp(arg, "-q") || !strcmp(arg, "--quiet")) {
       a->quiet = 1;
     } else if (arg[0] == '-' && arg[1]) {
@@ -224,8 +235,12 @@ static int cmd_report(int argc, char **argv) {
   int rc = parse_report_args(argc, argv, &a);
   if (rc) return rc;
   qa_progress_init(&p, a.quiet);
-  if (output_epoch(&epoch, &err) || qa_config_load(a.config, &cfg, &err) ||
-      qa_study_load(cfg, &p, &study, &err)) {
+  if (output_epoch(&epoch, &err) || qa_config_load(a.config, &cfg, &err)) {
+    rc = report_error(&err);
+    goto done;
+  }
+  cfg->max_memory_bytes = (uint64_t)(a.max_memory_gb * 1e9);
+  if (qa_study_load(cfg, &p, &study, &err)) {
     rc = report_error(&err);
     goto done;
   }
@@ -250,7 +265,7 @@ done:
 /* Loads one cache with every /hidden layer in turn, so that NaN or a wrong
 ** shape in any layer is found. */
 static int validate_one(const char *path, qa_error *err) {
-  qa_cache_opts opts = {NULL, 1};
+  qa_cache_opts opts = {NULL, 1, 0, 0};
   qa_cache *cache = NULL;
   if (qa_cache_load(path, &opts, &cache, err)) return -1;
   size_t n_layers = cache->n_layers;

@@ -381,7 +381,7 @@ static uint64_t double_key(double v) {
 /* LSD radix sort of keys[0..P) carrying idx, 11-bit digits; passes whose
 ** digit is the same for every key are skipped.  On return *keys and *idx
 ** hold the sorted data and *spare_keys / *spare_idx the free buffers. */
-enum { RADIX_BITS = 11, RADIX_BUCKETS = 1 << RADIX_BITS, RADIX_PASSES = 6 };
+enum { RADIX_BITS = 16, RADIX_BUCKETS = 1 << RADIX_BITS, RADIX_PASSES = 4 };
 typedef size_t radix_counts[RADIX_PASSES][RADIX_BUCKETS];
 
 static void radix_sort(uint64_t **keys, uint64_t **spare_keys, uint32_t **idx,

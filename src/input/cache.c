@@ -22,12 +22,27 @@
 /* Size of the buffer naming the first per-sample dataset seen. */
 #define N_FROM_CAP 512
 
-/* Largest single dataset we agree to load: physical memory, or 1 TB when
-** it cannot be asked. */
-static uint64_t memory_limit(void) {
+uint64_t qa_memory_available(void) {
+  /* MemAvailable: what can be allocated without swapping (Linux 3.14+). */
+  FILE *f = fopen("/proc/meminfo", "r");
+  char line[256];
+  unsigned long long kb = 0;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) break;
+  if (f) fclose(f);
+  if (kb) return (uint64_t)kb * 1024;
   long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
   if (pages <= 0 || page <= 0) return (uint64_t)1 << 40;
   return (uint64_t)pages * (uint64_t)page;
+}
+
+uint64_t qa_cache_memory(const qa_cache *c) {
+  uint64_t b = (uint64_t)c->n_samples * (sizeof *c->ids + sizeof *c->prediction + 4);
+  b += (uint64_t)c->n_samples * (c->dim + c->n_classes) * sizeof(double);
+  for (size_t t = 0; t < c->n_tasks; t++)
+    b += (uint64_t)c->tasks[t].n_items * (9 + 8 * c->tasks[t].n_metrics);
+  b += (uint64_t)(c->n_decode + c->n_ttft) * sizeof(double);
+  return b;
 }
 
 static char *dup_str(const char *s) {
@@ -264,6 +279,9 @@ static int load_hidden(qa_cache *c, h5r_file *f, const qa_cache_opts *o,
   if (list_group(f, "/hidden", &names, err)) return -1;
   int rc = 0;
   char path[512];
+  /* Layers only listed are not loaded: no memory check for them here. */
+  uint64_t limit = f->max_bytes;
+  f->max_bytes = UINT64_MAX;
   c->layers = calloc(names.n ? names.n : 1, sizeof *c->layers);
   if (!c->layers) rc = qa_error_set(err, QA_EXIT_IO, f->path, "/hidden", "out of memory");
   for (size_t i = 0; !rc && i < names.n; i++) {
@@ -281,6 +299,7 @@ static int load_hidden(qa_cache *c, h5r_file *f, const qa_cache_opts *o,
     rc = 0;
   }
   h5r_free_strings(names.v, names.n);
+  f->max_bytes = limit;
   if (rc || !o || !o->layer) return rc ? -1 : 0;
 
   const qa_layer_info *want = NULL;
@@ -517,7 +536,9 @@ int qa_cache_load(const char *path, const qa_cache_opts *opts, qa_cache **out,
   }
   hid_t fid = open_file(path, err);
   if (fid < 0) { qa_cache_free(c); return -1; }
-  h5r_file f = {path, fid, memory_limit()};
+  uint64_t limit = opts && opts->max_bytes ? opts->max_bytes : qa_memory_available();
+  h5r_file f = {path, fid, limit,
+                opts && opts->limit_is_option ? "allowed by --max-memory" : "available"};
   char n_from[N_FROM_CAP] = "";
   int rc = load_attrs(c, &f, opts, err) || load_samples(c, &f, n_from, err) ||
            load_hidden(c, &f, opts, n_from, err) || load_outputs(c, &f, n_from, err) ||

@@ -77,6 +77,9 @@ typedef struct qa_cache {
 typedef struct qa_cache_opts {
   const char *layer;     /* /hidden/<layer> to load; NULL: load none */
   int require_names;     /* 1: the model and variant attributes are required */
+  uint64_t max_bytes;    /* memory the file's arrays may take; 0: what the
+                            machine has available (MemAvailable) */
+  int limit_is_option;   /* 1: max_bytes came from --max-memory (for messages) */
 } qa_cache_opts;
 
 /* Reads and validates one cache.  On success *out owns a new qa_cache
@@ -87,6 +90,13 @@ int qa_cache_load(const char *path, const qa_cache_opts *opts, qa_cache **out,
                   qa_error *err);
 
 void qa_cache_free(qa_cache *cache);
+
+/* Bytes of memory the cache's arrays hold. */
+uint64_t qa_cache_memory(const qa_cache *cache);
+
+/* Memory this machine has available now (MemAvailable), else its physical
+** memory. */
+uint64_t qa_memory_available(void);
 
 /* Writes a human summary of the file (groups, shapes, dtypes, attributes)
 ** to f.  Returns 0, or -1 with err set when the file cannot be read. */

@@ -80,6 +80,7 @@ typedef struct qa_config {
   size_t n_claims;
   qa_claim_cfg *claims;
   char *source_text;       /* the file's bytes, for the provenance appendix */
+  uint64_t max_memory_bytes;  /* set by the command line (--max-memory); 0: available */
 } qa_config;
 
 /* Parses the file at path.  On failure returns -1 with err set (exit 1 for

@@ -148,8 +148,9 @@ hid_t h5r_open(h5r_file *f, const char *path, int kind, int rank, hsize_t *dims,
     char shape[96];
     format_dims(shape, sizeof shape, rank, got);
     qa_error_set(err, QA_EXIT_DATA, f->path, path,
-                 "shape %s needs %.3g GB in memory, more than the %.3g GB allowed",
-                 shape, (double)elems * 8 / 1e9, (double)f->max_bytes / 1e9);
+                 "shape %s needs %.3g GB in memory, more than the %.3g GB %s",
+                 shape, (double)elems * 8 / 1e9, (double)f->max_bytes / 1e9,
+                 f->limit_what ? f->limit_what : "available");
     goto done;
   }
   rc = 0;

@@ -19,7 +19,8 @@
 typedef struct h5r_file {
   const char *path;
   hid_t fid;
-  uint64_t max_bytes;    /* refuse a single dataset larger than this */
+  uint64_t max_bytes;    /* refuse a dataset needing more memory than this */
+  const char *limit_what; /* "available" or "allowed by --max-memory" */
 } h5r_file;
 
 enum { H5R_FLOAT = 1, H5R_INT = 2, H5R_STRING = 3 };

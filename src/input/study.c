@@ -198,7 +198,8 @@ static int resolve_variant(const qa_config *cfg, const qa_model_cfg *mc,
 }
 
 static int load_model(const qa_config *cfg, size_t mi, qa_progress *p, qa_model *m,
-                      size_t *done_files, size_t total_files, qa_error *err) {
+                      size_t *done_files, size_t total_files, const uint64_t *budget,
+                      uint64_t *used, qa_error *err) {
   const qa_model_cfg *mc = &cfg->models[mi];
   char key[128];
   m->variants = calloc(mc->n_variants, sizeof *m->variants);
@@ -206,11 +207,14 @@ static int load_model(const qa_config *cfg, size_t mi, qa_progress *p, qa_model 
   for (size_t vi = 0; vi < mc->n_variants; vi++) {
     const qa_variant_cfg *vc = &mc->variants[vi];
     qa_variant *v = &m->variants[m->n_variants++];
-    qa_cache_opts opts = {cfg->layer, !mc->name || !vc->name};
+    /* Every cache gets what the ones before it left of the memory budget. */
+    uint64_t left = *budget > *used ? *budget - *used : 1;
+    qa_cache_opts opts = {cfg->layer, !mc->name || !vc->name, left, cfg->max_memory_bytes != 0};
     v->cfg = vc;
     qa_progress_step(p, "reading caches", (*done_files)++, total_files);
     if (qa_sha256_file(vc->path, v->sha256, &v->bytes, err)) return -1;
     if (qa_cache_load(vc->path, &opts, &v->cache, err)) return -1;
+    *used += qa_cache_memory(v->cache);
     if (resolve_variant(cfg, mc, vc, v, err)) return -1;
     for (size_t j = 0; j < vi; j++)
       if (strcmp(m->variants[j].name, v->name) == 0) {
@@ -301,9 +305,12 @@ int qa_study_load(const qa_config *cfg, qa_progress *p, qa_study **out, qa_error
   for (size_t m = 0; m < cfg->n_models; m++) total += cfg->models[m].n_variants;
   snprintf(detail, sizeof detail, "%zu model(s), %zu cache(s)", cfg->n_models, total);
   qa_progress_stage(p, "reading caches", detail);
+  /* The memory budget of all the caches together. */
+  uint64_t budget = cfg->max_memory_bytes ? cfg->max_memory_bytes : qa_memory_available();
+  uint64_t used = 0;
   for (size_t m = 0; m < cfg->n_models; m++) {
     s->n_models++;
-    if (load_model(cfg, m, p, &s->models[m], &done, total, err)) {
+    if (load_model(cfg, m, p, &s->models[m], &done, total, &budget, &used, err)) {
       qa_study_free(s);
       return -1;
     }
