@@ -121,9 +121,10 @@ static void add_benchmark(cJSON *obj, const qa_config *cfg, const qa_bench_resul
   }
 }
 
-static void add_generation(cJSON *obj, const qa_gen_result *g) {
+static void add_generation(cJSON *obj, const qa_config *cfg, const qa_gen_result *g) {
   cJSON *o = cJSON_AddObjectToObject(obj, "generation");
   qa_json_num(o, "key_avg", g->key_avg);
+  qa_json_num(o, "tost_margin_pct", cfg->tost_margin_pct);
   qa_json_num(o, "delta_pct", g->delta_pct);
   qa_json_num(o, "mde_d", g->mde_d);
   cJSON *arr = cJSON_AddArrayToObject(o, "metrics");
@@ -164,7 +165,7 @@ void qa_results_add_variant(cJSON *obj, const qa_study *s, const qa_analysis *a,
   if (r->repr.present) add_representation(obj, s, m, &r->repr);
   if (r->out.present) add_outputs(obj, s, m, &r->out);
   if (r->bench.present) add_benchmark(obj, s->cfg, &r->bench);
-  if (r->gen.present) add_generation(obj, &r->gen);
+  if (r->gen.present) add_generation(obj, s->cfg, &r->gen);
   add_perf(obj, &r->perf);
   qa_json_num(obj, "bench_delta_pp", r->bench.present ? r->bench.delta_pp : NAN);
   qa_json_num(obj, "gen_delta_pct", r->gen_signal);
