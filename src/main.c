@@ -6,6 +6,7 @@
 ** "qaudit: error: FILE:PATH: what".
 */
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -122,7 +123,7 @@ static int parse_report_args(int argc, char **argv, report_args *a) {
   for (int i = 2; i < argc; i++) {
     const char *arg = argv[i];
     if (!strcmp(arg, "-o") || !strcmp(arg, "--output")) {
-      if (++i >= argc) return usage_error("%s needs a directory", arg);
+      if (++i >= argc || !*argv[i]) return usage_error("%s needs a directory", arg);
       a->outdir = argv[i];
     } else if (!strcmp(arg, "--threads")) {
       char *end = NULL;
@@ -153,27 +154,49 @@ static int parse_report_args(int argc, char **argv, report_args *a) {
 }
 
 /* Renders the JSON and the PDF to temporary names, then renames both. */
-/* Removes a folder of figures (flat: PNG files only) and the folder. */
+/* Removes a folder of figures written by qaudit: its *.png files, then the
+** folder if that left it empty.  A symlink is removed itself, never
+** followed, so nothing outside the output folder is touched. */
 static void remove_figures_dir(const char *dir) {
-  DIR *d = opendir(dir);
-  if (!d) return;
+  struct stat st;
+  if (lstat(dir, &st) != 0) return;
+  if (!S_ISDIR(st.st_mode)) {
+    if (S_ISLNK(st.st_mode)) unlink(dir);
+    return;
+  }
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  if (!d) {
+    if (fd >= 0) close(fd);
+    return;
+  }
   struct dirent *e;
-  char path[4600];
-  while ((e = readdir(d)))
-    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-      unlink(path);
-    }
+  while ((e = readdir(d))) {
+    size_t n = strlen(e->d_name);
+    struct stat fs;
+    if (n > 4 && !strcmp(e->d_name + n - 4, ".png") &&
+        fstatat(fd, e->d_name, &fs, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(fs.st_mode))
+      unlinkat(fd, e->d_name, 0);
+  }
   closedir(d);
   rmdir(dir);
 }
 
-/* Puts the figures drawn in tmp in place as final, replacing any earlier. */
-static int commit_figures(const char *tmp, const char *final, qa_error *err) {
-  remove_figures_dir(final);
-  if (rename(tmp, final) != 0)
-    return qa_error_set(err, QA_EXIT_IO, final, NULL, "cannot rename %s: %s", tmp,
+/* Moves the new figures folder into place, keeping the earlier one aside
+** in *backup until the report itself is committed. */
+static int place_figures(const char *tmp, const char *final, const char *backup,
+                         qa_error *err) {
+  struct stat st;
+  remove_figures_dir(backup);
+  if (lstat(final, &st) == 0 && rename(final, backup) != 0)
+    return qa_error_set(err, QA_EXIT_IO, final, NULL, "cannot move the earlier figures aside: %s",
                         strerror(errno));
+  if (rename(tmp, final) != 0) {
+    int e = errno;
+    rename(backup, final);
+    return qa_error_set(err, QA_EXIT_IO, final, NULL, "cannot rename into place: %s",
+                        strerror(e));
+  }
   return 0;
 }
 
@@ -181,19 +204,21 @@ static int write_outputs(const cJSON *results, const qa_config *cfg, const qa_st
                          const qa_analysis *analysis, const char *outdir, long long epoch,
                          qa_progress *p, qa_error *err) {
   char json_tmp[4096], pdf_tmp[4096], json_final[4096], pdf_final[4096], fonts[4096];
-  char fig_tmp[4096], fig_final[4096];
+  char fig_tmp[4096], fig_final[4096], fig_old[4096];
   const char *temps[2] = {json_tmp, pdf_tmp}, *finals[2] = {json_final, pdf_final};
   qa_figure_list figs = {0};
   int rc = -1;
   if (qa_mkdirs(outdir, err)) return -1;
-  qa_outfile_temp_name(outdir, "figures", fig_tmp, sizeof fig_tmp);
+  snprintf(fig_tmp, sizeof fig_tmp, "%s/.figures.tmp-XXXXXX", outdir);
   snprintf(fig_final, sizeof fig_final, "%s/figures", outdir);
+  qa_outfile_temp_name(outdir, "figures.old", fig_old, sizeof fig_old);
   find_fonts(fonts, sizeof fonts);
-  /* Figures are drawn into a temporary folder too, and move with the rest. */
+  /* Figures are drawn into a fresh private folder, and move with the rest. */
   qa_progress_stage(p, "figures", fig_final);
-  remove_figures_dir(fig_tmp);
-  if (qa_mkdirs(fig_tmp, err) ||
-      qa_figures_render_all(study, analysis, fonts, fig_tmp, &figs, err)) {
+  if (!mkdtemp(fig_tmp))
+    return qa_error_set(err, QA_EXIT_IO, outdir, NULL, "cannot create a folder: %s",
+                        strerror(errno));
+  if (qa_figures_render_all(study, analysis, fonts, fig_tmp, &figs, err)) {
     remove_figures_dir(fig_tmp);
     return -1;
   }
@@ -212,8 +237,15 @@ static int write_outputs(const cJSON *results, const qa_config *cfg, const qa_st
   qa_report_opts ropts = {fonts, epoch, &figs};
   qa_progress_stage(p, "writing", pdf_final);
   if (qa_report_pdf(results, cfg, &ropts, pdf_tmp, err)) { rc = -1; goto done; }
-  rc = qa_outfile_commit(temps, finals, 2, err);
-  if (!rc) rc = commit_figures(fig_tmp, fig_final, err);
+  /* Figures first, the earlier ones kept aside: if the report cannot be
+  ** renamed into place, the earlier figures come back. */
+  rc = place_figures(fig_tmp, fig_final, fig_old, err);
+  if (!rc && qa_outfile_commit(temps, finals, 2, err)) {
+    remove_figures_dir(fig_final);
+    rename(fig_old, fig_final);
+    rc = -1;
+  }
+  if (!rc) remove_figures_dir(fig_old);
 done:
   if (rc) {
     qa_outfile_discard(temps, 2);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "input/h5read.h"
@@ -256,6 +257,7 @@ static int list_group(h5r_file *f, const char *path, name_list *out, qa_error *e
   H5O_info_t oi;
   if (H5Oget_info_by_name(f->fid, path, &oi, H5P_DEFAULT) < 0)
     return qa_error_set(err, QA_EXIT_DATA, f->path, path, "cannot be read (file damaged?)");
+  if (h5r_same_file(f, path, &oi, err)) return -1;
   if (oi.type != H5O_TYPE_GROUP)
     return qa_error_set(err, QA_EXIT_DATA, f->path, path, "is a dataset, expected a group");
   hid_t g = H5Gopen2(f->fid, path, H5P_DEFAULT);
@@ -513,6 +515,14 @@ static int load_perf(qa_cache *c, h5r_file *f, qa_error *err) {
 /* Opens path as HDF5, telling a missing file (I/O) from one that is not
 ** HDF5 or is truncated (data). */
 static hid_t open_file(const char *path, qa_error *err) {
+  struct stat st;
+  if (stat(path, &st) != 0)
+    return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot open: %s", strerror(errno));
+  if (S_ISDIR(st.st_mode))
+    return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot open: %s", strerror(EISDIR));
+  if (!S_ISREG(st.st_mode))
+    return qa_error_set(err, QA_EXIT_IO, path, NULL,
+                        "not a regular file; expected an HDF5 cache");
   FILE *probe = fopen(path, "rb");
   if (!probe) return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot open: %s", strerror(errno));
   fclose(probe);
@@ -538,7 +548,14 @@ int qa_cache_load(const char *path, const qa_cache_opts *opts, qa_cache **out,
   if (fid < 0) { qa_cache_free(c); return -1; }
   uint64_t limit = opts && opts->max_bytes ? opts->max_bytes : qa_memory_available();
   h5r_file f = {path, fid, limit,
-                opts && opts->limit_is_option ? "allowed by --max-memory" : "available"};
+                opts && opts->limit_is_option ? "allowed by --max-memory" : "available", 0};
+  H5O_info_t root;
+  if (H5Oget_info(fid, &root) < 0) {
+    H5Fclose(fid);
+    qa_cache_free(c);
+    return qa_error_set(err, QA_EXIT_DATA, path, "/", "cannot be read (file damaged?)");
+  }
+  f.fileno = root.fileno;
   char n_from[N_FROM_CAP] = "";
   int rc = load_attrs(c, &f, opts, err) || load_samples(c, &f, n_from, err) ||
            load_hidden(c, &f, opts, n_from, err) || load_outputs(c, &f, n_from, err) ||

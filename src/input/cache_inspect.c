@@ -6,6 +6,7 @@
 #include <hdf5.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "input/cache.h"
 #include "input/h5read.h"
@@ -139,6 +140,9 @@ static herr_t visit(hid_t g, const char *name, const H5L_info_t *info, void *dat
 
 int qa_cache_inspect(const char *path, void *fp, qa_error *err) {
   FILE *out = fp;
+  struct stat st;
+  if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+    return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot open: not a regular file");
   FILE *probe = fopen(path, "rb");
   if (!probe) return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot open");
   fseek(probe, 0, SEEK_END);

@@ -92,11 +92,19 @@ static void format_dims(char *buf, size_t cap, int rank, const hsize_t *dims) {
   if (used < cap) snprintf(buf + used, cap - used, "]");
 }
 
+int h5r_same_file(h5r_file *f, const char *path, const H5O_info_t *info, qa_error *err) {
+  if (info->fileno == f->fileno) return 0;
+  return qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                      "is reached through an external link (via a soft link) into another "
+                      "file; a cache must be self-contained");
+}
+
 hid_t h5r_open(h5r_file *f, const char *path, int kind, int rank, hsize_t *dims,
                qa_error *err) {
   H5O_info_t oinfo;
   if (H5Oget_info_by_name(f->fid, path, &oinfo, H5P_DEFAULT) < 0)
     return qa_error_set(err, QA_EXIT_DATA, f->path, path, "cannot be read (file damaged?)");
+  if (h5r_same_file(f, path, &oinfo, err)) return -1;
   if (oinfo.type != H5O_TYPE_DATASET)
     return qa_error_set(err, QA_EXIT_DATA, f->path, path, "is a group, expected a dataset");
   hid_t dset = H5Dopen2(f->fid, path, H5P_DEFAULT);
@@ -113,6 +121,11 @@ hid_t h5r_open(h5r_file *f, const char *path, int kind, int rank, hsize_t *dims,
     h5r_type_name(type, tname, sizeof tname);
     qa_error_set(err, QA_EXIT_DATA, f->path, path, "type %s, expected %s", tname,
                  kind_name(kind));
+    goto done;
+  }
+  if (H5Pget_layout(dcpl) == H5D_VIRTUAL) {
+    qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                 "is a virtual dataset mapping other files; a cache must be self-contained");
     goto done;
   }
   if (H5Pget_external_count(dcpl) > 0) {

@@ -21,7 +21,12 @@ typedef struct h5r_file {
   hid_t fid;
   uint64_t max_bytes;    /* refuse a dataset needing more memory than this */
   const char *limit_what; /* "available" or "allowed by --max-memory" */
+  unsigned long fileno;   /* the file's number: objects elsewhere are refused */
 } h5r_file;
+
+/* 0 when the object at path lives in this file; -1 with err set when a
+** link (soft links included) leads into another file. */
+int h5r_same_file(h5r_file *f, const char *path, const H5O_info_t *info, qa_error *err);
 
 enum { H5R_FLOAT = 1, H5R_INT = 2, H5R_STRING = 3 };
 

@@ -5,6 +5,7 @@
 #include "util/outfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,7 +14,7 @@
 int qa_mkdirs(const char *dir, qa_error *err) {
   char path[4096];
   size_t n = strlen(dir);
-  if (n == 0) return 0;
+  if (n == 0) return qa_error_set(err, QA_EXIT_USAGE, NULL, NULL, "empty output directory");
   if (n >= sizeof path) return qa_error_set(err, QA_EXIT_IO, dir, NULL, "path too long");
   memcpy(path, dir, n + 1);
   for (size_t i = 1; i <= n; i++) {
@@ -36,8 +37,17 @@ void qa_outfile_temp_name(const char *dir, const char *name, char *out, size_t c
 }
 
 int qa_write_file(const char *path, const void *data, size_t len, qa_error *err) {
-  FILE *f = fopen(path, "wb");
-  if (!f) return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot write: %s", strerror(errno));
+  /* A new file, never through a symlink planted under the temporary name;
+  ** a stale temporary of ours (same name) is removed first. */
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == EEXIST && unlink(path) == 0)
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+  if (!f) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot write: %s", strerror(e));
+  }
   size_t written = fwrite(data, 1, len, f);
   int close_rc = fclose(f);
   if (written != len || close_rc != 0) {

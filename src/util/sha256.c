@@ -5,6 +5,7 @@
 #include "util/sha256.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,14 @@ int qa_sha256_file(const char *path, char hex[65], uint64_t *bytes, qa_error *er
   uint8_t digest[SHA256_DIGEST_SIZE];
   int rc = -1;
   uint64_t total = 0;
+  struct stat st;
+  /* A FIFO would block and /dev/zero never ends: regular files only. */
+  if (stat(path, &st) != 0)
+    return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot read: %s", strerror(errno));
+  if (S_ISDIR(st.st_mode))
+    return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot read: %s", strerror(EISDIR));
+  if (!S_ISREG(st.st_mode))
+    return qa_error_set(err, QA_EXIT_IO, path, NULL, "not a regular file; expected a file");
   FILE *f = fopen(path, "rb");
   uint8_t *buf = malloc(BLOCK);
   if (!f || !buf) {
