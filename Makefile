@@ -35,7 +35,7 @@ SAN_TEST_OBJ := $(TEST_SRC:%.c=$(SAN)/%.o)
 EXAMPLE_GEN := build/gen_showcase
 SHOWCASE    := examples/showcase/caches/.stamp
 
-.PHONY: all deps run test test-sanitize bench fuzz install clean examples
+.PHONY: all deps run test test-sanitize valgrind bench fuzz install clean examples
 all: qaudit
 
 deps:
@@ -82,8 +82,8 @@ run:
 
 test:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory qaudit build/qaudit_tests examples
-	@sh tests/run.sh
+	@$(MAKE) --no-print-directory qaudit build/qaudit_tests $(SAN)/qaudit $(SAN)/qaudit_tests examples
+	@sh tests/run-all.sh
 
 build/bench_repr: build/bench/bench_repr.o $(OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -95,6 +95,12 @@ test-sanitize:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory $(SAN)/qaudit $(SAN)/qaudit_tests examples
 	@sh tests/run-sanitize.sh
+
+# valgrind on the showcase report: no errors, no definite leaks (minutes).
+valgrind: qaudit examples
+	@sh scripts/install-deps.sh valgrind
+	valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	  ./qaudit report examples/showcase/config.json -o build/valgrind-out --quiet --threads 1
 
 # Fuzzing (libFuzzer, clang): FUZZ_SECONDS per harness, default 60.
 fuzz:

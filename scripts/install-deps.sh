@@ -1,5 +1,5 @@
 #!/bin/sh
-# usage: install-deps.sh [bench]
+# usage: install-deps.sh [bench|fuzz|valgrind]
 # Install the Debian packages qaudit needs to build, run and test.
 # Idempotent and quick when everything is present: dpkg is asked first and
 # apt-get runs only for what is missing (as root, or through sudo).
@@ -9,6 +9,12 @@ libcairo2-dev libfreetype-dev libhpdf-dev libcjson-dev nettle-dev poppler-utils 
 # `install-deps.sh bench` adds what the benchmark's Python reference needs.
 if [ "$1" = bench ]; then
   PKGS="$PKGS python3-numpy python3-scipy python3-h5py python3-sklearn"
+fi
+if [ "$1" = fuzz ]; then
+  PKGS="$PKGS clang"
+fi
+if [ "$1" = valgrind ]; then
+  PKGS="$PKGS valgrind"
 fi
 missing=""
 for p in $PKGS; do
