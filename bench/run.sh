@@ -35,7 +35,7 @@ awk -v c="$c" -v l="$load" -v p="$p" -v f="$floor" -v cp="$cpeak" -v pp="$ppeak"
 if [ "${BENCH_LARGE:-1}" != 0 ]; then
   echo "== 2. N=50000 D=1024, 1 baseline + 5 variants"
   [ -f "$dir/large/config.json" ] || $py bench/make_data.py "$dir/large" 50000 1024 5
-  build/bench_repr "$dir/large/config.json" "$threads" > "$dir/large.c.txt"
+  BENCH_ONCE=1 build/bench_repr "$dir/large/config.json" "$threads" > "$dir/large.c.txt"
   awk '/^(load_s|repr_s|gemm_floor_s|peak_mb|states_mb)/' "$dir/large.c.txt"
   awk '/^peak_mb/ {p=$2} /^states_mb/ {s=$2} END {
     printf "peak memory / loaded states = %.2f (target < 2)\n", p / s }' "$dir/large.c.txt"
