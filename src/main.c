@@ -272,7 +272,11 @@ static int cmd_report(int argc, char **argv) {
     goto done;
   }
   cfg->max_memory_bytes = (uint64_t)(a.max_memory_gb * 1e9);
-  if (qa_study_load(cfg, &p, &study, &err)) {
+  /* A bad template fails now, not after the analysis. */
+  char fonts[4096];
+  find_fonts(fonts, sizeof fonts);
+  qa_report_opts topts = {fonts, epoch, NULL};
+  if (qa_report_check_template(cfg, &topts, &err) || qa_study_load(cfg, &p, &study, &err)) {
     rc = report_error(&err);
     goto done;
   }

@@ -158,3 +158,40 @@ QA_TEST(config_missing_file_is_usage_error) {
   CHECK_INT(err.code, QA_EXIT_USAGE);
   CHECK_CONTAINS(err.msg, "/nonexistent/qaudit.json: cannot open configuration");
 }
+
+/* "template": the report template's folder, relative to the configuration
+** file like every path (docs/configuration.md, docs/templates.md). */
+QA_TEST(config_template_key) {
+  qa_config *cfg = NULL;
+  qa_error err = {0};
+  CHECK_INT(qa_config_parse(MINIMAL, "dir/study.json", &cfg, &err), 0);
+  if (cfg) CHECK(cfg->template_dir == NULL);   /* absent: the shipped default */
+  qa_config_free(cfg);
+  cfg = NULL;
+  static const struct { const char *value, *config_path, *want; } ok[] = {
+    {"brand/report", "examples/x/study.json", "examples/x/brand/report"},
+    {"/srv/templates/acme", "examples/x/study.json", "/srv/templates/acme"},
+    {"brand", "study.json", "brand"},
+  };
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+    char text[256];
+    snprintf(text, sizeof text, "{\"template\": \"%s\", %s", ok[i].value, MINIMAL + 1);
+    CHECK_INT(qa_config_parse(text, ok[i].config_path, &cfg, &err), 0);
+    if (cfg) CHECK_STR(cfg->template_dir, ok[i].want);
+    qa_config_free(cfg);
+    cfg = NULL;
+  }
+  static const struct { const char *text, *want; } bad[] = {
+    {"{\"template\": 3, \"models\": [{\"variants\": [{\"file\": \"a\"}]}]}",
+     "dir/study.json:template: expected a string, found a number"},
+    {"{\"template\": \"\", \"models\": [{\"variants\": [{\"file\": \"a\"}]}]}",
+     "dir/study.json:template: expected the path of a template folder, found \"\""},
+    {"{\"templates\": \"x\", \"models\": [{\"variants\": [{\"file\": \"a\"}]}]}",
+     "dir/study.json:templates: unknown key"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int code = 0;
+    CHECK_STR(config_error(bad[i].text, &code), bad[i].want);
+    CHECK_INT(code, QA_EXIT_USAGE);
+  }
+}

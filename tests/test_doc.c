@@ -410,7 +410,7 @@ QA_TEST(doc_footer_page_numbers) {
   CHECK(p1 && !strstr(p1, "Page 1 of"));  /* no footer on the title page */
   snprintf(want, sizeof want, "Page 2 of %zu", n);
   CHECK_CONTAINS(p2, want);
-  CHECK_CONTAINS(p2, "Doc layer test \xE2\x80\x93 \xCE\xB4");  /* title in the footer */
+  CHECK_CONTAINS(p2, "Doc layer test \xE2\x80\x93 \xCE\xB4");  /* title in the header */
   snprintf(want, sizeof want, "Page %zu of %zu", n, n);
   CHECK_CONTAINS(pn, want);
   free(p1);
@@ -510,8 +510,10 @@ QA_TEST(doc_edge_cases_stay_on_the_page) {
   size_t words = 0;
   CHECK_INT(doc_test_words_outside(out, &words), 0);
   char *toc1 = doc_test_text(out, 1, 1), *toc2 = doc_test_text(out, 2, 1);
-  CHECK_CONTAINS(toc1, "Contents");
-  CHECK(toc2 && !strstr(toc2, "Contents"));
+  /* "Contents" on page 1 twice (running header and heading), on page 2 once
+  ** (running header only): the heading is drawn on the first TOC page. */
+  CHECK_INT(doc_test_count(toc1, toc1 ? strlen(toc1) : 0, "Contents"), 2);
+  CHECK_INT(doc_test_count(toc2, toc2 ? strlen(toc2) : 0, "Contents"), 1);
   /* Entries are 19 pt (5 pt gap + 14 pt line) in 715.9 pt less the 38 pt
   ** heading: 35 on page 1, 35 on page 2; so sections start on page 3. */
   int p1 = doc_test_toc_number(toc1, "1", "Section 1 "), p70 = doc_test_toc_number(toc2, "70", "Section 70");
@@ -591,4 +593,230 @@ QA_TEST(doc_save_to_unwritable_path_fails) {
   char *all = doc_test_text(out, 0, 0);
   CHECK_CONTAINS(all, "Page 1 of 1");
   free(all);
+}
+
+/* ---- running header, sections that continue a page, keeping together ---- */
+
+/* Page (1-based) whose text holds needle, or 0. */
+static int doc_test_page_of(const char *pdf, int n_pages, const char *needle) {
+  for (int p = 1; p <= n_pages; p++) {
+    char *text = doc_test_text(pdf, p, 0);
+    int found = text && strstr(text, needle) != NULL;
+    free(text);
+    if (found) return p;
+  }
+  return 0;
+}
+
+QA_TEST(doc_running_header_footer_and_flowing_sections) {
+  qa_doc_opts o = doc_test_opts();
+  o.header = "Running head";
+  o.footer = "Footer text";
+  o.toc_title = "Table of contents";
+  o.keywords = "alpha, beta";
+  qa_doc *doc = NULL;
+  qa_error err = {0};
+  if (qa_doc_new(&o, &doc, &err)) { CHECK_STR(err.msg, ""); return; }
+  char out[512];
+  snprintf(out, sizeof out, "%s/doc_header.pdf", qa_test_tmpdir());
+  qa_doc_title_page(doc, "Title", NULL, NULL, NULL, NULL);
+  qa_doc_toc_here(doc);
+  qa_doc_section(doc, "Alpha");
+  qa_doc_paragraph(doc, "Alpha is short.");
+  qa_doc_section_here(doc, "Beta");             /* continues page 3 */
+  char *lorem = malloc(6 * sizeof DOC_TEST_LOREM);
+  if (lorem) {
+    lorem[0] = '\0';
+    for (int i = 0; i < 5; i++) strcat(lorem, DOC_TEST_LOREM);
+    for (int i = 0; i < 6; i++) qa_doc_paragraph(doc, lorem);
+  }
+  free(lorem);
+  qa_doc_section(doc, "Gamma");                 /* a new page */
+  qa_doc_paragraph(doc, "Gamma text.");
+  CHECK_INT(qa_doc_save(doc, out, &err), 0);
+  int n = (int)qa_doc_page_count(doc);
+  qa_doc_free(doc);
+  char *p1 = doc_test_text(out, 1, 0), *p2 = doc_test_text(out, 2, 0);
+  char *p3 = doc_test_text(out, 3, 0);
+  CHECK(p1 && !strstr(p1, "Running head") && !strstr(p1, "Footer text"));  /* title page: none */
+  /* Page 2, the TOC: header "Running head ... Table of contents", its heading. */
+  CHECK(p2 && strncmp(p2, "Running head\n", 13) == 0);
+  CHECK_INT(doc_test_count(p2, p2 ? strlen(p2) : 0, "Table of contents"), 2);
+  CHECK_CONTAINS(p2, "Footer text");
+  /* Page 3: Alpha opens it (the header names it) and Beta follows on it. */
+  CHECK(p3 && strncmp(p3, "Running head\n\n1 Alpha\n", 22) == 0);
+  CHECK_CONTAINS(p3, "2 Beta\n");
+  CHECK_INT(doc_test_page_of(out, n, "2 Beta\nThe document layer"), 3);
+  /* Beta's long text goes on to page 4, whose header names Beta; Gamma
+  ** starts a new page and names itself. */
+  char *p4 = doc_test_text(out, 4, 0);
+  CHECK(p4 && strncmp(p4, "Running head\n\n2 Beta\n", 21) == 0);
+  int gamma = doc_test_page_of(out, n, "3 Gamma\n\n3 Gamma");
+  CHECK(gamma > 4);
+  char cmd[700];
+  snprintf(cmd, sizeof cmd, "pdfinfo '%s' 2>/dev/null", out);
+  char *info = doc_test_run(cmd);
+  CHECK_CONTAINS(info, "Keywords:        alpha, beta");
+  free(info);
+  free(p1);
+  free(p2);
+  free(p3);
+  free(p4);
+}
+
+/* A subsection heading and its lead-in paragraph move with the table they
+** introduce: 51 filler lines leave room for the heading and the lead-in
+** but not for the table's caption, header and first rows. */
+QA_TEST(doc_heading_and_lead_in_stay_with_their_table) {
+  qa_doc_opts o = doc_test_opts();
+  qa_doc *doc = NULL;
+  qa_error err = {0};
+  if (qa_doc_new(&o, &doc, &err)) { CHECK_STR(err.msg, ""); return; }
+  char out[512], filler[46 * 8 + 1] = "";
+  snprintf(out, sizeof out, "%s/doc_keep.pdf", qa_test_tmpdir());
+  /* 781.89 - 66 = 715.89 pt of page; 46 lines of 13.6 pt and the 6 pt gap
+  ** leave 84.3 pt: the heading (10 + 16 + 5) and a one-line lead-in (13.6
+  ** + 6) fit there, the table's caption, header and three rows (about
+  ** 90 pt more) do not. */
+  for (int i = 1; i <= 46; i++) {
+    char line[16];
+    snprintf(line, sizeof line, "F%02d%s", i, i < 46 ? "\n" : "");
+    strcat(filler, line);
+  }
+  qa_doc_paragraph(doc, filler);
+  qa_doc_subsection(doc, "Kept heading");
+  qa_doc_lead_in(doc, "The lead-in sentence.");
+  qa_doc_col cols[2] = {{"Key", 1, QA_ALIGN_LEFT}, {"Value", 1, QA_ALIGN_RIGHT}};
+  qa_doc_table *t = qa_doc_table_begin(doc, "Kept table", 2, cols);
+  for (int r = 0; r < 5; r++) {
+    const char *cells[2] = {"k", "v"};
+    qa_doc_table_row(t, cells);
+  }
+  qa_doc_table_end(t);
+  CHECK_INT(qa_doc_save(doc, out, &err), 0);
+  int n = (int)qa_doc_page_count(doc);
+  qa_doc_free(doc);
+  CHECK_INT(n, 2);
+  CHECK_INT(doc_test_page_of(out, n, "F46"), 1);
+  CHECK_INT(doc_test_page_of(out, n, "0.1 Kept heading"), 2);
+  CHECK_INT(doc_test_page_of(out, n, "The lead-in sentence."), 2);
+  CHECK_INT(doc_test_page_of(out, n, "Table 1: Kept table"), 2);
+}
+
+/* A paragraph of forced lines L01..Lnn after `filler` lines: which page
+** each of its lines lands on. */
+static void doc_test_block_after(int filler, int lines, int *page_of_line, int *n_pages) {
+  qa_doc_opts o = doc_test_opts();
+  qa_doc *doc = NULL;
+  qa_error err = {0};
+  char out[512], text[64 * 8] = "";
+  if (qa_doc_new(&o, &doc, &err)) { CHECK_STR(err.msg, ""); return; }
+  snprintf(out, sizeof out, "%s/doc_widow_%d_%d.pdf", qa_test_tmpdir(), filler, lines);
+  for (int i = 1; i <= filler; i++) strcat(text, i < filler ? "F\n" : "F");
+  qa_doc_paragraph(doc, text);
+  text[0] = '\0';
+  for (int i = 1; i <= lines; i++) {
+    char line[16];
+    snprintf(line, sizeof line, "L%02d%s", i, i < lines ? "\n" : "");
+    strcat(text, line);
+  }
+  qa_doc_paragraph(doc, text);
+  CHECK_INT(qa_doc_save(doc, out, &err), 0);
+  *n_pages = (int)qa_doc_page_count(doc);
+  qa_doc_free(doc);
+  for (int i = 1; i <= lines; i++) {
+    char needle[16];
+    snprintf(needle, sizeof needle, "L%02d\n", i);
+    page_of_line[i] = doc_test_page_of(out, *n_pages, needle);
+  }
+}
+
+QA_TEST(doc_paragraphs_have_no_widows_or_orphans) {
+  int page[64] = {0}, n = 0;
+  /* A page holds floor(715.89 / 13.6) = 52 lines.  After a 51-line filler
+  ** (and its 6 pt gap) one line would fit: a 10-line block moves whole. */
+  doc_test_block_after(51, 10, page, &n);
+  CHECK_INT(page[1], 2);
+  CHECK_INT(page[10], 2);
+  /* After 42 lines, 10 fit: an 11-line block would leave its last line
+  ** alone, so 9 stay and 2 go over. */
+  doc_test_block_after(42, 11, page, &n);
+  CHECK_INT(page[9], 1);
+  CHECK_INT(page[10], 2);
+  CHECK_INT(page[11], 2);
+  /* After 49 lines, 3 fit: a 4-line block is not split, it moves whole. */
+  doc_test_block_after(49, 4, page, &n);
+  CHECK_INT(page[1], 2);
+  CHECK_INT(page[4], 2);
+  /* ... and after 48 lines all 4 fit. */
+  doc_test_block_after(48, 4, page, &n);
+  CHECK_INT(page[4], 1);
+}
+
+/* A table that states its row count never leaves its last row alone on a
+** page: for every length around a page break, the last page of the table
+** holds at least two rows. */
+QA_TEST(doc_table_last_row_never_alone) {
+  for (int rows = 40; rows <= 48; rows++) {
+    qa_doc_opts o = doc_test_opts();
+    qa_doc *doc = NULL;
+    qa_error err = {0};
+    char out[512];
+    if (qa_doc_new(&o, &doc, &err)) { CHECK_STR(err.msg, ""); return; }
+    snprintf(out, sizeof out, "%s/doc_tab_%d.pdf", qa_test_tmpdir(), rows);
+    qa_doc_col cols[2] = {{"Row", 1, QA_ALIGN_LEFT}, {"Value", 1, QA_ALIGN_RIGHT}};
+    qa_doc_table *t = qa_doc_table_begin(doc, "Rows", 2, cols);
+    qa_doc_table_expect(t, (size_t)rows);
+    for (int r = 1; r <= rows; r++) {
+      char name[16];
+      snprintf(name, sizeof name, "R%02d", r);
+      const char *cells[2] = {name, "1"};
+      qa_doc_table_row(t, cells);
+    }
+    qa_doc_table_end(t);
+    CHECK_INT(qa_doc_save(doc, out, &err), 0);
+    int n = (int)qa_doc_page_count(doc);
+    qa_doc_free(doc);
+    char last[16], before[16];
+    snprintf(last, sizeof last, "R%02d\n", rows);
+    snprintf(before, sizeof before, "R%02d\n", rows - 1);
+    int p_last = doc_test_page_of(out, n, last), p_before = doc_test_page_of(out, n, before);
+    if (p_last != p_before)
+      qa_test_fail(__FILE__, __LINE__, "%d rows: row %d alone on page %d", rows, rows, p_last);
+  }
+}
+
+/* libharu 2.3.0 writes a CID CMap ("begincidrange") as the fonts'
+** /ToUnicode; qa_doc replaces it with bfranges (PDF 1.7 sec. 9.10.3), so
+** poppler reads it without "Syntax Warning" and qpdf finds no error. */
+QA_TEST(doc_to_unicode_cmaps_are_valid) {
+  const char *pdf = doc_test_saved(NULL);
+  if (!pdf) { CHECK(pdf != NULL); return; }
+  char cmd[1400], qdf[600];
+  snprintf(qdf, sizeof qdf, "%s/doc_a_qdf.pdf", qa_test_tmpdir());
+  snprintf(cmd, sizeof cmd, "qpdf --qdf --object-streams=disable '%s' '%s' >/dev/null 2>&1; "
+           "echo $?", pdf, qdf);
+  char *rc = doc_test_run(cmd);
+  CHECK(rc && (rc[0] == '0' || rc[0] == '3'));   /* 3: warnings only */
+  free(rc);
+  size_t len = 0;
+  char *bytes = doc_test_read(qdf, &len);
+  CHECK(bytes != NULL);
+  if (bytes) {
+    CHECK_INT(doc_test_count(bytes, len, "/ToUnicode"), 4);     /* one per font */
+    CHECK_INT(doc_test_count(bytes, len, "begincidrange"), 0);
+    /* 248 high bytes (256 less the surrogates D8-DF) in blocks of at most
+    ** 100: 100 + 100 + 48 per font. */
+    CHECK_INT(doc_test_count(bytes, len, "100 beginbfrange"), 8);
+    CHECK_INT(doc_test_count(bytes, len, "48 beginbfrange"), 4);
+    CHECK_INT(doc_test_count(bytes, len, "<2000> <20FF> <2000>"), 4);
+    CHECK_INT(doc_test_count(bytes, len, "<D800>"), 0);
+  }
+  free(bytes);
+  snprintf(cmd, sizeof cmd, "pdftotext '%s' /dev/null 2>&1; qpdf --check '%s' 2>&1 | tail -n 2",
+           pdf, pdf);
+  char *out = doc_test_run(cmd);
+  CHECK(out && !strstr(out, "Syntax Warning"));
+  CHECK_CONTAINS(out, "No syntax or stream encoding errors found");
+  free(out);
 }

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "input/config.h"
 #include "render/report.h"
@@ -84,12 +85,14 @@ static char *report_test_run(const char *cmd) {
   return buf;
 }
 
-/* Renders results into DIR/name.pdf; returns the path (static) or NULL. */
-static const char *report_test_render(const cJSON *results, const char *name) {
+/* Renders results with the configuration text config into DIR/name.pdf;
+** returns the path (static) or NULL. */
+static const char *report_test_render_with(const cJSON *results, const char *config,
+                                           const char *name) {
   static char path[1024];
   qa_config *cfg = NULL;
   qa_error err = {0};
-  if (qa_config_parse(REPORT_CONFIG, "tests/fixtures/report_sample.config.json", &cfg, &err)) {
+  if (qa_config_parse(config, "tests/fixtures/report_sample.config.json", &cfg, &err)) {
     qa_test_fail(__FILE__, __LINE__, "config: %s", err.msg);
     return NULL;
   }
@@ -102,6 +105,11 @@ static const char *report_test_render(const cJSON *results, const char *name) {
     return NULL;
   }
   return path;
+}
+
+/* The same with the test configuration above (the default template). */
+static const char *report_test_render(const cJSON *results, const char *name) {
+  return report_test_render_with(results, REPORT_CONFIG, name);
 }
 
 static cJSON *report_test_fixture(void) {
@@ -138,12 +146,22 @@ static void report_test_squash(char *s) {
   if (o) *o = '\0';
 }
 
+/* 1 when the page text is a table of contents titled toc_title: after the
+** running header's title, the header names the TOC (pdftotext prints the
+** header's two sides as separate blocks). */
+static int report_test_is_toc(const char *text, const char *toc_title) {
+  char want[128];
+  snprintf(want, sizeof want, "\n\n%s\n\n%s\n", toc_title, toc_title);
+  const char *first = text ? strchr(text, '\n') : NULL;
+  return first && strncmp(first, want, strlen(want)) == 0;
+}
+
 /* The body (everything after the table of contents): pages from the first
-** one that does not start with "Contents", after the title page. */
+** one after the title page that is not a TOC page. */
 static char *report_test_body(const char *pdf) {
   for (int page = 2; page < 10; page++) {
     char *text = report_test_text(pdf, page, page);
-    int toc = text && strncmp(text, "Contents", 8) == 0;
+    int toc = report_test_is_toc(text, "Contents");
     free(text);
     if (!toc) return report_test_text(pdf, page, 0);
   }
@@ -176,7 +194,8 @@ QA_TEST(report_sections_in_order) {
   CHECK_CONTAINS(title, "Quantization audit: enc");
   CHECK_CONTAINS(title, "enc (4 variants, baseline fp32)");
   char *toc = report_test_text(pdf, 2, 2);
-  CHECK(toc && strncmp(toc, "Contents", 8) == 0);
+  CHECK(report_test_is_toc(toc, "Contents"));
+  CHECK(toc && strncmp(toc, "Quantization audit: enc\n", 24) == 0);   /* running header */
   char *body = report_test_body(pdf);
   const char *at = body;
   for (size_t i = 0; i < REPORT_N_SECTIONS; i++) {
@@ -350,4 +369,203 @@ QA_TEST(report_two_models) {
   CHECK_CONTAINS(text, "enc2: the sweet spot is int4");
   CHECK_CONTAINS(text, "enc2: throughput, latency and cost");
   free(text);
+}
+
+/* ---- templates (report_template.c, docs/templates.md) ---- */
+
+/* A team's template: the claims first, the summary renamed and after the
+** disclosure, the methods and figures left out, its own intro prose and
+** running header, and a renamed table of contents. */
+static const char *REPORT_TEAM_TEMPLATE =
+  "# a team's template\n"
+  "[page]\n"
+  "header = ACME confidential: {title}\n"
+  "footer = {author}, {date}\n"
+  "[title_page]\n"
+  "note = Distribution: {author} only\n"
+  "[contents]\n"
+  "title = In this report\n"
+  "[claims]\n"
+  "title = What we promised\n"
+  "intro =\n"
+  "    Our claims first.\n"
+  "\n"
+  "    A second paragraph.\n"
+  "[disclosure]\n"
+  "[summary]\n"
+  "title = At a glance\n"
+  "findings_title = What we found\n"
+  "[decision]\n"
+  "[representation]\n"
+  "[per_class]\n"
+  "[figures]\n"
+  "include = no\n"
+  "[benchmark]\n"
+  "[generation]\n"
+  "[statistics]\n"
+  "[performance]\n"
+  "[methods]\n"
+  "include = no\n"
+  "[provenance]\n"
+  "title = Where the numbers come from\n";
+
+/* Writes text to DIR/name/report.tmpl; returns the folder (static). */
+static const char *report_test_template_dir(const char *name, const char *text) {
+  static char dir[1024];
+  char path[1200];
+  snprintf(dir, sizeof dir, "%s/%s", qa_test_tmpdir(), name);
+  mkdir(dir, 0777);
+  snprintf(path, sizeof path, "%s/report.tmpl", dir);
+  FILE *f = fopen(path, "w");
+  if (!f) { qa_test_fail(__FILE__, __LINE__, "cannot write %s", path); return NULL; }
+  fputs(text, f);
+  fclose(f);
+  return dir;
+}
+
+QA_TEST(report_template_reorders_renames_and_drops) {
+  cJSON *json = report_test_fixture();
+  const char *dir = report_test_template_dir("team_tmpl", REPORT_TEAM_TEMPLATE);
+  if (!json || !dir) { cJSON_Delete(json); return; }
+  /* The configuration names the template folder (absolute here). */
+  char config[4096];
+  snprintf(config, sizeof config, "{\"template\": \"%s\",%s", dir, REPORT_CONFIG + 1);
+  const char *pdf = report_test_render_with(json, config, "team");
+  cJSON_Delete(json);
+  if (!pdf) return;
+  char *title = report_test_text(pdf, 1, 1);
+  CHECK_CONTAINS(title, "Distribution: ML Platform team only");
+  char *toc = report_test_text(pdf, 2, 2);
+  CHECK(report_test_is_toc(toc, "In this report"));
+  CHECK(toc && strncmp(toc, "ACME confidential: Quantization audit: enc\n", 43) == 0);
+  /* Sections in the template's order and numbering, renamed; left-out
+  ** sections absent. */
+  static const char *const order[] = {"What we promised", "Disclosure checklist", "At a glance",
+                                      "Decision matrix", "Representation metrics",
+                                      "Per-class breakdown", "Benchmark accuracy",
+                                      "Generation quality", "Statistical tests",
+                                      "Performance and cost", "Where the numbers come from"};
+  char *body = report_test_body(pdf);
+  const char *at = body;
+  for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+    const char *h = report_test_heading(body, at, (int)i + 1, order[i]);
+    if (!h) {
+      qa_test_fail(__FILE__, __LINE__, "section %zu \"%s\" missing or out of order", i + 1,
+                   order[i]);
+      continue;
+    }
+    at = h + 1;
+  }
+  report_test_squash(body);
+  CHECK(body && !strstr(body, "Methods and caveats"));
+  CHECK(body && !strstr(body, "Figure 1:"));
+  CHECK(body && !strstr(body, "Executive summary"));
+  CHECK_CONTAINS(body, "What we promised Our claims first. A second paragraph.");
+  CHECK_CONTAINS(body, "3.1 What we found");
+  /* Prose left out is left out: the default claims intro is gone. */
+  CHECK(body && !strstr(body, "takes the weakest status over them"));
+  /* The footer carries the author and the date (REPORT_EPOCH). */
+  CHECK_CONTAINS(body, "ML Platform team, 2026-03-02");
+  free(title);
+  free(toc);
+  free(body);
+}
+
+/* Parses a template expecting failure; returns the message (static). */
+static const char *report_template_error(const char *text) {
+  static qa_error err;
+  rp_template *t = NULL;
+  qa_error_clear(&err);
+  if (rp_template_parse(text, "t/report.tmpl", &t, &err) == 0) {
+    rp_template_free(t);
+    return "(parsed without error)";
+  }
+  CHECK(t == NULL);
+  CHECK_INT(err.code, QA_EXIT_USAGE);
+  return err.msg;
+}
+
+/* Every section once, in default order, as a prefix for bad templates. */
+static const char *ALL_SECTIONS =
+  "[title_page]\n[contents]\n[summary]\n[disclosure]\n[claims]\n[decision]\n"
+  "[representation]\n[per_class]\n[figures]\n[benchmark]\n[generation]\n[statistics]\n"
+  "[performance]\n[methods]\n[provenance]\n";
+
+QA_TEST(report_template_errors_name_file_and_line) {
+  char text[2048];
+  /* The minimal template parses: every title falls back to the built-in one. */
+  rp_template *t = NULL;
+  qa_error err = {0};
+  CHECK_INT(rp_template_parse(ALL_SECTIONS, "t/report.tmpl", &t, &err), 0);
+  CHECK_STR(rp_template_text(t, RP_SEC_CLAIMS, "title"), "Claim validation");
+  CHECK(rp_template_text(t, RP_SEC_CLAIMS, "intro") == NULL);
+  CHECK_INT((int)rp_template_count(t), RP_N_SECTIONS);
+  rp_template_free(t);
+  snprintf(text, sizeof text, "%s[claims]\n", ALL_SECTIONS);
+  CHECK_STR(report_template_error(text), "t/report.tmpl:16: section [claims] appears twice");
+  CHECK_STR(report_template_error("[title_page]\n[contents]\n[sumary]\n"),
+            "t/report.tmpl:3: unknown section [sumary] (expected [page] or one of the report "
+            "sections listed in docs/templates.md)");
+  CHECK_STR(report_template_error("[contents]\n"),
+            "t/report.tmpl:1: the first section must be [title_page], not [contents]");
+  CHECK_STR(report_template_error("[title_page]\n[contents]\ntitle = Contents\n"),
+            "t/report.tmpl:3: section [summary] is missing: list every section once, in "
+            "report order (write include = no in it to leave an optional one out)");
+  CHECK_STR(report_template_error("[title_page]\n[contents]\n[summary]\nintro = ok\ntitel = x\n"),
+            "t/report.tmpl:5: unknown key \"titel\" in [summary] (expected include, new_page, "
+            "title, intro, findings_title, disagree_title, evidence_title)");
+  snprintf(text, sizeof text, "%sinclude = no\n", ALL_SECTIONS);
+  CHECK_STR(report_template_error(text),
+            "t/report.tmpl:16: [provenance] cannot be left out (include = no): the title page, "
+            "contents and provenance appendix are part of every report");
+  snprintf(text, sizeof text, "[title_page]\n[contents]\n[summary]\ninclude = maybe\n");
+  CHECK_STR(report_template_error(text),
+            "t/report.tmpl:4: include must be yes or no, not \"maybe\"");
+  CHECK_STR(report_template_error("[page]\nheader = {titel}\n"),
+            "t/report.tmpl:2: unknown placeholder \"{titel}\" (expected {title}, {subtitle}, "
+            "{author}, {date} or {version})");
+  CHECK_STR(report_template_error("  indented\n"),
+            "t/report.tmpl:1: indented line outside a value (only the lines after \"key =\" "
+            "may be indented)");
+  CHECK_STR(report_template_error("title = x\n"),
+            "t/report.tmpl:1: \"title\" comes before any [section]");
+  CHECK_STR(report_template_error("[title_page]\nnote\n"),
+            "t/report.tmpl:2: expected \"key = value\", \"[section]\", a comment (#) or an "
+            "indented continuation line");
+  CHECK_STR(report_template_error("[title_page]\n[contents]\ntitle =\n"),
+            "t/report.tmpl:3: title must not be empty");
+  CHECK_STR(report_template_error("[title_page]\nnote = caf\xC3\n"),
+            "t/report.tmpl:2: not valid UTF-8 text (or a control character)");
+  CHECK_STR(report_template_error("[title_page]\n[contents]\ntitle = a\ntitle = b\n"),
+            "t/report.tmpl:4: key \"title\" appears twice in [contents]");
+}
+
+QA_TEST(report_template_folder_defaults_beside_the_fonts) {
+  char dir[512];
+  qa_report_opts opts = {"fonts", 0, NULL};
+  qa_report_template_dir(NULL, &opts, dir, sizeof dir);
+  CHECK_STR(dir, "templates");   /* the source tree, run from its root */
+  opts.fonts_dir = "/usr/local/share/qaudit/fonts";
+  qa_report_template_dir(NULL, &opts, dir, sizeof dir);
+  CHECK_STR(dir, "/usr/local/share/qaudit/templates");
+  opts.fonts_dir = "/opt/qa//fonts/";
+  qa_report_template_dir(NULL, &opts, dir, sizeof dir);
+  CHECK_STR(dir, "/opt/qa/templates");
+  /* The configuration's "template" wins, resolved against its folder. */
+  qa_config *cfg = NULL;
+  qa_error err = {0};
+  char config[4096];
+  snprintf(config, sizeof config, "{\"template\": \"brand\",%s", REPORT_CONFIG + 1);
+  CHECK_INT(qa_config_parse(config, "studies/x/config.json", &cfg, &err), 0);
+  qa_report_template_dir(cfg, &opts, dir, sizeof dir);
+  CHECK_STR(dir, "studies/x/brand");
+  /* The shipped default template parses. */
+  opts.fonts_dir = "fonts";
+  CHECK_INT(qa_report_check_template(NULL, &opts, &err), 0);
+  /* A folder without report.tmpl: one line naming the file. */
+  CHECK_INT(qa_report_check_template(cfg, &opts, &err), -1);
+  CHECK_INT(err.code, QA_EXIT_USAGE);
+  CHECK_STR(err.msg, "studies/x/brand/report.tmpl: cannot read the report template: "
+                     "No such file or directory");
+  qa_config_free(cfg);
 }

@@ -278,6 +278,22 @@ static int parse_tiers(ctx *c, const cJSON *root, qa_config *cfg) {
       return fail(c, item_key, "expected max_drop_pp or max_drop_pct");
     if (strcmp(t->name, "unacceptable") == 0)
       return fail(c, item_key, "\"unacceptable\" is the implicit last tier; do not configure it");
+    /* Tiers run from the strictest to the loosest: each declared limit must
+    ** lie above the same limit of every earlier tier. */
+    for (size_t j = 0; j + 1 < cfg->n_tiers; j++) {
+      const qa_tier_cfg *e = &cfg->tiers[j];
+      char sub[96];
+      if (has_pp && e->max_drop_pp != HUGE_VAL && !(t->max_drop_pp > e->max_drop_pp)) {
+        snprintf(sub, sizeof sub, "%s.max_drop_pp", item_key);
+        return fail(c, sub, "%g is not above tiers[%zu]'s %g; tiers must be in ascending order",
+                    t->max_drop_pp, j, e->max_drop_pp);
+      }
+      if (has_pct && e->max_drop_pct != HUGE_VAL && !(t->max_drop_pct > e->max_drop_pct)) {
+        snprintf(sub, sizeof sub, "%s.max_drop_pct", item_key);
+        return fail(c, sub, "%g is not above tiers[%zu]'s %g; tiers must be in ascending order",
+                    t->max_drop_pct, j, e->max_drop_pct);
+      }
+    }
   }
   return 0;
 }
@@ -485,15 +501,18 @@ static int set_defaults(qa_config *cfg) {
 static int parse_root(ctx *c, const cJSON *root, qa_config *cfg) {
   static const char *const keys[] = {"title", "subtitle", "author", "disclosure",
                                      "layer", "models", "analysis", "tiers", "deploy",
-                                     "critical_errors", "claims", NULL};
+                                     "critical_errors", "claims", "template", NULL};
   if (!cJSON_IsObject(root))
     return fail(c, NULL, "expected a JSON object at the top level");
   if (check_keys(c, root, "", keys)) return -1;
   if (get_string(c, root, "", "title", 0, &cfg->title) ||
       get_string(c, root, "", "subtitle", 0, &cfg->subtitle) ||
       get_string(c, root, "", "author", 0, &cfg->author) ||
-      get_string(c, root, "", "layer", 0, &cfg->layer))
+      get_string(c, root, "", "layer", 0, &cfg->layer) ||
+      get_string(c, root, "", "template", 0, &cfg->template_dir))
     return -1;
+  if (cfg->template_dir && !cfg->template_dir[0])
+    return fail(c, "template", "expected the path of a template folder, found \"\"");
   /* Tiers before claims: a claim's tier must name a configured tier. */
   return parse_disclosure(c, root, cfg) || parse_models(c, root, cfg) ||
          parse_analysis(c, root, cfg) || parse_tiers(c, root, cfg) ||
@@ -511,17 +530,29 @@ static char *dir_of(const char *path) {
   return d;
 }
 
+/* path relative to the configuration's folder (absolute paths are kept);
+** NULL on allocation failure. */
+static char *resolve(const qa_config *cfg, const char *path) {
+  size_t n = strlen(cfg->dir) + strlen(path) + 2;
+  char *out = malloc(n);
+  if (!out) return NULL;
+  if (path[0] == '/' || strcmp(cfg->dir, ".") == 0) snprintf(out, n, "%s", path);
+  else snprintf(out, n, "%s/%s", cfg->dir, path);
+  return out;
+}
+
 static int resolve_paths(qa_config *cfg, qa_error *err) {
+  if (cfg->template_dir) {
+    char *dir = resolve(cfg, cfg->template_dir);
+    if (!dir) return qa_error_set(err, QA_EXIT_IO, cfg->path, NULL, "out of memory");
+    free(cfg->template_dir);
+    cfg->template_dir = dir;
+  }
   for (size_t m = 0; m < cfg->n_models; m++)
     for (size_t v = 0; v < cfg->models[m].n_variants; v++) {
       qa_variant_cfg *var = &cfg->models[m].variants[v];
-      size_t n = strlen(cfg->dir) + strlen(var->file) + 2;
-      var->path = malloc(n);
+      var->path = resolve(cfg, var->file);
       if (!var->path) return qa_error_set(err, QA_EXIT_IO, cfg->path, NULL, "out of memory");
-      if (var->file[0] == '/' || strcmp(cfg->dir, ".") == 0)
-        snprintf(var->path, n, "%s", var->file);
-      else
-        snprintf(var->path, n, "%s/%s", cfg->dir, var->file);
     }
   return 0;
 }
@@ -643,6 +674,6 @@ void qa_config_free(qa_config *cfg) {
   free_strings(cfg->key_metrics, cfg->n_key_metrics);
   free(cfg->vram_tiers_gb);
   free(cfg->title); free(cfg->subtitle); free(cfg->author); free(cfg->layer);
-  free(cfg->path); free(cfg->dir); free(cfg->source_text);
+  free(cfg->path); free(cfg->dir); free(cfg->source_text); free(cfg->template_dir);
   free(cfg);
 }

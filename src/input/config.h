@@ -4,7 +4,8 @@
 **
 ** Unknown keys, wrong types and out-of-range values are errors (exit 1)
 ** naming the key path, e.g. "study.json: analysis.knn_kk: unknown key".
-** Paths of caches are resolved relative to the configuration file.
+** Paths of caches and of the report template ("template") are resolved
+** relative to the configuration file.
 ** Nothing outside src/input touches cJSON's parsing API.
 */
 #ifndef QA_CONFIG_H
@@ -79,6 +80,8 @@ typedef struct qa_config {
   qa_critical_cfg *critical;
   size_t n_claims;
   qa_claim_cfg *claims;
+  char *template_dir;      /* "template": the report template's folder, resolved
+                              against dir; NULL: the default (docs/templates.md) */
   char *source_text;       /* the file's bytes, for the provenance appendix */
   uint64_t max_memory_bytes;  /* set by the command line (--max-memory); 0: available */
 } qa_config;

@@ -8,6 +8,9 @@
 ** error.  qa_doc_save turns it into a QA_EXIT_IO error.  Determinism: the
 ** Info dates come from opts->epoch and nothing else varies between runs.
 **
+** Headings wait in doc->pending until the block that follows asks for
+** room (doc_need), and are drawn with it, so a heading never ends a page.
+**
 ** This module must never know what the document is about: no statistics,
 ** no results, no wording beyond "Table", "Figure", "Contents" and "Page".
 */
@@ -18,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "util/outfile.h"
 
 const double DOC_INK[3] = {0.11, 0.12, 0.14};
 const double DOC_ACCENT[3] = {0.09, 0.21, 0.40};   /* dark blue */
@@ -55,6 +60,45 @@ char *doc_strdup(qa_doc *doc, const char *s) {
   return memcpy(c, s, n);
 }
 
+/* libharu 2.3.0 gives a UTF-8 TrueType font (Type0, /Encoding /Identity-H)
+** a /ToUnicode stream that is a copy of its encoding CMap: "1 begincidrange
+** <0000> <FFFF> 0" and a notdefrange.  A ToUnicode CMap may only hold
+** bfchar/bfrange mappings (PDF 1.7 sec. 9.10.3), so readers reject it
+** (poppler: "Invalid 'begincidrange' operator in ToUnicode CMap") and fall
+** back to guessing.  With this encoder a character code is the UTF-16 code
+** unit of the character and equals its CID, so the right ToUnicode is the
+** identity: we rewrite the stream's contents in place (same object, no
+** orphan) with bfranges of at most 100 entries per block (the limit of
+** PDF 1.7 sec. 9.7.5.2), one range per high byte because a bfrange may not
+** cross a high-byte boundary, skipping the surrogate block D800-DFFF.
+** docs/pdf.md tells the story. */
+static void fix_to_unicode(HPDF_Font font) {
+  HPDF_Dict cmap = HPDF_Dict_GetItem(font, "ToUnicode", HPDF_OCLASS_DICT);
+  if (!cmap || !cmap->stream) return;
+  HPDF_MemStream_FreeData(cmap->stream);
+  HPDF_Stream s = cmap->stream;
+  HPDF_Stream_WriteStr(s,
+    "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+    "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+    "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+    "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n");
+  unsigned hi[256], n = 0;
+  for (unsigned h = 0; h < 256; h++)
+    if (h < 0xD8 || h > 0xDF) hi[n++] = h;
+  for (unsigned i = 0; i < n; i += 100) {
+    unsigned k = n - i < 100 ? n - i : 100;
+    char line[64];
+    snprintf(line, sizeof line, "%u beginbfrange\n", k);
+    HPDF_Stream_WriteStr(s, line);
+    for (unsigned j = i; j < i + k; j++) {
+      snprintf(line, sizeof line, "<%02X00> <%02XFF> <%02X00>\n", hi[j], hi[j], hi[j]);
+      HPDF_Stream_WriteStr(s, line);
+    }
+    HPDF_Stream_WriteStr(s, "endbfrange\n");
+  }
+  HPDF_Stream_WriteStr(s, "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+}
+
 static int load_fonts(qa_doc *doc, const char *dir, qa_error *err) {
   for (int i = 0; i < DOC_N_FONTS; i++) {
     char path[4096];
@@ -69,6 +113,7 @@ static int load_fonts(qa_doc *doc, const char *dir, qa_error *err) {
     fclose(f);
     const char *name = HPDF_LoadTTFontFromFile(doc->pdf, path, HPDF_TRUE);
     doc->font[i] = name ? HPDF_GetFont(doc->pdf, name, "UTF-8") : NULL;
+    if (doc->font[i] && !doc->hpdf_error) fix_to_unicode(doc->font[i]);
     if (!doc->font[i] || doc->hpdf_error)
       return qa_error_set(err, QA_EXIT_IO, path, NULL,
                           "libharu cannot load this TrueType font (error 0x%04X)",
@@ -84,6 +129,7 @@ static void set_info(qa_doc *doc, const qa_doc_opts *opts) {
   if (opts->author) HPDF_SetInfoAttr(doc->pdf, HPDF_INFO_AUTHOR, opts->author);
   if (opts->subject) HPDF_SetInfoAttr(doc->pdf, HPDF_INFO_SUBJECT, opts->subject);
   if (opts->creator) HPDF_SetInfoAttr(doc->pdf, HPDF_INFO_CREATOR, opts->creator);
+  if (opts->keywords) HPDF_SetInfoAttr(doc->pdf, HPDF_INFO_KEYWORDS, opts->keywords);
   if (opts->epoch < 0) return;
   time_t t = (time_t)opts->epoch;
   struct tm tm;
@@ -111,7 +157,9 @@ int qa_doc_new(const qa_doc_opts *opts, qa_doc **out, qa_error *err) {
   HPDF_SetPageMode(doc->pdf, HPDF_PAGE_MODE_USE_OUTLINE);
   if (load_fonts(doc, opts->fonts_dir, err)) goto fail;
   set_info(doc, opts);
-  doc->footer_title = doc_strdup(doc, opts->title);
+  doc->header_text = doc_strdup(doc, opts->header ? opts->header : opts->title);
+  doc->footer_text = doc_strdup(doc, opts->footer);
+  doc->toc_title = doc_strdup(doc, opts->toc_title ? opts->toc_title : "Contents");
   if (!doc_ok(doc)) {
     qa_error_set(err, QA_EXIT_IO, NULL, NULL, "libharu: cannot set up the document");
     goto fail;
@@ -132,7 +180,10 @@ void qa_doc_free(qa_doc *doc) {
   }
   free(doc->toc);
   free(doc->pages);
-  free(doc->footer_title);
+  for (size_t i = 0; i < doc->n_pending; i++) free(doc->pending[i].title);
+  free(doc->header_text);
+  free(doc->footer_text);
+  free(doc->toc_title);
   free(doc);
 }
 
@@ -166,18 +217,26 @@ void doc_new_page(qa_doc *doc) {
   doc->y = DOC_TOP;
 }
 
+static void flush_headings(qa_doc *doc, double h);
+
 HPDF_Page doc_need(qa_doc *doc, double h) {
   if (!doc_ok(doc)) return NULL;
+  if (doc->n_pending) flush_headings(doc, h);
   if (!doc->page || (doc->page_used && doc->y - h < DOC_BOTTOM - 1e-6)) doc_new_page(doc);
   return doc_ok(doc) ? doc->page : NULL;
 }
 
+double doc_room(const qa_doc *doc) {
+  if (!doc->page) return 0.0;
+  return doc->y - DOC_BOTTOM;
+}
+
 void qa_doc_new_page(qa_doc *doc) {
-  if (doc && doc->page && doc->page_used) doc->page = NULL;
+  if (doc && !doc->n_pending && doc->page && doc->page_used) doc->page = NULL;
 }
 
 void qa_doc_space(qa_doc *doc, double pt) {
-  if (doc && doc->page && doc->page_used) doc->y -= pt;
+  if (doc && !doc->n_pending && doc->page && doc->page_used) doc->y -= pt;
 }
 
 void doc_fill_rect(HPDF_Page page, double x, double y, double w, double h,
@@ -246,6 +305,7 @@ void qa_doc_title_page(qa_doc *doc, const char *title, const char *subtitle,
 
 void qa_doc_toc_here(qa_doc *doc) {
   if (!doc_ok(doc) || doc->toc_wanted) return;
+  if (doc->n_pending) flush_headings(doc, 0.0);
   doc->toc_wanted = 1;
   if (doc->page && !doc->page_used) {
     doc->toc_at = doc->n_pages - 1;
@@ -256,6 +316,17 @@ void qa_doc_toc_here(qa_doc *doc) {
 }
 
 /* ---- headings ---- */
+
+/* Heading sizes: section 16/21 pt with a rule under it, subsection 11.5/16. */
+#define SECTION_SIZE 16.0
+#define SECTION_LEAD 21.0
+#define SECTION_AFTER 17.0     /* rule 3 pt below the text, 14 pt below the rule */
+#define SECTION_GAP 24.0       /* above a section that continues a page */
+#define SUBSECTION_SIZE 11.5
+#define SUBSECTION_LEAD 16.0
+#define SUBSECTION_AFTER 5.0
+#define SUBSECTION_GAP 10.0
+#define KEEP_MIN (3 * DOC_BODY_LEAD)   /* a heading keeps at least this below it */
 
 /* Draws "label  title" (label in a hanging column, title wrapped) with its
 ** top at *y on page; lowers *y by its height. */
@@ -279,8 +350,23 @@ void doc_draw_heading(qa_doc *doc, HPDF_Page page, double *y, const char *label,
   doc_wrap_free(&wr);
 }
 
+/* Height of a heading as doc_draw_heading draws it (at least one line). */
+static double heading_height(qa_doc *doc, const char *label, const char *title,
+                             double size, double lead) {
+  HPDF_Font bold = doc->font[DOC_BOLD];
+  double indent = label ? doc_text_width(bold, label, strlen(label), size) + 0.9 * size : 0.0;
+  doc_wrap wr = {0};
+  size_t lines = 1;
+  if (doc_wrap_text(&wr, NULL, NULL, bold, title ? title : "", size, DOC_TEXT_W - indent))
+    doc->out_of_memory = 1;
+  else if (wr.n_lines > 1)
+    lines = wr.n_lines;
+  doc_wrap_free(&wr);
+  return (double)lines * lead;
+}
+
 static void add_toc_entry(qa_doc *doc, int level, const char *label,
-                          const char *title, HPDF_Destination dst) {
+                          const char *title, double y_top, HPDF_Destination dst) {
   if (doc->n_toc == doc->cap_toc) {
     size_t cap = doc->cap_toc ? 2 * doc->cap_toc : 16;
     doc_toc_entry *t = realloc(doc->toc, cap * sizeof *t);
@@ -293,6 +379,7 @@ static void add_toc_entry(qa_doc *doc, int level, const char *label,
   e->label = doc_strdup(doc, label);
   e->title = doc_strdup(doc, title ? title : "");
   e->page_index = doc->n_pages - 1;
+  e->y_top = y_top;
   e->dst = dst;
 }
 
@@ -310,40 +397,114 @@ static HPDF_Outline mark_heading(qa_doc *doc, HPDF_Outline parent, int level,
   if (!o) return NULL;
   HPDF_Outline_SetOpened(o, HPDF_TRUE);
   HPDF_Outline_SetDestination(o, dst);
-  add_toc_entry(doc, level, label, title, dst);
+  add_toc_entry(doc, level, label, title, y_top, dst);
   return o;
 }
 
-void qa_doc_section(qa_doc *doc, const char *title) {
+#define LEAD_IN_AFTER 6.0   /* below a lead-in paragraph, as below any paragraph */
+
+static double pending_height(qa_doc *doc, const doc_pending *p) {
+  if (p->level == 0)
+    return heading_height(doc, p->label, p->title, SECTION_SIZE, SECTION_LEAD) + SECTION_AFTER;
+  if (p->level == 1)
+    return heading_height(doc, p->label, p->title, SUBSECTION_SIZE, SUBSECTION_LEAD) +
+           SUBSECTION_AFTER;
+  doc_wrap wr = {0};
+  double h = 0.0;
+  if (doc_wrap_text(&wr, NULL, NULL, doc->font[DOC_REGULAR], p->title, DOC_BODY_SIZE, DOC_TEXT_W))
+    doc->out_of_memory = 1;
+  else
+    h = (double)wr.n_lines * DOC_BODY_LEAD + LEAD_IN_AFTER;
+  doc_wrap_free(&wr);
+  return h;
+}
+
+/* Draws one pending item at doc->y on the current page. */
+static void draw_pending(qa_doc *doc, const doc_pending *p) {
+  if (doc->page_used) doc->y -= p->gap;
+  double top = doc->y;
+  if (p->level == 0) {
+    doc_draw_heading(doc, doc->page, &doc->y, p->label, p->title, SECTION_SIZE, SECTION_LEAD);
+    doc->y -= 3.0;
+    doc_hline(doc->page, DOC_MARGIN_X, DOC_PAGE_W - DOC_MARGIN_X, doc->y, 0.9, DOC_ACCENT);
+    doc->y -= SECTION_AFTER - 3.0;
+    doc->page_used = 1;
+    doc->section_outline = mark_heading(doc, NULL, 0, p->label, p->title, top);
+  } else if (p->level == 1) {
+    doc_draw_heading(doc, doc->page, &doc->y, p->label, p->title, SUBSECTION_SIZE,
+                     SUBSECTION_LEAD);
+    doc->y -= SUBSECTION_AFTER;
+    doc->page_used = 1;
+    mark_heading(doc, doc->section_outline, 1, p->label, p->title, top);
+  } else {
+    doc_flow(doc, NULL, NULL, doc->font[DOC_REGULAR], p->title, DOC_BODY_SIZE, DOC_BODY_LEAD,
+             DOC_MARGIN_X, DOC_TEXT_W, DOC_INK);
+    doc->y -= LEAD_IN_AFTER;
+  }
+}
+
+/* Draws the pending headings and lead-ins where h points (at least
+** KEEP_MIN) of what follows fit below them, on a new page if need be.  When
+** they and the start of what follows cannot share even an empty page, each
+** heading keeps only KEEP_MIN below it and the paragraphs flow. */
+static void flush_headings(qa_doc *doc, double h) {
+  doc_pending items[DOC_MAX_PENDING];
+  size_t n = doc->n_pending;
+  memcpy(items, doc->pending, n * sizeof *items);
+  doc->n_pending = 0;   /* doc_need below must not come back here */
+  double follow = h > KEEP_MIN ? h : KEEP_MIN, total = follow;
+  for (size_t i = 0; i < n; i++)
+    total += pending_height(doc, &items[i]) + (i ? items[i].gap : 0.0);
+  int whole = total <= DOC_TOP - DOC_BOTTOM;
+  for (size_t i = 0; i < n && doc_ok(doc); i++) {
+    if (!whole && items[i].level == 2) {   /* a paragraph breaks pages itself */
+      draw_pending(doc, &items[i]);
+      continue;
+    }
+    if (!whole || i == 0) {
+      double need = whole ? total : pending_height(doc, &items[i]) + KEEP_MIN;
+      int fits = doc->page && (!doc->page_used || doc->y - items[i].gap - need >= DOC_BOTTOM);
+      if (!fits) doc_new_page(doc);
+    }
+    if (doc->page) draw_pending(doc, &items[i]);
+  }
+  for (size_t i = 0; i < n; i++) free(items[i].title);
+}
+
+static void push_heading(qa_doc *doc, int level, const char *label, const char *title,
+                         double gap) {
+  if (doc->n_pending == DOC_MAX_PENDING) flush_headings(doc, 0.0);
+  doc_pending *p = &doc->pending[doc->n_pending++];
+  p->level = level;
+  snprintf(p->label, sizeof p->label, "%s", label);
+  p->title = doc_strdup(doc, title ? title : "");
+  p->gap = gap;
+}
+
+static void section(qa_doc *doc, const char *title, int new_page) {
   if (!doc_ok(doc)) return;
-  if (!doc->page || doc->page_used) doc_new_page(doc);
-  if (!doc->page) return;
+  if (doc->n_pending) flush_headings(doc, 0.0);
+  if (new_page && doc->page && doc->page_used) doc->page = NULL;
   char label[32];
   snprintf(label, sizeof label, "%d", ++doc->n_section);
   doc->n_subsection = 0;
-  double top = doc->y;
-  doc_draw_heading(doc, doc->page, &doc->y, label, title, 16.0, 21.0);
-  doc->y -= 3.0;
-  doc_hline(doc->page, DOC_MARGIN_X, DOC_PAGE_W - DOC_MARGIN_X, doc->y, 0.9, DOC_ACCENT);
-  doc->y -= 14.0;
-  doc->page_used = 1;
-  doc->section_outline = mark_heading(doc, NULL, 0, label, title, top);
+  push_heading(doc, 0, label, title, SECTION_GAP);
+}
+
+void qa_doc_section(qa_doc *doc, const char *title) { section(doc, title, 1); }
+
+void qa_doc_section_here(qa_doc *doc, const char *title) { section(doc, title, 0); }
+
+void qa_doc_lead_in(qa_doc *doc, const char *text) {
+  if (!doc_ok(doc) || !text || !*text) return;
+  push_heading(doc, 2, "", text, 0.0);
 }
 
 void qa_doc_subsection(qa_doc *doc, const char *title) {
   if (!doc_ok(doc)) return;
-  /* Keep the heading with at least four lines of what follows. */
-  if (doc->page && doc->page_used && doc->y - 10.0 - 16.0 - 4 * DOC_BODY_LEAD < DOC_BOTTOM)
-    doc->page = NULL;
-  if (!doc_need(doc, 16.0)) return;
-  if (doc->page_used) doc->y -= 10.0;
   char label[48];
   snprintf(label, sizeof label, "%d.%d", doc->n_section, ++doc->n_subsection);
-  double top = doc->y;
-  doc_draw_heading(doc, doc->page, &doc->y, label, title, 11.5, 16.0);
-  doc->y -= 5.0;
-  doc->page_used = 1;
-  mark_heading(doc, doc->section_outline, 1, label, title, top);
+  push_heading(doc, 1, label, title, SUBSECTION_GAP);
 }
 
 /* ---- saving ---- */
@@ -362,47 +523,44 @@ static const char *hpdf_error_text(HPDF_STATUS code) {
   }
 }
 
-static void draw_footers(qa_doc *doc) {
-  HPDF_Font font = doc->font[DOC_REGULAR];
-  const double size = 7.5, right = DOC_PAGE_W - DOC_MARGIN_X;
-  for (size_t i = doc->has_title_page ? 1 : 0; i < doc->n_pages; i++) {
-    HPDF_Page page = doc->pages[i];
-    char num[64];
-    snprintf(num, sizeof num, "Page %zu of %zu", i + 1, doc->n_pages);
-    double w = doc_text_width(font, num, strlen(num), size);
-    doc_hline(page, DOC_MARGIN_X, right, DOC_FOOTER_Y + 10.0, 0.4, DOC_RULE);
-    doc_draw_text(page, font, size, right - w, DOC_FOOTER_Y, DOC_GREY, num);
-    if (doc->footer_title) {
-      doc_wrap wr = {0};
-      if (doc_wrap_text(&wr, NULL, NULL, font, doc->footer_title, size,
-                        DOC_TEXT_W - w - 24.0) == 0 && wr.n_lines)
-        doc_draw_line(doc, page, &wr, 0, DOC_MARGIN_X, DOC_FOOTER_Y, DOC_GREY);
-      doc_wrap_free(&wr);
-    }
-  }
-}
-
 int qa_doc_save(qa_doc *doc, const char *path, qa_error *err) {
   if (!doc_ok(doc)) goto failed;
+  if (doc->n_pending) flush_headings(doc, 0.0);   /* headings at the very end */
   if (!doc->finalized) {
     doc->finalized = 1;
     if (doc->toc_wanted) doc_toc_insert(doc);
-    if (doc_ok(doc)) draw_footers(doc);
+    if (doc_ok(doc)) doc_page_furniture(doc);
     if (!doc_ok(doc)) goto failed;
   }
   char tmp[4200];
   if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
     return qa_error_set(err, QA_EXIT_IO, path, NULL, "path too long");
-  if (HPDF_SaveToFile(doc->pdf, tmp) != HPDF_OK || doc->hpdf_error) {
-    remove(tmp);
-    if (doc->hpdf_error == HPDF_FILE_OPEN_ERROR || doc->hpdf_error == HPDF_FILE_IO_ERROR) {
-      /* The document itself is intact: allow a save elsewhere. */
-      HPDF_ResetError(doc->pdf);
-      doc->hpdf_error = doc->hpdf_detail = 0;
-      return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot write the PDF");
-    }
+  /* libharu writes into its memory stream; the file is written by
+  ** qa_write_file, which never follows a symlink planted under the
+  ** temporary name and reports the system's reason (a full disk) itself. */
+  if (HPDF_SaveToStream(doc->pdf) != HPDF_OK || doc->hpdf_error) goto failed;
+  HPDF_UINT32 size = HPDF_GetStreamSize(doc->pdf);
+  unsigned char *bytes = size ? malloc(size) : NULL;
+  if (!bytes) {
+    doc->out_of_memory = 1;
     goto failed;
   }
+  HPDF_UINT32 got = 0;
+  HPDF_ResetStream(doc->pdf);
+  while (got < size) {
+    HPDF_UINT32 n = size - got;
+    HPDF_STATUS st = HPDF_ReadFromStream(doc->pdf, bytes + got, &n);
+    got += n;
+    if (st != HPDF_OK || n == 0) break;
+  }
+  if (doc->hpdf_error) HPDF_ResetError(doc->pdf);   /* end of stream is reported as one */
+  doc->hpdf_error = doc->hpdf_detail = 0;
+  int rc = got == size ? qa_write_file(tmp, bytes, size, err)
+                       : qa_error_set(err, QA_EXIT_IO, path, NULL, "libharu: cannot read back "
+                                      "the PDF it wrote (%u of %u bytes)", (unsigned)got,
+                                      (unsigned)size);
+  free(bytes);
+  if (rc) return -1;
   if (rename(tmp, path) != 0) {
     int e = errno;
     remove(tmp);

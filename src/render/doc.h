@@ -10,7 +10,9 @@
 **
 ** Output is deterministic: the same options and calls give a byte-identical
 ** PDF (the dates come from opts->epoch; libharu writes no /ID unless
-** encrypting, and nothing else time- or random-dependent).
+** encrypting, and nothing else time- or random-dependent).  docs/pdf.md
+** records what the output is (fonts, metadata, bookmarks) and is not
+** (PDF/A), and the libharu 2.3.0 defect this module works around.
 **
 ** Errors: libharu errors are recorded, not printed; the first one makes
 ** qa_doc_save fail with QA_EXIT_IO.  Drawing calls are void and become
@@ -32,6 +34,11 @@ typedef struct qa_doc_opts {
                              DejaVuSans-Oblique.ttf, DejaVuSansMono.ttf */
   long long epoch;        /* seconds since 1970 for CreationDate/ModDate, UTC;
                              negative = write no dates */
+  const char *keywords;   /* Info /Keywords; NULL = none */
+  const char *header;     /* running header (left, every page after the
+                             title page); NULL = title */
+  const char *footer;     /* left of the footer; NULL = none */
+  const char *toc_title;  /* heading of the table of contents; NULL = "Contents" */
 } qa_doc_opts;
 
 /* Fails with QA_EXIT_IO naming the font path when a font cannot be read. */
@@ -50,13 +57,26 @@ void qa_doc_title_page(qa_doc *doc, const char *title, const char *subtitle,
 ** section and subsection, inserted there, and may take several pages. */
 void qa_doc_toc_here(qa_doc *doc);
 
+/* Headings are kept with what follows: a heading is drawn together with the
+** first block after it (three lines of text, a table's caption, header and
+** first rows, or a whole figure), on a new page if they do not fit.  The
+** running header of each page names the section in effect at its top. */
 /* Starts a new page; heading "3  Title"; bookmark + TOC entry. */
 void qa_doc_section(qa_doc *doc, const char *title);
+/* The same heading, but continuing on the current page after a gap when
+** the heading and the start of what follows fit there. */
+void qa_doc_section_here(qa_doc *doc, const char *title);
 /* "3.2  Title" on the current page (new page if too close to the bottom);
 ** bookmark child + TOC entry. */
 void qa_doc_subsection(qa_doc *doc, const char *title);
-/* Wrapped body text (UTF-8), left-aligned; '\n' starts a new line. */
+/* Wrapped body text (UTF-8), left-aligned; '\n' starts a new line.  Text
+** blocks break between lines with widow and orphan control: a page never
+** ends with the first line of a block nor starts with its last line alone
+** (a block of four lines or fewer moves whole). */
 void qa_doc_paragraph(qa_doc *doc, const char *text);
+/* A paragraph that introduces what follows (a table, a list): kept on the
+** same page as the start of the next block, like a heading. */
+void qa_doc_lead_in(qa_doc *doc, const char *text);
 /* Smaller grey oblique wrapped text (captions, caveats). */
 void qa_doc_note(qa_doc *doc, const char *text);
 void qa_doc_bullets(qa_doc *doc, const char *const *items, size_t n);
@@ -91,6 +111,21 @@ void qa_doc_table_row_styled(qa_doc_table *t, const char *const *cells,
                              const qa_doc_cell_style *styles,
                              const double *fill_rgb);
 void qa_doc_table_end(qa_doc_table *t);  /* frees t; safe on NULL */
+/* Before the first row: keep the caption, header and the first n rows on
+** one page (default 3; give the row count of a short table to keep it
+** whole).  A page never ends with the caption and header alone. */
+void qa_doc_table_keep(qa_doc_table *t, size_t n_rows);
+/* Before the first row: the table will have n_rows rows.  A table of up to
+** eight rows is kept whole on one page, and a page never starts with the
+** last row alone. */
+void qa_doc_table_expect(qa_doc_table *t, size_t n_rows);
+/* Before the first row: a note in small grey type drawn right under the
+** table by qa_doc_table_end (a legend, a count); with qa_doc_table_expect
+** it is kept on the page of the table's last rows. */
+void qa_doc_table_note(qa_doc_table *t, const char *text);
+/* Before the first row: tight rows without zebra striping, for listings
+** such as a configuration file. */
+void qa_doc_table_compact(qa_doc_table *t);
 
 /* Figures: a PNG placed at width_frac of the text width, centred, with
 ** "Figure N: caption" below; moves to a new page if it does not fit (and is
@@ -99,8 +134,10 @@ void qa_doc_table_end(qa_doc_table *t);  /* frees t; safe on NULL */
 int  qa_doc_figure_png(qa_doc *doc, const char *png_path, double width_frac,
                        const char *caption, qa_error *err);
 
-/* Inserts the TOC, draws the footers (document title, "Page i of n") on every
-** page but the title page, and writes the file (through PATH.tmp + rename).
+/* Inserts the TOC, draws the running header (opts->header left, the current
+** section right, over a hairline) and the footer (opts->footer left,
+** "Page i of n" right) on every page but the title page, and writes the
+** file (through PATH.tmp + rename).
 ** Returns -1 with QA_EXIT_IO if any libharu error happened or the write
 ** failed.  Saving again writes the same bytes. */
 int  qa_doc_save(qa_doc *doc, const char *path, qa_error *err);

@@ -21,6 +21,7 @@
 #define DOC_BOTTOM 66.0
 #define DOC_TEXT_W (DOC_PAGE_W - 2.0 * DOC_MARGIN_X)
 #define DOC_FOOTER_Y 38.0
+#define DOC_HEADER_Y (DOC_PAGE_H - 36.0)   /* baseline of the running header */
 
 #define DOC_BODY_SIZE 9.5
 #define DOC_BODY_LEAD 13.6
@@ -37,8 +38,19 @@ typedef struct doc_toc_entry {
   char *label;         /* "3" or "3.2" */
   char *title;
   size_t page_index;   /* index into doc->pages before the TOC is inserted */
+  double y_top;        /* top of the heading on its page */
   HPDF_Destination dst;  /* the heading, shared by bookmark and TOC link */
 } doc_toc_entry;
+
+/* A heading or lead-in paragraph waiting for the block it is kept with
+** (doc.c). */
+#define DOC_MAX_PENDING 8
+typedef struct doc_pending {
+  int level;           /* 0 section, 1 subsection, 2 lead-in paragraph */
+  char label[48];
+  char *title;         /* the heading, or the paragraph's text */
+  double gap;          /* space above it when it does not start a page */
+} doc_pending;
 
 struct qa_doc {
   HPDF_Doc pdf;
@@ -59,7 +71,9 @@ struct qa_doc {
   size_t n_toc, cap_toc;
   HPDF_Outline section_outline;
   int n_section, n_subsection, n_table, n_figure;
-  char *footer_title;
+  doc_pending pending[DOC_MAX_PENDING];
+  size_t n_pending;
+  char *header_text, *footer_text, *toc_title;
 };
 
 /* ---- doc.c ---- */
@@ -67,8 +81,12 @@ int doc_ok(const qa_doc *doc);              /* no error recorded */
 void doc_new_page(qa_doc *doc);
 int doc_push_page(qa_doc *doc, HPDF_Page page, size_t at);  /* into doc->pages */
 /* Ensures h points of free space below doc->y, breaking the page if needed;
-** returns the current page (NULL after an error). */
+** draws the pending headings first, kept with those h points (or three
+** body lines, whichever is more); returns the current page (NULL after an
+** error). */
 HPDF_Page doc_need(qa_doc *doc, double h);
+/* Free space left on the current page (0 when no page is open). */
+double doc_room(const qa_doc *doc);
 char *doc_strdup(qa_doc *doc, const char *s);  /* NULL-safe; flags OOM */
 void doc_fill_rect(HPDF_Page page, double x, double y, double w, double h,
                    const double rgb[3]);
@@ -82,6 +100,9 @@ void doc_draw_heading(qa_doc *doc, HPDF_Page page, double *y, const char *label,
 /* ---- doc_toc.c ---- */
 /* Lays out the TOC, inserts its pages at doc->toc_at and draws it. */
 void doc_toc_insert(qa_doc *doc);
+/* Running header and footer on every page but the title page (after the
+** TOC is in place). */
+void doc_page_furniture(qa_doc *doc);
 
 /* Palette: muted greys and one dark blue accent. */
 extern const double DOC_INK[3], DOC_ACCENT[3], DOC_GREY[3], DOC_RULE[3],
@@ -120,9 +141,18 @@ void doc_draw_line(qa_doc *doc, HPDF_Page page, const doc_wrap *wr, size_t i,
 /* Draws one string (no wrapping). */
 void doc_draw_text(HPDF_Page page, HPDF_Font font, double size, double x,
                    double baseline, const double rgb[3], const char *s);
-/* Flows wrapped text from doc->y, breaking pages between lines. */
+/* Flows wrapped text from doc->y, breaking pages between lines with widow
+** and orphan control. */
 void doc_flow(qa_doc *doc, HPDF_Font lead_font, const char *lead,
               HPDF_Font font, const char *text, double size, double lead_pt,
               double x, double width, const double rgb[3]);
+/* The same for text already wrapped; bullet (NULL = none) is drawn in
+** DOC_ACCENT at bullet_x on the first line. */
+void doc_flow_lines(qa_doc *doc, const doc_wrap *wr, double lead_pt, double x,
+                    const double rgb[3], const char *bullet, double bullet_x);
+/* Draws s on one line, cut with an ellipsis to max_width if longer. */
+void doc_draw_fitted(qa_doc *doc, HPDF_Page page, HPDF_Font font, double size,
+                     double x, double baseline, double max_width,
+                     const double rgb[3], const char *s);
 
 #endif

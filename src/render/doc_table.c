@@ -6,7 +6,10 @@
 ** copied).  Before a row that would cross the bottom margin the table is
 ** closed with a rule, and the next page starts with the caption marked
 ** "(continued)" and the header row again.  The caption, header and first
-** row are kept together.  Figures are PNG files placed whole on one page.
+** rows are kept together (three by default, qa_doc_table_keep).  A cell
+** whose longest word is wider than its column is set in a smaller size (down
+** to MIN_CELL_SIZE) before words are broken.  Figures are PNG files placed
+** whole on one page.
 ** This file must never decide what a cell says, only how it looks.
 */
 #include "render/doc_internal.h"
@@ -19,6 +22,9 @@
 #define CELL_PAD_Y 2.8
 #define CAPTION_SIZE 8.8
 #define CAPTION_LEAD 12.0
+#define MIN_CELL_SIZE 6.3
+#define COMPACT_PAD_Y 1.0
+#define COMPACT_LEAD 9.0
 
 struct qa_doc_table {
   qa_doc *doc;
@@ -32,6 +38,12 @@ struct qa_doc_table {
   HPDF_Page page;       /* page on which the header was last drawn */
   double top_h;         /* caption + header height, 0 until measured */
   doc_wrap *cells;      /* n_cols reusable wraps */
+  size_t keep;          /* rows kept with the caption and header */
+  size_t expected;      /* rows the table will have, 0 = not known */
+  char *note;           /* drawn under the table, NULL = none */
+  double note_h;        /* its height, 0 until measured */
+  int compact;          /* tight rows, no zebra */
+  double pad_y, lead;   /* cell padding and line height */
 };
 
 qa_doc_table *qa_doc_table_begin(qa_doc *doc, const char *caption,
@@ -64,7 +76,47 @@ qa_doc_table *qa_doc_table_begin(qa_doc *doc, const char *caption,
     x += t->w[c];
   }
   t->number = ++doc->n_table;
+  t->keep = 3;
+  t->pad_y = CELL_PAD_Y;
+  t->lead = DOC_TABLE_LEAD;
   return t;
+}
+
+void qa_doc_table_keep(qa_doc_table *t, size_t n_rows) {
+  if (t && !t->n_rows) t->keep = n_rows ? n_rows : 1;
+}
+
+void qa_doc_table_expect(qa_doc_table *t, size_t n_rows) {
+  if (!t || t->n_rows) return;
+  t->expected = n_rows;
+  t->keep = n_rows <= 8 ? (n_rows ? n_rows : 1) : 3;
+}
+
+void qa_doc_table_note(qa_doc_table *t, const char *text) {
+  if (!t || t->n_rows || !text || !*text) return;
+  free(t->note);
+  t->note = doc_strdup(t->doc, text);
+}
+
+/* The note's height as qa_doc_table_end draws it. */
+static double note_height(qa_doc_table *t) {
+  if (!t->note) return 0.0;
+  if (t->note_h <= 0.0) {
+    doc_wrap wr = {0};
+    if (doc_wrap_text(&wr, NULL, NULL, t->doc->font[DOC_ITALIC], t->note, DOC_NOTE_SIZE,
+                      DOC_TEXT_W))
+      t->doc->out_of_memory = 1;
+    t->note_h = 3.0 + (double)wr.n_lines * DOC_NOTE_LEAD;
+    doc_wrap_free(&wr);
+  }
+  return t->note_h;
+}
+
+void qa_doc_table_compact(qa_doc_table *t) {
+  if (!t || t->n_rows) return;
+  t->compact = 1;
+  t->pad_y = COMPACT_PAD_Y;
+  t->lead = COMPACT_LEAD;
 }
 
 static HPDF_Font cell_font(const qa_doc *doc, qa_doc_cell_style s) {
@@ -85,6 +137,19 @@ static const double *cell_color(qa_doc_cell_style s) {
   }
 }
 
+/* Width of the widest space-separated word of text at size. */
+static double widest_word(HPDF_Font font, const char *text, double size) {
+  double widest = 0.0;
+  for (const char *p = text; *p;) {
+    size_t n = strcspn(p, " \n");
+    double w = doc_text_width(font, p, n, size);
+    if (w > widest) widest = w;
+    p += n;
+    if (*p) p++;
+  }
+  return widest;
+}
+
 /* Wraps every cell into t->cells; returns the row height (0 on failure).
 ** max_lines caps a row that would not fit on an empty page. */
 static double wrap_row(qa_doc_table *t, const char *const *cells,
@@ -92,17 +157,25 @@ static double wrap_row(qa_doc_table *t, const char *const *cells,
   size_t lines = 1;
   for (size_t c = 0; c < t->n_cols; c++) {
     qa_doc_cell_style s = bold ? QA_CELL_BOLD : styles ? styles[c] : QA_CELL_NORMAL;
+    HPDF_Font font = cell_font(t->doc, s);
     double size = s == QA_CELL_MONO ? DOC_MONO_SIZE : DOC_TABLE_SIZE;
+    double avail = t->w[c] - 2.0 * CELL_PAD_X;
     const char *text = cells && cells[c] ? cells[c] : "";
-    if (doc_wrap_text(&t->cells[c], NULL, NULL, cell_font(t->doc, s), text, size,
-                      t->w[c] - 2.0 * CELL_PAD_X)) {
+    /* Shrink a cell rather than break a word (a model name, a column
+    ** header), but not below MIN_CELL_SIZE; listings keep their size. */
+    double widest = t->compact ? 0.0 : widest_word(font, text, size);
+    if (widest > avail && size > MIN_CELL_SIZE) {
+      size = size * avail / widest;
+      if (size < MIN_CELL_SIZE) size = MIN_CELL_SIZE;
+    }
+    if (doc_wrap_text(&t->cells[c], NULL, NULL, font, text, size, avail)) {
       t->doc->out_of_memory = 1;
       return 0.0;
     }
     if (t->cells[c].n_lines > max_lines) t->cells[c].n_lines = max_lines;
     if (t->cells[c].n_lines > lines) lines = t->cells[c].n_lines;
   }
-  return (double)lines * DOC_TABLE_LEAD + 2.0 * CELL_PAD_Y;
+  return (double)lines * t->lead + 2.0 * t->pad_y;
 }
 
 /* Draws the wrapped cells of a row whose box is [y - h, y]. */
@@ -124,8 +197,8 @@ static void draw_row(qa_doc_table *t, HPDF_Page page, double y, double h,
       double lw = wr->lines[i].width, x = t->x[c] + CELL_PAD_X;
       if (t->align[c] == QA_ALIGN_RIGHT) x = t->x[c] + t->w[c] - CELL_PAD_X - lw;
       else if (t->align[c] == QA_ALIGN_CENTER) x = t->x[c] + 0.5 * (t->w[c] - lw);
-      double top = y - CELL_PAD_Y - (double)i * DOC_TABLE_LEAD;
-      double base = top - 0.5 * (DOC_TABLE_LEAD - wr->size) - 0.8 * wr->size;
+      double top = y - t->pad_y - (double)i * t->lead;
+      double base = top - 0.5 * (t->lead - wr->size) - 0.8 * wr->size;
       doc_draw_line(t->doc, page, wr, i, x, base, ink);
     }
   }
@@ -175,23 +248,34 @@ void qa_doc_table_row_styled(qa_doc_table *t, const char *const *cells,
   qa_doc *doc = t->doc;
   if (t->top_h <= 0.0) t->top_h = caption_height(t) + header_height(t);
   double top_h = t->top_h;
-  size_t max_lines = (size_t)((DOC_TOP - DOC_BOTTOM - top_h - 2.0 * CELL_PAD_Y) / DOC_TABLE_LEAD);
+  size_t max_lines = (size_t)((DOC_TOP - DOC_BOTTOM - top_h - 2.0 * t->pad_y) / t->lead);
   double h = wrap_row(t, cells, styles, 0, max_lines ? max_lines : 1);
   if (h <= 0.0) return;
   int same_page = doc->page && doc->page == t->page;
-  if (same_page && doc->y - h < DOC_BOTTOM) {
+  /* No widow: with two rows left, both go over (with the note) if only this
+  ** one fits. */
+  size_t left = t->expected > t->n_rows ? t->expected - t->n_rows : 0;
+  int widow = left == 2 && t->n_rows >= 2 && doc->y - 2.0 * h - note_height(t) < DOC_BOTTOM;
+  if (same_page && (doc->y - h < DOC_BOTTOM || widow)) {
     doc_hline(doc->page, DOC_MARGIN_X, DOC_PAGE_W - DOC_MARGIN_X, doc->y, 0.5, DOC_RULE);
     doc->page = NULL;
   }
   if (!same_page || !doc->page) {
-    if (doc->page && doc->page_used && doc->y - (top_h + h) < DOC_BOTTOM) doc->page = NULL;
-    if (!doc_need(doc, top_h + h)) return;
+    /* The first rows stay with the caption and header (an estimate: the
+    ** first row's height for each), capped at what a page can hold. */
+    double start_h = top_h + (t->n_rows ? 1.0 : (double)t->keep) * h;
+    if (!t->n_rows && t->expected && t->keep >= t->expected) start_h += note_height(t);
+    if (start_h > DOC_TOP - DOC_BOTTOM - 40.0) start_h = top_h + h;
+    if (!doc->n_pending && doc->page && doc->page_used && doc->y - start_h < DOC_BOTTOM)
+      doc->page = NULL;
+    if (!doc_need(doc, start_h)) return;
     if (doc->page_used) doc->y -= 4.0;
     draw_top(t);
     h = wrap_row(t, cells, styles, 0, max_lines ? max_lines : 1);
   }
   if (!doc_ok(doc) || h <= 0.0) return;
-  draw_row(t, doc->page, doc->y, h, styles, fill_rgb, t->n_rows % 2 ? DOC_ZEBRA : NULL, 0);
+  draw_row(t, doc->page, doc->y, h, styles, fill_rgb,
+           t->n_rows % 2 && !t->compact ? DOC_ZEBRA : NULL, 0);
   doc->y -= h;
   t->n_rows++;
 }
@@ -213,7 +297,14 @@ void qa_doc_table_end(qa_doc_table *t) {
     }
     if (doc->page) {
       doc_hline(doc->page, DOC_MARGIN_X, DOC_PAGE_W - DOC_MARGIN_X, doc->y, 0.8, DOC_ACCENT);
-      doc->y -= 12.0;
+      if (t->note) {
+        doc->y -= 3.0;
+        doc_flow(doc, NULL, NULL, doc->font[DOC_ITALIC], t->note, DOC_NOTE_SIZE, DOC_NOTE_LEAD,
+                 DOC_MARGIN_X, DOC_TEXT_W, DOC_GREY);
+        doc->y -= 9.0;
+      } else {
+        doc->y -= 12.0;
+      }
     }
   }
   for (size_t c = 0; c < t->n_cols; c++) {
@@ -226,6 +317,7 @@ void qa_doc_table_end(qa_doc_table *t) {
   free(t->w);
   free(t->cells);
   free(t->caption);
+  free(t->note);
   free(t);
 }
 

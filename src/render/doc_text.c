@@ -211,10 +211,44 @@ void doc_draw_line(qa_doc *doc, HPDF_Page page, const doc_wrap *wr, size_t i,
   free(buf);
 }
 
-/* Baseline of a line whose box of height lead_pt has its top at y: the em
-** box is centred in the line box, the baseline 0.8 em below the em top. */
-static double baseline_in(double y, double size, double lead_pt) {
-  return y - 0.5 * (lead_pt - size) - 0.8 * size;
+/* How many of the `remaining` lines of a block to draw on the current page,
+** which has room for `fit` of them; `drawn` lines of the block came before.
+** Returns 0 to move the block to the next page.  Rules: the first line is
+** never alone at the foot of a page (orphan), the last never alone at the
+** head of one (widow), and a block of four lines or fewer is not split. */
+static size_t lines_here(size_t drawn, size_t remaining, size_t fit) {
+  if (remaining <= fit) return remaining;
+  if (drawn == 0 && (remaining <= 4 || fit < 2)) return 0;
+  size_t take = fit;
+  if (remaining - take == 1) take--;   /* leave two for the next page */
+  if (drawn == 0 && take < 2) return 0;
+  return take;
+}
+
+void doc_flow_lines(qa_doc *doc, const doc_wrap *wr, double lead_pt, double x,
+                    const double rgb[3], const char *bullet, double bullet_x) {
+  size_t i = 0, n = wr->n_lines;
+  while (i < n && doc_ok(doc)) {
+    /* Ask for at least the first line (pending headings are drawn here). */
+    if (!doc_need(doc, lead_pt)) return;
+    size_t fit = (size_t)((doc->y - DOC_BOTTOM + 1e-6) / lead_pt);
+    size_t take = lines_here(i, n - i, fit);
+    if (take == 0 && !doc->page_used) take = fit ? (fit < n - i ? fit : n - i) : 1;
+    if (take == 0) {   /* move the block to the next page */
+      doc->page = NULL;
+      continue;
+    }
+    for (size_t k = 0; k < take; k++, i++) {
+      double base = doc->y - 0.5 * (lead_pt - wr->size) - 0.8 * wr->size;
+      if (i == 0 && bullet)
+        doc_draw_text(doc->page, wr->words[0].font, wr->size, bullet_x, base, DOC_ACCENT,
+                      bullet);
+      doc_draw_line(doc, doc->page, wr, i, x, base, rgb);
+      doc->y -= lead_pt;
+      doc->page_used = 1;
+    }
+    if (i < n) doc->page = NULL;
+  }
 }
 
 void doc_flow(qa_doc *doc, HPDF_Font lead_font, const char *lead,
@@ -222,32 +256,52 @@ void doc_flow(qa_doc *doc, HPDF_Font lead_font, const char *lead,
               double x, double width, const double rgb[3]) {
   if (!doc_ok(doc)) return;
   doc_wrap wr = {0};
-  if (doc_wrap_text(&wr, lead_font, lead, font, text, size, width)) {
+  if (doc_wrap_text(&wr, lead_font, lead, font, text, size, width))
     doc->out_of_memory = 1;
-  } else {
-    for (size_t i = 0; i < wr.n_lines; i++) {
-      HPDF_Page page = doc_need(doc, lead_pt);
-      if (!page) break;
-      doc_draw_line(doc, page, &wr, i, x, baseline_in(doc->y, size, lead_pt), rgb);
-      doc->y -= lead_pt;
-      doc->page_used = 1;
-    }
-  }
+  else
+    doc_flow_lines(doc, &wr, lead_pt, x, rgb, NULL, 0.0);
   doc_wrap_free(&wr);
+}
+
+void doc_draw_fitted(qa_doc *doc, HPDF_Page page, HPDF_Font font, double size,
+                     double x, double baseline, double max_width,
+                     const double rgb[3], const char *s) {
+  static const char ELLIPSIS[] = "\xE2\x80\xA6";   /* U+2026 */
+  size_t n = strlen(s);
+  if (doc_text_width(font, s, n, size) <= max_width + 1e-6) {
+    doc_draw_text(page, font, size, x, baseline, rgb, s);
+    return;
+  }
+  double ew = doc_text_width(font, ELLIPSIS, 3, size);
+  char *buf = malloc(n + sizeof ELLIPSIS);
+  if (!buf) { doc->out_of_memory = 1; return; }
+  /* Longest prefix of whole characters (and clusters) that fits. */
+  size_t keep = 0, pos = 0;
+  while (pos < n) {
+    size_t k = cluster_len(s + pos, n - pos);
+    if (doc_text_width(font, s, pos + k, size) + ew > max_width) break;
+    pos += k;
+    keep = pos;
+  }
+  while (keep > 0 && s[keep - 1] == ' ') keep--;
+  memcpy(buf, s, keep);
+  memcpy(buf + keep, ELLIPSIS, sizeof ELLIPSIS);
+  doc_draw_text(page, font, size, x, baseline, rgb, buf);
+  free(buf);
 }
 
 void qa_doc_paragraph(qa_doc *doc, const char *text) {
   if (!doc || !text) return;
   doc_flow(doc, NULL, NULL, doc->font[DOC_REGULAR], text, DOC_BODY_SIZE,
            DOC_BODY_LEAD, DOC_MARGIN_X, DOC_TEXT_W, DOC_INK);
-  doc->y -= 6.0;
+  if (!doc->n_pending) doc->y -= 6.0;
 }
 
 void qa_doc_note(qa_doc *doc, const char *text) {
   if (!doc || !text) return;
   doc_flow(doc, NULL, NULL, doc->font[DOC_ITALIC], text, DOC_NOTE_SIZE,
            DOC_NOTE_LEAD, DOC_MARGIN_X, DOC_TEXT_W, DOC_GREY);
-  doc->y -= 5.0;
+  if (!doc->n_pending) doc->y -= 5.0;
 }
 
 /* Each item is a hanging-indented block; the bullet sits on its first line. */
@@ -262,17 +316,9 @@ void qa_doc_bullets(qa_doc *doc, const char *const *items, size_t n) {
       doc->out_of_memory = 1;
       break;
     }
-    for (size_t i = 0; i < wr.n_lines; i++) {
-      HPDF_Page page = doc_need(doc, lead);
-      if (!page) break;
-      double base = baseline_in(doc->y, size, lead);
-      if (i == 0)
-        doc_draw_text(page, doc->font[DOC_REGULAR], size, DOC_MARGIN_X + 3.0,
-                      base, DOC_ACCENT, "\xE2\x80\xA2"); /* U+2022 bullet */
-      doc_draw_line(doc, page, &wr, i, DOC_MARGIN_X + indent, base, DOC_INK);
-      doc->y -= lead;
-      doc->page_used = 1;
-    }
+    if (!wr.n_lines) continue;
+    doc_flow_lines(doc, &wr, lead, DOC_MARGIN_X + indent, DOC_INK,
+                   "\xE2\x80\xA2", DOC_MARGIN_X + 3.0);   /* U+2022 bullet */
     doc->y -= 2.0;
   }
   doc_wrap_free(&wr);

@@ -1,12 +1,15 @@
 /*
-** qa_doc table of contents, built at save time.
+** qa_doc navigation, built at save time: the table of contents, and the
+** page furniture (running header and footer) that needs the final page
+** numbers and sections.
 **
 ** Sections and subsections are known only when the body is finished, and
 ** the TOC's own length shifts every page after it, so: lay the entries out
 ** once to count the TOC pages, insert that many pages before
 ** pages[toc_at] (HPDF_InsertPage), then draw the entries with their final
-** page numbers, dot leaders and link annotations to the headings.
-** This file must never draw on body pages.
+** page numbers, dot leaders and link annotations to the headings.  The
+** header and footer go in the margins above DOC_TOP and below DOC_BOTTOM:
+** this file must never draw in a body page's text area.
 */
 #include "render/doc_internal.h"
 
@@ -128,7 +131,8 @@ void doc_toc_insert(qa_doc *doc) {
   if (!doc_ok(doc)) goto done;
   doc->n_toc_pages = n;
   double y = DOC_TOP;
-  doc_draw_heading(doc, toc_pages[0], &y, NULL, "Contents", 16.0, 21.0);
+  doc_draw_heading(doc, toc_pages[0], &y, NULL, doc->toc_title ? doc->toc_title : "Contents",
+                   16.0, 21.0);
   y -= 3.0;
   doc_hline(toc_pages[0], DOC_MARGIN_X, DOC_PAGE_W - DOC_MARGIN_X, y, 0.9, DOC_ACCENT);
   y = DOC_TOP - TOC_HEADING_H;
@@ -140,4 +144,64 @@ done:
   doc_wrap_free(&wr);
   free(on_page);
   free(toc_pages);
+}
+
+/* ---- running header and footer ---- */
+
+/* Final page number (0-based) of a TOC entry once the TOC is inserted. */
+static size_t final_page(const qa_doc *doc, const doc_toc_entry *e) {
+  return e->page_index + (doc->toc_wanted && e->page_index >= doc->toc_at ? doc->n_toc_pages : 0);
+}
+
+/* "3  Title" of the section in effect at the top of page i (a section whose
+** heading opens the page counts); "" before the first section, the TOC
+** title on TOC pages. */
+static void running_section(const qa_doc *doc, size_t i, char *buf, size_t cap) {
+  buf[0] = '\0';
+  if (doc->toc_wanted && i >= doc->toc_at && i < doc->toc_at + doc->n_toc_pages) {
+    snprintf(buf, cap, "%s", doc->toc_title ? doc->toc_title : "");
+    return;
+  }
+  const doc_toc_entry *cur = NULL, *first_here = NULL;
+  for (size_t k = 0; k < doc->n_toc; k++) {
+    const doc_toc_entry *e = &doc->toc[k];
+    if (e->level != 0) continue;
+    size_t p = final_page(doc, e);
+    if (p > i) break;
+    if (p < i || e->y_top >= DOC_TOP - 1.0) cur = e;
+    else if (!first_here) first_here = e;
+  }
+  if (!cur) cur = first_here;   /* the page's first section starts below its top */
+  if (cur) snprintf(buf, cap, "%s  %s", cur->label, cur->title);
+}
+
+/* Running header (title left, section right, hairline under them) and
+** footer (hairline, text left, "Page i of n" right) on every page but the
+** title page. */
+void doc_page_furniture(qa_doc *doc) {
+  HPDF_Font font = doc->font[DOC_REGULAR];
+  const double size = 7.5, right = DOC_PAGE_W - DOC_MARGIN_X;
+  for (size_t i = doc->has_title_page ? 1 : 0; i < doc->n_pages; i++) {
+    HPDF_Page page = doc->pages[i];
+    char num[64], sec[600];
+    snprintf(num, sizeof num, "Page %zu of %zu", i + 1, doc->n_pages);
+    double w = doc_text_width(font, num, strlen(num), size);
+    doc_hline(page, DOC_MARGIN_X, right, DOC_FOOTER_Y + 10.0, 0.4, DOC_RULE);
+    doc_draw_text(page, font, size, right - w, DOC_FOOTER_Y, DOC_GREY, num);
+    if (doc->footer_text)
+      doc_draw_fitted(doc, page, font, size, DOC_MARGIN_X, DOC_FOOTER_Y, DOC_TEXT_W - w - 24.0,
+                      DOC_GREY, doc->footer_text);
+    running_section(doc, i, sec, sizeof sec);
+    double sw = 0.0;
+    if (sec[0]) {
+      /* The section name takes at most half the line; the title the rest. */
+      sw = doc_text_width(font, sec, strlen(sec), size);
+      if (sw > 0.5 * DOC_TEXT_W) sw = 0.5 * DOC_TEXT_W;
+      doc_draw_fitted(doc, page, font, size, right - sw, DOC_HEADER_Y, sw, DOC_GREY, sec);
+    }
+    if (doc->header_text)
+      doc_draw_fitted(doc, page, font, size, DOC_MARGIN_X, DOC_HEADER_Y,
+                      DOC_TEXT_W - sw - (sw > 0 ? 24.0 : 0.0), DOC_GREY, doc->header_text);
+    doc_hline(page, DOC_MARGIN_X, right, DOC_HEADER_Y - 6.0, 0.4, DOC_RULE);
+  }
 }

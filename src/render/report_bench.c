@@ -58,6 +58,7 @@ static void pooled_table(const rp_ctx *c, const cJSON *m) {
   snprintf(caption, sizeof caption, "%s: benchmark accuracy, all tasks pooled (baseline %s)",
            rp_str(m, "name"), rp_str(m, "baseline"));
   qa_doc_table *tab = qa_doc_table_begin(c->doc, caption, k, cols);
+  qa_doc_table_expect(tab, rp_count_variants(m, "benchmark"));
   cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
     const cJSON *b = bench_of(v);
     if (!b) continue;
@@ -135,6 +136,7 @@ static void task_table(const rp_ctx *c, const cJSON *m) {
   snprintf(caption, sizeof caption, "%s: change in accuracy by task (pp against %s)",
            rp_str(m, "name"), rp_str(m, "baseline"));
   qa_doc_table *tab = qa_doc_table_begin(c->doc, caption, 4 + n_vars, cols);
+  qa_doc_table_expect(tab, (size_t)cJSON_GetArraySize(rp_arr(base, "tasks")));
   cJSON_ArrayForEach(t, rp_arr(base, "tasks")) {
     rp_row r;
     rp_row_init(&r, 4 + n_vars);
@@ -177,6 +179,7 @@ static void outputs_table(const rp_ctx *c, const cJSON *m) {
   snprintf(caption, sizeof caption, "%s: predictions on the labelled samples; KL(baseline "
            "\xE2\x80\x96 variant) in nats", rp_str(m, "name"));
   qa_doc_table *t = qa_doc_table_begin(c->doc, caption, 8, cols);
+  qa_doc_table_expect(t, rp_count_variants(m, "outputs"));
   cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
     const cJSON *o = outputs_of(v), *kl;
     if (!o) continue;
@@ -236,14 +239,10 @@ static int critical_table(const rp_ctx *c, const cJSON *m) {
 static void outputs_part(const rp_ctx *c) {
   const cJSON *m;
   int checks = 0;
-  qa_doc_subsection(c->doc, "Predictions on the labelled samples");
-  qa_doc_paragraph(c->doc,
-    "The model's own predictions on the samples of the caches: accuracy against the "
-    "true labels with a Wilson interval, the fraction of samples whose prediction equals "
-    "the baseline's, and the KL divergence of the baseline's output distribution from the "
-    "variant's.");
+  rp_subsection(c, RP_SEC_BENCHMARK, "predictions_title");
+  rp_prose(c, RP_SEC_BENCHMARK, "predictions_intro");
   cJSON_ArrayForEach(m, c->models) outputs_table(c, m);
-  qa_doc_subsection(c->doc, "Critical errors");
+  rp_subsection(c, RP_SEC_BENCHMARK, "critical_title");
   cJSON_ArrayForEach(m, c->models) checks += critical_table(c, m);
   if (!checks)
     qa_doc_paragraph(c->doc, "No critical-error checks are configured; add "
@@ -253,23 +252,19 @@ static void outputs_part(const rp_ctx *c) {
 void rp_section_benchmark(const rp_ctx *c) {
   const cJSON *m;
   int has_bench = rp_any_variant_has(c, "benchmark"), has_out = rp_any_variant_has(c, "outputs");
-  qa_doc_section(c->doc, "Benchmark accuracy");
+  rp_heading(c, RP_SEC_BENCHMARK);
   if (!has_bench) {
     qa_doc_paragraph(c->doc, "No variant has benchmark results; add /eval/<task>/correct "
                              "to the caches to enable this section.");
   } else {
-    qa_doc_paragraph(c->doc,
-      "Per-item benchmark results of all tasks are pooled per variant. Accuracy is shown "
-      "with its 95% Wilson score interval and its change from the baseline in percentage "
-      "points; the tier combines this change with the generation change. \xCE\x94 cells "
-      "are amber or red when the drop alone would be in a middle or the last tier.");
+    rp_prose(c, RP_SEC_BENCHMARK, "intro");
     cJSON_ArrayForEach(m, c->models) {
       if (!bench_of(rp_baseline(m))) continue;
       if (rp_n_models(c) > 1) qa_doc_subsection(c->doc, rp_str(m, "name"));
       pooled_table(c, m);
       interval_observations(c, m);
     }
-    qa_doc_subsection(c->doc, "By task");
+    rp_subsection(c, RP_SEC_BENCHMARK, "by_task_title");
     cJSON_ArrayForEach(m, c->models)
       if (bench_of(rp_baseline(m))) task_table(c, m);
   }

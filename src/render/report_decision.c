@@ -33,24 +33,30 @@ static void claim_status(rp_row *r, size_t i, const char *status) {
 }
 
 void rp_section_claims(const rp_ctx *c) {
-  static const qa_doc_col cols[] = {
+  qa_doc_col cols[] = {
     {"ID", 0.45, QA_ALIGN_LEFT}, {"Claim", 2.4, QA_ALIGN_LEFT},
     {"Status", 1.5, QA_ALIGN_LEFT}, {"Evidence", 3.3, QA_ALIGN_LEFT}};
   const cJSON *claims = rp_arr(c->res, "claims"), *cl;
-  qa_doc_section(c->doc, "Claim validation");
+  /* The ID column grows with the longest ID ("C9-llama3.2-1b"), about 0.1
+  ** of a unit per character, at the evidence column's expense. */
+  size_t longest = 0;
+  cJSON_ArrayForEach(cl, claims)
+    if (strlen(rp_str(cl, "id")) > longest) longest = strlen(rp_str(cl, "id"));
+  double id_w = 0.11 * (double)longest;
+  if (id_w > 0.45) {
+    if (id_w > 1.3) id_w = 1.3;
+    cols[3].width -= id_w - cols[0].width;
+    cols[0].width = id_w;
+  }
+  rp_heading(c, RP_SEC_CLAIMS);
   if (!cJSON_GetArraySize(claims)) {
     qa_doc_paragraph(c->doc, "No claims are configured; add a \"claims\" list to the "
                              "configuration to have each claim checked against the numbers.");
     return;
   }
-  qa_doc_paragraph(c->doc,
-    "Each claim of the configuration is judged on every model that has its variant, "
-    "and takes the weakest status over them. Demonstrated needs a test that rejects "
-    "at alpha (non-inferiority, TOST, Welch) or a Wilson interval wholly on the claimed "
-    "side; demonstrated (point estimate only) means the point estimate is on the claimed "
-    "side but no test confirms it; inconclusive means the data cannot decide; not "
-    "supported means the numbers contradict the claim.");
+  rp_prose(c, RP_SEC_CLAIMS, "intro");
   qa_doc_table *t = qa_doc_table_begin(c->doc, "Claims and their status", 4, cols);
+  qa_doc_table_expect(t, (size_t)cJSON_GetArraySize(claims));
   cJSON_ArrayForEach(cl, claims) {
     rp_row r;
     rp_row_init(&r, 4);
@@ -65,19 +71,21 @@ void rp_section_claims(const rp_ctx *c) {
 
 /* ---- decision matrix ---- */
 
-static void matrix_row(const rp_ctx *c, qa_doc_table *t, const cJSON *row) {
+/* One row; the model column is left out (skip = 1) when there is one model. */
+static void matrix_row(const rp_ctx *c, qa_doc_table *t, const cJSON *row, size_t skip) {
   rp_row r;
   int rec = rp_bool(row, "recommended");
   rp_row_init(&r, 9);
   rp_row_set(&r, 0, QA_CELL_NORMAL, "%s", rp_str(row, "model"));
   rp_row_set(&r, 1, QA_CELL_BOLD, "%s", rp_str(row, "variant"));
-  rp_row_fixed(&r, 2, qa_json_get_num(row, "vram_gb"), 2);
+  rp_fmt_memory(r.cell[2], RP_CELL, qa_json_get_num(row, "vram_gb"), 0);
   rp_row_tier(&r, 3, c, rp_str(row, "tier"));
   rp_row_signed(&r, 4, qa_json_get_num(row, "bench_delta_pp"), 1);
   rp_row_signed(&r, 5, qa_json_get_num(row, "gen_delta_pct"), 1);
   rp_row_fixed(&r, 6, qa_json_get_num(row, "decode_tok_s"), 1);
   rp_row_fixed(&r, 7, qa_json_get_num(row, "usd_per_mtok"), 4);
   rp_row_bool(&r, 8, rec, QA_CELL_GOOD, QA_CELL_BAD);
+  rp_row_drop_first(&r, skip);
   rp_row_emit(t, &r);
 }
 
@@ -107,11 +115,11 @@ static void describe_pick(const cJSON *row, int roles, rp_buf *b) {
 
 /* Picks among recommended rows of memory tiers 0..upto; a row that wins
 ** several roles is named once. */
-static void matrix_picks(const rp_ctx *c, const cJSON *matrix, int upto, double gb) {
-  static const char *const ROLE[] = {"the highest quality", "the highest throughput",
-                                     "the lowest cost"};
-  const cJSON *pick[3] = {NULL, NULL, NULL}, *tier, *row;
+static void find_picks(const cJSON *matrix, int upto, const cJSON *pick[3]) {
+  const cJSON *tier, *row;
   int k = 0;
+  pick[0] = pick[1] = pick[2] = NULL;
+  if (upto < 0) return;
   cJSON_ArrayForEach(tier, matrix) {
     if (k++ > upto) break;
     cJSON_ArrayForEach(row, rp_arr(tier, "rows")) {
@@ -123,8 +131,23 @@ static void matrix_picks(const rp_ctx *c, const cJSON *matrix, int upto, double 
       if (!isnan(u) && (!pick[2] || u < qa_json_get_num(pick[2], "usd_per_mtok"))) pick[2] = row;
     }
   }
+}
+
+/* The picks among tiers 0..upto; when they are those of the tier before
+** (prev_gb), one sentence says so instead of repeating them. */
+static void matrix_picks(const rp_ctx *c, const cJSON *matrix, int upto, double gb,
+                         double prev_gb) {
+  static const char *const ROLE[] = {"the highest quality", "the highest throughput",
+                                     "the lowest cost"};
+  const cJSON *pick[3], *before[3];
+  find_picks(matrix, upto, pick);
+  find_picks(matrix, upto - 1, before);
   rp_buf b = {0};
-  if (!pick[0] && !pick[1] && !pick[2]) {
+  if (upto > 0 && (pick[0] || pick[1] || pick[2]) && pick[0] == before[0] &&
+      pick[1] == before[1] && pick[2] == before[2]) {
+    rp_printf(&b, "The use-case picks are those of the %.4g GB tier: nothing recommended "
+              "that first fits here is better in quality, throughput or cost.", prev_gb);
+  } else if (!pick[0] && !pick[1] && !pick[2]) {
     rp_printf(&b, "Nothing recommended fits within %.4g GB.", gb);
   } else {
     rp_printf(&b, "Use-case picks among every recommended variant that fits within %.4g GB:", gb);
@@ -156,9 +179,10 @@ static void matrix_counts(const rp_ctx *c) {
   const cJSON *counts = cJSON_GetObjectItemCaseSensitive(c->res, "tier_counts"), *t;
   double total = 0, rec = 0;
   if (!cJSON_IsObject(counts)) return;
-  qa_doc_subsection(c->doc, "Summary by tier");
+  rp_subsection(c, RP_SEC_DECISION, "counts_title");
   qa_doc_table *tab = qa_doc_table_begin(c->doc, "Quantized variants (baselines excluded) by tier",
                                          3, cols);
+  qa_doc_table_expect(tab, (size_t)c->n_tiers);
   cJSON_ArrayForEach(t, c->tiers) {
     const char *name = rp_str(t, "name");
     double n = qa_json_get_num(counts, name);
@@ -186,40 +210,64 @@ static int matrix_has_rows(const cJSON *matrix) {
 
 void rp_section_decision(const rp_ctx *c) {
   static const qa_doc_col cols[] = {
-    {"Model", 1.0, QA_ALIGN_LEFT}, {"Variant", 0.85, QA_ALIGN_LEFT},
-    {"Memory (GB)", 0.8, QA_ALIGN_RIGHT}, {"Tier", 1.35, QA_ALIGN_LEFT},
+    {"Model", 1.2, QA_ALIGN_LEFT}, {"Variant", 0.95, QA_ALIGN_LEFT},
+    {"Memory", 0.85, QA_ALIGN_RIGHT}, {"Tier", 1.15, QA_ALIGN_LEFT},
     {"Bench. \xCE\x94 (pp)", 0.75, QA_ALIGN_RIGHT}, {"Gen. \xCE\x94 (%)", 0.7, QA_ALIGN_RIGHT},
     {"Decode tok/s", 0.75, QA_ALIGN_RIGHT}, {"$ / Mtok", 0.75, QA_ALIGN_RIGHT},
-    {"Recommended", 1.35, QA_ALIGN_LEFT}};
+    {"Recommended", 1.1, QA_ALIGN_LEFT}};
   const cJSON *matrix = rp_arr(c->res, "decision_matrix"), *tier, *row;
-  qa_doc_section(c->doc, "Decision matrix");
-  if (!matrix_has_rows(matrix)) {
-    qa_doc_paragraph(c->doc, "No variant has a memory figure; give the variants "
-                             "bits_per_weight and params (or a measured vram_gb) and set "
-                             "deploy.vram_tiers_gb to enable this section.");
+  size_t skip = rp_n_models(c) > 1 ? 0 : 1;   /* one model: no model column */
+  rp_heading(c, RP_SEC_DECISION);
+  if (!cJSON_GetArraySize(matrix)) {
+    qa_doc_paragraph(c->doc, "No memory tiers are configured (deploy.vram_tiers_gb is empty), "
+                             "so there is no matrix to fill; list the memory budgets to "
+                             "compare, e.g. [2, 4, 8], to enable this section.");
     matrix_counts(c);
     return;
   }
-  qa_doc_paragraph(c->doc,
-    "For each memory tier, the variants that fit in it and did not fit in a smaller "
-    "one, fastest first; a larger tier can also hold every row above it. Memory is "
-    "measured where a cache gives it, otherwise estimated from parameters and bits per "
-    "weight. A variant is recommended when its quality tier is one of the first two.");
+  if (!matrix_has_rows(matrix)) {
+    if (rp_any_variant_num(c, "vram_gb"))
+      qa_doc_paragraph(c->doc, "No variant fits within the largest configured memory tier; "
+                               "add a larger one to deploy.vram_tiers_gb to place them.");
+    else
+      qa_doc_paragraph(c->doc, "No variant has a memory figure; give the variants "
+                               "bits_per_weight and params (or a measured vram_gb) to enable "
+                               "this section.");
+    matrix_counts(c);
+    return;
+  }
+  rp_prose(c, RP_SEC_DECISION, "intro");
   int k = 0;
+  double prev_gb = NAN;
   cJSON_ArrayForEach(tier, matrix) {
     double gb = qa_json_get_num(tier, "vram_gb");
-    char title[96], caption[160];
+    char title[96], caption[240], line[200];
     snprintf(title, sizeof title, "Memory tier %.4g GB", gb);
-    snprintf(caption, sizeof caption, "Variants that first fit within %.4g GB", gb);
+    if (skip)
+      snprintf(caption, sizeof caption, "%s: variants that first fit within %.4g GB",
+               rp_str(cJSON_GetArrayItem(c->models, 0), "name"), gb);
+    else
+      snprintf(caption, sizeof caption, "Variants that first fit within %.4g GB", gb);
     qa_doc_subsection(c->doc, title);
     if (!cJSON_GetArraySize(rp_arr(tier, "rows"))) {
-      qa_doc_note(c->doc, "No variant first fits in this tier.");
+      /* Nothing new: the picks would repeat the previous tier's. */
+      if (isnan(prev_gb))
+        snprintf(line, sizeof line, "No variant fits within %.4g GB.", gb);
+      else
+        snprintf(line, sizeof line, "No further variant fits in this tier: it holds the same "
+                 "variants as the %.4g GB tier, with the same picks.", prev_gb);
+      qa_doc_paragraph(c->doc, line);
+      k++;
+      prev_gb = gb;
+      continue;
     } else {
-      qa_doc_table *t = qa_doc_table_begin(c->doc, caption, 9, cols);
-      cJSON_ArrayForEach(row, rp_arr(tier, "rows")) matrix_row(c, t, row);
+      qa_doc_table *t = qa_doc_table_begin(c->doc, caption, 9 - skip, cols + skip);
+      qa_doc_table_expect(t, (size_t)cJSON_GetArraySize(rp_arr(tier, "rows")));
+      cJSON_ArrayForEach(row, rp_arr(tier, "rows")) matrix_row(c, t, row, skip);
       qa_doc_table_end(t);
     }
-    matrix_picks(c, matrix, k++, gb);
+    matrix_picks(c, matrix, k++, gb, prev_gb);
+    prev_gb = gb;
   }
   matrix_counts(c);
 }

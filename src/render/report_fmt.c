@@ -80,6 +80,14 @@ void rp_fmt_small(char *buf, size_t cap, double v) {
   else snprintf(buf, cap, "%.4f", v);
 }
 
+void rp_fmt_memory(char *buf, size_t cap, double gb, int estimated) {
+  const char *est = estimated ? " (est.)" : "";
+  if (isnan(gb)) snprintf(buf, cap, RP_DASH);
+  else if (gb >= 0.1) snprintf(buf, cap, "%.2f GB%s", gb, est);
+  else if (gb >= 1e-4) snprintf(buf, cap, "%.3g MB%s", gb * 1e3, est);
+  else snprintf(buf, cap, "%.3g kB%s", gb * 1e6, est);
+}
+
 const char *rp_s(double n) { return n == 1.0 ? "" : "s"; }
 
 /* ---- the results tree ---- */
@@ -125,7 +133,23 @@ int rp_any_variant_has(const rp_ctx *c, const char *key) {
   return 0;
 }
 
+int rp_any_variant_num(const rp_ctx *c, const char *key) {
+  const cJSON *m, *v;
+  cJSON_ArrayForEach(m, c->models)
+    cJSON_ArrayForEach(v, rp_arr(m, "variants"))
+      if (!isnan(qa_json_get_num(v, key))) return 1;
+  return 0;
+}
+
 int rp_n_models(const rp_ctx *c) { return cJSON_GetArraySize(c->models); }
+
+size_t rp_count_variants(const cJSON *m, const char *key) {
+  const cJSON *v;
+  size_t n = 0;
+  cJSON_ArrayForEach(v, rp_arr(m, "variants"))
+    n += !key || cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(v, key));
+  return n;
+}
 
 /* ---- tiers ---- */
 
@@ -301,6 +325,15 @@ void rp_row_bool(rp_row *r, size_t i, int b, qa_doc_cell_style yes_style,
                  qa_doc_cell_style no_style) {
   if (b < 0) rp_row_set(r, i, QA_CELL_MUTED, RP_DASH);
   else rp_row_set(r, i, b ? yes_style : no_style, "%s", b ? "yes" : "no");
+}
+
+void rp_row_drop_first(rp_row *r, size_t k) {
+  if (!k) return;
+  if (k > r->n) k = r->n;
+  memmove(r->cell[0], r->cell[k], (r->n - k) * sizeof r->cell[0]);
+  memmove(r->style, r->style + k, (r->n - k) * sizeof r->style[0]);
+  memmove(r->fill, r->fill + 3 * k, 3 * (r->n - k) * sizeof r->fill[0]);
+  r->n -= k;
 }
 
 void rp_row_emit(qa_doc_table *t, const rp_row *r) {

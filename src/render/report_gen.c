@@ -29,6 +29,16 @@ static const cJSON *metric_of(const cJSON *gen, const char *name) {
   return NULL;
 }
 
+/* generation.tost_margin_pct of the model (the baseline's, else the first
+** variant that has it): the TOST margin in % of the baseline mean. */
+static double tost_margin_pct(const cJSON *m) {
+  const cJSON *v;
+  double margin = qa_json_get_num(gen_of(rp_baseline(m)), "tost_margin_pct");
+  cJSON_ArrayForEach(v, rp_arr(m, "variants"))
+    if (isnan(margin)) margin = qa_json_get_num(gen_of(v), "tost_margin_pct");
+  return margin;
+}
+
 static void pct_style(const rp_ctx *c, rp_row *r, size_t i, double delta_pct) {
   int k = rp_tier_index(c, rp_tier_of_signal(c, delta_pct, 1));
   if (k >= 2) r->style[i] = k == c->n_tiers - 1 ? QA_CELL_BAD : QA_CELL_WARN;
@@ -52,6 +62,7 @@ static void gen_overview(const rp_ctx *c, const cJSON *m) {
   snprintf(caption, sizeof caption, "%s: generation quality, mean (change against %s)",
            rp_str(m, "name"), rp_str(m, "baseline"));
   qa_doc_table *t = qa_doc_table_begin(c->doc, caption, k, cols);
+  qa_doc_table_expect(t, rp_count_variants(m, "generation"));
   cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
     const cJSON *g = gen_of(v);
     if (!g) continue;
@@ -98,8 +109,8 @@ static void gen_detail_row(const rp_ctx *c, qa_doc_table *t, const cJSON *v, con
 }
 
 static void gen_detail(const rp_ctx *c, const cJSON *m) {
-  const cJSON *v, *mx, *g0 = gen_of(rp_baseline(m));
-  double margin = qa_json_get_num(g0, "tost_margin_pct");
+  const cJSON *v, *mx;
+  double margin = tost_margin_pct(m);
   char tost_head[64], caption[192];
   if (isnan(margin)) snprintf(tost_head, sizeof tost_head, "TOST p");
   else snprintf(tost_head, sizeof tost_head, "TOST p (\xC2\xB1%.3g%%)", margin);
@@ -112,6 +123,10 @@ static void gen_detail(const rp_ctx *c, const cJSON *m) {
   snprintf(caption, sizeof caption, "%s: every generation metric against %s",
            rp_str(m, "name"), rp_str(m, "baseline"));
   qa_doc_table *t = qa_doc_table_begin(c->doc, caption, 10, cols);
+  size_t n_rows = 0;
+  cJSON_ArrayForEach(v, rp_arr(m, "variants"))
+    n_rows += (size_t)cJSON_GetArraySize(rp_arr(gen_of(v), "metrics"));
+  qa_doc_table_expect(t, n_rows);
   cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
     int first = 1;
     cJSON_ArrayForEach(mx, rp_arr(gen_of(v), "metrics")) {
@@ -146,7 +161,7 @@ static void gen_observations(const rp_ctx *c, const cJSON *m) {
     rp_list_free(&eq);
   }
   rp_buf b = {0};
-  double margin = qa_json_get_num(g0, "tost_margin_pct"), mde = qa_json_get_num(g0, "mde_d");
+  double margin = tost_margin_pct(m), mde = qa_json_get_num(g0, "mde_d");
   if (some.n || none.n) {
     rp_printf(&b, "TOST");
     if (!isnan(margin)) rp_printf(&b, " at \xC2\xB1%.3g %% of the baseline mean", margin);
@@ -176,18 +191,13 @@ static void gen_observations(const rp_ctx *c, const cJSON *m) {
 
 void rp_section_generation(const rp_ctx *c) {
   const cJSON *m;
-  qa_doc_section(c->doc, "Generation quality");
+  rp_heading(c, RP_SEC_GENERATION);
   if (!rp_any_variant_has(c, "generation")) {
     qa_doc_paragraph(c->doc, "No variant has generation scores; add "
                              "/eval/<task>/score/<metric> to the caches to enable this section.");
     return;
   }
-  qa_doc_paragraph(c->doc,
-    "Continuous per-item scores of generated text, per metric. The key average is the "
-    "unweighted mean of the configured key metrics; changes are in percent of the "
-    "baseline's mean. Welch p and Cohen's d test each metric against the baseline; TOST "
-    "tests equivalence within a margin of the baseline's mean. \xCE\x94 cells are amber "
-    "or red when the drop alone would be in a middle or the last tier.");
+  rp_prose(c, RP_SEC_GENERATION, "intro");
   cJSON_ArrayForEach(m, c->models) {
     if (!gen_of(rp_baseline(m))) continue;
     if (rp_n_models(c) > 1) qa_doc_subsection(c->doc, rp_str(m, "name"));
@@ -211,6 +221,7 @@ static void perf_table(const rp_ctx *c, const cJSON *m) {
   snprintf(caption, sizeof caption, "%s: throughput, latency and cost (savings against %s)",
            rp_str(m, "name"), rp_str(m, "baseline"));
   qa_doc_table *t = qa_doc_table_begin(c->doc, caption, 9, cols);
+  qa_doc_table_expect(t, rp_count_variants(m, "perf"));
   cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
     const cJSON *p = perf_of(v);
     if (!p) continue;
@@ -269,17 +280,13 @@ static void perf_observations(const rp_ctx *c, const cJSON *m) {
 
 void rp_section_perf(const rp_ctx *c) {
   const cJSON *m;
-  qa_doc_section(c->doc, "Performance and cost");
+  rp_heading(c, RP_SEC_PERFORMANCE);
   if (!rp_any_variant_has(c, "perf")) {
     qa_doc_paragraph(c->doc, "No variant has timings; add /perf/decode_tok_s and "
                              "/perf/ttft_ms to the caches to enable this section.");
     return;
   }
-  qa_doc_paragraph(c->doc,
-    "Per-request decode throughput and time to first token as recorded in the caches. "
-    "Cost per million generated tokens is the configured hourly price divided by the mean "
-    "decode throughput; savings are against the model's baseline. The coefficient of "
-    "variation (CV) shows how stable the throughput measurement is.");
+  rp_prose(c, RP_SEC_PERFORMANCE, "intro");
   cJSON_ArrayForEach(m, c->models) {
     if (rp_n_models(c) > 1) qa_doc_subsection(c->doc, rp_str(m, "name"));
     perf_table(c, m);

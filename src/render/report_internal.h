@@ -19,9 +19,38 @@
 #include "input/config.h"
 #include "render/doc.h"
 
+/* ---- the template (report_template.c; format in docs/templates.md) ---- */
+/* Sections in the default order; the template may reorder them. */
+typedef enum {
+  RP_SEC_TITLE_PAGE, RP_SEC_CONTENTS, RP_SEC_SUMMARY, RP_SEC_DISCLOSURE, RP_SEC_CLAIMS,
+  RP_SEC_DECISION, RP_SEC_REPRESENTATION, RP_SEC_PER_CLASS, RP_SEC_FIGURES,
+  RP_SEC_BENCHMARK, RP_SEC_GENERATION, RP_SEC_STATISTICS, RP_SEC_PERFORMANCE,
+  RP_SEC_METHODS, RP_SEC_PROVENANCE, RP_N_SECTIONS
+} rp_section_id;
+
+typedef struct rp_template rp_template;
+/* Reads DIR/report.tmpl; a bad template is an error naming the file and
+** line (exit 1). */
+int rp_template_load(const char *dir, rp_template **out, qa_error *err);
+/* Parses text as if read from path (for tests). */
+int rp_template_parse(const char *text, const char *path, rp_template **out,
+                      qa_error *err);
+void rp_template_free(rp_template *t);   /* safe on NULL */
+size_t rp_template_count(const rp_template *t);   /* every section, in order */
+rp_section_id rp_template_at(const rp_template *t, size_t i);
+int rp_template_included(const rp_template *t, rp_section_id id);
+int rp_template_new_page(const rp_template *t, rp_section_id id);
+/* A key's text: a title falls back to the built-in English one, prose is
+** NULL when the template leaves it out; "" when it is set empty.  t may be
+** NULL (built-in titles only). */
+const char *rp_template_text(const rp_template *t, rp_section_id id, const char *key);
+/* [page] header (footer = 0) or footer (1) with {placeholders}; NULL if unset. */
+const char *rp_template_page(const rp_template *t, int footer);
+
 /* What every section needs: the document, the results and the tier list. */
 typedef struct rp_ctx {
   qa_doc *doc;
+  const rp_template *tmpl;
   const cJSON *res;
   const qa_config *cfg;
   const cJSON *models;     /* res.models (array, may be NULL) */
@@ -48,6 +77,11 @@ void rp_fmt_interval(char *buf, size_t cap, const cJSON *pair, int decimals);
 void rp_fmt_int(char *buf, size_t cap, double v);
 /* Small positive quantities (KL): fixed 4 decimals, scientific below 5e-4. */
 void rp_fmt_small(char *buf, size_t cap, double v);
+/* Memory given in GB (10^9 bytes) with its unit: two decimals from 0.1 GB
+** ("1.45 GB", "0.45 GB"), else three significant digits in MB or kB
+** ("37.9 MB", "37.9 kB"), never "0.00 GB"; " (est.)" appended when
+** estimated is 1. */
+void rp_fmt_memory(char *buf, size_t cap, double gb, int estimated);
 
 /* "s" unless n is 1, for "variant%s". */
 const char *rp_s(double n);
@@ -63,7 +97,11 @@ const cJSON *rp_baseline(const cJSON *model);           /* the baseline variant 
 const cJSON *rp_variant(const cJSON *model, const char *name);
 /* 1 when some variant of some model has object `key` (e.g. "benchmark"). */
 int rp_any_variant_has(const rp_ctx *c, const char *key);
+/* 1 when some variant of some model has a number under `key` (e.g. "vram_gb"). */
+int rp_any_variant_num(const rp_ctx *c, const char *key);
 int rp_n_models(const rp_ctx *c);
+/* Variants of model m that have object `key` (NULL: every variant). */
+size_t rp_count_variants(const cJSON *m, const char *key);
 
 /* ---- tiers ---- */
 /* Position of a tier name in res.tiers, or -1. */
@@ -91,7 +129,7 @@ void rp_join(rp_buf *out, const rp_list *l);
 
 /* ---- table rows ---- */
 #define RP_MAX_COLS 14
-#define RP_CELL 512
+#define RP_CELL 2048             /* a cell's text; claims' evidence runs to 500+ bytes */
 typedef struct rp_row {
   size_t n;
   char cell[RP_MAX_COLS][RP_CELL];
@@ -112,11 +150,24 @@ void rp_row_tier(rp_row *r, size_t i, const rp_ctx *c, const char *tier);
 /* "yes"/"no"/"—" for a JSON boolean; yes_style for true. */
 void rp_row_bool(rp_row *r, size_t i, int b, qa_doc_cell_style yes_style,
                  qa_doc_cell_style no_style);
+/* Removes the first k cells (a column a table leaves out). */
+void rp_row_drop_first(rp_row *r, size_t k);
 void rp_row_emit(qa_doc_table *t, const rp_row *r);
 
 extern const double RP_FILL_GOOD[3], RP_FILL_OK[3], RP_FILL_WARN[3], RP_FILL_BAD[3];
 
-/* ---- sections, in report order ---- */
+/* ---- template text in the document ---- */
+/* The section's heading (the template's title) on a new page or, unless the
+** template says new_page = yes, continuing the current one. */
+void rp_heading(const rp_ctx *c, rp_section_id id);
+/* A title key ("findings_title"...) of the template. */
+const char *rp_title(const rp_ctx *c, rp_section_id id, const char *key);
+/* A prose key as paragraphs (blank-line separated), each kept with what
+** follows it (qa_doc_lead_in); nothing when absent. */
+void rp_prose(const rp_ctx *c, rp_section_id id, const char *key);
+void rp_subsection(const rp_ctx *c, rp_section_id id, const char *key);
+
+/* ---- sections, in the default report order ---- */
 void rp_section_summary(const rp_ctx *c);        /* report_summary.c */
 void rp_section_claims(const rp_ctx *c);         /* report_decision.c */
 void rp_section_decision(const rp_ctx *c);       /* report_decision.c */
@@ -132,6 +183,8 @@ void rp_section_methods(const rp_ctx *c);        /* report_methods.c */
 ** describes where the paired McNemar test and the unpaired Welch test
 ** disagree at alpha, one sentence per variant, into l. */
 void rp_mcnemar_welch_disagreements(const rp_ctx *c, rp_list *l);
+/* Why res.adjacent_tests is empty, as one sentence (report_stats.c). */
+void rp_no_adjacent_tests(const rp_ctx *c, rp_buf *b);
 /* Non-baseline variants in the first tier whose benchmark TOST did not
 ** confirm equivalence ("model/variant" items), and how many are in it. */
 size_t rp_unconfirmed_negligible(const rp_ctx *c, rp_list *names);

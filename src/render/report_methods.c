@@ -28,23 +28,26 @@ static void variants_table(const rp_ctx *c) {
   static const qa_doc_col cols[] = {
     {"Model", 1.4, QA_ALIGN_LEFT}, {"Variant", 1.2, QA_ALIGN_LEFT},
     {"Role", 1.0, QA_ALIGN_LEFT}, {"Bits/weight", 0.9, QA_ALIGN_RIGHT},
-    {"Parameters", 1.0, QA_ALIGN_RIGHT}, {"Memory (GB)", 1.3, QA_ALIGN_RIGHT}};
+    {"Parameters", 1.0, QA_ALIGN_RIGHT}, {"Memory", 1.3, QA_ALIGN_RIGHT}};
   const cJSON *m, *v;
-  qa_doc_subsection(c->doc, "Models and variants");
+  rp_subsection(c, RP_SEC_METHODS, "variants_title");
   qa_doc_table *t = qa_doc_table_begin(c->doc, "Models and variants, highest precision first", 6, cols);
+  size_t n_rows = 0;
+  cJSON_ArrayForEach(m, c->models) n_rows += rp_count_variants(m, NULL);
+  qa_doc_table_expect(t, n_rows);
   cJSON_ArrayForEach(m, c->models) cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
     rp_row r;
     int base = rp_bool(v, "is_baseline") == 1;
     double gb = qa_json_get_num(v, "vram_gb");
     rp_row_init(&r, 6);
-    rp_row_set(&r, 0, QA_CELL_NORMAL, "%s", rp_str(m, "name"));
+    /* The model is named on its first row only. */
+    if (v == rp_arr(m, "variants")->child)
+      rp_row_set(&r, 0, QA_CELL_NORMAL, "%s", rp_str(m, "name"));
     rp_row_set(&r, 1, QA_CELL_BOLD, "%s", rp_str(v, "name"));
     rp_row_set(&r, 2, base ? QA_CELL_GOOD : QA_CELL_MUTED, "%s", base ? "baseline" : "variant");
     rp_row_fixed(&r, 3, qa_json_get_num(v, "bits_per_weight"), 2);
     fmt_params(r.cell[4], RP_CELL, qa_json_get_num(v, "params"));
-    rp_row_fixed(&r, 5, gb, 2);
-    if (!isnan(gb) && rp_bool(v, "vram_measured") != 1)
-      strncat(r.cell[5], " (est.)", RP_CELL - strlen(r.cell[5]) - 1);
+    rp_fmt_memory(r.cell[5], RP_CELL, gb, !isnan(gb) && rp_bool(v, "vram_measured") != 1);
     rp_row_emit(t, &r);
   }
   qa_doc_table_end(t);
@@ -102,7 +105,7 @@ static void sample_sizes(const rp_ctx *c) {
                   "(baseline).", mn, qa_json_get_num(perf, "n_decode"),
                   qa_json_get_num(perf, "n_ttft"));
   }
-  qa_doc_subsection(c->doc, "Data and sample sizes");
+  rp_subsection(c, RP_SEC_METHODS, "samples_title");
   if (l.n) rp_list_emit(c->doc, &l);
   else qa_doc_paragraph(c->doc, "The baselines hold no measurements.");
   rp_list_free(&l);
@@ -114,18 +117,14 @@ static void tiers_table(const rp_ctx *c) {
     {"Generation drop at most (%)", 1.2, QA_ALIGN_RIGHT},
     {"Quantized variants", 1.0, QA_ALIGN_RIGHT}};
   const cJSON *t, *counts = obj(c->res, "tier_counts");
-  qa_doc_subsection(c->doc, "Quality tiers");
+  rp_subsection(c, RP_SEC_METHODS, "tiers_title");
   if (!c->n_tiers) {
     qa_doc_paragraph(c->doc, "The results list no tiers.");
     return;
   }
-  qa_doc_paragraph(c->doc,
-    "A variant's tier is the first whose thresholds admit both its benchmark signal "
-    "(the pooled benchmark change when there are benchmark data, else the change in "
-    "output accuracy, else in kNN accuracy) and its generation change; a missing signal "
-    "does not constrain. A failed critical-error check makes a variant unacceptable. The "
-    "baseline is always in the first tier; the first two tiers are recommended.");
+  rp_prose(c, RP_SEC_METHODS, "tiers_intro");
   qa_doc_table *tab = qa_doc_table_begin(c->doc, "Quality tiers as configured", 4, cols);
+  qa_doc_table_expect(tab, (size_t)c->n_tiers);
   cJSON_ArrayForEach(t, c->tiers) {
     rp_row r;
     double n = qa_json_get_num(counts, rp_str(t, "name"));
@@ -158,7 +157,7 @@ static void methods_list(const rp_ctx *c) {
     rp_list_add(&l, "Power: minimum detectable effects by the normal approximation at alpha "
                 "%.2g (two-sided) and power %.0f %%.", qa_json_get_num(pw, "alpha"),
                 100 * qa_json_get_num(pw, "power"));
-  qa_doc_subsection(c->doc, "Statistical methods");
+  rp_subsection(c, RP_SEC_METHODS, "methods_title");
   rp_list_emit(c->doc, &l);
   rp_list_free(&l);
 }
@@ -173,7 +172,11 @@ static void caveats_list(const rp_ctx *c) {
                 "stated power; %d configured tier threshold%s below that, so verdicts near "
                 "%s rest on point estimates.", mde, qa_json_get_num(pw, "benchmark_n"),
                 n_below, n_below == 1 ? " lies" : "s lie", n_below == 1 ? "it" : "them");
-  if (!isnan(qa_json_get_num(mc, "m")))
+  if (qa_json_get_num(mc, "m") == 0) {
+    rp_buf b = {0};
+    rp_no_adjacent_tests(c, &b);
+    rp_list_take(&l, &b);
+  } else if (!isnan(qa_json_get_num(mc, "m")))
     rp_list_add(&l, "%.0f adjacent tests expect %.1f false positives at alpha %.2g; %.0f of "
                 "%.0f significant results survive Holm.", qa_json_get_num(mc, "m"),
                 qa_json_get_num(mc, "expected_false_positives"), qa_json_get_num(mc, "alpha"),
@@ -185,14 +188,22 @@ static void caveats_list(const rp_ctx *c) {
                 rp_s((double)n_first), unconf.n == 1 ? "is" : "are");
   rp_list_free(&unconf);
   rp_buf est = {0};
-  cJSON_ArrayForEach(m, c->models) cJSON_ArrayForEach(v, rp_arr(m, "variants"))
-    if (!isnan(qa_json_get_num(v, "vram_gb")) && rp_bool(v, "vram_measured") != 1)
+  size_t n_est = 0, n_all = 0;
+  cJSON_ArrayForEach(m, c->models) cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+    n_all++;
+    if (!isnan(qa_json_get_num(v, "vram_gb")) && rp_bool(v, "vram_measured") != 1) {
       rp_printf(&est, "%s%s/%s", est.len ? ", " : "", rp_str(m, "name"), rp_str(v, "name"));
-  if (est.len)
+      n_est++;
+    }
+  }
+  if (n_est && n_est == n_all && n_all > 1)
+    rp_list_add(&l, "Memory is estimated from parameters and bits per weight, not measured, "
+                "for every variant; the decision matrix is only as good as that estimate.");
+  else if (n_est)
     rp_list_add(&l, "Memory is estimated, not measured, for %s; the decision matrix is only "
                 "as good as that estimate.", rp_text(&est));
   rp_buf_free(&est);
-  qa_doc_subsection(c->doc, "Caveats");
+  rp_subsection(c, RP_SEC_METHODS, "caveats_title");
   if (l.n) rp_list_emit(c->doc, &l);
   else qa_doc_paragraph(c->doc, "No caveat follows from the data beyond those stated with "
                                 "each table.");
@@ -229,7 +240,7 @@ static void not_measured(const rp_ctx *c) {
   }
   if (!cJSON_GetArraySize(rp_arr(c->res, "claims")))
     rp_list_add(&l, "No claims were configured, so none were checked.");
-  qa_doc_subsection(c->doc, "Not measured or not declared");
+  rp_subsection(c, RP_SEC_METHODS, "missing_title");
   if (l.n) rp_list_emit(c->doc, &l);
   else qa_doc_paragraph(c->doc, "Every family of measurements is present for every variant "
                                 "and every disclosure item is declared.");
@@ -237,17 +248,13 @@ static void not_measured(const rp_ctx *c) {
 }
 
 void rp_section_methods(const rp_ctx *c) {
-  qa_doc_section(c->doc, "Methods and caveats");
+  rp_heading(c, RP_SEC_METHODS);
   if (!rp_n_models(c)) {
     qa_doc_paragraph(c->doc, "The results hold no model; list models under \"models\" in "
                              "the configuration to enable this section.");
     return;
   }
-  qa_doc_paragraph(c->doc,
-    "Every variant is compared with its model's baseline on the samples both hold, "
-    "aligned by id. The definitions of every number follow the project's STATISTICS.md; "
-    "this section states the sample sizes behind them, the tier rules, the tests, and "
-    "what the data cannot show.");
+  rp_prose(c, RP_SEC_METHODS, "intro");
   variants_table(c);
   sample_sizes(c);
   tiers_table(c);

@@ -107,35 +107,31 @@ static void repr_model(const rp_ctx *c, const cJSON *m) {
   snprintf(caption, sizeof caption, "%s: hidden states at layer %s (N = %s, D = %.0f) "
            "against baseline %s", rp_str(m, "name"), rp_str(base, "layer"), n,
            qa_json_get_num(base, "dim"), rp_str(m, "baseline"));
-  qa_doc_table *t = qa_doc_table_begin(c->doc, caption, 11, cols);
-  cJSON_ArrayForEach(v, rp_arr(m, "variants"))
-    if (repr_of(v)) repr_row(c, t, v);
-  qa_doc_table_end(t);
   rp_buf b = {0};
-  repr_observations(c, m);
   rp_printf(&b, "kNN accuracy is leave-one-out with k = %.0f within each variant's own "
             "states; Spearman \xCF\x81 compares pairwise cosine distances over %s pairs; "
             "SQNR is " RP_DASH " where there is no error energy. kNN \xCE\x94 cells are "
             "coloured by the tier the drop alone would earn.",
             qa_json_get_num(base, "knn_k"), pairs);
-  qa_doc_note(c->doc, rp_text(&b));
+  qa_doc_table *t = qa_doc_table_begin(c->doc, caption, 11, cols);
+  qa_doc_table_expect(t, rp_count_variants(m, "representation"));
+  qa_doc_table_note(t, rp_text(&b));   /* the legend stays with the table */
   rp_buf_free(&b);
+  cJSON_ArrayForEach(v, rp_arr(m, "variants"))
+    if (repr_of(v)) repr_row(c, t, v);
+  qa_doc_table_end(t);
+  repr_observations(c, m);
 }
 
 void rp_section_representation(const rp_ctx *c) {
   const cJSON *m;
-  qa_doc_section(c->doc, "Representation metrics");
+  rp_heading(c, RP_SEC_REPRESENTATION);
   if (!rp_any_variant_has(c, "representation")) {
     qa_doc_paragraph(c->doc, "No variant has hidden states at the configured layer; add "
                              "/hidden/<layer> to the caches to enable this section.");
     return;
   }
-  qa_doc_paragraph(c->doc,
-    "Each variant's hidden states are compared with the baseline's, sample by sample. "
-    "Cosine similarity and SQNR measure how far each vector moved; kNN accuracy and "
-    "neighbour overlap measure whether the neighbourhoods a downstream classifier reads "
-    "survived; Spearman \xCF\x81 of pairwise distances and linear CKA measure the global "
-    "geometry; effective rank measures how many directions carry the variance.");
+  rp_prose(c, RP_SEC_REPRESENTATION, "intro");
   cJSON_ArrayForEach(m, c->models)
     if (repr_of(rp_baseline(m))) repr_model(c, m);
 }
@@ -180,6 +176,7 @@ static void knn_chunk(const rp_ctx *c, const cJSON *m, const cJSON *const *vars,
   snprintf(caption, sizeof caption, "%s: change in kNN accuracy by class (pp against %s)",
            rp_str(m, "name"), rp_str(m, "baseline"));
   qa_doc_table *t = class_table(c, caption, 1, vars, n_vars);
+  qa_doc_table_expect(t, (size_t)cJSON_GetArraySize(per_class(base)) + 1);
   rp_row r;
   cJSON_ArrayForEach(cls, per_class(base)) {
     const char *label = rp_str(cls, "label");
@@ -211,12 +208,15 @@ static void knn_chunk(const rp_ctx *c, const cJSON *m, const cJSON *const *vars,
 /* Cosine by class; the lowest class of each variant is WARN when its
 ** distance from 1 is more than 1.5 times the variant's mean distance, BAD
 ** when more than twice. */
-static void cosine_chunk(const rp_ctx *c, const cJSON *m, const cJSON *const *vars, size_t n_vars) {
+static void cosine_chunk(const rp_ctx *c, const cJSON *m, const cJSON *const *vars, size_t n_vars,
+                         const char *legend) {
   const cJSON *base = rp_baseline(m), *cls;
   char caption[192];
   snprintf(caption, sizeof caption, "%s: mean cosine similarity to %s by class",
            rp_str(m, "name"), rp_str(m, "baseline"));
   qa_doc_table *t = class_table(c, caption, 0, vars, n_vars);
+  qa_doc_table_expect(t, (size_t)cJSON_GetArraySize(per_class(base)) + 1);
+  if (legend && *legend) qa_doc_table_note(t, legend);
   rp_row r;
   cJSON_ArrayForEach(cls, per_class(base)) {
     const char *label = rp_str(cls, "label");
@@ -283,11 +283,6 @@ static void class_observations(const rp_ctx *c, const cJSON *m, const cJSON *con
     rp_printf(&b, " The smallest class has n = %.0f, so its per-class numbers are the "
               "noisiest in the table.", smallest_n);
   qa_doc_paragraph(c->doc, rp_text(&b));
-  qa_doc_note(c->doc, "kNN cells are coloured by the tier the class's drop alone would earn "
-                      "(middle tiers amber, the last red). In the cosine table the lowest "
-                      "class of each variant is marked when its distance from 1 is more "
-                      "than 1.5 times the variant's mean distance (amber), or more than "
-                      "twice (red).");
   rp_buf_free(&b);
   rp_list_free(&items);
 }
@@ -296,7 +291,7 @@ void rp_section_per_class(const rp_ctx *c) {
   const cJSON *m;
   const cJSON *vars[MAX_VARIANTS];
   int any = 0;
-  qa_doc_section(c->doc, "Per-class breakdown");
+  rp_heading(c, RP_SEC_PER_CLASS);
   cJSON_ArrayForEach(m, c->models) any |= class_variants(m, vars) > 0;
   if (!any) {
     qa_doc_paragraph(c->doc, "No variant has per-class representation metrics; add "
@@ -304,11 +299,7 @@ void rp_section_per_class(const rp_ctx *c) {
                              "together with /hidden/<layer> to enable this section.");
     return;
   }
-  qa_doc_paragraph(c->doc,
-    "The averages of the previous section can hold while one class falls apart. "
-    "Here every class is shown on its own: the change in kNN accuracy against the "
-    "baseline (neighbours are still searched among all samples), and the mean cosine "
-    "similarity of its samples.");
+  rp_prose(c, RP_SEC_PER_CLASS, "intro");
   cJSON_ArrayForEach(m, c->models) {
     size_t n = class_variants(m, vars);
     if (!n) continue;
@@ -316,7 +307,9 @@ void rp_section_per_class(const rp_ctx *c) {
     for (size_t at = 0; at < n; at += MAX_VARIANT_COLS)
       knn_chunk(c, m, vars + at, n - at < MAX_VARIANT_COLS ? n - at : MAX_VARIANT_COLS);
     for (size_t at = 0; at < n; at += MAX_VARIANT_COLS)
-      cosine_chunk(c, m, vars + at, n - at < MAX_VARIANT_COLS ? n - at : MAX_VARIANT_COLS);
+      cosine_chunk(c, m, vars + at, n - at < MAX_VARIANT_COLS ? n - at : MAX_VARIANT_COLS,
+                   at + MAX_VARIANT_COLS >= n   /* the legend under the last table */
+                       ? rp_template_text(c->tmpl, RP_SEC_PER_CLASS, "note") : NULL);
     class_observations(c, m, vars, n);
   }
 }

@@ -26,13 +26,16 @@ static void comparison_label(const rp_ctx *c, const cJSON *a, char *buf, size_t 
     snprintf(buf, cap, "%s \xE2\x86\x92 %s", rp_str(a, "higher"), rp_str(a, "lower"));
 }
 
-static void adjacent_row(const rp_ctx *c, qa_doc_table *t, const cJSON *a) {
+/* One test; the comparison is named on the first row of its pair only. */
+static void adjacent_row(const rp_ctx *c, qa_doc_table *t, const cJSON *a, int first) {
   rp_row r;
   double p = qa_json_get_num(a, "p");
   int sig = !isnan(p) && p < c->alpha;
   int bonf = rp_bool(a, "survives_bonferroni") == 1, holm = rp_bool(a, "survives_holm") == 1;
   rp_row_init(&r, 10);
-  comparison_label(c, a, r.cell[0], RP_CELL);
+  if (first)
+    rp_row_set(&r, 0, QA_CELL_BOLD, "%s \xE2\x86\x92 %s", rp_str(a, "higher"),
+               rp_str(a, "lower"));
   rp_row_set(&r, 1, QA_CELL_NORMAL, "%s", !strcmp(rp_str(a, "family"), "benchmark")
              ? "benchmark" : rp_str(a, "metric"));
   rp_fmt_int(r.cell[2], RP_CELL, qa_json_get_num(a, "n"));
@@ -86,27 +89,56 @@ static void multiple_comparisons(const rp_ctx *c) {
 
 static void adjacent_part(const rp_ctx *c) {
   static const qa_doc_col cols[] = {
-    {"Comparison", 1.1, QA_ALIGN_LEFT}, {"Metric", 0.9, QA_ALIGN_LEFT},
+    {"Comparison", 1.5, QA_ALIGN_LEFT}, {"Metric", 0.95, QA_ALIGN_LEFT},
     {"n", 0.5, QA_ALIGN_RIGHT}, {"Mean higher", 0.65, QA_ALIGN_RIGHT},
     {"Mean lower", 0.65, QA_ALIGN_RIGHT}, {"d", 0.6, QA_ALIGN_RIGHT},
-    {"p", 0.85, QA_ALIGN_RIGHT}, {"p Bonf.", 0.8, QA_ALIGN_RIGHT},
-    {"p Holm", 0.8, QA_ALIGN_RIGHT}, {"Survives", 0.85, QA_ALIGN_LEFT}};
-  const cJSON *a, *tests = rp_arr(c->res, "adjacent_tests");
-  qa_doc_subsection(c->doc, "Adjacent variants");
+    {"p", 0.75, QA_ALIGN_RIGHT}, {"p Bonf.", 0.75, QA_ALIGN_RIGHT},
+    {"p Holm", 0.75, QA_ALIGN_RIGHT}, {"Survives", 0.75, QA_ALIGN_LEFT}};
+  const cJSON *a, *m, *tests = rp_arr(c->res, "adjacent_tests");
+  rp_subsection(c, RP_SEC_STATISTICS, "adjacent_title");
   if (!cJSON_GetArraySize(tests)) {
-    qa_doc_paragraph(c->doc, "No adjacent tests were run; they need benchmark or generation "
-                             "data for at least two variants of a model.");
+    rp_buf b = {0};
+    rp_no_adjacent_tests(c, &b);
+    qa_doc_paragraph(c->doc, rp_text(&b));
+    rp_buf_free(&b);
     return;
   }
-  qa_doc_paragraph(c->doc,
-    "Each pair of neighbouring variants, in configured order, is tested with Welch's t: "
-    "once on the pooled benchmark 0/1 results and once per generation metric both have. "
-    "d is Cohen's d (lower minus higher). p is uncorrected; Bonferroni and Holm adjust it "
-    "for the whole family of tests in this report.");
-  qa_doc_table *t = qa_doc_table_begin(c->doc, "Adjacent-variant tests (Welch)", 10, cols);
-  cJSON_ArrayForEach(a, tests) adjacent_row(c, t, a);
-  qa_doc_table_end(t);
+  rp_prose(c, RP_SEC_STATISTICS, "adjacent_intro");
+  /* One table per model, so that a comparison reads "Q8_0 -> Q6_K". */
+  cJSON_ArrayForEach(m, c->models) {
+    const char *name = rp_str(m, "name");
+    char caption[192], prev[160] = "";
+    qa_doc_table *t = NULL;
+    cJSON_ArrayForEach(a, tests) {
+      if (strcmp(rp_str(a, "model"), name)) continue;
+      if (!t) {
+        if (rp_n_models(c) > 1)
+          snprintf(caption, sizeof caption, "%s: adjacent-variant tests (Welch)", name);
+        else
+          snprintf(caption, sizeof caption, "Adjacent-variant tests (Welch)");
+        t = qa_doc_table_begin(c->doc, caption, 10, cols);
+        size_t n_rows = 0;
+        const cJSON *x;
+        cJSON_ArrayForEach(x, tests) n_rows += !strcmp(rp_str(x, "model"), name);
+        qa_doc_table_expect(t, n_rows);
+      }
+      char pair[160];
+      snprintf(pair, sizeof pair, "%s\n%s", rp_str(a, "higher"), rp_str(a, "lower"));
+      adjacent_row(c, t, a, strcmp(pair, prev) != 0);
+      snprintf(prev, sizeof prev, "%s", pair);
+    }
+    qa_doc_table_end(t);
+  }
   multiple_comparisons(c);
+}
+
+void rp_no_adjacent_tests(const rp_ctx *c, rp_buf *b) {
+  if (!rp_any_variant_has(c, "benchmark") && !rp_any_variant_has(c, "generation"))
+    rp_printf(b, "No adjacent tests were run: the caches hold no benchmark or generation "
+              "data, and the tests compare neighbouring variants on those.");
+  else
+    rp_printf(b, "No adjacent tests were run: no model has two neighbouring variants that "
+              "both hold benchmark or generation data.");
 }
 
 void rp_mcnemar_welch_disagreements(const rp_ctx *c, rp_list *l) {
@@ -146,25 +178,29 @@ size_t rp_unconfirmed_negligible(const rp_ctx *c, rp_list *names) {
   return n_first;
 }
 
-static void baseline_row(const rp_ctx *c, qa_doc_table *t, const cJSON *m, const cJSON *v) {
+/* One variant; with several models the model is named on its first row
+** (first = 1) and the column is left out when there is one model. */
+static void baseline_row(const rp_ctx *c, qa_doc_table *t, const cJSON *m, const cJSON *v,
+                         int first) {
   const cJSON *b = bench_of(v);
   rp_row r;
   double pw = qa_json_get_num(b, "welch_p"), pm = qa_json_get_num(b, "mcnemar_p");
   char bb[RP_FMT], cc[RP_FMT];
-  rp_row_init(&r, 8);
-  if (rp_n_models(c) > 1) rp_row_set(&r, 0, QA_CELL_BOLD, "%s/%s", rp_str(m, "name"), rp_str(v, "name"));
-  else rp_row_set(&r, 0, QA_CELL_BOLD, "%s", rp_str(v, "name"));
-  rp_row_signed(&r, 1, qa_json_get_num(b, "delta_pp"), 1);
-  rp_row_p(&r, 2, pw);
-  if (!isnan(pw) && pw < c->alpha) r.style[2] = QA_CELL_BOLD;
+  rp_row_init(&r, 9);
+  if (first) rp_row_set(&r, 0, QA_CELL_NORMAL, "%s", rp_str(m, "name"));
+  rp_row_set(&r, 1, QA_CELL_BOLD, "%s", rp_str(v, "name"));
+  rp_row_signed(&r, 2, qa_json_get_num(b, "delta_pp"), 1);
+  rp_row_p(&r, 3, pw);
+  if (!isnan(pw) && pw < c->alpha) r.style[3] = QA_CELL_BOLD;
   rp_fmt_fixed(bb, sizeof bb, qa_json_get_num(b, "mcnemar_b"), 0);
   rp_fmt_fixed(cc, sizeof cc, qa_json_get_num(b, "mcnemar_c"), 0);
-  rp_row_set(&r, 3, QA_CELL_NORMAL, "%s / %s", bb, cc);
-  rp_row_p(&r, 4, pm);
-  if (!isnan(pm) && pm < c->alpha) r.style[4] = QA_CELL_BOLD;
-  rp_row_p(&r, 5, qa_json_get_num(b, "tost_p"));
-  rp_row_bool(&r, 6, rp_bool(b, "equivalent"), QA_CELL_GOOD, QA_CELL_WARN);
-  rp_row_tier(&r, 7, c, rp_str(v, "tier"));
+  rp_row_set(&r, 4, QA_CELL_NORMAL, "%s / %s", bb, cc);
+  rp_row_p(&r, 5, pm);
+  if (!isnan(pm) && pm < c->alpha) r.style[5] = QA_CELL_BOLD;
+  rp_row_p(&r, 6, qa_json_get_num(b, "tost_p"));
+  rp_row_bool(&r, 7, rp_bool(b, "equivalent"), QA_CELL_GOOD, QA_CELL_WARN);
+  rp_row_tier(&r, 8, c, rp_str(v, "tier"));
+  rp_row_drop_first(&r, rp_n_models(c) > 1 ? 0 : 1);
   rp_row_emit(t, &r);
 }
 
@@ -177,25 +213,33 @@ static void baseline_part(const rp_ctx *c) {
   if (isnan(margin)) snprintf(tost, sizeof tost, "TOST p");
   else snprintf(tost, sizeof tost, "TOST p (\xC2\xB1%.3g pp)", margin);
   const qa_doc_col cols[] = {
-    {"Variant", 0.95, QA_ALIGN_LEFT}, {"\xCE\x94 (pp)", 0.65, QA_ALIGN_RIGHT},
+    {"Model", 1.1, QA_ALIGN_LEFT},
+    {"Variant", 0.8, QA_ALIGN_LEFT}, {"\xCE\x94 (pp)", 0.65, QA_ALIGN_RIGHT},
     {"Welch p", 0.75, QA_ALIGN_RIGHT}, {"McNemar b / c", 0.85, QA_ALIGN_RIGHT},
     {"McNemar p", 0.8, QA_ALIGN_RIGHT}, {tost, 1.1, QA_ALIGN_RIGHT},
     {"Equiv.", 0.6, QA_ALIGN_CENTER}, {"Tier", 1.2, QA_ALIGN_LEFT}};
-  qa_doc_subsection(c->doc, "Against the baseline: McNemar and TOST");
+  rp_subsection(c, RP_SEC_STATISTICS, "baseline_title");
   if (!rp_any_variant_has(c, "benchmark")) {
     qa_doc_paragraph(c->doc, "No variant has benchmark results, so there are no paired or "
                              "equivalence tests; add /eval/<task>/correct to the caches.");
     return;
   }
-  qa_doc_paragraph(c->doc,
-    "Each variant's pooled benchmark results against its baseline's. Welch's t is "
-    "unpaired; the exact McNemar test pairs items by id and uses only the discordant ones "
-    "(b: baseline right and variant wrong; c: the reverse). TOST asks whether the "
-    "difference lies within the equivalence margin; only a TOST p below alpha shows "
-    "equivalence — a non-significant difference does not.");
-  qa_doc_table *t = qa_doc_table_begin(c->doc, "Benchmark tests against the baseline", 8, cols);
-  cJSON_ArrayForEach(m, c->models) cJSON_ArrayForEach(v, rp_arr(m, "variants"))
-    if (rp_bool(v, "is_baseline") != 1 && bench_of(v)) baseline_row(c, t, m, v);
+  rp_prose(c, RP_SEC_STATISTICS, "baseline_intro");
+  size_t skip = rp_n_models(c) > 1 ? 0 : 1;
+  qa_doc_table *t = qa_doc_table_begin(c->doc, "Benchmark tests against the baseline",
+                                       9 - skip, cols + skip);
+  size_t n_rows = 0;
+  cJSON_ArrayForEach(m, c->models)
+    n_rows += rp_count_variants(m, "benchmark") - (bench_of(rp_baseline(m)) != NULL);
+  qa_doc_table_expect(t, n_rows);
+  cJSON_ArrayForEach(m, c->models) {
+    int first = 1;
+    cJSON_ArrayForEach(v, rp_arr(m, "variants"))
+      if (rp_bool(v, "is_baseline") != 1 && bench_of(v)) {
+        baseline_row(c, t, m, v, first);
+        first = 0;
+      }
+  }
   qa_doc_table_end(t);
   rp_list dis = {0}, unconf = {0};
   rp_mcnemar_welch_disagreements(c, &dis);
@@ -203,7 +247,7 @@ static void baseline_part(const rp_ctx *c) {
     char line[128];
     snprintf(line, sizeof line, "Where McNemar (paired) and Welch (unpaired) disagree at "
              "alpha %.2g:", c->alpha);
-    qa_doc_paragraph(c->doc, line);
+    qa_doc_lead_in(c->doc, line);
     rp_list_emit(c->doc, &dis);
   } else {
     char line[160];
@@ -215,7 +259,11 @@ static void baseline_part(const rp_ctx *c) {
   if (n_first) {
     rp_buf b = {0};
     const char *t0 = rp_str(cJSON_GetArrayItem(c->tiers, 0), "name");
-    if (unconf.n) {
+    if (unconf.n == n_first && n_first > 1) {
+      rp_printf(&b, "None of the %zu quantized variants in the %s tier is confirmed "
+                "equivalent by TOST. Their \"%s\" verdict is a point estimate within the "
+                "threshold, not demonstrated equivalence.", n_first, t0, t0);
+    } else if (unconf.n) {
       rp_printf(&b, "Of %zu quantized variant%s in the %s tier, %zu %s not confirmed "
                 "equivalent by TOST: ", n_first, rp_s((double)n_first), t0, unconf.n,
                 unconf.n == 1 ? "is" : "are");
@@ -239,6 +287,7 @@ static void power_table(const rp_ctx *c, const cJSON *pw) {
   const cJSON *t;
   rp_row r;
   qa_doc_table *tab = qa_doc_table_begin(c->doc, "Minimum detectable effects", 4, cols);
+  qa_doc_table_expect(tab, 2);
   rp_row_init(&r, 4);
   rp_row_set(&r, 0, QA_CELL_BOLD, "Benchmark (pooled)");
   rp_fmt_int(r.cell[1], RP_CELL, qa_json_get_num(pw, "benchmark_n"));
@@ -269,7 +318,7 @@ static void power_table(const rp_ctx *c, const cJSON *pw) {
 
 static void power_part(const rp_ctx *c) {
   const cJSON *pw = cJSON_GetObjectItemCaseSensitive(c->res, "power"), *m;
-  qa_doc_subsection(c->doc, "Power and detectable effects");
+  rp_subsection(c, RP_SEC_STATISTICS, "power_title");
   if (!cJSON_IsObject(pw)) {
     qa_doc_paragraph(c->doc, "No power analysis in the results; it needs benchmark or "
                              "generation data.");
@@ -280,7 +329,7 @@ static void power_part(const rp_ctx *c) {
            "probability %.0f %% in a two-sided test at alpha %.2g (normal approximation; the "
            "benchmark at the worst case p = 0.5 and the smallest pooled n).",
            100 * qa_json_get_num(pw, "power"), qa_json_get_num(pw, "alpha"));
-  qa_doc_paragraph(c->doc, intro);
+  qa_doc_lead_in(c->doc, intro);
   power_table(c, pw);
   rp_list caveats = {0};
   double mde = qa_json_get_num(pw, "mde_pp");
@@ -295,7 +344,7 @@ static void power_part(const rp_ctx *c) {
                   "%.1f pp.", rp_str(m, "name"), own);
   }
   const cJSON *mc = cJSON_GetObjectItemCaseSensitive(c->res, "multiple_comparisons");
-  if (!isnan(qa_json_get_num(mc, "m")))
+  if (qa_json_get_num(mc, "m") > 0)
     rp_list_add(&caveats, "%.0f tests at alpha %.2g expect %.1f false positives by chance.",
                 qa_json_get_num(mc, "m"), qa_json_get_num(mc, "alpha"),
                 qa_json_get_num(mc, "expected_false_positives"));
@@ -307,7 +356,8 @@ static void power_part(const rp_ctx *c) {
 }
 
 void rp_section_stats(const rp_ctx *c) {
-  qa_doc_section(c->doc, "Statistical tests");
+  rp_heading(c, RP_SEC_STATISTICS);
+  rp_prose(c, RP_SEC_STATISTICS, "intro");
   if (!cJSON_GetArraySize(rp_arr(c->res, "adjacent_tests")) &&
       !rp_any_variant_has(c, "benchmark") && !rp_any_variant_has(c, "generation")) {
     qa_doc_paragraph(c->doc, "No tests were run: they need benchmark (/eval/<task>/correct) "

@@ -48,7 +48,11 @@ static void describe_cost(const cJSON *v, const char *baseline, rp_buf *b) {
   const cJSON *perf = cJSON_GetObjectItemCaseSensitive(v, "perf");
   double gb = qa_json_get_num(v, "vram_gb"), usd = qa_json_get_num(perf, "usd_per_mtok");
   double save = qa_json_get_num(perf, "savings_pct");
-  if (!isnan(gb)) rp_printf(b, "; %.2f GB%s", gb, rp_bool(v, "vram_measured") == 1 ? "" : " (est.)");
+  if (!isnan(gb)) {
+    char mem[RP_FMT];
+    rp_fmt_memory(mem, sizeof mem, gb, rp_bool(v, "vram_measured") != 1);
+    rp_printf(b, "; %s", mem);
+  }
   if (!isnan(usd)) rp_printf(b, "; $%.4f/Mtok", usd);
   if (!isnan(save)) rp_printf(b, ", %.1f %% cheaper than %s", save, baseline);
 }
@@ -115,8 +119,10 @@ static void model_sweet_spot(const rp_ctx *c, const cJSON *m, rp_list *out) {
   rp_list_take(out, &b);
 }
 
-/* The class that falls furthest (kNN accuracy, else cosine) in a variant
-** whose average still holds (first two tiers), else in any variant. */
+/* The class that falls furthest (kNN accuracy, else cosine).  A class hidden
+** behind an average that holds (a variant in the first two tiers) is the
+** finding when its own drop is material (beyond the first tier's
+** threshold); otherwise the worst class in any variant is. */
 typedef struct worst_class {
   const cJSON *variant, *cls;
   double score;     /* knn delta (pp) or cosine mean; lower is worse */
@@ -125,6 +131,7 @@ typedef struct worst_class {
 
 static void scan_classes(const rp_ctx *c, const cJSON *m, const char *key, worst_class *w) {
   const cJSON *v, *cls;
+  int by_knn = !strcmp(key, "knn_accuracy_delta_pp");
   cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
     if (rp_bool(v, "is_baseline") == 1) continue;
     int holds = rp_tier_recommended(c, rp_str(v, "tier"));
@@ -132,9 +139,12 @@ static void scan_classes(const rp_ctx *c, const cJSON *m, const char *key, worst
     cJSON_ArrayForEach(cls, rp_arr(repr, "per_class")) {
       double s = qa_json_get_num(cls, key);
       if (isnan(s)) continue;
+      /* A drop the first tier admits is no finding, hidden or not. */
+      int material = !by_knn || rp_tier_index(c, rp_tier_of_signal(c, s, 0)) > 0;
+      int hidden = holds && material;
       /* A class hidden behind a holding average beats one in a broken variant. */
-      if (!w->cls || (holds && !w->holds) || (holds == w->holds && s < w->score)) {
-        w->variant = v; w->cls = cls; w->score = s; w->holds = holds;
+      if (!w->cls || (hidden && !w->holds) || (hidden == w->holds && s < w->score)) {
+        w->variant = v; w->cls = cls; w->score = s; w->holds = hidden;
       }
     }
   }
@@ -164,13 +174,26 @@ static void model_worst_class(const rp_ctx *c, const cJSON *m, rp_list *out) {
     rp_fmt_fixed(b0, sizeof b0, qa_json_get_num(baseline_class(m, label), "knn_accuracy"), 3);
     rp_fmt_fixed(a, sizeof a, qa_json_get_num(w.cls, "knn_accuracy"), 3);
     rp_fmt_signed(avg, sizeof avg, qa_json_get_num(repr, "knn_accuracy_delta_pp"), 1);
+    if (!isnan(rp_tier_threshold(c, 0, 0)) &&
+        rp_tier_index(c, rp_tier_of_signal(c, w.score, 0)) == 0) {
+      /* Even the worst class stays within the first tier's threshold. */
+      rp_printf(&b, "%s: no class loses more kNN accuracy than the %s threshold (%.1f pp) "
+                "allows; the worst, %s at %s, changes by %+.1f pp (%s \xE2\x86\x92 %s, "
+                "n = %.0f) against %s pp for the variant's average.", rp_str(m, "name"),
+                rp_str(cJSON_GetArrayItem(c->tiers, 0), "name"), rp_tier_threshold(c, 0, 0),
+                label, vname, w.score, b0, a, qa_json_get_num(w.cls, "n"), avg);
+      rp_list_take(out, &b);
+      return;
+    }
     rp_printf(&b, "%s: the worst class is %s at %s, whose kNN accuracy changes by %+.1f pp "
               "(%s \xE2\x86\x92 %s, n = %.0f) while the variant's average moves %s pp",
               rp_str(m, "name"), label, vname, w.score, b0, a,
               qa_json_get_num(w.cls, "n"), avg);
     if (w.holds) rp_printf(&b, " and its tier stays %s", rp_str(w.variant, "tier"));
-    rp_printf(&b, ". The class's mean cosine is %s against %s overall, so cosine "
-              "similarity alone would not flag it.", cosc, cosm);
+    rp_printf(&b, ". The class's mean cosine is %s against %s overall", cosc, cosm);
+    /* 0.99: the cosine that "looks harmless" (disagreements() below). */
+    rp_printf(&b, "%s", qa_json_get_num(w.cls, "cosine_mean") >= 0.99
+                            ? ", so cosine similarity alone would not flag it." : ".");
   } else {
     rp_printf(&b, "%s: the class with the lowest mean cosine is %s at %s: %s against %s "
               "over all samples (n = %.0f).", rp_str(m, "name"), label, vname, cosc, cosm,
@@ -274,13 +297,22 @@ static void caveat_findings(const rp_ctx *c, rp_list *out) {
               "equivalent by TOST on the benchmark", unconfirmed.n, n_first,
               rp_s((double)n_first), rp_str(cJSON_GetArrayItem(c->tiers, 0), "name"),
               unconfirmed.n == 1 ? "is" : "are");
-    if (unconfirmed.n) { rp_printf(&b, " ("); rp_join(&b, &unconfirmed); rp_printf(&b, ")"); }
+    /* Name them unless it is all of them. */
+    if (unconfirmed.n && unconfirmed.n < n_first) {
+      rp_printf(&b, " (");
+      rp_join(&b, &unconfirmed);
+      rp_printf(&b, ")");
+    }
     rp_printf(&b, "%s", unconfirmed.n ? "; \"negligible\" there means a small point "
               "estimate, not demonstrated equivalence." : ".");
     rp_list_take(out, &b);
   }
   rp_list_free(&unconfirmed);
-  if (!isnan(qa_json_get_num(mc, "m")))
+  if (qa_json_get_num(mc, "m") == 0) {
+    rp_buf b = {0};
+    rp_no_adjacent_tests(c, &b);
+    rp_list_take(out, &b);
+  } else if (!isnan(qa_json_get_num(mc, "m")))
     rp_list_add(out, "Multiple comparisons: %.0f adjacent tests at alpha %.2g expect %.1f "
                 "false positives by chance; %.0f are significant uncorrected, %.0f survive "
                 "Bonferroni and %.0f survive Holm.", qa_json_get_num(mc, "m"),
@@ -328,8 +360,6 @@ static void opening(const rp_ctx *c) {
     }
     rp_printf(&b, ".");
   }
-  rp_printf(&b, " A variant's tier is the first whose thresholds admit both its benchmark "
-            "drop (pp) and its generation drop (%%); the first two tiers are recommended.");
   qa_doc_paragraph(c->doc, rp_text(&b));
   rp_buf_free(&b);
 }
@@ -337,12 +367,13 @@ static void opening(const rp_ctx *c) {
 void rp_section_summary(const rp_ctx *c) {
   const cJSON *m;
   rp_list findings = {0}, disagree = {0}, caveats = {0};
-  qa_doc_section(c->doc, "Executive summary");
+  rp_heading(c, RP_SEC_SUMMARY);
   if (!rp_n_models(c)) {
     qa_doc_paragraph(c->doc, "The results hold no model; list models and their variant "
                              "caches under \"models\" in the configuration to enable this report.");
     return;
   }
+  rp_prose(c, RP_SEC_SUMMARY, "intro");
   opening(c);
   cJSON_ArrayForEach(m, c->models) {
     model_sweet_spot(c, m, &findings);
@@ -351,17 +382,17 @@ void rp_section_summary(const rp_ctx *c) {
   failed_checks(c, &findings);
   claims_findings(c, &findings);
   deployment_finding(c, &findings);
-  qa_doc_subsection(c->doc, "Key findings");
+  rp_subsection(c, RP_SEC_SUMMARY, "findings_title");
   rp_list_emit(c->doc, &findings);
   disagreements(c, &disagree);
-  qa_doc_subsection(c->doc, "Where the metrics disagree");
+  rp_subsection(c, RP_SEC_SUMMARY, "disagree_title");
   if (disagree.n) rp_list_emit(c->doc, &disagree);
   else qa_doc_paragraph(c->doc, "Nowhere: for every variant the benchmark and generation "
                                 "signals fall in the same tier, and the paired and unpaired "
                                 "benchmark tests agree at alpha.");
   caveat_findings(c, &caveats);
   if (caveats.n) {
-    qa_doc_subsection(c->doc, "How far the evidence goes");
+    rp_subsection(c, RP_SEC_SUMMARY, "evidence_title");
     rp_list_emit(c->doc, &caveats);
   }
   rp_list_free(&findings);

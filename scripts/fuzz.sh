@@ -1,0 +1,206 @@
+#!/bin/sh
+# Fuzzes the two parsers of untrusted input with libFuzzer (make fuzz):
+#   fuzz_config  src/input/config.c (cJSON)   inputs up to 8 KB
+#   fuzz_cache   src/input/cache.c, h5read.c, cache_inspect.c (libhdf5)
+#                inputs up to 64 KB
+# Builds both into build/fuzz/ with clang (ASan + UBSan + libFuzzer), runs
+# each for FUZZ_SECONDS (default 60) on a working copy of the seeds
+# (build/fuzz/corpus-NAME), and writes what crashed, leaked, timed out or
+# ran out of memory to build/fuzz/artifacts/NAME-*.  Fuzzing goes on after
+# a finding (-fork=1 -ignore_crashes=1), so the whole time is spent.
+#
+#   FUZZ_SECONDS=1200 sh scripts/fuzz.sh          both, 20 minutes each
+#   sh scripts/fuzz.sh cache                      one harness
+#   FUZZ_PARALLEL=0 sh scripts/fuzz.sh            one after the other
+#   FUZZ_FRESH=1 sh scripts/fuzz.sh               restart from the seeds
+#   FUZZ_CC=clang sh scripts/fuzz.sh              another compiler
+#
+# Prints executions, coverage and every new finding per harness.  Exit 0
+# when nothing was found, 1 when something was, 3 when the build failed.
+# Re-run one input:  build/fuzz/fuzz_cache tests/fuzz/crashes/cache-...
+cd "$(dirname "$0")/.." || exit 3
+set -u
+
+seconds=${FUZZ_SECONDS:-60}
+case "$seconds" in
+  ''|*[!0-9]*) echo "fuzz.sh: FUZZ_SECONDS must be a whole number of seconds" >&2; exit 3 ;;
+esac
+names=${*:-config cache}
+out=build/fuzz
+arts=$out/artifacts
+mkdir -p "$out" "$arts" || exit 3
+
+# ---- build -----------------------------------------------------------------
+cc=${FUZZ_CC:-}
+if [ -z "$cc" ]; then
+  for c in clang-14 clang; do
+    command -v "$c" >/dev/null 2>&1 && { cc=$c; break; }
+  done
+fi
+[ -n "$cc" ] || { echo "fuzz.sh: clang not found (libFuzzer needs clang)" >&2; exit 3; }
+
+# The recipe of notes/common.txt, with sanitizers and libFuzzer.
+cflags="-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer
+  -Wall -Wextra -Isrc $(pkg-config --cflags hdf5 libcjson nettle)
+  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
+libs="$(pkg-config --libs hdf5 cairo freetype2 libcjson nettle) -lgsl
+  $(pkg-config --libs openblas) -lhpdf -lpthread -lm"
+# Every input module but study.c (which needs the analysis), and the utilities.
+srcs="src/input/cache.c src/input/h5read.c src/input/cache_inspect.c src/input/config.c
+  $(ls src/util/*.c)"
+
+for name in $names; do
+  case "$name" in
+    config|cache) ;;
+    *) echo "fuzz.sh: unknown harness '$name' (config or cache)" >&2; exit 3 ;;
+  esac
+  echo "fuzz.sh: building $out/fuzz_$name with $cc"
+  # shellcheck disable=SC2086
+  $cc $cflags -o "$out/fuzz_$name" "tests/fuzz/fuzz_$name.c" $srcs $libs || exit 3
+done
+
+# ---- dictionaries ----------------------------------------------------------
+# Keys and words the parsers compare against, so that mutations find them.
+{
+  for w in title subtitle author disclosure task model metric baseline calibration \
+           test_set strata layer models name params variants file bits_per_weight \
+           vram_gb analysis alpha power knn_k tost_margin_pp tost_margin_pct pairs_max \
+           key_metrics tiers max_drop_pp max_drop_pct deploy vram_tiers_gb usd_per_hour \
+           vram_overhead critical_errors label predicted max claims id text kind \
+           variant tier margin min_drop value tier_at_most equivalent \
+           worse_than_baseline metric_at_least metric_at_most critical_errors_at_most \
+           benchmark generation accuracy cosine_mean sqnr_db spearman_rho knn_accuracy \
+           neighbor_overlap cka_linear effective_rank top1_agreement kl_mean unacceptable \
+           true false null; do
+    printf '"\\"%s\\""\n' "$w"
+  done
+  printf '"%s"\n' "{" "}" "[" "]" ":" "," "1e308" "-0" "0.5" "9e15" "\\\\u0000" "\\\\ud800"
+} > "$out/config.dict"
+{
+  # HDF5 signatures (superblock, object headers, B-trees, heaps, indexes).
+  printf '"\\x89HDF\\x0d\\x0a\\x1a\\x0a"\n'
+  for w in OHDR OCHK TREE HEAP GCOL FRHP FHDB FHIB BTHD BTIN BTLF SNOD FSHD FSSE \
+           SMTB SMLI FAHD FADB EAHD EAIB EASB EADB; do
+    printf '"%s"\n' "$w"
+  done
+  for w in samples hidden final outputs logits prediction eval correct score id label \
+           label_names perf decode_tok_s ttft_ms model variant bits_per_weight params \
+           vram_gb quant_scheme calibration backend hardware; do
+    printf '"%s"\n' "$w"
+  done
+  printf '"\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff"\n"\\x00\\x00\\x00\\x00"\n'
+} > "$out/cache.dict"
+
+# ---- leak suppressions ----------------------------------------------------
+# libhdf5 (a system library, built without frame pointers) leaks on some of
+# its own error paths.  While fuzzing, stacks are unwound fast and stop in
+# libhdf5, so every leak whose allocation happens inside libhdf5 is set
+# aside; leaks of memory qaudit allocates itself are still caught.  After
+# fuzzing, the cache corpus is run again with full (slow) stacks, with only
+# the libhdf5-internal leak sites of tests/fuzz/README.md suppressed, so
+# that memory libhdf5 hands to qaudit (variable-length strings) and qaudit
+# fails to release is caught too.
+printf 'leak:libhdf5_serial.so\nleak:libhdf5.so\n' > "$out/lsan-fast.supp"
+printf '%s\n' 'leak:H5C_protect' > "$out/lsan-full.supp"
+
+# ---- run -------------------------------------------------------------------
+asan_common="dedup_token_length=3:handle_abort=1:allocator_may_return_null=1"
+run_one() {
+  name=$1 max_len=$2
+  corpus=$out/corpus-$name
+  [ "${FUZZ_FRESH:-0}" = 1 ] && rm -rf "$corpus"
+  mkdir -p "$corpus" && cp tests/fuzz/corpus/"$name"/* "$corpus"/ || return 3
+  ASAN_OPTIONS="detect_leaks=1:$asan_common" \
+  LSAN_OPTIONS="suppressions=$out/lsan-fast.supp:print_suppressions=0" \
+  UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:dedup_token_length=3" \
+    "$out/fuzz_$name" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+      -max_total_time="$seconds" -max_len="$max_len" -rss_limit_mb=2048 -timeout=10 \
+      -dict="$out/$name.dict" -artifact_prefix="$arts/$name-" "$corpus" \
+      > "$out/$name.log" 2>&1
+}
+
+# Runs every input of the cache corpus once with full stacks; each input
+# that leaks is saved as build/fuzz/artifacts/cache-corpus-leak-SHA1 and
+# set aside, and the run goes on with the rest.
+leak_pass() {
+  check=$out/leakcheck-cache
+  rm -rf "$check" && mkdir -p "$check" && cp "$out/corpus-cache"/* "$check"/ || return 3
+  : > "$out/cache-leaks.log"
+  rounds=0
+  while [ "$rounds" -lt 50 ]; do
+    rounds=$((rounds + 1))
+    ASAN_OPTIONS="detect_leaks=1:fast_unwind_on_malloc=0:malloc_context_size=30:$asan_common" \
+    LSAN_OPTIONS="suppressions=$out/lsan-full.supp:print_suppressions=0" \
+      "$out/fuzz_cache" -runs=0 -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+        -artifact_prefix="$arts/cache-corpus-" "$check" >> "$out/cache-leaks.log" 2>&1 \
+      && break
+    newest=$(ls -t "$arts"/cache-corpus-* 2>/dev/null | head -n 1)
+    sha=${newest##*-}
+    [ -n "$newest" ] && [ "$newest" -nt "$out/.start" ] || break
+    removed=0
+    for f in "$check"/*; do
+      if [ "$(sha1sum < "$f" | cut -c1-40)" = "$sha" ]; then rm -f "$f"; removed=1; fi
+    done
+    [ "$removed" = 1 ] || break
+  done
+}
+
+report() {
+  name=$1
+  log=$out/$name.log
+  # Fork mode prints "#EXECS: cov: N ft: N corp: N exec/s: N oom/timeout/crash: a/b/c".
+  last=$(grep -E '^#[0-9]+: cov:' "$log" | tail -n 1)
+  [ -n "$last" ] || last=$(grep -E '^#[0-9]+' "$log" | tail -n 1)
+  execs=$(printf '%s\n' "$last" | sed -n 's/^#\([0-9]*\).*/\1/p')
+  cov=$(printf '%s\n' "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
+  ft=$(printf '%s\n' "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
+  corp=$(printf '%s\n' "$last" | sed -n 's/.* corp: \([0-9]*\).*/\1/p')
+  otc=$(printf '%s\n' "$last" | sed -n 's/.*oom\/timeout\/crash: \([0-9/]*\).*/\1/p')
+  echo "fuzz_$name: ${execs:-?} executions in ${seconds}s, coverage ${cov:-?} edges," \
+       "${ft:-?} features, corpus ${corp:-?} inputs, oom/timeout/crash ${otc:-0/0/0}" \
+       "(log: $log)"
+  found=$(find "$arts" -name "$name-*" -newer "$out/.start" -type f 2>/dev/null | sort)
+  [ "$name" = cache ] && [ -s "$out/cache-leaks.log" ] &&
+    echo "fuzz_cache: corpus re-run with full stacks for leaks (log: $out/cache-leaks.log)"
+  n=0
+  for f in $found; do
+    case "$(basename "$f")" in
+      "$name"-crash-*|"$name"-leak-*|"$name"-timeout-*|"$name"-oom-*) n=$((n + 1)) ;;
+      "$name"-corpus-*) n=$((n + 1)) ;;
+    esac
+    echo "  found: $f"
+  done
+  # One line per distinct sanitizer verdict, from the children's logs.
+  grep -hoE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): [^(]*|runtime error: .*|fuzz_cache: .* left open .*' \
+    "$log" $( [ "$name" = cache ] && [ -f "$out/cache-leaks.log" ] && echo "$out/cache-leaks.log") \
+    | sed 's/ *$//; s/^/  /' | sort | uniq -c | sort -rn | head -n 20
+  [ "$n" -eq 0 ]
+}
+
+touch "$out/.start"
+status=0
+if [ "${FUZZ_PARALLEL:-1}" = 1 ] && [ "$(nproc 2>/dev/null || echo 1)" -ge 2 ]; then
+  pids=
+  for name in $names; do
+    if [ "$name" = config ]; then run_one config 8192 & else run_one cache 65536 & fi
+    pids="$pids $!"
+  done
+  for p in $pids; do wait "$p"; done
+else
+  for name in $names; do
+    if [ "$name" = config ]; then run_one config 8192; else run_one cache 65536; fi
+  done
+fi
+case " $names " in *" cache "*) leak_pass ;; esac
+# Inputs of fuzz_cache processes killed by a timeout (pid in the name).
+for f in /dev/shm/qaudit-fuzz-*.h5 /tmp/qaudit-fuzz-*.h5; do
+  [ -f "$f" ] || continue
+  pid=${f##*-}; pid=${pid%.h5}
+  kill -0 "$pid" 2>/dev/null || rm -f "$f"
+done
+for name in $names; do
+  report "$name" || status=1
+done
+[ "$status" -eq 0 ] && echo "fuzz.sh: no crash, leak, timeout or out-of-memory found" \
+                    || echo "fuzz.sh: findings above (artifacts in $arts/)"
+exit "$status"
