@@ -255,15 +255,18 @@ static void box_add(boxes *b, double x0, double y0, double x1, double y1) {
 }
 
 /* A label beside the point at (px, py): right, left, above, below, or the
-** diagonals, the first that overlaps nothing (else right). */
+** diagonals, the first that overlaps nothing; when none is free the label
+** is drawn to the right only if force, else left out (a crowded plot is
+** read by colour and shape, not by overprinted names). */
 static void place_label(qa_plot *p, boxes *b, const qa_plot_area *a, const char *s, double px,
-                        double py) {
+                        double py, int force) {
   static const double dx[8] = {1, -1, 0, 0, 1, -1, 1, -1}, dy[8] = {0, 0, -1, 1, -1, -1, 1, 1};
   double w = qa_plot_text_width(p, s, QA_PLOT_TICK_PT, 0), h = QA_PLOT_TICK_PT * 0.9;
   for (int k = 0; k < 9; k++) {
     int j = k < 8 ? k : 0;
     double cx = px + dx[j] * (0.5 * w + 8.5), cy = py + dy[j] * (0.5 * h + 8.0);
     double q[4] = {cx - 0.5 * w - 1, cy - 0.5 * h - 1, cx + 0.5 * w + 1, cy + 0.5 * h + 1};
+    if (k == 8 && !force) return;
     if (k == 8 || box_free(b, q, a)) {
       qa_plot_text_halo(p, s, cx, cy, QA_PLOT_TICK_PT, 0, 0.5, 0.5, INK);
       box_add(b, q[0], q[1], q[2], q[3]);
@@ -380,9 +383,14 @@ static void cost_marks(qa_plot *p, const qa_figure_src *src, const cost_pt *pt, 
                    qa_plot_map(&x->s, pt[i].x), qa_plot_map(&y->s, pt[i].y), 7.0,
                    qa_plot_tier_color(r->tier, n_tiers(s)));
   }
-  for (size_t i = 0; i < n; i++)
-    place_label(p, &b, a, s->models[pt[i].m].variants[pt[i].v].name,
-                qa_plot_map(&x->s, pt[i].x), qa_plot_map(&y->s, pt[i].y));
+  /* The Pareto front's labels first and always; the others where room is. */
+  int on_front[256] = {0};
+  for (size_t k = 0; k < nf; k++) on_front[front[k]] = 1;
+  for (int pass = 1; pass >= 0; pass--)
+    for (size_t i = 0; i < n; i++)
+      if (on_front[i] == pass)
+        place_label(p, &b, a, s->models[pt[i].m].variants[pt[i].v].name,
+                    qa_plot_map(&x->s, pt[i].x), qa_plot_map(&y->s, pt[i].y), pass);
 }
 
 int qa_figure_cost(const qa_figure_src *src, const char *png, char *why, size_t why_cap,
