@@ -82,7 +82,7 @@ run:
 
 test:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory qaudit build/qaudit_tests $(SAN)/qaudit $(SAN)/qaudit_tests examples
+	@$(MAKE) --no-print-directory -j$$(nproc) qaudit build/qaudit_tests $(SAN)/qaudit $(SAN)/qaudit_tests examples
 	@sh tests/run-all.sh
 
 build/bench_repr: build/bench/bench_repr.o $(OBJ)
