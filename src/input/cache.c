@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "input/h5read.h"
+#include "input/isolate.h"
 
 /* Size of the buffer naming the first per-sample dataset seen. */
 #define N_FROM_CAP 512
@@ -408,12 +409,12 @@ static int load_task_scores(qa_task *t, h5r_file *f, const char *dir, qa_error *
   for (size_t i = 0; !rc && i < names.n; i++) {
     snprintf(path, sizeof path, "%s/%s", dir, names.v[i]);
     hsize_t dims[1];
-    if (h5r_exists(f, path, err) < 0 ||
-        read_floats(f, path, 1, dims, &t->scores[i], err) ||
-        set_m(f, t, path, (size_t)dims[0], err))
+    if (h5r_exists(f, path, err) < 0 || read_floats(f, path, 1, dims, &t->scores[i], err)) {
       rc = -1;
-    else
-      t->n_metrics = i + 1;
+      break;
+    }
+    t->n_metrics = i + 1;          /* owned from here, freed with the cache */
+    if (set_m(f, t, path, (size_t)dims[0], err)) rc = -1;
   }
   if (!rc) {
     t->metric_names = names.v;
@@ -536,8 +537,32 @@ static hid_t open_file(const char *path, qa_error *err) {
   return fid;
 }
 
+static int load_direct(const char *path, const qa_cache_opts *opts, qa_cache **out,
+                       qa_error *err);
+
+/* The child's part: read everything, keep nothing. */
+typedef struct trial { const char *path; const qa_cache_opts *opts; } trial;
+
+static int trial_load(void *arg, qa_error *err) {
+  trial *t = arg;
+  qa_cache *c = NULL;
+  int rc = load_direct(t->path, t->opts, &c, err);
+  qa_cache_free(c);
+  return rc;
+}
+
 int qa_cache_load(const char *path, const qa_cache_opts *opts, qa_cache **out,
                   qa_error *err) {
+  *out = NULL;
+  /* A file the HDF5 library could crash or hang on is read first in a
+  ** child process (input/isolate.h). */
+  trial t = {path, opts};
+  if (qa_isolated(path, trial_load, &t, qa_isolation_timeout(path), err)) return -1;
+  return load_direct(path, opts, out, err);
+}
+
+static int load_direct(const char *path, const qa_cache_opts *opts, qa_cache **out,
+                       qa_error *err) {
   *out = NULL;
   qa_cache *c = calloc(1, sizeof *c);
   if (!c || !(c->path = strdup(path))) {

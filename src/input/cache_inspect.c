@@ -10,8 +10,20 @@
 
 #include "input/cache.h"
 #include "input/h5read.h"
+#include "input/isolate.h"
 
-typedef struct walk { FILE *out; const char *path; int depth; } walk;
+/* Groups already listed, by object address: hard links can make cycles. */
+typedef struct seen { size_t n; haddr_t addr[4096]; } seen;
+typedef struct walk { FILE *out; const char *path; int depth; seen *seen; } walk;
+
+/* 1 when addr was listed before; otherwise records it. */
+static int seen_before(seen *s, haddr_t addr) {
+  for (size_t i = 0; i < s->n; i++)
+    if (s->addr[i] == addr) return 1;
+  if (s->n < sizeof s->addr / sizeof *s->addr) s->addr[s->n++] = addr;
+  else return 1;                     /* more groups than a cache ever has */
+  return 0;
+}
 
 static void print_attr_value(FILE *out, hid_t attr) {
   hid_t type = H5Aget_type(attr), space = H5Aget_space(attr);
@@ -125,11 +137,13 @@ static herr_t visit(hid_t g, const char *name, const H5L_info_t *info, void *dat
   }
   if (oi.type == H5O_TYPE_DATASET) {
     print_dataset(w->out, g, name, full);
+  } else if (oi.type == H5O_TYPE_GROUP && seen_before(w->seen, oi.addr)) {
+    fprintf(w->out, "%s/  (hard link to a group listed above)\n", full);
   } else if (oi.type == H5O_TYPE_GROUP && w->depth < 16) {
     fprintf(w->out, "%s/\n", full);
     hid_t sub = H5Gopen2(g, name, H5P_DEFAULT);
     if (sub >= 0) {
-      walk inner = {w->out, full, w->depth + 1};
+      walk inner = {w->out, full, w->depth + 1, w->seen};
       hsize_t idx = 0;
       H5Literate(sub, H5_INDEX_NAME, H5_ITER_INC, &idx, visit, &inner);
       H5Gclose(sub);
@@ -138,7 +152,25 @@ static herr_t visit(hid_t g, const char *name, const H5L_info_t *info, void *dat
   return 0;
 }
 
+static int inspect_direct(const char *path, FILE *out, qa_error *err);
+
+typedef struct inspect_job { const char *path; FILE *out; } inspect_job;
+
+static int inspect_job_run(void *arg, qa_error *err) {
+  inspect_job *j = arg;
+  int rc = inspect_direct(j->path, j->out, err);
+  fflush(j->out);
+  return rc;
+}
+
+/* Printed from a child process: a file that crashes or hangs the HDF5
+** library ends the summary with one error line (input/isolate.h). */
 int qa_cache_inspect(const char *path, void *fp, qa_error *err) {
+  inspect_job j = {path, fp};
+  return qa_isolated(path, inspect_job_run, &j, qa_isolation_timeout(path), err);
+}
+
+static int inspect_direct(const char *path, FILE *fp, qa_error *err) {
   FILE *out = fp;
   struct stat st;
   if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
@@ -157,7 +189,11 @@ int qa_cache_inspect(const char *path, void *fp, qa_error *err) {
   hsize_t idx = 0;
   H5Aiterate2(fid, H5_INDEX_NAME, H5_ITER_INC, &idx, print_root_attr, out);
   fprintf(out, "objects:\n");
-  walk w = {out, "/", 0};
+  static seen groups;
+  groups.n = 0;
+  H5O_info_t root;
+  if (H5Oget_info(fid, &root) >= 0) seen_before(&groups, root.addr);
+  walk w = {out, "/", 0, &groups};
   idx = 0;
   H5Literate(fid, H5_INDEX_NAME, H5_ITER_INC, &idx, visit, &w);
   H5Fclose(fid);

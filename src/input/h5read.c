@@ -166,6 +166,21 @@ hid_t h5r_open(h5r_file *f, const char *path, int kind, int rank, hsize_t *dims,
                  f->limit_what ? f->limit_what : "available");
     goto done;
   }
+  /* A file that claims far more data than it stores (unwritten chunks
+  ** read as fill values) would make us allocate for nothing: gzip does not
+  ** compress beyond about 1000:1.  (Not checked while only listing layers,
+  ** max_bytes == UINT64_MAX.) */
+  hsize_t stored = H5Dget_storage_size(dset);
+  uint64_t need = elems * (uint64_t)H5Tget_size(type);
+  if (f->max_bytes != UINT64_MAX && need > (uint64_t)1 << 20 &&
+      need / 1024 > (uint64_t)stored) {
+    char shape[96];
+    format_dims(shape, sizeof shape, rank, got);
+    qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                 "shape %s claims %.3g MB but the file stores %.3g MB of it; expected "
+                 "written data", shape, (double)need / 1e6, (double)stored / 1e6);
+    goto done;
+  }
   rc = 0;
 done:
   if (type >= 0) H5Tclose(type);

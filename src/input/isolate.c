@@ -1,0 +1,103 @@
+/*
+** qa_isolated: fork, run, wait with a deadline, translate the ending.
+*/
+#include "input/isolate.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+double qa_isolation_timeout(const char *path) {
+  struct stat st;
+  double mb = stat(path, &st) == 0 ? (double)st.st_size / 1e6 : 0;
+  /* QAUDIT_READ_TIMEOUT_S replaces the 60 s base (tests use a short one). */
+  const char *env = getenv("QAUDIT_READ_TIMEOUT_S");
+  double base = env && atof(env) > 0 ? atof(env) : 60.0;
+  return base + mb / 20.0;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Reads the child's qa_error from the pipe (all of it, or nothing). */
+static void read_error(int fd, qa_error *err) {
+  qa_error e;
+  size_t got = 0;
+  while (got < sizeof e) {
+    ssize_t n = read(fd, (char *)&e + got, sizeof e - got);
+    if (n <= 0) break;
+    got += (size_t)n;
+  }
+  if (got == sizeof e && err) {
+    e.msg[sizeof e.msg - 1] = '\0';
+    *err = e;
+  }
+}
+
+int qa_isolated(const char *path, int (*fn)(void *arg, qa_error *err), void *arg,
+                double timeout_s, qa_error *err) {
+  const char *off = getenv("QAUDIT_NO_ISOLATION");
+  if (off && *off && strcmp(off, "0") != 0) return fn(arg, err);
+  int fds[2];
+  if (pipe(fds) != 0) return fn(arg, err);
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return fn(arg, err);
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    qa_error e = {0};
+    int rc = fn(arg, &e);
+    if (rc && write(fds[1], &e, sizeof e) != (ssize_t)sizeof e) rc = -1;
+    fflush(NULL);
+    _exit(rc ? 1 : 0);
+  }
+  close(fds[1]);
+  double deadline = now_s() + timeout_s;
+  int status = 0, done = 0;
+  while (!done) {
+    pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid) { done = 1; break; }
+    if (w < 0 && errno != EINTR) break;
+    if (now_s() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      close(fds[0]);
+      return qa_error_set(err, QA_EXIT_DATA, path, NULL,
+                          "reading took longer than %.0f s and was stopped; the file is "
+                          "corrupt or hostile", timeout_s);
+    }
+    struct timespec nap = {0, 5000000};
+    nanosleep(&nap, NULL);
+  }
+  int rc;
+  if (done && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    rc = 0;
+  } else if (done && WIFEXITED(status)) {
+    qa_error_clear(err);
+    read_error(fds[0], err);
+    if (err && !err->code)
+      qa_error_set(err, QA_EXIT_DATA, path, NULL, "cannot be read (file damaged?)");
+    rc = -1;
+  } else if (done && WIFSIGNALED(status)) {
+    rc = qa_error_set(err, QA_EXIT_DATA, path, NULL,
+                      "the HDF5 library crashed reading this file (%s); it is corrupt or "
+                      "hostile", strsignal(WTERMSIG(status)));
+  } else {
+    rc = qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot check the file in a child process");
+  }
+  close(fds[0]);
+  return rc;
+}
