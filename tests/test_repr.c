@@ -495,3 +495,23 @@ QA_TEST(repr_gsl_and_lapack_agree) {
   free(G);
   free(cov);
 }
+
+QA_TEST(repr_cka_known_norms_match_full_cka) {
+  /* The shortcut used by the analysis (Gram norms from the covariances)
+  ** gives the same CKA as the direct formula. */
+  enum { N = 40, D = 6 };
+  double x[N * D], y[N * D], cx[D * D], cy[D * D], full = 0, fast = 0;
+  for (int i = 0; i < N; i++)
+    for (int j = 0; j < D; j++) {
+      x[i * D + j] = sin(1.3 * i + 0.7 * j) + 0.1 * j;
+      y[i * D + j] = x[i * D + j] + 0.05 * cos(2.1 * i * j);
+    }
+  qa_error err = {0};
+  CHECK_INT(qa_repr_cka_linear(x, y, N, D, &full, &err), 0);
+  CHECK_INT(qa_repr_covariance(x, N, D, cx, NULL, &err), 0);
+  CHECK_INT(qa_repr_covariance(y, N, D, cy, NULL, &err), 0);
+  CHECK_INT(qa_repr_cka_linear_known(x, y, N, D, qa_repr_gram_frob2(cx, N, D),
+                                     qa_repr_gram_frob2(cy, N, D), &fast, &err), 0);
+  CHECK_NEAR(fast, full, 1e-13);
+  CHECK(full > 0.9 && full < 1.0);
+}

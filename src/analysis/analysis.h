@@ -37,6 +37,7 @@ typedef struct qa_repr_result {
   double *spectrum;             /* [dim] eigenvalues, descending */
   double *pca_xy;               /* [2n] projection on the baseline's axes */
   int32_t *neighbors;           /* [n*knn_k], freed after the model is done */
+  double gram_frob2;            /* |Xc'Xc|_F^2, for CKA (not reported) */
 } qa_repr_result;
 
 typedef struct qa_critical_result {

@@ -587,11 +587,10 @@ static int centred_products(const double *X, const double *Y, size_t n, size_t d
     goto done;
   column_means(X, n, d, mean_x);
   if (Y) column_means(Y, n, d, mean_y);
-  memset(xx, 0, d * d * sizeof *xx);            /* start: empty partial sums */
-  if (Y) {
-    memset(yy, 0, d * d * sizeof *yy);
-    memset(yx, 0, d * d * sizeof *yx);
-  }
+  /* start: empty partial sums (each product only when asked for) */
+  if (xx) memset(xx, 0, d * d * sizeof *xx);
+  if (yy) memset(yy, 0, d * d * sizeof *yy);
+  if (yx) memset(yx, 0, d * d * sizeof *yx);
   for (size_t r0 = 0; r0 < n; r0 += block) {
     size_t rows = n - r0 < block ? n - r0 : block;
     for (size_t i = 0; i < rows; i++)
@@ -599,14 +598,15 @@ static int centred_products(const double *X, const double *Y, size_t n, size_t d
         xb[i * d + j] = X[(r0 + i) * d + j] - mean_x[j];
         if (Y) yb[i * d + j] = Y[(r0 + i) * d + j] - mean_y[j];
       }
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)rows, 1.0, xb,
-                (int)d, 1.0, xx, (int)d);
-    if (Y) {
+    if (xx)
+      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)rows, 1.0, xb,
+                  (int)d, 1.0, xx, (int)d);
+    if (Y && yy)
       cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)rows, 1.0, yb,
                   (int)d, 1.0, yy, (int)d);
+    if (Y && yx)
       cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d, (int)d, (int)rows,
                   1.0, yb, (int)d, xb, (int)d, 1.0, yx, (int)d);
-    }
   }
   rc = 0;
 done:
@@ -647,6 +647,34 @@ int qa_repr_cka_linear(const double *X, const double *Y, size_t n, size_t d,
 done:
   free(xx); free(yy); free(yx); free(mean);
   return rc;
+}
+
+int qa_repr_cka_linear_known(const double *X, const double *Y, size_t n, size_t d,
+                             double xx_frob2, double yy_frob2, double *cka_out,
+                             qa_error *err) {
+  int rc = -1;
+  double *yx = NULL, *mean = NULL;
+  *cka_out = NAN;
+  if (n == 0 || d == 0) return 0;
+  if (!(yx = alloc_array(d * d, sizeof *yx, err, "CKA Y'X")) ||
+      !(mean = alloc_array(d, sizeof *mean, err, "CKA means")))
+    goto done;
+  if (centred_products(X, Y, n, d, mean, NULL, NULL, yx, err)) goto done;
+  double cross = 0;
+  for (size_t i = 0; i < d * d; i++) cross += yx[i] * yx[i];
+  double den = sqrt(xx_frob2) * sqrt(yy_frob2);
+  if (den > 0) *cka_out = cross / den;
+  rc = 0;
+done:
+  free(yx); free(mean);
+  return rc;
+}
+
+double qa_repr_gram_frob2(const double *cov, size_t n, size_t d) {
+  /* |Xc'Xc|_F^2 = (n-1)^2 |cov|_F^2 */
+  double s = 0;
+  for (size_t i = 0; i < d * d; i++) s += cov[i] * cov[i];
+  return s * (double)(n - 1) * (double)(n - 1);
 }
 
 int qa_repr_covariance(const double *X, size_t n, size_t d, double *cov_out,

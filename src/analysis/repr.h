@@ -107,6 +107,14 @@ void qa_repr_spearman_ref_free(qa_spearman_ref *ref);
 int qa_repr_cka_linear(const double *X, const double *Y, size_t n, size_t d,
                        double *cka_out, qa_error *err);
 
+/* The same when |Xc'Xc|_F^2 and |Yc'Yc|_F^2 are known already (from the
+** covariances, qa_repr_gram_frob2): only Yc'Xc is computed. */
+int qa_repr_cka_linear_known(const double *X, const double *Y, size_t n, size_t d,
+                             double xx_frob2, double yy_frob2, double *cka_out,
+                             qa_error *err);
+/* |Xc'Xc|_F^2 from the full d*d covariance of n samples: (n-1)^2 |cov|_F^2. */
+double qa_repr_gram_frob2(const double *cov, size_t n, size_t d);
+
 /* Sample covariance (divisor n-1; requires n >= 2) into cov_out (d*d, full
 ** symmetric, row-major) and the column means into mean_out (d; may be
 ** NULL). */

@@ -34,6 +34,7 @@ static int spectrum(const qa_cache *v, qa_repr_result *r, qa_error *err) {
   }
   int rc = qa_repr_covariance(v->hidden, v->n_samples, d, cov, NULL, err) ||
            qa_repr_spectrum(cov, d, r->spectrum, err);
+  if (!rc) r->gram_frob2 = qa_repr_gram_frob2(cov, v->n_samples, d);
   free(cov);
   if (rc) return -1;
   r->effective_rank = qa_repr_effective_rank(r->spectrum, d);
@@ -105,9 +106,7 @@ static int one_variant(const qa_config *cfg, const qa_cache *b, const qa_cache *
     r->spearman_rho = r->cka_linear = 1.0;   /* a variant of itself; no test */
   } else {
     r->sqnr_db = qa_repr_sqnr_db(b->hidden, v->hidden, n, d);
-    if (qa_repr_spearman_vs(sref, v->hidden, &r->spearman_rho, &r->pairs, err) ||
-        qa_repr_cka_linear(b->hidden, v->hidden, n, d, &r->cka_linear, err))
-      return -1;
+    if (qa_repr_spearman_vs(sref, v->hidden, &r->spearman_rho, &r->pairs, err)) return -1;
   }
   int32_t *pred = v->labels ? malloc(n * sizeof *pred) : NULL;
   if (v->labels && !pred) return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
@@ -121,6 +120,11 @@ static int one_variant(const qa_config *cfg, const qa_cache *b, const qa_cache *
   if (!rc && v->labels) rc = per_class(v, r->knn_k ? pred : NULL, base, r, class_count(v), err);
   free(pred);
   if (rc || (n >= 2 && spectrum(v, r, err))) return -1;
+  /* CKA after the spectrum: both Gram norms come from the covariances. */
+  if (!is_base && n >= 2 &&
+      qa_repr_cka_linear_known(b->hidden, v->hidden, n, d, base->gram_frob2, r->gram_frob2,
+                               &r->cka_linear, err))
+    return -1;
   if (axes) {
     if (!(r->pca_xy = malloc(2 * n * sizeof *r->pca_xy)))
       return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
