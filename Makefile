@@ -123,4 +123,4 @@ clean:
 
 build/src/main.o $(SAN)/src/main.o: CFLAGS += -DQA_DATADIR='"$(DATADIR)"'
 
--include $(OBJ:.o=.d) $(TEST_OBJ:.o=.d) build/src/main.d $(wildcard build/bench/*.d) $(wildcard $(SAN)/*/*/*.d)
+-include $(OBJ:.o=.d) $(TEST_OBJ:.o=.d) build/src/main.d $(wildcard build/bench/*.d) $(wildcard $(SAN)/*/*.d $(SAN)/*/*/*.d)

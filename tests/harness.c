@@ -5,6 +5,8 @@
 */
 #include "harness.h"
 
+#include <sys/wait.h>
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -67,4 +69,41 @@ int main(int argc, char **argv) {
   fflush(stdout);
   printf("unit: %d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
+}
+
+char *qa_test_read_stream(FILE *f, size_t *len) {
+  size_t cap = 1 << 16, n = 0, got;
+  char *buf = malloc(cap + 1);
+  while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+    n += got;
+    if (n == cap) {
+      char *b = realloc(buf, 2 * cap + 1);
+      if (!b) { free(buf); return NULL; }
+      buf = b;
+      cap *= 2;
+    }
+  }
+  if (buf) buf[n] = '\0';
+  if (len) *len = n;
+  return buf;
+}
+
+char *qa_test_read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *buf = qa_test_read_stream(f, len);
+  fclose(f);
+  return buf;
+}
+
+char *qa_test_command_output(const char *cmd, int *status) {
+  FILE *p = popen(cmd, "r");
+  if (!p) {
+    if (status) *status = -1;
+    return NULL;
+  }
+  char *buf = qa_test_read_stream(p, NULL);
+  int st = pclose(p);
+  if (status) *status = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return buf;
 }

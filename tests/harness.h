@@ -21,6 +21,15 @@ int qa_test_fail(const char *file, int line, const char *fmt, ...);
 /* A scratch directory for the current run (created once, e.g. /tmp/qa-XXXX). */
 const char *qa_test_tmpdir(void);
 
+/* Everything read from f until its end, NUL-terminated (binary-safe with
+** *len, which may be NULL); NULL when out of memory.  Caller frees. */
+char *qa_test_read_stream(FILE *f, size_t *len);
+/* The whole file at path, as above; NULL when it cannot be opened. */
+char *qa_test_read_file(const char *path, size_t *len);
+/* The standard output of a shell command, as above; *status (may be NULL)
+** receives its exit status, or -1 when it did not exit normally. */
+char *qa_test_command_output(const char *cmd, int *status);
+
 #define QA_TEST(name)                                                     \
   static void name(void);                                                 \
   __attribute__((constructor)) static void name##_register(void) {        \

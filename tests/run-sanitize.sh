@@ -15,6 +15,7 @@ ln -s "$top/build/san/qaudit" "$root/qaudit"
 ln -s "$top/build" "$root/build"
 # Leaks inside the libraries' own global state (HDF5, fontconfig) are not ours.
 export QAUDIT_DATADIR="$top"
+export QAUDIT_SANITIZED=1
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=86"
 export LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"

@@ -21,44 +21,12 @@
 #define DOC_TEST_EPOCH 1700000000LL
 
 static char *doc_test_read(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 1 << 16, n = 0;
-  char *buf = malloc(cap + 1);
-  size_t got;
-  while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-    n += got;
-    if (n == cap) {
-      char *b = realloc(buf, 2 * cap + 1);
-      if (!b) { free(buf); buf = NULL; break; }
-      buf = b;
-      cap *= 2;
-    }
-  }
-  fclose(f);
-  if (buf) buf[n] = '\0';
-  if (len) *len = n;
-  return buf;
+  return qa_test_read_file(path, len);
 }
 
 /* Output of a shell command (its stderr discarded), NUL-terminated. */
 static char *doc_test_run(const char *cmd) {
-  FILE *p = popen(cmd, "r");
-  if (!p) return NULL;
-  size_t cap = 1 << 16, n = 0, got;
-  char *buf = malloc(cap + 1);
-  while (buf && (got = fread(buf + n, 1, cap - n, p)) > 0) {
-    n += got;
-    if (n == cap) {
-      char *b = realloc(buf, 2 * cap + 1);
-      if (!b) { free(buf); buf = NULL; break; }
-      buf = b;
-      cap *= 2;
-    }
-  }
-  pclose(p);
-  if (buf) buf[n] = '\0';
-  return buf;
+  return qa_test_command_output(cmd, NULL);
 }
 
 /* pdftotext of one page (page 0 = all); layout=1 keeps the columns. */
@@ -375,7 +343,7 @@ QA_TEST(doc_table_header_on_every_page) {
     char *text = doc_test_text(pdf, p, 0);
     int rows = 0;
     for (int r = 1; r <= 120; r++) {
-      char name[16];
+      char name[32];
       snprintf(name, sizeof name, "row %03d\n", r);
       size_t c = doc_test_count(text, text ? strlen(text) : 0, name);
       seen[r] += (int)c;

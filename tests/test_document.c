@@ -33,23 +33,7 @@ static const char *const DOCUMENT_SECTIONS[] = {
 
 /* Output of a shell command (stderr discarded unless redirected), NUL-terminated. */
 static char *document_run(const char *cmd, int *status) {
-  FILE *p = popen(cmd, "r");
-  if (!p) return NULL;
-  size_t cap = 1 << 16, n = 0, got;
-  char *buf = malloc(cap + 1);
-  while (buf && (got = fread(buf + n, 1, cap - n, p)) > 0) {
-    n += got;
-    if (n == cap) {
-      char *b = realloc(buf, 2 * cap + 1);
-      if (!b) { free(buf); buf = NULL; break; }
-      buf = b;
-      cap *= 2;
-    }
-  }
-  int st = pclose(p);
-  if (status) *status = st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
-  if (buf) buf[n] = '\0';
-  return buf;
+  return qa_test_command_output(cmd, status);
 }
 
 /* examples/NAME/config.json rendered once per run (SOURCE_DATE_EPOCH fixed);
@@ -124,7 +108,7 @@ static size_t document_toc(const char *pdf, toc_line *out, size_t cap, int *last
         rest[k] = '\0';
         if (page_no > 0 && k > 0 && k < sizeof out[n].title) {
           snprintf(out[n].label, sizeof out[n].label, "%s", label);
-          snprintf(out[n].title, sizeof out[n].title, "%s", rest);
+          memcpy(out[n].title, rest, k + 1);      /* k < sizeof title, checked above */
           out[n].page = page_no;
           n++;
         }

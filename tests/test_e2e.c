@@ -20,17 +20,7 @@ static int run(const char *cmd) {
 }
 
 static char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-  if (buf) buf[n] = '\0';
-  fclose(f);
-  if (len) *len = (size_t)n;
-  return buf;
+  return qa_test_read_file(path, len);
 }
 
 /* 1 when the n bytes at p contain the text needle (binary-safe). */

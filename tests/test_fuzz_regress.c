@@ -13,6 +13,15 @@
 
 #define CRASHES "tests/fuzz/crashes"
 
+/* Under the sanitizers (tests/run-sanitize.sh) AddressSanitizer reports the
+** libhdf5 faults inside the child process itself, which is the point of
+** these files; they are run by the plain suite only. */
+static int sanitized(void) {
+  const char *s = getenv("QAUDIT_SANITIZED");
+  if (s && *s) fprintf(stderr, "note: fuzz crash inputs are not replayed under the sanitizers\n");
+  return s && *s;
+}
+
 static int run_status(const char *cmd, int *signalled) {
   int st = system(cmd);
   *signalled = st != -1 && WIFSIGNALED(st);
@@ -20,6 +29,7 @@ static int run_status(const char *cmd, int *signalled) {
 }
 
 QA_TEST(fuzz_crash_inputs_end_cleanly) {
+  if (sanitized()) return;
   DIR *d = opendir(CRASHES);
   if (!d) { qa_test_fail(__FILE__, __LINE__, "no %s", CRASHES); return; }
   struct dirent *e;
@@ -58,6 +68,7 @@ QA_TEST(fuzz_crash_inputs_end_cleanly) {
 }
 
 QA_TEST(fuzz_crash_input_in_a_report_is_an_error_not_a_crash) {
+  if (sanitized()) return;
   /* A variant whose file crashes libhdf5 (in validate): report exits 2 with
   ** one error naming the file, and leaves no report. */
   char cmd[4096], dir[600];

@@ -47,42 +47,12 @@ static const char *REPORT_CONFIG =
   " \"critical_errors\": [{\"label\": \"VETO\", \"predicted\": \"APPROVE\", \"max\": 0}]}\n";
 
 static char *report_test_read(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 1 << 16, n = 0, got;
-  char *buf = malloc(cap + 1);
-  while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-    n += got;
-    if (n == cap) {
-      char *b = realloc(buf, 2 * cap + 1);
-      if (!b) { free(buf); buf = NULL; break; }
-      buf = b;
-      cap *= 2;
-    }
-  }
-  fclose(f);
-  if (buf) buf[n] = '\0';
-  return buf;
+  return qa_test_read_file(path, NULL);
 }
 
 /* Output of a shell command (stderr discarded), NUL-terminated. */
 static char *report_test_run(const char *cmd) {
-  FILE *p = popen(cmd, "r");
-  if (!p) return NULL;
-  size_t cap = 1 << 16, n = 0, got;
-  char *buf = malloc(cap + 1);
-  while (buf && (got = fread(buf + n, 1, cap - n, p)) > 0) {
-    n += got;
-    if (n == cap) {
-      char *b = realloc(buf, 2 * cap + 1);
-      if (!b) { free(buf); buf = NULL; break; }
-      buf = b;
-      cap *= 2;
-    }
-  }
-  pclose(p);
-  if (buf) buf[n] = '\0';
-  return buf;
+  return qa_test_command_output(cmd, NULL);
 }
 
 /* Renders results with the configuration text config into DIR/name.pdf;
