@@ -218,6 +218,10 @@ static int write_outputs(const cJSON *results, const qa_config *cfg, const qa_st
   if (!mkdtemp(fig_tmp))
     return qa_error_set(err, QA_EXIT_IO, outdir, NULL, "cannot create a folder: %s",
                         strerror(errno));
+  /* mkdtemp makes it private; the figures folder is as readable as the rest. */
+  mode_t mask = umask(0);
+  umask(mask);
+  chmod(fig_tmp, 0777 & ~mask);
   if (qa_figures_render_all(study, analysis, fonts, fig_tmp, &figs, err)) {
     remove_figures_dir(fig_tmp);
     return -1;
