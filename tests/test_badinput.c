@@ -966,6 +966,8 @@ QA_TEST(badinput_config_names_missing_cache) {
   if (bi_seed_report(&c)) return;
   bi_report(&c, &r);
   BI_EXPECT(&r, 3, bi_path(&c, "var.h5: "), "No such file or directory");
+  /* ... and the configuration key that names it. */
+  CHECK_CONTAINS(r.err, "config.json:models[0].variants[1].file: ");
   BI_NOT_CLOBBERED(&c);
   bi_free(&r);
 }

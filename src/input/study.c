@@ -212,7 +212,13 @@ static int load_model(const qa_config *cfg, size_t mi, qa_progress *p, qa_model 
     qa_cache_opts opts = {cfg->layer, !mc->name || !vc->name, left, cfg->max_memory_bytes != 0};
     v->cfg = vc;
     qa_progress_step(p, "reading caches", (*done_files)++, total_files);
-    if (qa_sha256_file(vc->path, v->sha256, &v->bytes, err)) return -1;
+    if (qa_sha256_file(vc->path, v->sha256, &v->bytes, err)) {
+      /* A cache that cannot be opened is named with its configuration key. */
+      char msg[sizeof err->msg];
+      snprintf(msg, sizeof msg, "%s", err->msg);
+      snprintf(key, sizeof key, "models[%zu].variants[%zu].file", mi, vi);
+      return qa_error_set(err, err->code, cfg->path, key, "%s", msg);
+    }
     if (qa_cache_load(vc->path, &opts, &v->cache, err)) return -1;
     *used += qa_cache_memory(v->cache);
     if (resolve_variant(cfg, mc, vc, v, err)) return -1;
