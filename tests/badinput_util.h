@@ -42,23 +42,7 @@ typedef struct bi_result {
 /* ---- files and folders -------------------------------------------------- */
 
 static char *bi_slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap + 1);
-  while (buf) {
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (n < cap) break;
-    char *grown = realloc(buf, 2 * cap + 1);
-    if (!grown) { free(buf); buf = NULL; break; }
-    buf = grown;
-    cap *= 2;
-  }
-  fclose(f);
-  if (buf) buf[n] = '\0';
-  if (len) *len = n;
-  return buf;
+  return qa_test_read_file(path, len);
 }
 
 static int bi_write_bytes(const char *path, const void *data, size_t len) {

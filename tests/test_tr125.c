@@ -209,3 +209,43 @@ QA_TEST(tr125_claims_and_cost) {
   }
   CHECK_INT(perf_rows, 34);
 }
+
+QA_TEST(tr125_decision_matrix_rows) {
+  if (!ensure_report()) return;
+  /* TR125 SS13: for each memory tier the (model, variant) rows that first
+  ** fit in it (19, 9, 3 and 2 at 2/4/6/8 GB; llama3.1-8b Q8_0 at 8.23 GB fits
+  ** none), with their estimated memory, tier, throughput and
+  ** recommendation as published. */
+  const cJSON *et, *rt;
+  int tiers = 0, rows = 0;
+  const cJSON *exp_tiers = cJSON_GetObjectItem(cJSON_GetObjectItem(expected, "decision_matrix"),
+                                               "tiers");
+  CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(report, "decision_matrix")),
+            cJSON_GetArraySize(exp_tiers));
+  cJSON_ArrayForEach(et, exp_tiers) {
+    rt = cJSON_GetArrayItem(cJSON_GetObjectItem(report, "decision_matrix"), tiers++);
+    if (!rt) break;
+    CHECK_NEAR(num(rt, "vram_gb"), num(et, "vram_gb"), 1e-9);
+    const cJSON *got_rows = cJSON_GetObjectItem(rt, "rows"), *er, *gr;
+    CHECK_INT(cJSON_GetArraySize(got_rows), cJSON_GetArraySize(cJSON_GetObjectItem(et, "rows")));
+    cJSON_ArrayForEach(er, cJSON_GetObjectItem(et, "rows")) {
+      const cJSON *match = NULL;
+      cJSON_ArrayForEach(gr, got_rows)
+        if (!strcmp(str(gr, "model"), str(er, "model")) &&
+            !strcmp(str(gr, "variant"), str(er, "variant")))
+          match = gr;
+      if (!match) {
+        qa_test_fail(__FILE__, __LINE__, "%g GB: no row %s %s", num(et, "vram_gb"),
+                     str(er, "model"), str(er, "variant"));
+        continue;
+      }
+      rows++;
+      CHECK_NEAR(rnd(num(match, "vram_gb"), 2), num(er, "vram_gb_formula"), 1e-9);
+      CHECK_STR(str(match, "tier"), str(er, "tier"));
+      CHECK_NEAR(rnd(num(match, "decode_tok_s"), 1), num(er, "decode_tok_s"), 1e-9);
+      CHECK_INT(cJSON_IsTrue(cJSON_GetObjectItem(match, "recommended")),
+                cJSON_IsTrue(cJSON_GetObjectItem(er, "recommended")));
+    }
+  }
+  CHECK_INT(rows, 33);
+}
