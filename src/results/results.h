@@ -3,9 +3,9 @@
 ** INTERFACE.md section 4, held as one cJSON tree.  report.json is this tree
 ** printed; the PDF is rendered from it, so the two cannot disagree.
 **
-** Building it runs the analyses (src/analysis) on the study; this module
-** only arranges their numbers and names them.  It never reads a file and
-** never draws.
+** The analyses (src/analysis) run before, in main; this module only
+** arranges their numbers under the keys of INTERFACE.md section 4 (and
+** docs/results.md) and names them.  It never reads a file and never draws.
 */
 #ifndef QA_RESULTS_H
 #define QA_RESULTS_H
