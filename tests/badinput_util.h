@@ -6,7 +6,7 @@
 ** stderr "qaudit: error: ...", no report or temporary left behind, and an
 ** earlier good report left byte-identical.
 **
-** Included by one test file only; everything here is static.
+** Included by the bad-input test files; everything here is static.
 */
 #ifndef QA_TEST_BADINPUT_UTIL_H
 #define QA_TEST_BADINPUT_UTIL_H
@@ -27,6 +27,9 @@
 #define BI_TIMEOUT_S 15u          /* a run longer than this is a hang */
 #define BI_PREFIX "qaudit: error: "
 
+/* Every helper is static; a test file uses the ones it needs. */
+#define BI_STATIC static __attribute__((unused))
+
 typedef struct bi_case {
   char dir[512];                  /* the case's own folder, fresh */
   char out[600];                  /* DIR/out: the output folder */
@@ -41,23 +44,23 @@ typedef struct bi_result {
 
 /* ---- files and folders -------------------------------------------------- */
 
-static char *bi_slurp(const char *path, size_t *len) {
+BI_STATIC char *bi_slurp(const char *path, size_t *len) {
   return qa_test_read_file(path, len);
 }
 
-static int bi_write_bytes(const char *path, const void *data, size_t len) {
+BI_STATIC int bi_write_bytes(const char *path, const void *data, size_t len) {
   FILE *f = fopen(path, "wb");
   if (!f) return -1;
   size_t w = len ? fwrite(data, 1, len, f) : 0;
   return fclose(f) != 0 || w != len ? -1 : 0;
 }
 
-static int bi_write_text(const char *path, const char *text) {
+BI_STATIC int bi_write_text(const char *path, const char *text) {
   return bi_write_bytes(path, text, strlen(text));
 }
 
 /* Removes path and everything below it (not following symlinks). */
-static void bi_rm_tree(const char *path) {
+BI_STATIC void bi_rm_tree(const char *path) {
   struct stat st;
   if (lstat(path, &st) != 0) return;
   if (S_ISDIR(st.st_mode)) {
@@ -78,7 +81,7 @@ static void bi_rm_tree(const char *path) {
 }
 
 /* Copies the regular files and folders below src to dst (created). */
-static int bi_copy_tree(const char *src, const char *dst) {
+BI_STATIC int bi_copy_tree(const char *src, const char *dst) {
   struct stat st;
   if (lstat(src, &st) != 0) return -1;
   if (!S_ISDIR(st.st_mode)) {
@@ -106,7 +109,7 @@ static int bi_copy_tree(const char *src, const char *dst) {
 
 /* Bytes the files below path take, each rounded up to whole 4 KiB pages
 ** (what a tmpfs charges). */
-static unsigned long long bi_tree_pages_bytes(const char *path) {
+BI_STATIC unsigned long long bi_tree_pages_bytes(const char *path) {
   struct stat st;
   if (lstat(path, &st) != 0) return 0;
   if (!S_ISDIR(st.st_mode)) return ((unsigned long long)st.st_size + 4095) / 4096 * 4096;
@@ -123,13 +126,13 @@ static unsigned long long bi_tree_pages_bytes(const char *path) {
   return sum;
 }
 
-static int bi_by_name(const void *a, const void *b) {
+BI_STATIC int bi_by_name(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* The sorted names in dir (without . and ..); *n gets their count; NULL
 ** when dir cannot be read. */
-static char **bi_list(const char *dir, size_t *n) {
+BI_STATIC char **bi_list(const char *dir, size_t *n) {
   DIR *d = opendir(dir);
   *n = 0;
   if (!d) return NULL;
@@ -151,14 +154,14 @@ static char **bi_list(const char *dir, size_t *n) {
   return v;
 }
 
-static void bi_list_free(char **v, size_t n) {
+BI_STATIC void bi_list_free(char **v, size_t n) {
   for (size_t i = 0; v && i < n; i++) free(v[i]);
   free(v);
 }
 
 /* ---- a case's folder ----------------------------------------------------- */
 
-static void bi_case_init(bi_case *c, const char *name) {
+BI_STATIC void bi_case_init(bi_case *c, const char *name) {
   snprintf(c->dir, sizeof c->dir, "%s/bi-%s", qa_test_tmpdir(), name);
   bi_rm_tree(c->dir);
   if (mkdir(c->dir, 0777) != 0)
@@ -168,7 +171,7 @@ static void bi_case_init(bi_case *c, const char *name) {
 }
 
 /* DIR/name (one of 8 rotating buffers). */
-static const char *bi_path(const bi_case *c, const char *name) {
+BI_STATIC const char *bi_path(const bi_case *c, const char *name) {
   static char buf[8][1024];
   static int next;
   char *p = buf[next++ % 8];
@@ -177,7 +180,7 @@ static const char *bi_path(const bi_case *c, const char *name) {
 }
 
 /* "DIR/file:hpath: " — how an error about one HDF5 path begins. */
-static const char *bi_at(const bi_case *c, const char *file, const char *hpath) {
+BI_STATIC const char *bi_at(const bi_case *c, const char *file, const char *hpath) {
   static char buf[8][1024];
   static int next;
   char *p = buf[next++ % 8];
@@ -186,7 +189,7 @@ static const char *bi_at(const bi_case *c, const char *file, const char *hpath) 
 }
 
 /* "DIR/config.json:key: " — how an error about one JSON key begins. */
-static const char *bi_key(const bi_case *c, const char *key) {
+BI_STATIC const char *bi_key(const bi_case *c, const char *key) {
   static char buf[8][1024];
   static int next;
   char *p = buf[next++ % 8];
@@ -196,7 +199,7 @@ static const char *bi_key(const bi_case *c, const char *key) {
 
 /* A configuration naming base.h5 (the baseline) and var.h5, with more
 ** top-level members appended when extra is not empty (", \"k\": v"). */
-static void bi_config_pair(const bi_case *c, const char *extra) {
+BI_STATIC void bi_config_pair(const bi_case *c, const char *extra) {
   char text[8192];
   snprintf(text, sizeof text,
            "{\"layer\": \"final\", \"models\": [{\"name\": \"m\", \"baseline\": \"base\", "
@@ -206,13 +209,13 @@ static void bi_config_pair(const bi_case *c, const char *extra) {
     qa_test_fail(__FILE__, __LINE__, "cannot write %s", c->cfg);
 }
 
-static void bi_write_cache(const bi_case *c, const char *name, const fx_cache *fc) {
+BI_STATIC void bi_write_cache(const bi_case *c, const char *name, const fx_cache *fc) {
   if (fx_write_cache(bi_path(c, name), fc))
     qa_test_fail(__FILE__, __LINE__, "cannot write %s", bi_path(c, name));
 }
 
 /* A fresh case with a valid baseline base.h5 and the two-variant config. */
-static void bi_pair(bi_case *c, const char *name) {
+BI_STATIC void bi_pair(bi_case *c, const char *name) {
   fx_cache base;
   bi_case_init(c, name);
   fx_default_cache(&base);
@@ -222,7 +225,7 @@ static void bi_pair(bi_case *c, const char *name) {
 
 /* Writes the default cache as var.h5, opens it for writing and deletes the
 ** link dpath (when not NULL), so that the caller writes a bad one there. */
-static hid_t bi_var_open(const bi_case *c, const char *dpath) {
+BI_STATIC hid_t bi_var_open(const bi_case *c, const char *dpath) {
   fx_cache v;
   fx_default_cache(&v);
   bi_write_cache(c, "var.h5", &v);
@@ -247,7 +250,7 @@ typedef struct bi_opts {
 
 /* Runs argv (argv[0] is the program) with stdin from /dev/null, stdout and
 ** stderr captured into r. */
-static void bi_exec_opts(bi_result *r, const bi_opts *o, char *const *argv) {
+BI_STATIC void bi_exec_opts(bi_result *r, const bi_opts *o, char *const *argv) {
   char out_path[600], err_path[600];
   snprintf(out_path, sizeof out_path, "%s/bi-run.stdout", qa_test_tmpdir());
   snprintf(err_path, sizeof err_path, "%s/bi-run.stderr", qa_test_tmpdir());
@@ -288,30 +291,30 @@ static void bi_exec_opts(bi_result *r, const bi_opts *o, char *const *argv) {
   r->err = bi_slurp(err_path, NULL);
 }
 
-static void bi_exec(bi_result *r, unsigned timeout_s, const char *sde, char *const *argv) {
+BI_STATIC void bi_exec(bi_result *r, unsigned timeout_s, const char *sde, char *const *argv) {
   bi_opts o = {timeout_s, sde, 0, NULL, NULL};
   bi_exec_opts(r, &o, argv);
 }
 
-static void bi_free(bi_result *r) {
+BI_STATIC void bi_free(bi_result *r) {
   free(r->out);
   free(r->err);
   r->out = r->err = NULL;
 }
 
 /* ./qaudit report CONFIG -o OUT --quiet */
-static void bi_report_to(bi_result *r, const char *config, const char *outdir,
+BI_STATIC void bi_report_to(bi_result *r, const char *config, const char *outdir,
                          unsigned timeout_s) {
   char *argv[] = {"./qaudit", "report", (char *)config, "-o", (char *)outdir, "--quiet", NULL};
   bi_exec(r, timeout_s, NULL, argv);
 }
 
-static void bi_report(const bi_case *c, bi_result *r) {
+BI_STATIC void bi_report(const bi_case *c, bi_result *r) {
   bi_report_to(r, c->cfg, c->out, BI_TIMEOUT_S);
 }
 
 /* ./qaudit validate FILE */
-static void bi_validate(bi_result *r, const char *file) {
+BI_STATIC void bi_validate(bi_result *r, const char *file) {
   char *argv[] = {"./qaudit", "validate", (char *)file, NULL};
   bi_exec(r, BI_TIMEOUT_S, NULL, argv);
 }
@@ -319,7 +322,7 @@ static void bi_validate(bi_result *r, const char *file) {
 /* ---- the checks ------------------------------------------------------------ */
 
 /* The process ended by itself with the status `code`. */
-static int bi_check_status(const char *file, int line, const bi_result *r, int code) {
+BI_STATIC int bi_check_status(const char *file, int line, const bi_result *r, int code) {
   if (r->sig) {
     qa_test_fail(file, line, "qaudit was killed by signal %d (%s); stderr: \"%s\"", r->sig,
                  r->sig == SIGALRM ? "timed out: it hangs" : "it crashed",
@@ -336,7 +339,7 @@ static int bi_check_status(const char *file, int line, const bi_result *r, int c
 
 /* 1 when line (up to its newline) is part of the usage text that follows a
 ** command-line error: "usage: qaudit ..." and its "       qaudit ..." lines. */
-static int bi_is_usage_line(const char *line) {
+BI_STATIC int bi_is_usage_line(const char *line) {
   return strncmp(line, "usage: qaudit ", 14) == 0 || strncmp(line, "       qaudit ", 14) == 0;
 }
 
@@ -344,7 +347,7 @@ static int bi_is_usage_line(const char *line) {
 ** which starts with "qaudit: error: " and contains every one of parts
 ** (after a command-line error the usage text may follow it; nothing else
 ** may: no progress with --quiet, no library diagnostics). */
-static void bi_expect_at(const char *file, int line, const bi_result *r, int code,
+BI_STATIC void bi_expect_at(const char *file, int line, const bi_result *r, int code,
                          const char *const *parts) {
   bi_check_status(file, line, r, code);
   if (r->out && r->out[0])
@@ -376,7 +379,7 @@ static void bi_expect_at(const char *file, int line, const bi_result *r, int cod
 
 /* The output folder holds nothing: no report.pdf, report.json, figures or
 ** temporary (it may not exist at all). */
-static void bi_no_report_at(const char *file, int line, const char *outdir) {
+BI_STATIC void bi_no_report_at(const char *file, int line, const char *outdir) {
   struct stat st;
   if (lstat(outdir, &st) != 0) return;
   if (!S_ISDIR(st.st_mode)) {
@@ -393,7 +396,7 @@ static void bi_no_report_at(const char *file, int line, const char *outdir) {
 #define BI_NO_REPORT(dir) bi_no_report_at(__FILE__, __LINE__, (dir))
 
 /* a and b hold the same names with byte-identical files, recursively. */
-static void bi_same_tree_at(const char *file, int line, const char *a, const char *b) {
+BI_STATIC void bi_same_tree_at(const char *file, int line, const char *a, const char *b) {
   struct stat sa, sb;
   if (lstat(a, &sa) != 0 || lstat(b, &sb) != 0) {
     qa_test_fail(file, line, "%s or %s is missing", a, b);
@@ -437,7 +440,7 @@ static void bi_same_tree_at(const char *file, int line, const char *a, const cha
 
 /* Folder of a good report made once by ./qaudit from valid caches, or NULL
 ** (with a failure recorded) when it could not be made. */
-static const char *bi_master(void) {
+BI_STATIC const char *bi_master(void) {
   static bi_case m;
   static int state;               /* 0 not tried, 1 made, -1 failed */
   static char msg[1024];
@@ -473,7 +476,7 @@ static const char *bi_master(void) {
 }
 
 /* Puts a copy of the good report in the case's output folder; 0 on success. */
-static int bi_seed_report(const bi_case *c) {
+BI_STATIC int bi_seed_report(const bi_case *c) {
   const char *master = bi_master();
   if (!master) return -1;
   if (bi_copy_tree(master, c->out)) {
