@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/infile.h"
+
 const char *const qa_disclosure_fields[QA_N_DISCLOSURE] = {
   "task", "model", "metric", "baseline", "calibration", "test_set", "strata"
 };
@@ -604,11 +606,18 @@ done:
 }
 
 int qa_config_load(const char *path, qa_config **out, qa_error *err) {
-  FILE *f = fopen(path, "rb");
+  FILE *f = NULL;
+  mode_t mode = 0;
   char *text = NULL;
   int rc = -1;
   *out = NULL;
-  if (!f)
+  /* Opened so that a FIFO cannot block and /dev/zero is never read. */
+  int opened = qa_infile_open(path, &f, &mode);
+  if (opened > 0)
+    return qa_error_set(err, QA_EXIT_USAGE, path, NULL,
+                        "not a regular file (%s); expected a JSON configuration file",
+                        qa_infile_kind(mode));
+  if (opened < 0)
     return qa_error_set(err, errno == ENOENT ? QA_EXIT_USAGE : QA_EXIT_IO, path, NULL,
                         "cannot open configuration: %s", strerror(errno));
   text = malloc(MAX_CONFIG_BYTES + 1);

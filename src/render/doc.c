@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/infile.h"
 #include "util/outfile.h"
 
 const double DOC_INK[3] = {0.11, 0.12, 0.14};
@@ -105,8 +106,15 @@ static int load_fonts(qa_doc *doc, const char *dir, qa_error *err) {
     int n = snprintf(path, sizeof path, "%s/%s", dir, FONT_FILES[i]);
     if (n < 0 || (size_t)n >= sizeof path)
       return qa_error_set(err, QA_EXIT_IO, dir, NULL, "font directory path too long");
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* Checked first without blocking: libharu would open a FIFO and wait. */
+    FILE *f = NULL;
+    mode_t mode = 0;
+    int opened = qa_infile_open(path, &f, &mode);
+    if (opened > 0)
+      return qa_error_set(err, QA_EXIT_IO, path, NULL,
+                          "not a regular file (%s); expected a TrueType font (fonts_dir "
+                          "must hold the DejaVu fonts)", qa_infile_kind(mode));
+    if (opened < 0)
       return qa_error_set(err, QA_EXIT_IO, path, NULL,
                           "cannot read font file: %s (fonts_dir must hold "
                           "the DejaVu fonts)", strerror(errno));

@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/infile.h"
+
 #define MINUS "\xE2\x88\x92"   /* U+2212 */
 #define TIMES "\xC3\x97"       /* U+00D7 */
 
@@ -306,6 +308,18 @@ static int load_face(const char *dir, const char *file, cairo_font_face_t **out,
   char path[4096];
   FT_Face face = NULL;
   snprintf(path, sizeof path, "%s/%s", dir, file);
+  /* Checked first without blocking: FreeType would open a FIFO and wait. */
+  FILE *probe = NULL;
+  mode_t mode = 0;
+  int opened = qa_infile_open(path, &probe, &mode);
+  if (opened > 0)
+    return qa_error_set(err, QA_EXIT_IO, path, NULL,
+                        "not a regular file (%s); expected a TrueType font",
+                        qa_infile_kind(mode));
+  if (opened < 0)
+    return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot read font file: %s",
+                        strerror(errno));
+  fclose(probe);
   pthread_mutex_lock(&ft_lock);
   FT_Error fe = ft_library ? 0 : FT_Init_FreeType(&ft_library);
   if (!fe) fe = FT_New_Face(ft_library, path, 0, &face);

@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "render/report_internal.h"
+#include "util/infile.h"
 
 #define MAX_TEMPLATE_BYTES (1u << 20)
 #define MAX_KEYS 10
@@ -368,10 +369,19 @@ int rp_template_load(const char *dir, rp_template **out, qa_error *err) {
   *out = NULL;
   if (snprintf(path, sizeof path, "%s/report.tmpl", dir) >= (int)sizeof path)
     return qa_error_set(err, QA_EXIT_USAGE, dir, NULL, "template directory path too long");
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return qa_error_set(err, errno == ENOENT ? QA_EXIT_USAGE : QA_EXIT_IO, path, NULL,
-                        "cannot read the report template: %s", strerror(errno));
+  /* Opened so that a FIFO cannot block and /dev/zero is never read; a
+  ** template folder that does not exist or is not a folder is the
+  ** configuration's error, like a missing file. */
+  FILE *f = NULL;
+  mode_t mode = 0;
+  int opened = qa_infile_open(path, &f, &mode);
+  if (opened > 0)
+    return qa_error_set(err, QA_EXIT_USAGE, path, NULL,
+                        "not a regular file (%s); expected the report template, a text "
+                        "file", qa_infile_kind(mode));
+  if (opened < 0)
+    return qa_error_set(err, errno == ENOENT || errno == ENOTDIR ? QA_EXIT_USAGE : QA_EXIT_IO,
+                        path, NULL, "cannot read the report template: %s", strerror(errno));
   char *text = malloc(MAX_TEMPLATE_BYTES + 1);
   int rc = -1;
   if (!text) {
