@@ -44,7 +44,8 @@ static const char HELP[] =
   "    -o, --output OUTDIR  output directory (default: out)\n"
   "    --threads N          worker threads for the analyses (default: all cores)\n"
   "    --max-memory GB      refuse inputs whose arrays need more memory than\n"
-  "                         this (default: the memory available now)\n"
+  "                         this (default: the memory available now); from\n"
+  "                         1e-9 (one byte) to 2^63 bytes (9.22e9)\n"
   "    -q, --quiet          no progress on stderr\n"
   "  validate FILE.h5 ... check caches against the cache format; one line per\n"
   "                       problem, exit 0 only if all are valid\n"
@@ -59,10 +60,15 @@ static int report_error(const qa_error *err) {
   return err->code ? err->code : QA_EXIT_IO;
 }
 
+/* A command-line error is one line like every other error (INTERFACE.md
+** section 1); the usage is one --help away. */
 static int usage_error(const char *fmt, const char *arg) {
-  fprintf(stderr, "qaudit: error: ");
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\n%s", USAGE);
+  char what[1024];
+  snprintf(what, sizeof what, fmt, arg);
+  /* One line even when an argument carries a newline. */
+  for (char *c = what; *c; c++)
+    if (*c == '\n' || *c == '\r') *c = ' ';
+  fprintf(stderr, "qaudit: error: %s (see qaudit --help)\n", what);
   return QA_EXIT_USAGE;
 }
 
@@ -110,12 +116,26 @@ static int output_epoch(long long *epoch, qa_error *err) {
 typedef struct report_args {
   const char *config, *outdir;
   int threads, quiet;
-  double max_memory_gb;    /* 0: what the machine has available */
+  uint64_t max_memory_bytes;   /* 0: what the machine has available */
 } report_args;
+
+/* --max-memory in GB (1e9 bytes): at least one byte, so that no value
+** rounds to 0 (which means "what is available"), and at most 2^63 bytes;
+** NaN, infinities, negatives and trailing text are refused. */
+static int parse_max_memory(const char *text, uint64_t *bytes) {
+  char *end = NULL;
+  errno = 0;
+  double gb = strtod(text, &end);
+  if (end == text || *end || errno == ERANGE) return -1;
+  double b = gb * 1e9;
+  if (!(b >= 1.0 && b <= 9223372036854775808.0)) return -1;
+  *bytes = (uint64_t)b;
+  return 0;
+}
 
 static int parse_report_args(int argc, char **argv, report_args *a) {
   a->config = NULL;
-  a->max_memory_gb = 0;
+  a->max_memory_bytes = 0;
   a->outdir = "out";
   a->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (a->threads < 1) a->threads = 1;
@@ -133,12 +153,10 @@ static int parse_report_args(int argc, char **argv, report_args *a) {
         return usage_error("--threads: \"%s\" is not a number from 1 to 1024", argv[i]);
       a->threads = (int)t;
     } else if (!strcmp(arg, "--max-memory")) {
-      char *end = NULL;
       if (++i >= argc) return usage_error("%s needs a size in GB", arg);
-      double gb = strtod(argv[i], &end);
-      if (*end || !(gb > 0 && gb < 1e6))
-        return usage_error("--max-memory: \"%s\" is not a size in GB (e.g. 8 or 0.5)", argv[i]);
-      a->max_memory_gb = gb;
+      if (parse_max_memory(argv[i], &a->max_memory_bytes))
+        return usage_error("--max-memory: \"%s\" is not a size in GB from 1e-9 (one byte) "
+                           "to 2^63 bytes (9.22e9), e.g. 8 or 0.5", argv[i]);
     } else if (!strcmp(arg, "-q") || !strcmp(arg, "--quiet")) {
       a->quiet = 1;
     } else if (arg[0] == '-' && arg[1]) {
@@ -153,110 +171,96 @@ static int parse_report_args(int argc, char **argv, report_args *a) {
   return 0;
 }
 
-/* Renders the JSON and the PDF to temporary names, then renames both. */
-/* Removes a folder of figures written by qaudit: its *.png files, then the
-** folder if that left it empty.  A symlink is removed itself, never
-** followed, so nothing outside the output folder is touched. */
-static void remove_figures_dir(const char *dir) {
-  struct stat st;
-  if (lstat(dir, &st) != 0) return;
-  if (!S_ISDIR(st.st_mode)) {
-    if (S_ISLNK(st.st_mode)) unlink(dir);
-    return;
-  }
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-  if (!d) {
-    if (fd >= 0) close(fd);
-    return;
-  }
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    size_t n = strlen(e->d_name);
-    struct stat fs;
-    if (n > 4 && !strcmp(e->d_name + n - 4, ".png") &&
-        fstatat(fd, e->d_name, &fs, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(fs.st_mode))
-      unlinkat(fd, e->d_name, 0);
-  }
-  closedir(d);
-  rmdir(dir);
-}
+/* The outputs of one report: the figures folder, the JSON and the PDF, each
+** with its temporary twin in OUTDIR.  Committed in this order. */
+enum { OUT_FIGURES, OUT_JSON, OUT_PDF, OUT_N };
 
-/* Moves the new figures folder into place, keeping the earlier one aside
-** in *backup until the report itself is committed. */
-static int place_figures(const char *tmp, const char *final, const char *backup,
-                         qa_error *err) {
-  struct stat st;
-  remove_figures_dir(backup);
-  if (lstat(final, &st) == 0 && rename(final, backup) != 0)
-    return qa_error_set(err, QA_EXIT_IO, final, NULL, "cannot move the earlier figures aside: %s",
-                        strerror(errno));
-  if (rename(tmp, final) != 0) {
-    int e = errno;
-    rename(backup, final);
-    return qa_error_set(err, QA_EXIT_IO, final, NULL, "cannot rename into place: %s",
-                        strerror(e));
+typedef struct out_names {
+  char temp[OUT_N][4200], final[OUT_N][4200];
+  qa_outfile outs[OUT_N];
+} out_names;
+
+static int name_outputs(const char *outdir, out_names *o, qa_error *err) {
+  static const char *const names[OUT_N] = {"figures", "report.json", "report.pdf"};
+  for (int i = 0; i < OUT_N; i++) {
+    if ((size_t)snprintf(o->final[i], sizeof o->final[i], "%s/%s", outdir, names[i]) >=
+        sizeof o->final[i])
+      return qa_error_set(err, QA_EXIT_IO, outdir, NULL, "output path too long");
+    qa_outfile_temp_name(outdir, names[i], o->temp[i], sizeof o->temp[i]);
+    o->outs[i] = (qa_outfile){o->temp[i], o->final[i], i == OUT_FIGURES};
   }
+  /* The figures are drawn into a fresh private folder (mkdtemp). */
+  snprintf(o->temp[OUT_FIGURES], sizeof o->temp[OUT_FIGURES], "%s/.figures.tmp-XXXXXX", outdir);
   return 0;
 }
 
+/* Renders the figures, the JSON and the PDF to temporary names, then
+** commits the three together (qa_outfile_commit): all or nothing. */
 static int write_outputs(const cJSON *results, const qa_config *cfg, const qa_study *study,
                          const qa_analysis *analysis, const char *outdir, long long epoch,
                          qa_progress *p, qa_error *err) {
-  char json_tmp[4096], pdf_tmp[4096], json_final[4096], pdf_final[4096], fonts[4096];
-  char fig_tmp[4096], fig_final[4096], fig_old[4096];
-  const char *temps[2] = {json_tmp, pdf_tmp}, *finals[2] = {json_final, pdf_final};
+  char fonts[4096];
+  out_names o;
   qa_figure_list figs = {0};
-  int rc = -1;
-  if (qa_mkdirs(outdir, err)) return -1;
-  snprintf(fig_tmp, sizeof fig_tmp, "%s/.figures.tmp-XXXXXX", outdir);
-  snprintf(fig_final, sizeof fig_final, "%s/figures", outdir);
-  qa_outfile_temp_name(outdir, "figures.old", fig_old, sizeof fig_old);
+  int rc = -1, made_figures = 0;
+  if (qa_mkdirs(outdir, err) || name_outputs(outdir, &o, err)) return -1;
+  /* Before anything is written: an OUTDIR/report.pdf that is a folder, or an
+  ** OUTDIR/figures that is the user's own file, is refused now. */
+  if (qa_outfile_check(o.outs, OUT_N, err)) return -1;
   find_fonts(fonts, sizeof fonts);
-  /* Figures are drawn into a fresh private folder, and move with the rest. */
-  qa_progress_stage(p, "figures", fig_final);
-  if (!mkdtemp(fig_tmp))
+  qa_progress_stage(p, "figures", o.final[OUT_FIGURES]);
+  if (!mkdtemp(o.temp[OUT_FIGURES]))
     return qa_error_set(err, QA_EXIT_IO, outdir, NULL, "cannot create a folder: %s",
                         strerror(errno));
+  made_figures = 1;
   /* mkdtemp makes it private; the figures folder is as readable as the rest. */
   mode_t mask = umask(0);
   umask(mask);
-  chmod(fig_tmp, 0777 & ~mask);
-  if (qa_figures_render_all(study, analysis, fonts, fig_tmp, &figs, err)) {
-    remove_figures_dir(fig_tmp);
-    return -1;
-  }
-  qa_outfile_temp_name(outdir, "report.json", json_tmp, sizeof json_tmp);
-  qa_outfile_temp_name(outdir, "report.pdf", pdf_tmp, sizeof pdf_tmp);
-  snprintf(json_final, sizeof json_final, "%s/report.json", outdir);
-  snprintf(pdf_final, sizeof pdf_final, "%s/report.pdf", outdir);
+  chmod(o.temp[OUT_FIGURES], 0777 & ~mask);
+  if (qa_figures_render_all(study, analysis, fonts, o.temp[OUT_FIGURES], &figs, err)) goto done;
   char *json = cJSON_Print(results);
-  if (!json) return qa_error_set(err, QA_EXIT_IO, json_final, NULL, "out of memory");
-  qa_progress_stage(p, "writing", json_final);
+  if (!json) {
+    qa_error_set(err, QA_EXIT_IO, o.final[OUT_JSON], NULL, "out of memory");
+    goto done;
+  }
+  qa_progress_stage(p, "writing", o.final[OUT_JSON]);
   size_t len = strlen(json);
   json[len] = '\n';       /* replaces the terminator: the file ends in a newline */
-  rc = qa_write_file(json_tmp, json, len + 1, err);
+  int written = qa_write_file(o.temp[OUT_JSON], json, len + 1, err);
   free(json);
-  if (rc) goto done;
+  if (written) goto done;
   qa_report_opts ropts = {fonts, epoch, &figs};
-  qa_progress_stage(p, "writing", pdf_final);
-  if (qa_report_pdf(results, cfg, &ropts, pdf_tmp, err)) { rc = -1; goto done; }
-  /* Figures first, the earlier ones kept aside: if the report cannot be
-  ** renamed into place, the earlier figures come back. */
-  rc = place_figures(fig_tmp, fig_final, fig_old, err);
-  if (!rc && qa_outfile_commit(temps, finals, 2, err)) {
-    remove_figures_dir(fig_final);
-    rename(fig_old, fig_final);
-    rc = -1;
+  qa_progress_stage(p, "writing", o.final[OUT_PDF]);
+  if (qa_report_pdf(results, cfg, &ropts, o.temp[OUT_PDF], err)) goto done;
+  /* Checks every target again, then renames, undoing on failure. */
+  if (qa_outfile_commit(o.outs, OUT_N, err)) {
+    made_figures = 0;     /* the commit removed every temporary */
+    goto done;
   }
-  if (!rc) remove_figures_dir(fig_old);
+  rc = 0;
 done:
-  if (rc) {
-    qa_outfile_discard(temps, 2);
-    remove_figures_dir(fig_tmp);
-  }
+  if (rc && made_figures) qa_outfile_discard(o.outs, OUT_N);
   qa_figure_list_free(&figs);
   return rc;
+}
+
+/* Reads the template now, so that a bad one fails before the analysis.  A
+** template chosen with the "template" key that cannot be read as a whole
+** (missing, a FIFO, a device, too large) is named with that key too, as a
+** cache is with its file key; an error at a line of it names the line. */
+static int check_template(const qa_config *cfg, const qa_report_opts *o, qa_error *err) {
+  if (!qa_report_check_template(cfg, o, err)) return 0;
+  if (!cfg->template_dir) return -1;
+  char file[4200];
+  qa_report_template_dir(cfg, o, file, sizeof file);
+  size_t n = strlen(file);
+  if (n + sizeof "/report.tmpl" > sizeof file) return -1;
+  memcpy(file + n, "/report.tmpl", sizeof "/report.tmpl");
+  n = strlen(file);
+  if (strncmp(err->msg, file, n) != 0 || strncmp(err->msg + n, ": ", 2) != 0) return -1;
+  char msg[sizeof err->msg];
+  snprintf(msg, sizeof msg, "%s", err->msg);
+  return qa_error_set(err, err->code, cfg->path, "template", "%s", msg);
 }
 
 static int cmd_report(int argc, char **argv) {
@@ -275,12 +279,12 @@ static int cmd_report(int argc, char **argv) {
     rc = report_error(&err);
     goto done;
   }
-  cfg->max_memory_bytes = (uint64_t)(a.max_memory_gb * 1e9);
+  cfg->max_memory_bytes = a.max_memory_bytes;
   /* A bad template fails now, not after the analysis. */
   char fonts[4096];
   find_fonts(fonts, sizeof fonts);
   qa_report_opts topts = {fonts, epoch, NULL};
-  if (qa_report_check_template(cfg, &topts, &err) || qa_study_load(cfg, &p, &study, &err)) {
+  if (check_template(cfg, &topts, &err) || qa_study_load(cfg, &p, &study, &err)) {
     rc = report_error(&err);
     goto done;
   }
@@ -347,10 +351,7 @@ static int cmd_inspect(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) {
-    fputs(USAGE, stderr);
-    return QA_EXIT_USAGE;
-  }
+  if (argc < 2) return usage_error("%s", "no command given");
   const char *cmd = argv[1];
   if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
     printf("qaudit %s\n", QA_VERSION);
