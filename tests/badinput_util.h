@@ -337,16 +337,10 @@ BI_STATIC int bi_check_status(const char *file, int line, const bi_result *r, in
   return 1;
 }
 
-/* 1 when line (up to its newline) is part of the usage text that follows a
-** command-line error: "usage: qaudit ..." and its "       qaudit ..." lines. */
-BI_STATIC int bi_is_usage_line(const char *line) {
-  return strncmp(line, "usage: qaudit ", 14) == 0 || strncmp(line, "       qaudit ", 14) == 0;
-}
-
 /* Exit status `code`, nothing on stdout, and on stderr exactly one line,
 ** which starts with "qaudit: error: " and contains every one of parts
-** (after a command-line error the usage text may follow it; nothing else
-** may: no progress with --quiet, no library diagnostics). */
+** (nothing else may follow it: no usage text after a command-line error,
+** no progress with --quiet, no library diagnostics). */
 BI_STATIC void bi_expect_at(const char *file, int line, const bi_result *r, int code,
                          const char *const *parts) {
   bi_check_status(file, line, r, code);
@@ -361,7 +355,7 @@ BI_STATIC void bi_expect_at(const char *file, int line, const bi_result *r, int 
     if (strncmp(p, BI_PREFIX, strlen(BI_PREFIX)) == 0) {
       if (!errors++) snprintf(first, sizeof first, "%.*s", (int)len, p);
       if (!nl) others++;                  /* an error line must end in a newline */
-    } else if (!bi_is_usage_line(p)) {
+    } else {
       others++;
     }
     p += len + (nl ? 1 : 0);
