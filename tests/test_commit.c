@@ -249,14 +249,15 @@ QA_TEST(commit_figures_holds_a_users_file) {
   /* the seeded figures are all still there, next to the notes */
   const char *master = bi_master();
   if (!master) return;
-  char mfigs[1100];
+  char mfigs[1100], figs[1100];
   size_t n_master = 0, n_now = 0;
   snprintf(mfigs, sizeof mfigs, "%s/figures", master);
-  bi_list_free(bi_list(mfigs, &n_master), n_master);
-  char figs[1100];
   snprintf(figs, sizeof figs, "%s/figures", c.out);
-  bi_list_free(bi_list(figs, &n_now), n_now);
+  char **in_master = bi_list(mfigs, &n_master), **now = bi_list(figs, &n_now);
+  CHECK(n_master > 0);
   CHECK_INT(n_now, n_master + 1);
+  bi_list_free(in_master, n_master);
+  bi_list_free(now, n_now);
 }
 
 QA_TEST(commit_figures_is_a_symlink_to_a_users_folder) {
