@@ -339,3 +339,97 @@ QA_TEST(classes_many_with_samples) {
   cJSON_Delete(doc);
   bi_free(&r);
 }
+
+/* ===== the analysis's per-class table, unit level ============================ */
+
+/* base.h5 and var.h5 from the specs, the pair config, the study and the
+** analysis; NULL analysis (failure recorded) when any step fails. */
+typedef struct cls_run { qa_config *cfg; qa_study *study; qa_analysis *a; } cls_run;
+
+static void cls_analyse(const char *name, const cls_spec *b, const cls_spec *v, cls_run *out) {
+  bi_case c;
+  qa_error err = {0};
+  qa_analysis_opts o = {1};
+  memset(out, 0, sizeof *out);
+  cls_pair(&c, name, b, v);
+  if (qa_config_load(c.cfg, &out->cfg, &err) || qa_study_load(out->cfg, NULL, &out->study, &err) ||
+      qa_analysis_run(out->study, &o, NULL, &out->a, &err))
+    qa_test_fail(__FILE__, __LINE__, "%s: %s", name, err.msg);
+}
+
+static void cls_release(cls_run *r) {
+  qa_analysis_free(r->a);
+  qa_study_free(r->study);
+  qa_config_free(r->cfg);
+}
+
+QA_TEST(classes_per_class_rows_are_the_classes_with_samples) {
+  /* 12 samples in classes 3, 10, 500, 998, 999 of 1000 named ones. */
+  static const int64_t lab[12] = {3, 3, 10, 10, 10, 500, 500, 998, 998, 998, 999, 999};
+  static const double turn[12] = {0, 0, 0.1, 0.2, 0.3, 0, M_PI / 3, 0, 0, 0, 0.5, 0.5};
+  cls_spec b = {12, lab, 1000, 0, NULL, NULL, 0}, v = b;
+  v.turn = turn;
+  cls_run run;
+  cls_analyse("unit1000", &b, &v, &run);
+  if (!run.a) { cls_release(&run); return; }
+  CHECK_INT(run.study->models[0].n_classes, 1000);
+  const qa_repr_result *rb = &run.a->models[0][0].repr, *rv = &run.a->models[0][1].repr;
+  CHECK_INT(rb->n_classes, 5);
+  CHECK_INT(rv->n_classes, 5);
+  const int32_t want_label[5] = {3, 10, 500, 998, 999};
+  const size_t want_n[5] = {2, 3, 2, 3, 2};
+  /* cos(turn) averaged per class (see many_classes_case). */
+  const double want_cos[5] = {1.0, (cos(0.1) + cos(0.2) + cos(0.3)) / 3.0, 0.75, 1.0, cos(0.5)};
+  for (size_t k = 0; k < 5 && rv->per_class && rb->per_class; k++) {
+    CHECK_INT(rv->per_class[k].label, want_label[k]);
+    CHECK_INT(rv->per_class[k].n, want_n[k]);
+    CHECK_NEAR(rv->per_class[k].cosine_mean, want_cos[k], 1e-12);
+    /* The baseline against itself: cosine 1 (to rounding), delta 0. */
+    CHECK_NEAR(rb->per_class[k].cosine_mean, 1.0, 1e-15);
+    CHECK_NEAR(rb->per_class[k].knn_delta_pp, 0.0, 0);
+    /* delta = 100 (variant's accuracy - the baseline's of the same label). */
+    CHECK_NEAR(rv->per_class[k].knn_delta_pp,
+               100.0 * (rv->per_class[k].knn_accuracy - rb->per_class[k].knn_accuracy), 1e-12);
+    /* A class's kNN accuracy is a count of its n samples over n. */
+    double hits = rv->per_class[k].knn_accuracy * (double)want_n[k];
+    CHECK_NEAR(hits, round(hits), 1e-12);
+  }
+  cls_release(&run);
+}
+
+QA_TEST(classes_model_c_implied_by_labels_and_predictions) {
+  /* No names, no logits: C is the largest label or prediction + 1.  Labels
+  ** reach 2; the variant predicts 4 once: the model's C is 5. */
+  static const int64_t pred[6] = {0, 1, 2, 4, 1, 2};
+  cls_spec b = {6, LABELS6, 0, 0, NULL, NULL, 0}, v = {6, LABELS6, 0, 0, pred, NULL, 0};
+  cls_run run;
+  cls_analyse("unitimplied", &b, &v, &run);
+  if (!run.a) { cls_release(&run); return; }
+  CHECK_INT(run.study->models[0].n_classes, 5);
+  /* Only the 3 labelled classes have rows (0, 1, 2; 2 samples each). */
+  const qa_repr_result *rv = &run.a->models[0][1].repr;
+  CHECK_INT(rv->n_classes, 3);
+  for (size_t k = 0; k < 3 && rv->per_class; k++) {
+    CHECK_INT(rv->per_class[k].label, (int)k);
+    CHECK_INT(rv->per_class[k].n, 2);
+  }
+  /* 5 of 6 predictions equal the label (row 3 predicts 4 for label 0). */
+  CHECK_NEAR(run.a->models[0][1].out.accuracy, 5.0 / 6.0, 1e-15);
+  cls_release(&run);
+}
+
+QA_TEST(classes_baseline_without_names_variant_with_names) {
+  /* The variant names 3 classes, the baseline none: the variant is the
+  ** reference, the baseline's labels fit, and the model's C is 3. */
+  cls_spec b = {6, LABELS6, 0, 0, NULL, NULL, 0}, v = {6, LABELS6, 3, 0, NULL, NULL, 0};
+  v.turn = (const double[6]){0.1, 0, 0, 0, 0, 0};
+  cls_run run;
+  cls_analyse("unitrefvar", &b, &v, &run);
+  if (!run.a) { cls_release(&run); return; }
+  CHECK_INT(run.study->models[0].n_classes, 3);
+  const qa_repr_result *rv = &run.a->models[0][1].repr;
+  CHECK_INT(rv->n_classes, 3);
+  /* Class 0 holds rows 0 and 3: (cos 0.1 + 1) / 2. */
+  if (rv->per_class) CHECK_NEAR(rv->per_class[0].cosine_mean, (cos(0.1) + 1.0) / 2.0, 1e-12);
+  cls_release(&run);
+}
