@@ -143,7 +143,7 @@ static void fake_init(fake *f, int with_data) {
     f->variants[v].is_baseline = v == 0;
     f->variants[v].cache = &f->base_cache;     /* only the baseline's is read */
   }
-  f->model = (qa_model){"toy", FV, f->variants, 0};
+  f->model = (qa_model){"toy", FV, f->variants, 0, FC};
   f->study = (qa_study){&f->cfg, 1, &f->model};
   f->rows[0] = f->res;
   f->analysis.study = &f->study;

@@ -30,8 +30,8 @@ typedef struct qa_repr_result {
   double sqnr_db, spearman_rho;
   double knn_accuracy, knn_delta_pp, neighbor_overlap;
   double cka_linear, effective_rank, participation_ratio;
-  size_t n_classes;
-  qa_class_result *per_class;   /* [n_classes] or NULL without labels */
+  size_t n_classes;             /* rows of per_class: the classes with samples */
+  qa_class_result *per_class;   /* [n_classes] in label order, or NULL without labels */
   /* Kept for figures. */
   double *cosine;               /* [n] per-sample cosine */
   double *spectrum;             /* [dim] eigenvalues, descending */

@@ -14,14 +14,85 @@
 #include "analysis/analysis.h"
 #include "analysis/repr.h"
 
-/* Number of classes: label names, else logits columns, else max label + 1. */
-static size_t class_count(const qa_cache *c) {
-  if (c->n_label_names) return c->n_label_names;
-  if (c->n_classes) return c->n_classes;
-  int32_t mx = -1;
-  for (size_t i = 0; i < c->n_samples; i++)
-    if (c->labels[i] > mx) mx = c->labels[i];
-  return (size_t)(mx + 1);
+static int cmp_i32(const void *a, const void *b) {
+  int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* The classes that have samples: the distinct labels, ascending, in *out
+** (caller frees); returns their count K <= n, or (size_t)-1 when out of
+** memory.  O(N log N) whatever C is, so that a model naming two million
+** classes for five samples costs five rows, not two million. */
+static size_t class_count(const int32_t *labels, size_t n, int32_t **out) {
+  int32_t *cls = malloc((n ? n : 1) * sizeof *cls);
+  *out = cls;
+  if (!cls) return (size_t)-1;
+  memcpy(cls, labels, n * sizeof *cls);
+  qsort(cls, n, sizeof *cls, cmp_i32);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!k || cls[i] != cls[k - 1]) cls[k++] = cls[i];
+  return k;
+}
+
+static int cmp_label(const void *a, const void *b) {
+  const qa_class_result *x = a, *y = b;
+  return (x->label > y->label) - (x->label < y->label);
+}
+
+/* The slot of class l among the K present classes, or -1. */
+static int32_t class_slot(const int32_t *cls, size_t k, int32_t l) {
+  const int32_t *hit = bsearch(&l, cls, k, sizeof *cls, cmp_i32);
+  return hit ? (int32_t)(hit - cls) : -1;
+}
+
+/* One row per class with samples (docs/reliability.md "Number of
+** classes"), in label order; an empty class has no numbers to report.
+** The baseline's row of the same label gives the delta (found by label,
+** never by position, so two tables of different lengths cannot be read
+** past their ends).  Time O(N log N), memory O(N), independent of C. */
+static int per_class(const qa_cache *v, const int32_t *pred, const qa_repr_result *base,
+                     qa_repr_result *r, qa_error *err) {
+  size_t n = v->n_samples;
+  int32_t *cls = NULL, *lab_slot = malloc((n ? n : 1) * sizeof *lab_slot);
+  int32_t *pred_slot = pred ? malloc((n ? n : 1) * sizeof *pred_slot) : NULL;
+  qa_repr_class *sums = NULL;
+  int rc = -1;
+  size_t k = class_count(v->labels, n, &cls);
+  if (k == (size_t)-1 || !lab_slot || (pred && !pred_slot)) goto oom;
+  sums = malloc((k ? k : 1) * sizeof *sums);
+  r->per_class = calloc(k ? k : 1, sizeof *r->per_class);
+  if (!sums || !r->per_class) goto oom;
+  /* The kernel counts slots 0..K-1; a prediction of a class without
+  ** samples (-1) is never correct. */
+  for (size_t i = 0; i < n; i++) {
+    lab_slot[i] = class_slot(cls, k, v->labels[i]);
+    if (pred) pred_slot[i] = class_slot(cls, k, pred[i]);
+  }
+  qa_repr_per_class(r->cosine, pred_slot, lab_slot, n, (int32_t)k, sums);
+  r->n_classes = k;
+  for (size_t c = 0; c < k; c++) {
+    qa_class_result *o = &r->per_class[c];
+    o->label = cls[c];
+    o->n = sums[c].n;
+    o->cosine_mean = sums[c].cosine_mean;
+    o->knn_accuracy = sums[c].knn_accuracy;
+    double b = o->knn_accuracy;
+    if (base && base->per_class) {
+      qa_class_result key = {.label = cls[c]};
+      const qa_class_result *hit =
+          bsearch(&key, base->per_class, base->n_classes, sizeof key, cmp_label);
+      b = hit ? hit->knn_accuracy : NAN;
+    }
+    o->knn_delta_pp = 100.0 * (o->knn_accuracy - b);
+  }
+  rc = 0;
+  goto done;
+oom:
+  rc = qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
+done:
+  free(cls); free(lab_slot); free(pred_slot); free(sums);
+  return rc;
 }
 
 static int spectrum(const qa_cache *v, qa_repr_result *r, qa_error *err) {
@@ -54,29 +125,6 @@ static int knn_part(const qa_cache *v, const int32_t *base_nbr, size_t k, int th
     r->knn_accuracy = qa_knn_accuracy(pred, v->labels, n);
   }
   if (base_nbr) r->neighbor_overlap = qa_neighbor_overlap(base_nbr, r->neighbors, n, k);
-  return 0;
-}
-
-static int per_class(const qa_cache *v, const int32_t *pred, const qa_repr_result *base,
-                     qa_repr_result *r, size_t n_classes, qa_error *err) {
-  qa_repr_class *cls = calloc(n_classes, sizeof *cls);
-  r->per_class = calloc(n_classes, sizeof *r->per_class);
-  if (!cls || !r->per_class) {
-    free(cls);
-    return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
-  }
-  qa_repr_per_class(r->cosine, pred, v->labels, v->n_samples, (int32_t)n_classes, cls);
-  r->n_classes = n_classes;
-  for (size_t c = 0; c < n_classes; c++) {
-    qa_class_result *o = &r->per_class[c];
-    o->label = cls[c].label;
-    o->n = cls[c].n;
-    o->cosine_mean = cls[c].cosine_mean;
-    o->knn_accuracy = cls[c].knn_accuracy;
-    double b = base && base->per_class ? base->per_class[c].knn_accuracy : o->knn_accuracy;
-    o->knn_delta_pp = 100.0 * (o->knn_accuracy - b);
-  }
-  free(cls);
   return 0;
 }
 
@@ -117,7 +165,7 @@ static int one_variant(const qa_config *cfg, const qa_cache *b, const qa_cache *
     if (is_base) r->neighbor_overlap = 1.0;
     r->knn_delta_pp = 100.0 * (r->knn_accuracy - (is_base ? r->knn_accuracy : base->knn_accuracy));
   }
-  if (!rc && v->labels) rc = per_class(v, r->knn_k ? pred : NULL, base, r, class_count(v), err);
+  if (!rc && v->labels) rc = per_class(v, r->knn_k ? pred : NULL, base, r, err);
   free(pred);
   if (rc || (n >= 2 && spectrum(v, r, err))) return -1;
   /* CKA after the spectrum: both Gram norms come from the covariances. */

@@ -379,14 +379,37 @@ static int load_outputs(qa_cache *c, h5r_file *f, char *n_from, qa_error *err) {
   return 0;
 }
 
-/* Labels may only be checked once C is known (label names or logits). */
+/* Most classes a cache may imply by its largest label or prediction alone
+** (docs/cache-format.md "Number of classes"): more than this and more
+** than N means a corrupt or sentinel value, not a class. */
+#define IMPLIED_CLASSES_MAX 65536u
+
+/* Labels may only be checked once C is known (label names or logits).
+** Without either, C is implied by the largest label or prediction; it must
+** stay within what the data can hold, or the per-class tables downstream
+** would be sized by a stray value (2147483647 would ask for 2^31 rows). */
 static int check_labels(const qa_cache *c, h5r_file *f, qa_error *err) {
   size_t n_cls = c->n_classes ? c->n_classes : c->n_label_names;
-  if (!c->labels || !n_cls) return 0;
-  for (size_t i = 0; i < c->n_samples; i++)
-    if ((size_t)c->labels[i] >= n_cls)
-      return qa_error_set(err, QA_EXIT_DATA, f->path, "/samples/label",
-                          "label %d at row %zu is outside [0, %zu)", c->labels[i], i, n_cls);
+  if (n_cls) {
+    for (size_t i = 0; c->labels && i < c->n_samples; i++)
+      if ((size_t)c->labels[i] >= n_cls)
+        return qa_error_set(err, QA_EXIT_DATA, f->path, "/samples/label",
+                            "label %d at row %zu is outside [0, %zu)", c->labels[i], i, n_cls);
+    return 0;
+  }
+  /* The implied C, in size_t: max + 1 overflows int32 at INT32_MAX. */
+  const int32_t *sets[2] = {c->labels, c->prediction};
+  const char *paths[2] = {"/samples/label", "/outputs/prediction"};
+  for (int k = 0; k < 2; k++)
+    for (size_t i = 0; sets[k] && i < c->n_samples; i++) {
+      size_t implied = (size_t)sets[k][i] + 1;
+      if (implied > c->n_samples && implied > IMPLIED_CLASSES_MAX)
+        return qa_error_set(err, QA_EXIT_DATA, f->path, paths[k],
+                            "%s %d at row %zu implies %zu classes (more than the %zu samples "
+                            "and than %u); name the classes in /samples/label_names",
+                            k ? "class" : "label", sets[k][i], i, implied, c->n_samples,
+                            IMPLIED_CLASSES_MAX);
+    }
   return 0;
 }
 

@@ -10,6 +10,7 @@
 */
 #include "input/study.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,14 +110,76 @@ static int check_shapes(const qa_cache *b, const qa_cache *v, qa_error *err) {
     return qa_error_set(err, QA_EXIT_DATA, v->path, "/outputs/logits",
                         "shape [%zu,%zu] differs from baseline [%zu,%zu] (%s)",
                         v->n_samples, v->n_classes, b->n_samples, b->n_classes, b->path);
-  if (b->n_label_names && v->n_label_names) {
-    int same = b->n_label_names == v->n_label_names;
+  /* Different counts are check_classes' to report, with both numbers. */
+  if (b->n_label_names && b->n_label_names == v->n_label_names) {
+    int same = 1;
     for (size_t i = 0; same && i < b->n_label_names; i++)
       same = strcmp(b->label_names[i], v->label_names[i]) == 0;
     if (!same)
       return qa_error_set(err, QA_EXIT_DATA, v->path, "/samples/label_names",
                           "class names differ from the baseline's (%s)", b->path);
   }
+  return 0;
+}
+
+/* The number of classes of one cache (docs/cache-format.md "Number of
+** classes"): declared by /samples/label_names, else by the columns of
+** /outputs/logits (the reader made the two agree), else implied by the
+** largest label or prediction + 1 (the reader bounded it). */
+typedef struct class_count {
+  size_t n;              /* C; 0 when the cache has neither labels nor classes */
+  int declared;          /* 1: from names or logits; 0: implied */
+  const char *path;      /* the dataset C comes from */
+  int32_t value;         /* implied: the largest label or prediction ... */
+  size_t row;            /* ... and its row in the cache's own order */
+} class_count;
+
+static class_count classes_of(const qa_cache *c) {
+  if (c->n_label_names) return (class_count){c->n_label_names, 1, "/samples/label_names", 0, 0};
+  if (c->logits) return (class_count){c->n_classes, 1, "/outputs/logits", 0, 0};
+  class_count k = {0, 0, NULL, -1, 0};
+  const int32_t *sets[2] = {c->labels, c->prediction};
+  const char *paths[2] = {"/samples/label", "/outputs/prediction"};
+  for (int s = 0; s < 2; s++)
+    for (size_t i = 0; sets[s] && i < c->n_samples; i++)
+      if (sets[s][i] > k.value) {
+        k.value = sets[s][i];
+        k.row = i;
+        k.path = paths[s];
+      }
+  k.n = k.path ? (size_t)k.value + 1 : 0;    /* size_t: no overflow at INT32_MAX */
+  return k;
+}
+
+/* The cache every other's C is held against: the baseline when it declares
+** its classes, else the first variant (configuration order) that does;
+** m->n_variants when none does. */
+static size_t class_reference(const qa_model *m) {
+  if (classes_of(m->variants[m->baseline].cache).declared) return m->baseline;
+  for (size_t i = 0; i < m->n_variants; i++)
+    if (classes_of(m->variants[i].cache).declared) return i;
+  return m->n_variants;
+}
+
+/* v against the reference: a declared C must be the same number, and an
+** implied one (labels and predictions alone) must fit in it, so that no
+** class index of any variant reaches past the model's per-class tables. */
+static int check_classes(const qa_model *m, size_t ref, const qa_cache *v, qa_error *err) {
+  const qa_cache *r = m->variants[ref].cache;
+  class_count rc = classes_of(r), vc = classes_of(v);
+  if (vc.declared && vc.n != rc.n && ref == m->baseline)
+    return qa_error_set(err, QA_EXIT_DATA, v->path, vc.path,
+                        "C = %zu classes differs from the baseline's %zu (%s:%s)", vc.n, rc.n,
+                        r->path, rc.path);
+  if (vc.declared && vc.n != rc.n)
+    return qa_error_set(err, QA_EXIT_DATA, v->path, vc.path,
+                        "C = %zu classes differs from the %zu of %s:%s (the first cache of "
+                        "the model to name its classes)", vc.n, rc.n, r->path, rc.path);
+  if (!vc.declared && vc.n > rc.n)
+    return qa_error_set(err, QA_EXIT_DATA, v->path, vc.path,
+                        "%s %d at row %zu is outside [0, %zu), the classes of %s:%s",
+                        strcmp(vc.path, "/samples/label") ? "class" : "label", vc.value,
+                        vc.row, rc.n, r->path, rc.path);
   return 0;
 }
 
@@ -243,12 +306,24 @@ static int load_model(const qa_config *cfg, size_t mi, qa_progress *p, qa_model 
   m->variants[m->baseline].is_baseline = 1;
   m->name = dup_str(mc->name ? mc->name : base->model);
   if (!m->name) return qa_error_set(err, QA_EXIT_IO, cfg->path, NULL, "out of memory");
+  size_t ref = class_reference(m);
+  if (ref < m->n_variants && ref != m->baseline && check_classes(m, ref, base, err)) return -1;
   for (size_t vi = 0; vi < m->n_variants; vi++) {
     qa_cache *c = m->variants[vi].cache;
     if (vi == m->baseline) continue;
-    if (check_shapes(base, c, err) || align_samples(base, c, err) ||
-        align_tasks(base, c, err))
+    if (check_shapes(base, c, err) ||
+        (ref < m->n_variants && vi != ref && check_classes(m, ref, c, err)) ||
+        align_samples(base, c, err) || align_tasks(base, c, err))
       return -1;
+  }
+  /* One C for the model; without a declared one, the largest implied. */
+  if (ref < m->n_variants) {
+    m->n_classes = classes_of(m->variants[ref].cache).n;
+  } else {
+    for (size_t vi = 0; vi < m->n_variants; vi++) {
+      size_t n = classes_of(m->variants[vi].cache).n;
+      if (n > m->n_classes) m->n_classes = n;
+    }
   }
   return 0;
 }
@@ -359,8 +434,9 @@ int qa_study_class_index(const qa_model *m, const char *name) {
   if (base->n_label_names == 0) {
     char *end = NULL;
     long l = strtol(name, &end, 10);
-    size_t c = base->n_classes;
-    if (*name && end && !*end && l >= 0 && (c == 0 || (size_t)l < c)) return (int)l;
+    size_t c = m->n_classes;
+    if (*name && end && !*end && l >= 0 && l <= INT32_MAX && (c == 0 || (size_t)l < c))
+      return (int)l;
   }
   return -1;
 }

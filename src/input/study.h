@@ -35,6 +35,11 @@ typedef struct qa_model {
   size_t n_variants;
   qa_variant *variants;        /* config order: highest to lowest precision */
   size_t baseline;             /* index into variants */
+  size_t n_classes;            /* C of the model: the classes its caches name
+                                  (label names or logits columns), else the
+                                  largest label or prediction + 1; 0 when no
+                                  cache has classes.  Every label and
+                                  prediction of every variant is in [0, C). */
 } qa_model;
 
 typedef struct qa_study {

@@ -40,28 +40,36 @@ static double heat_value(const heat *h, const qa_variant_result *res, size_t col
 }
 
 /* The classes to show: all with samples, or the MAX_CLASS_ROWS whose worst
-** cell is lowest (kept in label order). */
+** cell is lowest (ties: the lower label kept), in label order.  One pass
+** keeping the MAX_CLASS_ROWS lowest so far: O(K · MAX_CLASS_ROWS) for any
+** number K of classes, none left out of the count. */
 static void heat_rows(heat *h, const qa_variant_result *res, size_t n_classes) {
-  double worst[4096];
-  size_t cand[4096], nc = 0;
-  for (size_t c = 0; c < n_classes && nc < 4096; c++) {
+  double worst[MAX_CLASS_ROWS];
+  size_t cand[MAX_CLASS_ROWS], nc = 0, seen = 0;
+  for (size_t c = 0; c < n_classes; c++) {
     if (!res[h->cols[0]].repr.per_class[c].n) continue;
     double w = INFINITY;
     for (size_t k = 0; k < h->n_cols; k++) {
       const qa_class_result *r = &res[h->cols[k]].repr.per_class[c];
       w = fmin(w, h->knn ? r->knn_delta_pp : r->cosine_mean);
     }
-    worst[nc] = w;
-    cand[nc++] = c;
+    seen++;
+    /* Kept sorted by (worst, label): c enters above the first worse row. */
+    size_t at = nc;
+    while (at > 0 && worst[at - 1] > w) at--;
+    if (at == MAX_CLASS_ROWS) continue;
+    size_t last = nc < MAX_CLASS_ROWS ? nc++ : MAX_CLASS_ROWS - 1;
+    memmove(worst + at + 1, worst + at, (last - at) * sizeof *worst);
+    memmove(cand + at + 1, cand + at, (last - at) * sizeof *cand);
+    worst[at] = w;
+    cand[at] = c;
   }
-  h->n_classes_shown_of = nc;
-  while (nc > MAX_CLASS_ROWS) {   /* drop the best (last on ties) until it fits */
-    size_t best = 0;
-    for (size_t i = 1; i < nc; i++) if (worst[i] >= worst[best]) best = i;
-    memmove(worst + best, worst + best + 1, (nc - best - 1) * sizeof *worst);
-    memmove(cand + best, cand + best + 1, (nc - best - 1) * sizeof *cand);
-    nc--;
-  }
+  h->n_classes_shown_of = seen;
+  /* Back to label order. */
+  for (size_t i = 1; i < nc; i++)
+    for (size_t j = i; j > 0 && cand[j - 1] > cand[j]; j--) {
+      size_t t = cand[j]; cand[j] = cand[j - 1]; cand[j - 1] = t;
+    }
   h->n_rows = nc;
   memcpy(h->rows, cand, nc * sizeof *cand);
 }
@@ -220,6 +228,16 @@ static const int32_t *model_labels(const qa_model *m, size_t n, size_t *n_classe
   return b->labels;
 }
 
+/* qsort has no context argument: the labels the comparison reads. */
+static const int32_t *sort_labels;
+
+static int by_label_row(const void *a, const void *b) {
+  size_t i = *(const size_t *)a, j = *(const size_t *)b;
+  int32_t li = sort_labels[i], lj = sort_labels[j];
+  if (li != lj) return li < lj ? -1 : 1;
+  return (i > j) - (i < j);
+}
+
 /* The points of one panel; those outside the frame are pinned to its edge.
 ** Returns how many were pinned. */
 static size_t pca_points(qa_plot *p, const qa_repr_result *r, const int32_t *labels,
@@ -230,19 +248,33 @@ static size_t pca_points(qa_plot *p, const qa_repr_result *r, const int32_t *lab
   for (size_t i = 0; i < r->n; i++)
     pinned += r->pca_xy[2 * i] < x->s.d0 || r->pca_xy[2 * i] > x->s.d1 ||
               r->pca_xy[2 * i + 1] < y->s.d0 || r->pca_xy[2 * i + 1] > y->s.d1;
-  /* One fill per class, so the classes overlap in label order. */
-  size_t passes = labels ? n_classes : 1;
-  for (size_t c = 0; c < passes; c++) {
-    for (size_t i = 0; i < r->n; i++) {
-      if (labels && (size_t)labels[i] != c) continue;
+  /* One fill per class, so the classes overlap in label order: the points
+  ** sorted by (label, row) and filled run by run, O(N log N) however many
+  ** classes are named (a pass per class would cost N · C). */
+  size_t *order = malloc((r->n ? r->n : 1) * sizeof *order);
+  if (!order) labels = NULL;                 /* out of memory: one colour */
+  for (size_t i = 0; order && i < r->n; i++) order[i] = i;
+  if (labels) {
+    sort_labels = labels;
+    qsort(order, r->n, sizeof *order, by_label_row);
+  }
+  size_t at = 0;
+  do {                                       /* one fill per run of a label */
+    size_t end = at;
+    for (; end < r->n; end++) {
+      size_t i = order ? order[end] : end;
+      if (labels && end > at && labels[i] != labels[order[at]]) break;
       double px = fmin(fmax(r->pca_xy[2 * i], x->s.d0), x->s.d1);
       double py = fmin(fmax(r->pca_xy[2 * i + 1], y->s.d0), y->s.d1);
       cairo_new_sub_path(p->cr);
       cairo_arc(p->cr, qa_plot_map(&x->s, px), qa_plot_map(&y->s, py), rad, 0, 2 * M_PI);
     }
+    size_t c = labels && at < r->n ? (size_t)labels[order[at]] : 0;
     qa_plot_color(p, labels ? qa_plot_class_color(c, n_classes) : solo, 0.55);
     cairo_fill(p->cr);
-  }
+    at = end;
+  } while (at < r->n);
+  free(order);
   return pinned;
 }
 

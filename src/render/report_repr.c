@@ -157,6 +157,96 @@ static size_t class_variants(const cJSON *m, const cJSON **out) {
   return n;
 }
 
+/* The classes a model's per-class tables show: every class with samples
+** (report.json lists no other) when they fit in MAX_CLASS_ROWS, else the
+** MAX_CLASS_ROWS whose worst variant is lowest on the table's metric (ties:
+** the lower label first), shown in label order.  One pass over the classes
+** with a cursor per variant (their lists are in the same label order), so
+** a table costs O(K · variants) for K classes, never K². */
+#define MAX_CLASS_ROWS 40
+
+typedef struct class_pick {
+  size_t n, of;                                /* rows shown; classes with samples */
+  size_t n_classes;                            /* C of the model, 0 when unknown */
+  size_t idx[MAX_CLASS_ROWS];                  /* position among the K, ascending */
+  double score[MAX_CLASS_ROWS];
+  const cJSON *base[MAX_CLASS_ROWS];           /* the baseline's entry */
+  const cJSON *var[MAX_CLASS_ROWS][MAX_VARIANTS];   /* each variant's, or NULL */
+} class_pick;
+
+/* Puts class k (score w) at row `at` of p, shifting the rows below it
+** down; when p is full its last row falls off. */
+static void pick_insert(class_pick *p, size_t at, size_t k, double w, const cJSON *base,
+                        const cJSON *const *var, size_t n_vars) {
+  size_t last = p->n < MAX_CLASS_ROWS ? p->n++ : MAX_CLASS_ROWS - 1;
+  for (size_t j = last; j > at; j--) {
+    p->idx[j] = p->idx[j - 1];
+    p->score[j] = p->score[j - 1];
+    p->base[j] = p->base[j - 1];
+    memcpy(p->var[j], p->var[j - 1], n_vars * sizeof *var);
+  }
+  p->idx[at] = k;
+  p->score[at] = w;
+  p->base[at] = base;
+  memcpy(p->var[at], var, n_vars * sizeof *var);
+}
+
+static void pick_swap(class_pick *p, size_t a, size_t b, size_t n_vars) {
+  size_t ti = p->idx[a]; p->idx[a] = p->idx[b]; p->idx[b] = ti;
+  double ts = p->score[a]; p->score[a] = p->score[b]; p->score[b] = ts;
+  const cJSON *tb = p->base[a]; p->base[a] = p->base[b]; p->base[b] = tb;
+  for (size_t i = 0; i < n_vars; i++) {
+    const cJSON *tv = p->var[a][i]; p->var[a][i] = p->var[b][i]; p->var[b][i] = tv;
+  }
+}
+
+static void pick_classes(const cJSON *m, const cJSON *const *vars, size_t n_vars,
+                         const char *key, class_pick *p) {
+  const cJSON *cur[MAX_VARIANTS], *mine[MAX_VARIANTS], *cls;
+  const cJSON *base = rp_baseline(m);
+  p->n = p->of = 0;
+  p->n_classes = 0;
+  double c_all = qa_json_get_num(repr_of(base), "n_classes");
+  if (!isnan(c_all) && c_all > 0) p->n_classes = (size_t)c_all;
+  for (size_t i = 0; i < n_vars; i++) {
+    const cJSON *arr = per_class(vars[i]);
+    cur[i] = arr ? arr->child : NULL;
+  }
+  cJSON_ArrayForEach(cls, per_class(base)) {
+    const char *label = rp_str(cls, "label");
+    double w = INFINITY;
+    for (size_t i = 0; i < n_vars; i++) {
+      const cJSON *o = cur[i];
+      if (o) cur[i] = o->next;
+      /* Out of step only if the lists were not written by this program. */
+      if (!o || strcmp(rp_str(o, "label"), label)) o = class_of(vars[i], label);
+      mine[i] = o;
+      double x = qa_json_get_num(o, key);
+      if (!isnan(x)) w = fmin(w, x);
+    }
+    size_t at = p->n;
+    while (at > 0 && p->score[at - 1] > w) at--;
+    if (at < MAX_CLASS_ROWS) pick_insert(p, at, p->of, w, cls, mine, n_vars);
+    p->of++;
+  }
+  /* Back to label order (insertion sort of at most MAX_CLASS_ROWS rows). */
+  for (size_t i = 1; i < p->n; i++)
+    for (size_t j = i; j > 0 && p->idx[j - 1] > p->idx[j]; j--) pick_swap(p, j - 1, j, n_vars);
+}
+
+/* What a cut table says under it: which classes it shows and why. */
+static void pick_note(const class_pick *p, const char *what, const char *legend, char *buf,
+                      size_t cap) {
+  size_t used = (size_t)snprintf(buf, cap, "%s", legend ? legend : "");
+  if (p->n < p->of && used < cap)
+    used += (size_t)snprintf(buf + used, cap - used, "%sShown: the %zu of the %zu classes "
+                             "with samples whose worst variant has the lowest %s; "
+                             "report.json lists them all.", used ? " " : "", p->n, p->of, what);
+  if (p->n_classes > p->of && used < cap)
+    snprintf(buf + used, cap - used, "%s%zu of the %zu classes have no sample and are not "
+             "listed.", used ? " " : "", p->n_classes - p->of, p->n_classes);
+}
+
 /* Columns: Class, n, [baseline kNN acc.], one per variant of the chunk. */
 static qa_doc_table *class_table(const rp_ctx *c, const char *caption, int with_base,
                                  const cJSON *const *vars, size_t n_vars) {
@@ -170,22 +260,26 @@ static qa_doc_table *class_table(const rp_ctx *c, const char *caption, int with_
   return qa_doc_table_begin(c->doc, caption, k, cols);
 }
 
-static void knn_chunk(const rp_ctx *c, const cJSON *m, const cJSON *const *vars, size_t n_vars) {
-  const cJSON *base = rp_baseline(m), *cls;
-  char caption[192];
+/* vars/n_vars: the chunk's variants, columns first.. of the pick. */
+static void knn_chunk(const rp_ctx *c, const cJSON *m, const cJSON *const *vars, size_t n_vars,
+                      const class_pick *p, size_t first) {
+  const cJSON *base = rp_baseline(m);
+  char caption[192], note[512];
   snprintf(caption, sizeof caption, "%s: change in kNN accuracy by class (pp against %s)",
            rp_str(m, "name"), rp_str(m, "baseline"));
   qa_doc_table *t = class_table(c, caption, 1, vars, n_vars);
-  qa_doc_table_expect(t, (size_t)cJSON_GetArraySize(per_class(base)) + 1);
+  qa_doc_table_expect(t, p->n + 1);
+  pick_note(p, "kNN accuracy change", NULL, note, sizeof note);
+  qa_doc_table_note(t, note);
   rp_row r;
-  cJSON_ArrayForEach(cls, per_class(base)) {
-    const char *label = rp_str(cls, "label");
+  for (size_t k = 0; k < p->n; k++) {
+    const cJSON *cls = p->base[k];
     rp_row_init(&r, 3 + n_vars);
-    rp_row_set(&r, 0, QA_CELL_BOLD, "%s", label);
+    rp_row_set(&r, 0, QA_CELL_BOLD, "%s", rp_str(cls, "label"));
     rp_fmt_int(r.cell[1], RP_CELL, qa_json_get_num(cls, "n"));
     rp_row_fixed(&r, 2, qa_json_get_num(cls, "knn_accuracy"), 3);
     for (size_t i = 0; i < n_vars; i++) {
-      double d = qa_json_get_num(class_of(vars[i], label), "knn_accuracy_delta_pp");
+      double d = qa_json_get_num(p->var[k][first + i], "knn_accuracy_delta_pp");
       rp_row_signed(&r, 3 + i, d, 1);
       style_drop(c, &r, 3 + i, d);
     }
@@ -209,30 +303,35 @@ static void knn_chunk(const rp_ctx *c, const cJSON *m, const cJSON *const *vars,
 ** distance from 1 is more than 1.5 times the variant's mean distance, BAD
 ** when more than twice. */
 static void cosine_chunk(const rp_ctx *c, const cJSON *m, const cJSON *const *vars, size_t n_vars,
-                         const char *legend) {
-  const cJSON *base = rp_baseline(m), *cls;
-  char caption[192];
+                         const class_pick *p, size_t first, const char *legend) {
+  const cJSON *base = rp_baseline(m), *o;
+  char caption[192], note[1024];
   snprintf(caption, sizeof caption, "%s: mean cosine similarity to %s by class",
            rp_str(m, "name"), rp_str(m, "baseline"));
   qa_doc_table *t = class_table(c, caption, 0, vars, n_vars);
-  qa_doc_table_expect(t, (size_t)cJSON_GetArraySize(per_class(base)) + 1);
-  if (legend && *legend) qa_doc_table_note(t, legend);
+  qa_doc_table_expect(t, p->n + 1);
+  pick_note(p, "mean cosine", legend, note, sizeof note);
+  qa_doc_table_note(t, note);
+  /* Each variant's lowest class, found once (not once a row). */
+  double lowest[MAX_VARIANT_COLS];
+  for (size_t i = 0; i < n_vars; i++) {
+    lowest[i] = 2.0;
+    cJSON_ArrayForEach(o, per_class(vars[i])) {
+      double x = qa_json_get_num(o, "cosine_mean");
+      if (!isnan(x) && x < lowest[i]) lowest[i] = x;
+    }
+  }
   rp_row r;
-  cJSON_ArrayForEach(cls, per_class(base)) {
-    const char *label = rp_str(cls, "label");
+  for (size_t k = 0; k < p->n; k++) {
+    const cJSON *cls = p->base[k];
     rp_row_init(&r, 2 + n_vars);
-    rp_row_set(&r, 0, QA_CELL_BOLD, "%s", label);
+    rp_row_set(&r, 0, QA_CELL_BOLD, "%s", rp_str(cls, "label"));
     rp_fmt_int(r.cell[1], RP_CELL, qa_json_get_num(cls, "n"));
     for (size_t i = 0; i < n_vars; i++) {
-      double cm = qa_json_get_num(class_of(vars[i], label), "cosine_mean");
-      double mean = rp_num2(repr_of(vars[i]), "cosine", "mean"), lowest = 2.0;
-      const cJSON *o;
-      cJSON_ArrayForEach(o, per_class(vars[i])) {
-        double x = qa_json_get_num(o, "cosine_mean");
-        if (!isnan(x) && x < lowest) lowest = x;
-      }
+      double cm = qa_json_get_num(p->var[k][first + i], "cosine_mean");
+      double mean = rp_num2(repr_of(vars[i]), "cosine", "mean");
       rp_row_fixed(&r, 2 + i, cm, COS_DECIMALS);
-      if (!isnan(cm) && cm == lowest && 1.0 - cm > 1.5 * (1.0 - mean)) {
+      if (!isnan(cm) && cm == lowest[i] && 1.0 - cm > 1.5 * (1.0 - mean)) {
         int bad = 1.0 - cm > 2.0 * (1.0 - mean);
         r.style[2 + i] = bad ? QA_CELL_BAD : QA_CELL_WARN;
         rp_row_fill(&r, 2 + i, bad ? RP_FILL_BAD : RP_FILL_WARN);
@@ -300,16 +399,22 @@ void rp_section_per_class(const rp_ctx *c) {
     return;
   }
   rp_prose(c, RP_SEC_PER_CLASS, "intro");
+  /* ~20 KB, so not on the stack; the report is drawn by one thread. */
+  static class_pick pick_store;
+  class_pick *pick = &pick_store;
   cJSON_ArrayForEach(m, c->models) {
     size_t n = class_variants(m, vars);
     if (!n) continue;
     if (rp_n_models(c) > 1) qa_doc_subsection(c->doc, rp_str(m, "name"));
+    /* The same rows in every chunk of a table: picked over all variants. */
+    pick_classes(m, vars, n, "knn_accuracy_delta_pp", pick);
     for (size_t at = 0; at < n; at += MAX_VARIANT_COLS)
-      knn_chunk(c, m, vars + at, n - at < MAX_VARIANT_COLS ? n - at : MAX_VARIANT_COLS);
+      knn_chunk(c, m, vars + at, n - at < MAX_VARIANT_COLS ? n - at : MAX_VARIANT_COLS, pick, at);
+    pick_classes(m, vars, n, "cosine_mean", pick);
     for (size_t at = 0; at < n; at += MAX_VARIANT_COLS)
-      cosine_chunk(c, m, vars + at, n - at < MAX_VARIANT_COLS ? n - at : MAX_VARIANT_COLS,
-                   at + MAX_VARIANT_COLS >= n   /* the legend under the last table */
-                       ? rp_template_text(c->tmpl, RP_SEC_PER_CLASS, "note") : NULL);
+      cosine_chunk(c, m, vars + at, n - at < MAX_VARIANT_COLS ? n - at : MAX_VARIANT_COLS, pick,
+                   at, at + MAX_VARIANT_COLS >= n   /* the legend under the last table */
+                           ? rp_template_text(c->tmpl, RP_SEC_PER_CLASS, "note") : NULL);
     class_observations(c, m, vars, n);
   }
 }

@@ -46,6 +46,8 @@ static void add_representation(cJSON *obj, const qa_study *s, size_t m,
   qa_json_num(o, "effective_rank", r->effective_rank);
   qa_json_num(o, "participation_ratio", r->participation_ratio);
   if (!r->per_class) return;
+  /* C of the model; per_class lists only the classes with samples. */
+  qa_json_num(o, "n_classes", (double)s->models[m].n_classes);
   cJSON *arr = cJSON_AddArrayToObject(o, "per_class");
   for (size_t k = 0; k < r->n_classes; k++) {
     const qa_class_result *pc = &r->per_class[k];
