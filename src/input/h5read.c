@@ -4,7 +4,13 @@
 ** The HDF5 library converts between stored and memory types for us
 ** (float16 to double included); what we add is the checking: class, rank,
 ** non-empty, no external storage, no external links, a size that fits in
-** memory, and a message that names the file and path when anything fails.
+** memory, filters the library can decode, integers that fit, names that
+** are UTF-8 of a bounded length, and a message that names the file and
+** path when anything fails.
+**
+** It must never let HDF5 follow a soft or external link: every path is
+** resolved here link by link (h5r_resolve) and only the resulting path of
+** hard links is handed to H5Dopen2/H5Gopen2.
 */
 #include "input/h5read.h"
 
