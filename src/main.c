@@ -306,26 +306,9 @@ done:
   return rc;
 }
 
-/* Loads one cache with every /hidden layer in turn, so that NaN or a wrong
-** shape in any layer is found. */
+/* Checks one cache, every /hidden layer included (input/cache.h). */
 static int validate_one(const char *path, qa_error *err) {
-  qa_cache_opts opts = {NULL, 1, 0, 0};
-  qa_cache *cache = NULL;
-  if (qa_cache_load(path, &opts, &cache, err)) return -1;
-  size_t n_layers = cache->n_layers;
-  char **names = calloc(n_layers ? n_layers : 1, sizeof *names);
-  int rc = names ? 0 : qa_error_set(err, QA_EXIT_IO, path, NULL, "out of memory");
-  for (size_t i = 0; !rc && i < n_layers; i++) names[i] = strdup(cache->layers[i].name);
-  qa_cache_free(cache);
-  for (size_t i = 0; !rc && i < n_layers; i++) {
-    opts.layer = names[i];
-    rc = qa_cache_load(path, &opts, &cache, err);
-    qa_cache_free(cache);
-    cache = NULL;
-  }
-  for (size_t i = 0; names && i < n_layers; i++) free(names[i]);
-  free(names);
-  return rc;
+  return qa_cache_validate(path, err);
 }
 
 static int cmd_validate(int argc, char **argv) {

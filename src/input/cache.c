@@ -20,9 +20,10 @@
 
 #include "input/h5read.h"
 #include "input/isolate.h"
+#include "util/text.h"
 
 /* Size of the buffer naming the first per-sample dataset seen. */
-#define N_FROM_CAP 512
+#define N_FROM_CAP H5R_PATH_MAX
 
 uint64_t qa_memory_available(void) {
   /* MemAvailable: what can be allocated without swapping (Linux 3.14+). */
@@ -156,12 +157,16 @@ static int set_n(qa_cache *c, h5r_file *f, const char *path, size_t n, char *n_f
 /* ---- sections of the format ------------------------------------------- */
 
 static int load_attrs(qa_cache *c, h5r_file *f, const qa_cache_opts *o, qa_error *err) {
-  struct { const char *name; char **dst; } strs[] = {
-    {"model", &c->model}, {"variant", &c->variant}, {"quant_scheme", &c->quant_scheme},
-    {"calibration", &c->calibration}, {"backend", &c->backend}, {"hardware", &c->hardware},
+  /* Names are held to the name limit; disclosure is free text, longer. */
+  struct { const char *name; char **dst; size_t max; } strs[] = {
+    {"model", &c->model, QA_NAME_MAX_BYTES}, {"variant", &c->variant, QA_NAME_MAX_BYTES},
+    {"quant_scheme", &c->quant_scheme, QA_CACHE_DISCLOSURE_MAX_BYTES},
+    {"calibration", &c->calibration, QA_CACHE_DISCLOSURE_MAX_BYTES},
+    {"backend", &c->backend, QA_CACHE_DISCLOSURE_MAX_BYTES},
+    {"hardware", &c->hardware, QA_CACHE_DISCLOSURE_MAX_BYTES},
   };
   for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
-    if (h5r_attr_string(f, strs[i].name, strs[i].dst, err) < 0) return -1;
+    if (h5r_attr_string(f, strs[i].name, strs[i].max, strs[i].dst, err) < 0) return -1;
   int rc;
   if ((rc = h5r_attr_double(f, "bits_per_weight", &c->bits_per_weight, err)) < 0) return -1;
   c->has_bits_per_weight = rc;
@@ -200,8 +205,8 @@ static int load_samples(qa_cache *c, h5r_file *f, char *n_from, qa_error *err) {
   if (e) {
     hid_t d = h5r_open(f, "/samples/label_names", H5R_STRING, 1, dims, err);
     if (d < 0) return -1;
-    int rc = h5r_read_strings(f, "/samples/label_names", d, (size_t)dims[0],
-                              &c->label_names, err);
+    int rc = h5r_read_names(f, "/samples/label_names", d, (size_t)dims[0], "class name",
+                            &c->label_names, err);
     H5Dclose(d);
     if (rc) return -1;
     c->n_label_names = (size_t)dims[0];
@@ -236,12 +241,18 @@ static int load_samples(qa_cache *c, h5r_file *f, char *n_from, qa_error *err) {
 }
 
 /* Collects the names of the members of a group (sorted, as HDF5 lists
-** them by name). */
-typedef struct name_list { size_t n, cap; char **v; } name_list;
+** them by name), stopping at the first name that is too long or not UTF-8. */
+typedef struct name_list { size_t n, cap; char **v; const char *bad; size_t bad_len; } name_list;
 
 static herr_t collect_name(hid_t g, const char *name, const H5L_info_t *info, void *data) {
   (void)g; (void)info;
   name_list *l = data;
+  size_t len = strlen(name);
+  if (len > QA_NAME_MAX_BYTES || qa_utf8_invalid_at(name, len) < len) {
+    l->bad = strdup(name);
+    l->bad_len = len;
+    return l->bad ? 1 : -1;
+  }
   if (l->n == l->cap) {
     size_t cap = l->cap ? 2 * l->cap : 8;
     char **v = realloc(l->v, cap * sizeof *v);
@@ -253,25 +264,39 @@ static herr_t collect_name(hid_t g, const char *name, const H5L_info_t *info, vo
   return 0;
 }
 
-static int list_group(h5r_file *f, const char *path, name_list *out, qa_error *err) {
+/* The members of group path, each of them a `what` ("layer", "task",
+** "metric"): at most QA_CACHE_MAX_MEMBERS of them, checked before they
+** are listed, each name checked by h5r_check_member_name. */
+static int list_group(h5r_file *f, const char *path, const char *what, name_list *out,
+                      qa_error *err) {
   memset(out, 0, sizeof *out);
-  H5O_info_t oi;
-  if (H5Oget_info_by_name(f->fid, path, &oi, H5P_DEFAULT) < 0)
-    return qa_error_set(err, QA_EXIT_DATA, f->path, path, "cannot be read (file damaged?)");
-  if (h5r_same_file(f, path, &oi, err)) return -1;
-  if (oi.type != H5O_TYPE_GROUP)
-    return qa_error_set(err, QA_EXIT_DATA, f->path, path, "is a dataset, expected a group");
-  hid_t g = H5Gopen2(f->fid, path, H5P_DEFAULT);
-  if (g < 0) return qa_error_set(err, QA_EXIT_DATA, f->path, path, "cannot be opened");
+  hid_t g = h5r_open_group(f, path, err);
+  if (g < 0) return -1;
+  H5G_info_t gi;
+  if (H5Gget_info(g, &gi) < 0) {
+    H5Gclose(g);
+    return qa_error_set(err, QA_EXIT_DATA, f->path, path, "members cannot be listed");
+  }
+  if (gi.nlinks > QA_CACHE_MAX_MEMBERS) {
+    H5Gclose(g);
+    return qa_error_set(err, QA_EXIT_DATA, f->path, path, "%llu %ss, more than the %d allowed",
+                        (unsigned long long)gi.nlinks, what, QA_CACHE_MAX_MEMBERS);
+  }
   hsize_t idx = 0;
   herr_t st = H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, collect_name, out);
   H5Gclose(g);
-  if (st < 0) {
+  int rc = 0;
+  if (out->bad)
+    rc = h5r_check_member_name(f, path, what, out->bad, out->bad_len, err);
+  else if (st < 0)
+    rc = qa_error_set(err, QA_EXIT_DATA, f->path, path, "members cannot be listed");
+  free((char *)out->bad);
+  out->bad = NULL;
+  if (rc) {
     h5r_free_strings(out->v, out->n);
     memset(out, 0, sizeof *out);
-    return qa_error_set(err, QA_EXIT_DATA, f->path, path, "members cannot be listed");
   }
-  return 0;
+  return rc;
 }
 
 static int load_hidden(qa_cache *c, h5r_file *f, const qa_cache_opts *o,
@@ -279,9 +304,9 @@ static int load_hidden(qa_cache *c, h5r_file *f, const qa_cache_opts *o,
   int e = h5r_exists(f, "/hidden", err);
   if (e <= 0) return e;
   name_list names;
-  if (list_group(f, "/hidden", &names, err)) return -1;
+  if (list_group(f, "/hidden", "layer", &names, err)) return -1;
   int rc = 0;
-  char path[512];
+  char path[H5R_PATH_MAX];
   /* Layers only listed are not loaded: no memory check for them here. */
   uint64_t limit = f->max_bytes;
   f->max_bytes = UINT64_MAX;
@@ -290,7 +315,6 @@ static int load_hidden(qa_cache *c, h5r_file *f, const qa_cache_opts *o,
   for (size_t i = 0; !rc && i < names.n; i++) {
     snprintf(path, sizeof path, "/hidden/%s", names.v[i]);
     hsize_t dims[2];
-    if ((rc = h5r_exists(f, path, err)) < 0) break;
     hid_t d = h5r_open(f, path, H5R_FLOAT, 2, dims, err);
     if (d < 0) { rc = -1; break; }
     H5Dclose(d);
@@ -304,6 +328,10 @@ static int load_hidden(qa_cache *c, h5r_file *f, const qa_cache_opts *o,
   h5r_free_strings(names.v, names.n);
   f->max_bytes = limit;
   if (rc || !o || !o->layer) return rc ? -1 : 0;
+  if (strlen(o->layer) > QA_NAME_MAX_BYTES)
+    return qa_error_set(err, QA_EXIT_DATA, f->path, "/hidden",
+                        "the configuration's layer name of %zu bytes is longer than the %d "
+                        "allowed", strlen(o->layer), QA_NAME_MAX_BYTES);
 
   const qa_layer_info *want = NULL;
   for (size_t i = 0; i < c->n_layers; i++)
@@ -424,15 +452,15 @@ static int set_m(h5r_file *f, qa_task *t, const char *path, size_t m, qa_error *
 
 static int load_task_scores(qa_task *t, h5r_file *f, const char *dir, qa_error *err) {
   name_list names;
-  if (list_group(f, dir, &names, err)) return -1;
+  if (list_group(f, dir, "metric", &names, err)) return -1;
   int rc = 0;
-  char path[600];
+  char path[H5R_PATH_MAX];
   t->scores = calloc(names.n ? names.n : 1, sizeof *t->scores);
   if (!t->scores) rc = qa_error_set(err, QA_EXIT_IO, f->path, dir, "out of memory");
   for (size_t i = 0; !rc && i < names.n; i++) {
-    snprintf(path, sizeof path, "%s/%s", dir, names.v[i]);
     hsize_t dims[1];
-    if (h5r_exists(f, path, err) < 0 || read_floats(f, path, 1, dims, &t->scores[i], err)) {
+    if (snprintf(path, sizeof path, "%s/%s", dir, names.v[i]) >= (int)sizeof path ||
+        read_floats(f, path, 1, dims, &t->scores[i], err)) {
       rc = -1;
       break;
     }
@@ -448,7 +476,8 @@ static int load_task_scores(qa_task *t, h5r_file *f, const char *dir, qa_error *
 }
 
 static int load_task(qa_task *t, h5r_file *f, const char *name, qa_error *err) {
-  char dir[400], path[500];
+  /* The task's name was held to QA_NAME_MAX_BYTES when listed. */
+  char dir[QA_NAME_MAX_BYTES + 8], path[H5R_PATH_MAX];
   snprintf(dir, sizeof dir, "/eval/%s", name);
   if (!(t->name = strdup(name))) return qa_error_set(err, QA_EXIT_IO, f->path, dir, "out of memory");
   hsize_t dims[1];
@@ -496,16 +525,17 @@ static int load_eval(qa_cache *c, h5r_file *f, qa_error *err) {
   int e = h5r_exists(f, "/eval", err);
   if (e <= 0) return e;
   name_list names;
-  if (list_group(f, "/eval", &names, err)) return -1;
+  if (list_group(f, "/eval", "task", &names, err)) return -1;
   int rc = 0;
   c->tasks = calloc(names.n ? names.n : 1, sizeof *c->tasks);
   if (!c->tasks) rc = qa_error_set(err, QA_EXIT_IO, f->path, "/eval", "out of memory");
   for (size_t i = 0; !rc && i < names.n; i++) {
-    char dir[400];
+    char dir[H5R_PATH_MAX], hard[H5R_PATH_MAX];
     snprintf(dir, sizeof dir, "/eval/%s", names.v[i]);
     H5O_info_t oi;
-    if (h5r_exists(f, dir, err) < 0) { rc = -1; break; }
-    if (H5Oget_info_by_name(f->fid, dir, &oi, H5P_DEFAULT) < 0 || oi.type != H5O_TYPE_GROUP) {
+    if (h5r_resolve(f, dir, hard, err) < 0) { rc = -1; break; }
+    if (H5Oget_info_by_name2(f->fid, hard, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
+        oi.type != H5O_TYPE_GROUP) {
       rc = qa_error_set(err, QA_EXIT_DATA, f->path, dir, "expected a group per task");
       break;
     }
@@ -560,18 +590,43 @@ static hid_t open_file(const char *path, qa_error *err) {
   return fid;
 }
 
-static int load_direct(const char *path, const qa_cache_opts *opts, qa_cache **out,
-                       qa_error *err);
+static int load_direct(const char *path, const qa_cache_opts *opts, int all_layers,
+                       qa_cache **out, qa_error *err);
 
 /* The child's part: read everything, keep nothing. */
-typedef struct trial { const char *path; const qa_cache_opts *opts; } trial;
+typedef struct trial { const char *path; const qa_cache_opts *opts; int all_layers; } trial;
 
 static int trial_load(void *arg, qa_error *err) {
   trial *t = arg;
   qa_cache *c = NULL;
-  int rc = load_direct(t->path, t->opts, &c, err);
+  int rc = load_direct(t->path, t->opts, t->all_layers, &c, err);
   qa_cache_free(c);
   return rc;
+}
+
+int qa_cache_validate(const char *path, qa_error *err) {
+  /* One child for the whole file, and every layer read once in it: the
+  ** cost is linear in the number of layers (1,501 layers of [6,3] take
+  ** well under a second). */
+  qa_cache_opts opts = {NULL, 1, 0, 0};
+  trial t = {path, &opts, 1};
+  return qa_isolated(path, trial_load, &t, qa_isolation_timeout(path), err);
+}
+
+/* Reads every listed layer in turn (one in memory at a time): finite
+** values, and N agreeing with the other per-sample datasets. */
+static int check_all_layers(qa_cache *c, h5r_file *f, char *n_from, qa_error *err) {
+  char path[H5R_PATH_MAX];
+  for (size_t i = 0; i < c->n_layers; i++) {
+    snprintf(path, sizeof path, "/hidden/%s", c->layers[i].name);
+    hsize_t dims[2];
+    double *x = NULL;
+    if (set_n(c, f, path, c->layers[i].rows, n_from, err) ||
+        read_floats(f, path, 2, dims, &x, err))
+      return -1;
+    free(x);
+  }
+  return 0;
 }
 
 int qa_cache_load(const char *path, const qa_cache_opts *opts, qa_cache **out,
@@ -579,13 +634,13 @@ int qa_cache_load(const char *path, const qa_cache_opts *opts, qa_cache **out,
   *out = NULL;
   /* A file the HDF5 library could crash or hang on is read first in a
   ** child process (input/isolate.h). */
-  trial t = {path, opts};
+  trial t = {path, opts, 0};
   if (qa_isolated(path, trial_load, &t, qa_isolation_timeout(path), err)) return -1;
-  return load_direct(path, opts, out, err);
+  return load_direct(path, opts, 0, out, err);
 }
 
-static int load_direct(const char *path, const qa_cache_opts *opts, qa_cache **out,
-                       qa_error *err) {
+static int load_direct(const char *path, const qa_cache_opts *opts, int all_layers,
+                       qa_cache **out, qa_error *err) {
   *out = NULL;
   qa_cache *c = calloc(1, sizeof *c);
   if (!c || !(c->path = strdup(path))) {
@@ -607,7 +662,8 @@ static int load_direct(const char *path, const qa_cache_opts *opts, qa_cache **o
   char n_from[N_FROM_CAP] = "";
   int rc = load_attrs(c, &f, opts, err) || load_samples(c, &f, n_from, err) ||
            load_hidden(c, &f, opts, n_from, err) || load_outputs(c, &f, n_from, err) ||
-           check_labels(c, &f, err) || load_eval(c, &f, err) || load_perf(c, &f, err);
+           check_labels(c, &f, err) || load_eval(c, &f, err) || load_perf(c, &f, err) ||
+           (all_layers && check_all_layers(c, &f, n_from, err));
   if (!rc && c->n_samples && !c->has_ids) {
     if (!(c->ids = malloc(c->n_samples * sizeof *c->ids)))
       rc = qa_error_set(err, QA_EXIT_IO, path, NULL, "out of memory");

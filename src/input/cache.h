@@ -73,6 +73,13 @@ typedef struct qa_cache {
   size_t n_ttft;    double *ttft_ms;        /* /perf/ttft_ms or NULL */
 } qa_cache;
 
+/* Members of one group (/hidden layers, /eval tasks, score metrics)
+** accepted at most; a group with more is refused before it is listed. */
+#define QA_CACHE_MAX_MEMBERS 100000
+/* Bytes of a disclosure attribute (quant_scheme, calibration, backend,
+** hardware) at most; model and variant are names (QA_NAME_MAX_BYTES). */
+#define QA_CACHE_DISCLOSURE_MAX_BYTES 4096
+
 /* Options for qa_cache_load. */
 typedef struct qa_cache_opts {
   const char *layer;     /* /hidden/<layer> to load; NULL: load none */
@@ -90,6 +97,12 @@ int qa_cache_load(const char *path, const qa_cache_opts *opts, qa_cache **out,
                   qa_error *err);
 
 void qa_cache_free(qa_cache *cache);
+
+/* `qaudit validate`: reads and checks one cache as qa_cache_load does,
+** with the model and variant attributes required, and every /hidden layer
+** read and checked too (one at a time), in one child process for the
+** whole file.  Keeps nothing; returns 0, or -1 with err set. */
+int qa_cache_validate(const char *path, qa_error *err);
 
 /* Bytes of memory the cache's arrays hold. */
 uint64_t qa_cache_memory(const qa_cache *cache);

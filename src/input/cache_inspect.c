@@ -2,15 +2,32 @@
 ** `qaudit inspect`: a human summary of one HDF5 file — root attributes,
 ** then every group and dataset with its type, shape and storage — whether
 ** or not it is a valid cache.  Reads metadata only, never the data.
+** Soft and external links are shown with their values and never followed,
+** so no other file is ever opened.
 */
 #include <hdf5.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "input/cache.h"
 #include "input/h5read.h"
 #include "input/isolate.h"
+#include "util/text.h"
+
+/* Bytes of a string value shown at most; the rest is counted, not shown. */
+#define SHOWN_MAX 200
+
+/* Prints a string value: its first SHOWN_MAX bytes, cut before any byte
+** that is not well-formed UTF-8, and what was left out. */
+static void print_string(FILE *out, const char *s) {
+  size_t len = strlen(s), bad = qa_utf8_invalid_at(s, len);
+  size_t shown = qa_utf8_invalid_at(s, len < SHOWN_MAX ? len : SHOWN_MAX);
+  fprintf(out, "\"%.*s\"", (int)shown, s);
+  if (bad < len) fprintf(out, " (not valid UTF-8 at byte %zu; %zu bytes)", bad, len);
+  else if (shown < len) fprintf(out, "... (%zu bytes)", len);
+}
 
 /* Groups already listed, by object address: hard links can make cycles. */
 typedef struct seen { size_t n; haddr_t addr[4096]; } seen;
@@ -45,16 +62,17 @@ static void print_attr_value(FILE *out, hid_t attr) {
       char *s = NULL;
       H5Tset_size(mem, H5T_VARIABLE);
       if (H5Aread(attr, mem, &s) >= 0 && s) {
-        fprintf(out, "\"%s\"", s);
+        print_string(out, s);
         H5free_memory(s);
       }
     } else {
       size_t size = H5Tget_size(type);
-      char buf[512];
-      if (size < sizeof buf && H5Tset_size(mem, size) >= 0 && H5Aread(attr, mem, buf) >= 0) {
+      char *buf = size < ((size_t)1 << 26) ? malloc(size + 1) : NULL;
+      if (buf && H5Tset_size(mem, size) >= 0 && H5Aread(attr, mem, buf) >= 0) {
         buf[size] = '\0';
-        fprintf(out, "\"%s\"", buf);
+        print_string(out, buf);
       }
+      free(buf);
     }
     H5Tclose(mem);
   } else {
@@ -76,6 +94,10 @@ static herr_t print_root_attr(hid_t loc, const char *name, const H5A_info_t *inf
   H5Aclose(attr);
   return 0;
 }
+
+static herr_t visit(hid_t g, const char *name, const H5L_info_t *info, void *data);
+static herr_t visit_link(hid_t g, const char *name, const H5L_info_t *info, walk *w,
+                         const char *full);
 
 static void print_dataset(FILE *out, hid_t loc, const char *name, const char *full) {
   hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
@@ -107,7 +129,13 @@ static void print_dataset(FILE *out, hid_t loc, const char *name, const char *fu
       H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &nelem, NULL, sizeof fname,
                                        fname, NULL);
       fprintf(out, "  %s", id == H5Z_FILTER_DEFLATE ? "gzip" : id == H5Z_FILTER_SHUFFLE
-                                                       ? "shuffle" : fname[0] ? fname : "filter");
+                                                       ? "shuffle" : "filter");
+      if (id != H5Z_FILTER_DEFLATE && id != H5Z_FILTER_SHUFFLE) {
+        fprintf(out, " %d", (int)id);
+        fname[sizeof fname - 1] = '\0';
+        if (fname[0] && qa_utf8_valid(fname)) fprintf(out, " \"%s\"", fname);
+      }
+      if (H5Zfilter_avail(id) <= 0) fprintf(out, " (not available in this HDF5 library)");
     }
     if (H5Pget_external_count(dcpl) > 0) fprintf(out, "  EXTERNAL STORAGE");
     H5Pclose(dcpl);
@@ -118,20 +146,50 @@ static void print_dataset(FILE *out, hid_t loc, const char *name, const char *fu
   H5Dclose(d);
 }
 
+/* Prints one soft link with its value, never following it. */
+static void print_soft_link(FILE *out, hid_t g, const char *name, const char *full,
+                            const H5L_info_t *info) {
+  char *value = info->u.val_size && info->u.val_size <= H5R_PATH_MAX
+                    ? malloc(info->u.val_size) : NULL;
+  if (value && H5Lget_val(g, name, value, info->u.val_size, H5P_DEFAULT) >= 0) {
+    value[info->u.val_size - 1] = '\0';
+    fprintf(out, "%-34s  soft link -> ", full);
+    print_string(out, value);
+    fprintf(out, " (not followed)\n");
+  } else {
+    fprintf(out, "%-34s  soft link (not followed)\n", full);
+  }
+  free(value);
+}
+
 static herr_t visit(hid_t g, const char *name, const H5L_info_t *info, void *data) {
   walk *w = data;
-  char full[1024];
-  snprintf(full, sizeof full, "%s/%s", strcmp(w->path, "/") == 0 ? "" : w->path, name);
+  /* Paths of any length: a file that is not a cache may hold anything. */
+  size_t cap = strlen(w->path) + strlen(name) + 2;
+  char *full = malloc(cap);
+  if (!full) return -1;
+  snprintf(full, cap, "%s/%s", strcmp(w->path, "/") == 0 ? "" : w->path, name);
+  herr_t rc = visit_link(g, name, info, w, full);
+  free(full);
+  return rc;
+}
+
+static herr_t visit_link(hid_t g, const char *name, const H5L_info_t *info, walk *w,
+                         const char *full) {
   if (info->type == H5L_TYPE_EXTERNAL) {
     fprintf(w->out, "%-34s  external link (not followed)\n", full);
     return 0;
   }
   if (info->type == H5L_TYPE_SOFT) {
-    fprintf(w->out, "%-34s  soft link\n", full);
+    print_soft_link(w->out, g, name, full, info);
+    return 0;
+  }
+  if (info->type != H5L_TYPE_HARD) {
+    fprintf(w->out, "%-34s  user-defined link (not followed)\n", full);
     return 0;
   }
   H5O_info_t oi;
-  if (H5Oget_info_by_name(g, name, &oi, H5P_DEFAULT) < 0) {
+  if (H5Oget_info_by_name2(g, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
     fprintf(w->out, "%-34s  (unreadable)\n", full);
     return 0;
   }

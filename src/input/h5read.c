@@ -4,12 +4,20 @@
 ** The HDF5 library converts between stored and memory types for us
 ** (float16 to double included); what we add is the checking: class, rank,
 ** non-empty, no external storage, no external links, a size that fits in
-** memory, and a message that names the file and path when anything fails.
+** memory, filters the library can decode, integers that fit, names that
+** are UTF-8 of a bounded length, and a message that names the file and
+** path when anything fails.
+**
+** It must never let HDF5 follow a soft or external link: every path is
+** resolved here link by link (h5r_resolve) and only the resulting path of
+** hard links is handed to H5Dopen2/H5Gopen2.
 */
 #include "input/h5read.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/text.h"
 
 static const char *kind_name(int kind) {
   return kind == H5R_FLOAT ? "float" : kind == H5R_INT ? "integer" : "string";
@@ -52,36 +60,190 @@ static int class_matches(hid_t type, int kind) {
   return c == H5T_STRING;
 }
 
-int h5r_exists(h5r_file *f, const char *path, qa_error *err) {
-  /* Walk the path one component at a time: H5Lexists fails, rather than
-  ** answering no, when an intermediate group is missing. */
-  char buf[512];
-  size_t len = strlen(path);
-  if (len >= sizeof buf)
-    return qa_error_set(err, QA_EXIT_DATA, f->path, path, "HDF5 path too long");
-  memcpy(buf, path, len + 1);
-  for (size_t i = 1; i <= len; i++) {
-    if (buf[i] != '/' && buf[i] != '\0') continue;
-    char save = buf[i];
-    buf[i] = '\0';
-    htri_t e = H5Lexists(f->fid, buf, H5P_DEFAULT);
-    if (e < 0)
-      return qa_error_set(err, QA_EXIT_DATA, f->path, buf, "cannot be resolved");
-    if (e == 0) return 0;
-    H5L_info_t info;
-    if (H5Lget_info(f->fid, buf, &info, H5P_DEFAULT) < 0)
-      return qa_error_set(err, QA_EXIT_DATA, f->path, buf, "cannot be resolved");
-    if (info.type == H5L_TYPE_EXTERNAL)
-      return qa_error_set(err, QA_EXIT_DATA, f->path, buf,
-                          "is an external link; a cache must be self-contained");
-    if (info.type != H5L_TYPE_HARD && info.type != H5L_TYPE_SOFT)
-      return qa_error_set(err, QA_EXIT_DATA, f->path, buf, "unsupported link type");
-    htri_t ok = H5Oexists_by_name(f->fid, buf, H5P_DEFAULT);
-    if (ok <= 0)
-      return qa_error_set(err, QA_EXIT_DATA, f->path, buf, "dangling link");
-    buf[i] = save;
+/* "/a -> /b -> /a" for a message, from the soft links followed so far. */
+static void format_chain(char *buf, size_t cap, char *const *chain, size_t n, const char *last) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < n && used < cap; i++)
+    used += (size_t)snprintf(buf + used, cap - used, "%s -> ", chain[i]);
+  if (used < cap) snprintf(buf + used, cap - used, "%s", last);
+}
+
+/* 1 when more components follow position pos of rest. */
+static int more_follows(const char *rest, size_t pos) {
+  while (rest[pos] == '/') pos++;
+  return rest[pos] != '\0';
+}
+
+int h5r_resolve(h5r_file *f, const char *path, char *hard, qa_error *err) {
+  /* A walk like realpath(3): `hard` holds the links resolved so far, all of
+  ** them hard links, and `rest` what is left to walk.  H5Lexists and
+  ** H5Lget_info on "hard/name" traverse only hard links and never the last
+  ** one, so neither follows a soft or an external link; a soft link's value
+  ** is put in front of what is left and walked the same way.  HDF5 itself
+  ** is never asked to follow a soft link, which could lead through an
+  ** external link into another file (and open a FIFO there). */
+  char *rest = malloc(H5R_PATH_MAX), *next = malloc(H5R_PATH_MAX);
+  char *chain[H5R_MAX_SOFT];
+  size_t n_chain = 0, pos = 0, plen = strlen(path);
+  int rc = -1;
+  hard[0] = '\0';
+  if (!rest || !next) {
+    qa_error_set(err, QA_EXIT_IO, f->path, path, "out of memory");
+    goto done;
   }
-  return 1;
+  if (plen >= H5R_PATH_MAX) {
+    qa_error_set(err, QA_EXIT_DATA, f->path, NULL, "HDF5 path of %zu bytes, longer than the "
+                 "%d allowed", plen, H5R_PATH_MAX - 1);
+    goto done;
+  }
+  memcpy(rest, path, plen + 1);
+  for (;;) {
+    while (rest[pos] == '/') pos++;
+    if (!rest[pos]) break;
+    const char *comp = rest + pos;
+    size_t len = strcspn(comp, "/"), hlen = strlen(hard);
+    pos += len;
+    if (len == 1 && comp[0] == '.') continue;
+    if (hlen + 1 + len >= H5R_PATH_MAX) {
+      qa_error_set(err, QA_EXIT_DATA, f->path, path, "resolves to a path longer than %d bytes",
+                   H5R_PATH_MAX - 1);
+      goto done;
+    }
+    hard[hlen] = '/';
+    memcpy(hard + hlen + 1, comp, len);
+    hard[hlen + 1 + len] = '\0';
+    htri_t e = H5Lexists(f->fid, hard, H5P_DEFAULT);
+    if (e < 0) {
+      qa_error_set(err, QA_EXIT_DATA, f->path, hard, "cannot be resolved (file damaged?)");
+      goto done;
+    }
+    if (e == 0) {
+      if (n_chain) {
+        char how[600];
+        format_chain(how, sizeof how, chain, n_chain, hard);
+        qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                     "is a dangling soft link (%s, which does not exist)", how);
+        goto done;
+      }
+      rc = 0;
+      goto done;
+    }
+    H5L_info_t li;
+    if (H5Lget_info(f->fid, hard, &li, H5P_DEFAULT) < 0) {
+      qa_error_set(err, QA_EXIT_DATA, f->path, hard, "cannot be resolved (file damaged?)");
+      goto done;
+    }
+    if (li.type == H5L_TYPE_HARD) {
+      if (!more_follows(rest, pos)) continue;
+      /* A dataset cannot hold members: say so rather than "absent". */
+      H5O_info_t oi;
+      if (H5Oget_info_by_name2(f->fid, hard, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
+        qa_error_set(err, QA_EXIT_DATA, f->path, hard, "cannot be read (file damaged?)");
+        goto done;
+      }
+      if (oi.type != H5O_TYPE_GROUP) {
+        qa_error_set(err, QA_EXIT_DATA, f->path, hard, "is a dataset, expected a group");
+        goto done;
+      }
+    } else if (li.type == H5L_TYPE_EXTERNAL) {
+      if (n_chain) {
+        char how[600];
+        format_chain(how, sizeof how, chain, n_chain, hard);
+        qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                     "leads through soft links to an external link (%s) into another file; "
+                     "a cache must be self-contained", how);
+      } else {
+        qa_error_set(err, QA_EXIT_DATA, f->path, hard,
+                     "is an external link; a cache must be self-contained");
+      }
+      goto done;
+    } else if (li.type == H5L_TYPE_SOFT) {
+      for (size_t i = 0; i < n_chain; i++)
+        if (strcmp(chain[i], hard) == 0) {
+          char how[600];
+          format_chain(how, sizeof how, chain + i, n_chain - i, hard);
+          qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                       "soft links form a cycle (%s); expected links that end at an object",
+                       how);
+          goto done;
+        }
+      if (n_chain == H5R_MAX_SOFT) {
+        qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                     "more than %d soft links in a chain; expected links that end at an "
+                     "object", H5R_MAX_SOFT);
+        goto done;
+      }
+      if (!(chain[n_chain] = strdup(hard))) {
+        qa_error_set(err, QA_EXIT_IO, f->path, path, "out of memory");
+        goto done;
+      }
+      n_chain++;
+      size_t tail = strlen(rest + pos);
+      if (li.u.val_size == 0 || li.u.val_size + 1 + tail >= H5R_PATH_MAX ||
+          H5Lget_val(f->fid, hard, next, li.u.val_size, H5P_DEFAULT) < 0) {
+        qa_error_set(err, QA_EXIT_DATA, f->path, hard,
+                     "soft link value cannot be read or is longer than %d bytes",
+                     H5R_PATH_MAX - 1);
+        goto done;
+      }
+      next[li.u.val_size - 1] = '\0';
+      size_t vlen = strlen(next);
+      if (vlen == 0) {
+        qa_error_set(err, QA_EXIT_DATA, f->path, hard, "is a soft link to an empty path");
+        goto done;
+      }
+      /* What is left after the link goes after its value; a relative value
+      ** is walked from the group holding the link. */
+      memcpy(next + vlen, rest + pos, tail + 1);
+      char *swap = rest;
+      rest = next;
+      next = swap;
+      pos = 0;
+      if (rest[0] == '/') hard[0] = '\0';
+      else hard[hlen] = '\0';
+    } else {
+      qa_error_set(err, QA_EXIT_DATA, f->path, hard,
+                   "is a user-defined link; expected hard or soft links only");
+      goto done;
+    }
+  }
+  if (!hard[0]) strcpy(hard, "/");
+  rc = 1;
+done:
+  for (size_t i = 0; i < n_chain; i++) free(chain[i]);
+  free(rest);
+  free(next);
+  return rc;
+}
+
+int h5r_exists(h5r_file *f, const char *path, qa_error *err) {
+  char hard[H5R_PATH_MAX];
+  return h5r_resolve(f, path, hard, err);
+}
+
+/* Up to `cap` - 4 leading bytes of name, cut at a character boundary and
+** before any byte that is not well-formed UTF-8, then "..." if cut. */
+static void name_prefix(char *buf, size_t cap, const char *name, size_t len) {
+  size_t keep = qa_utf8_invalid_at(name, len < cap - 4 ? len : cap - 4);
+  memcpy(buf, name, keep);
+  strcpy(buf + keep, keep < len ? "..." : "");
+}
+
+int h5r_check_member_name(h5r_file *f, const char *dir, const char *what, const char *name,
+                          size_t len, qa_error *err) {
+  size_t bad = qa_utf8_invalid_at(name, len);
+  if (len <= QA_NAME_MAX_BYTES && bad == len && strlen(name) == len) return 0;
+  char shown[48], where[600];
+  name_prefix(shown, sizeof shown, name, len);
+  snprintf(where, sizeof where, "%s/%s", strcmp(dir, "/") ? dir : "", shown);
+  if (len > QA_NAME_MAX_BYTES)
+    return qa_error_set(err, QA_EXIT_DATA, f->path, where,
+                        "%s name of %zu bytes, longer than the %d allowed", what, len,
+                        QA_NAME_MAX_BYTES);
+  if (bad == len) bad = strlen(name);       /* a NUL inside the name */
+  return qa_error_set(err, QA_EXIT_DATA, f->path, where,
+                      "%s name is not valid UTF-8 (byte %zu)", what, bad);
 }
 
 static void format_dims(char *buf, size_t cap, int rank, const hsize_t *dims) {
@@ -99,15 +261,75 @@ int h5r_same_file(h5r_file *f, const char *path, const H5O_info_t *info, qa_erro
                       "file; a cache must be self-contained");
 }
 
+/* The usual name of a registered filter id (the HDF Group's list), for
+** the message about one this library lacks. */
+static const char *filter_name(H5Z_filter_t id) {
+  static const struct { H5Z_filter_t id; const char *name; } known[] = {
+    {1, "gzip"}, {2, "shuffle"}, {3, "fletcher32"}, {4, "szip"}, {5, "nbit"},
+    {6, "scaleoffset"}, {305, "lzo"}, {307, "bzip2"}, {32000, "lzf"}, {32001, "blosc"},
+    {32004, "lz4"}, {32008, "bitshuffle"}, {32013, "zfp"}, {32015, "zstd"}, {32017, "sz"},
+    {32026, "blosc2"},
+  };
+  for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+    if (known[i].id == id) return known[i].name;
+  return NULL;
+}
+
+/* Refuses data compressed with a filter this HDF5 library cannot decode.
+** A mandatory one is refused before reading (any read would fail); an
+** optional one only when the read failed (only_mandatory == 0): HDF5 skips
+** an optional filter it lacks when writing, and such chunks read fine. */
+static int check_filters(h5r_file *f, const char *path, hid_t dcpl, int only_mandatory,
+                         qa_error *err) {
+  int nf = H5Pget_nfilters(dcpl);
+  for (int i = 0; i < nf; i++) {
+    unsigned flags = 0, cd[8];
+    size_t n_cd = sizeof cd / sizeof *cd;
+    char stored[64] = "";
+    H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &n_cd, cd, sizeof stored,
+                                     stored, NULL);
+    if (id < 0)
+      return qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                          "filter pipeline cannot be read (file damaged?)");
+    if (H5Zfilter_avail(id) > 0 || (only_mandatory && (flags & H5Z_FLAG_OPTIONAL))) continue;
+    const char *name = filter_name(id);
+    return qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                        "compressed with filter %d%s%s%s, which this HDF5 library cannot "
+                        "decode; rewrite it with gzip or no compression", (int)id,
+                        name ? " (" : "", name ? name : "", name ? "?)" : "");
+  }
+  return 0;
+}
+
+hid_t h5r_open_group(h5r_file *f, const char *path, qa_error *err) {
+  char hard[H5R_PATH_MAX];
+  int e = h5r_resolve(f, path, hard, err);
+  if (e <= 0)
+    return e < 0 ? -1 : qa_error_set(err, QA_EXIT_DATA, f->path, path, "not found");
+  H5O_info_t oi;
+  if (H5Oget_info_by_name2(f->fid, hard, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
+    return qa_error_set(err, QA_EXIT_DATA, f->path, path, "cannot be read (file damaged?)");
+  if (h5r_same_file(f, path, &oi, err)) return -1;
+  if (oi.type != H5O_TYPE_GROUP)
+    return qa_error_set(err, QA_EXIT_DATA, f->path, path, "is a dataset, expected a group");
+  hid_t g = H5Gopen2(f->fid, hard, H5P_DEFAULT);
+  if (g < 0) return qa_error_set(err, QA_EXIT_DATA, f->path, path, "cannot be opened");
+  return g;
+}
+
 hid_t h5r_open(h5r_file *f, const char *path, int kind, int rank, hsize_t *dims,
                qa_error *err) {
+  char hard[H5R_PATH_MAX];
+  int e = h5r_resolve(f, path, hard, err);
+  if (e <= 0)
+    return e < 0 ? -1 : qa_error_set(err, QA_EXIT_DATA, f->path, path, "not found");
   H5O_info_t oinfo;
-  if (H5Oget_info_by_name(f->fid, path, &oinfo, H5P_DEFAULT) < 0)
+  if (H5Oget_info_by_name2(f->fid, hard, &oinfo, H5O_INFO_BASIC, H5P_DEFAULT) < 0)
     return qa_error_set(err, QA_EXIT_DATA, f->path, path, "cannot be read (file damaged?)");
   if (h5r_same_file(f, path, &oinfo, err)) return -1;
   if (oinfo.type != H5O_TYPE_DATASET)
     return qa_error_set(err, QA_EXIT_DATA, f->path, path, "is a group, expected a dataset");
-  hid_t dset = H5Dopen2(f->fid, path, H5P_DEFAULT);
+  hid_t dset = H5Dopen2(f->fid, hard, H5P_DEFAULT);
   if (dset < 0)
     return qa_error_set(err, QA_EXIT_DATA, f->path, path, "cannot be opened (file damaged?)");
   hid_t type = H5Dget_type(dset), space = H5Dget_space(dset), dcpl = H5Dget_create_plist(dset);
@@ -133,6 +355,7 @@ hid_t h5r_open(h5r_file *f, const char *path, int kind, int rank, hsize_t *dims,
                  "uses external storage; a cache must be self-contained");
     goto done;
   }
+  if (check_filters(f, path, dcpl, 1, err)) goto done;
   int r = H5Sget_simple_extent_ndims(space);
   hsize_t got[H5S_MAX_RANK];
   if (r < 0 || H5Sget_simple_extent_dims(space, got, NULL) < 0) {
@@ -190,7 +413,13 @@ done:
   return dset;
 }
 
-static int read_fail(h5r_file *f, const char *path, qa_error *err) {
+/* A read that failed: because of a filter this library lacks (optional
+** filters are only found out here), or because the file is damaged. */
+static int read_fail(h5r_file *f, const char *path, hid_t dset, qa_error *err) {
+  hid_t dcpl = dset >= 0 ? H5Dget_create_plist(dset) : -1;
+  int filtered = dcpl >= 0 && check_filters(f, path, dcpl, 0, err) != 0;
+  if (dcpl >= 0) H5Pclose(dcpl);
+  if (filtered) return -1;
   return qa_error_set(err, QA_EXIT_DATA, f->path, path,
                       "data cannot be read (file truncated or damaged)");
 }
@@ -202,37 +431,93 @@ int h5r_read_double(h5r_file *f, const char *path, hid_t dset, size_t n, double 
   if (!buf) return qa_error_set(err, QA_EXIT_IO, f->path, path, "out of memory");
   if (H5Dread(dset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
     free(buf);
-    return read_fail(f, path, err);
+    return read_fail(f, path, dset, err);
   }
   *out = buf;
   return 0;
+}
+
+/* HDF5 clamps an integer that does not fit the memory type (a 128-bit
+** value into int64) unless told otherwise: abort the read instead. */
+static H5T_conv_ret_t refuse_overflow(H5T_conv_except_t what, hid_t src, hid_t dst,
+                                      void *src_buf, void *dst_buf, void *flag) {
+  (void)src; (void)dst; (void)src_buf; (void)dst_buf;
+  if (what == H5T_CONV_EXCEPT_RANGE_HI || what == H5T_CONV_EXCEPT_RANGE_LOW) {
+    *(int *)flag = 1;
+    return H5T_CONV_ABORT;
+  }
+  return H5T_CONV_UNHANDLED;
+}
+
+/* Reads a 1-byte enum (h5py's bool): HDF5 converts no enum to an integer,
+** so the raw bytes are read and given the base type's sign. */
+static herr_t read_enum8(hid_t dset, hid_t type, size_t n, int64_t *buf) {
+  uint8_t *raw = malloc(n ? n : 1);
+  hid_t mem = H5Tget_native_type(type, H5T_DIR_ASCEND), base = H5Tget_super(type);
+  herr_t st = (raw && mem >= 0 && base >= 0)
+                  ? H5Dread(dset, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) : -1;
+  int is_signed = base >= 0 && H5Tget_sign(base) == H5T_SGN_2;
+  for (size_t i = 0; st >= 0 && i < n; i++)
+    buf[i] = is_signed ? (int64_t)(int8_t)raw[i] : (int64_t)raw[i];
+  if (mem >= 0) H5Tclose(mem);
+  if (base >= 0) H5Tclose(base);
+  free(raw);
+  return st;
 }
 
 int h5r_read_int64(h5r_file *f, const char *path, hid_t dset, size_t n, int64_t **out,
                    qa_error *err) {
   *out = NULL;
   int64_t *buf = malloc(n * sizeof *buf);
-  if (!buf) return qa_error_set(err, QA_EXIT_IO, f->path, path, "out of memory");
-  hid_t type = H5Dget_type(dset);
+  hid_t type = H5Dget_type(dset), dxpl = H5Pcreate(H5P_DATASET_XFER);
+  int rc = -1, overflow = 0;
+  if (!buf || type < 0 || dxpl < 0) {
+    qa_error_set(err, QA_EXIT_IO, f->path, path, "out of memory");
+    goto done;
+  }
+  if (H5Pset_type_conv_cb(dxpl, refuse_overflow, &overflow) < 0) {
+    qa_error_set(err, QA_EXIT_IO, f->path, path, "cannot set up the integer conversion");
+    goto done;
+  }
   herr_t st;
   if (is_bool_enum(type)) {
-    /* HDF5 does not convert enums to integers: read the raw bytes. */
-    uint8_t *raw = malloc(n);
-    hid_t mem = H5Tget_native_type(type, H5T_DIR_ASCEND);
-    st = (raw && mem >= 0) ? H5Dread(dset, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) : -1;
-    for (size_t i = 0; st >= 0 && i < n; i++) buf[i] = (int8_t)raw[i];
-    if (mem >= 0) H5Tclose(mem);
-    free(raw);
+    st = read_enum8(dset, type, n, buf);
+  } else if (H5Tget_sign(type) == H5T_SGN_NONE && H5Tget_size(type) >= 8) {
+    /* uint64 read as uint64, so that a value above INT64_MAX is named
+    ** rather than clamped. */
+    uint64_t *u = (uint64_t *)buf;
+    st = H5Dread(dset, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, dxpl, u);
+    for (size_t i = 0; st >= 0 && i < n; i++)
+      if (u[i] > (uint64_t)INT64_MAX) {
+        qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                     "value %llu at element %zu is larger than %lld, the int64 maximum; "
+                     "expected values that fit in int64", (unsigned long long)u[i], i,
+                     (long long)INT64_MAX);
+        goto done;
+      }
   } else {
-    st = H5Dread(dset, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+    st = H5Dread(dset, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, dxpl, buf);
   }
-  H5Tclose(type);
   if (st < 0) {
-    free(buf);
-    return read_fail(f, path, err);
+    if (overflow) {
+      char tname[32];
+      h5r_type_name(type, tname, sizeof tname);
+      qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                   "holds %s values outside the int64 range; expected values that fit in "
+                   "int64", tname);
+    } else {
+      read_fail(f, path, dset, err);
+    }
+    goto done;
   }
   *out = buf;
-  return 0;
+  buf = NULL;
+  rc = 0;
+done:
+  free(buf);
+  if (type >= 0) H5Tclose(type);
+  if (dxpl >= 0) H5Pclose(dxpl);
+  return rc;
 }
 
 void h5r_free_strings(char **s, size_t n) {
@@ -300,7 +585,39 @@ done:
 int h5r_read_strings(h5r_file *f, const char *path, hid_t dset, size_t n, char ***out,
                      qa_error *err) {
   *out = NULL;
-  if (read_strings_obj(dset, 0, n, out)) return read_fail(f, path, err);
+  /* Fixed-length strings take their declared size each, whatever they
+  ** hold: know the size before allocating it. */
+  hid_t type = H5Dget_type(dset);
+  size_t size = type >= 0 && H5Tis_variable_str(type) <= 0 ? H5Tget_size(type) : 0;
+  if (type >= 0) H5Tclose(type);
+  if (size > 8 && n > f->max_bytes / size)
+    return qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                        "%zu fixed-length strings of %zu bytes need more memory than the "
+                        "%.3g GB %s", n, size, (double)f->max_bytes / 1e9,
+                        f->limit_what ? f->limit_what : "available");
+  if (read_strings_obj(dset, 0, n, out)) return read_fail(f, path, dset, err);
+  return 0;
+}
+
+int h5r_read_names(h5r_file *f, const char *path, hid_t dset, size_t n, const char *what,
+                   char ***out, qa_error *err) {
+  if (h5r_read_strings(f, path, dset, n, out, err)) return -1;
+  for (size_t i = 0; i < n; i++) {
+    size_t len = strlen((*out)[i]), bad = qa_utf8_invalid_at((*out)[i], len);
+    int rc = 0;
+    if (len > QA_NAME_MAX_BYTES)
+      rc = qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                        "%s %zu is %zu bytes, longer than the %d allowed", what, i, len,
+                        QA_NAME_MAX_BYTES);
+    else if (bad < len)
+      rc = qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                        "%s %zu is not valid UTF-8 (byte %zu)", what, i, bad);
+    if (rc) {
+      h5r_free_strings(*out, n);
+      *out = NULL;
+      return -1;
+    }
+  }
   return 0;
 }
 
@@ -331,7 +648,8 @@ static hid_t open_attr(h5r_file *f, const char *name, int kind, qa_error *err) {
   return attr;
 }
 
-int h5r_attr_string(h5r_file *f, const char *name, char **out, qa_error *err) {
+int h5r_attr_string(h5r_file *f, const char *name, size_t max_bytes, char **out,
+                    qa_error *err) {
   *out = NULL;
   hid_t attr = open_attr(f, name, H5R_STRING, err);
   if (attr <= 0) return (int)attr;
@@ -339,6 +657,18 @@ int h5r_attr_string(h5r_file *f, const char *name, char **out, qa_error *err) {
   int rc = read_strings_obj(attr, 1, 1, &s);
   H5Aclose(attr);
   if (rc) return qa_error_set(err, QA_EXIT_DATA, f->path, "/", "attribute %s cannot be read", name);
+  size_t len = strlen(s[0]), bad = qa_utf8_invalid_at(s[0], len);
+  if (len > max_bytes)
+    rc = qa_error_set(err, QA_EXIT_DATA, f->path, "/",
+                      "attribute %s is %zu bytes, longer than the %zu allowed", name, len,
+                      max_bytes);
+  else if (bad < len)
+    rc = qa_error_set(err, QA_EXIT_DATA, f->path, "/",
+                      "attribute %s is not valid UTF-8 (byte %zu)", name, bad);
+  if (rc) {
+    h5r_free_strings(s, 1);
+    return -1;
+  }
   *out = s[0];
   free(s);
   return 1;
