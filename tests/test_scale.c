@@ -461,3 +461,40 @@ QA_TEST(scale_doc_strdup_max_cuts_at_a_boundary) {
   free(b);
   free(d);
 }
+
+QA_TEST(scale_narrow_table_cell_is_cut_at_six_lines) {
+  qa_doc_opts o = {0};
+  o.title = "cells";
+  o.fonts_dir = "fonts";
+  o.epoch = 0;
+  qa_doc *doc = NULL;
+  qa_error err = {0};
+  if (qa_doc_new(&o, &doc, &err)) { CHECK_STR(err.msg, ""); return; }
+  char *name = repeat_to("n\xC3\xA9", 999);    /* 333 "né", no space */
+  qa_doc_col cols[2] = {{"Name", 1, QA_ALIGN_LEFT}, {"Value", 4, QA_ALIGN_RIGHT}};
+  qa_doc_table *t = qa_doc_table_begin(doc, "Long name", 2, cols);
+  const char *cells[2] = {name, "1.0"};
+  qa_doc_table_row(t, cells);
+  /* The second row as drawn: the narrow column (1/5 of the text width,
+  ** under NARROW_FRAC = 0.34) holds six lines of DOC_TABLE_LEAD = 10.4 pt
+  ** plus 2 x CELL_PAD_Y = 2 x 2.8 pt, where the whole name would need many
+  ** more lines. */
+  double before = doc->y;
+  qa_doc_table_row(t, cells);
+  CHECK_NEAR(before - doc->y, 6 * 10.4 + 2 * 2.8, 1e-9);
+
+  qa_doc_table_end(t);
+  char out[600];
+  snprintf(out, sizeof out, "%s/scale-narrow.pdf", qa_test_tmpdir());
+  CHECK_INT(qa_doc_save(doc, out, &err), 0);
+  qa_doc_free(doc);
+  char cmd[800];
+  int st = 0;
+  snprintf(cmd, sizeof cmd, "command -v pdftotext >/dev/null 2>&1 || exit 9; "
+           "pdftotext -enc UTF-8 '%s' -", out);
+  char *text = qa_test_command_output(cmd, &st);
+  if (st == 0) CHECK_INT(count_of(text ? text : "", "\xE2\x80\xA6"), 2);   /* two rows */
+  else printf("note: pdftotext not installed, the ellipsis was not checked\n");
+  free(text);
+  free(name);
+}
