@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "util/infile.h"
+#include "util/text.h"
 
 const char *const qa_disclosure_fields[QA_N_DISCLOSURE] = {
   "task", "model", "metric", "baseline", "calibration", "test_set", "strata"
@@ -77,6 +78,9 @@ static int check_keys(ctx *c, const cJSON *obj, const char *path,
   char key[256];
   for (const cJSON *it = obj->child; it; it = it->next) {
     int known = 0;
+    size_t n = strlen(it->string), bad = qa_utf8_invalid_at(it->string, n);
+    if (bad < n)   /* not echoed: the message itself must be text */
+      return fail(c, path && *path ? path : NULL, "a key is not valid UTF-8 at byte %zu", bad);
     for (const char *const *a = allowed; *a; a++)
       if (strcmp(*a, it->string) == 0) known = 1;
     join_key(key, sizeof key, path, it->string);
@@ -93,19 +97,49 @@ static int expect_object(ctx *c, const cJSON *item, const char *key) {
   return 0;
 }
 
+/* What a string value is, for the checks every string gets. */
+enum { TEXT = 0, NAME = 1 };
+
+/* Every string is UTF-8 (cJSON passes raw bytes through, and the report's
+** fonts, the PDF and the JSON writer need text); a name (model, variant,
+** layer, task, metric, class, tier, claim id) is at most QA_NAME_MAX_BYTES.
+** Free text (title, subtitle, author, disclosure, claim text) may be long:
+** the report wraps it.  Checked before the value is echoed in any other
+** message. */
+static int check_text(ctx *c, const char *key, const char *s, int kind) {
+  size_t n = strlen(s), bad = qa_utf8_invalid_at(s, n);
+  if (bad < n) return fail(c, key, "not valid UTF-8 at byte %zu", bad);
+  if (kind == NAME && n > QA_NAME_MAX_BYTES)
+    return fail(c, key, "name of %zu bytes is longer than the limit of %d bytes", n,
+                QA_NAME_MAX_BYTES);
+  return 0;
+}
+
 /* Optional string: *out stays untouched when absent. */
-static int get_string(ctx *c, const cJSON *obj, const char *path,
-                      const char *name, int required, char **out) {
+static int get_string_as(ctx *c, const cJSON *obj, const char *path,
+                         const char *name, int required, int kind, char **out) {
   char key[256];
   const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
   join_key(key, sizeof key, path, name);
   if (!it) return required ? fail(c, key, "missing (required)") : 0;
   if (!cJSON_IsString(it))
     return fail(c, key, "expected a string, found %s", type_name(it));
+  if (check_text(c, key, it->valuestring, kind)) return -1;
   free(*out);
   *out = dup_str(it->valuestring);
   if (!*out) return qa_error_set(c->err, QA_EXIT_IO, c->file, key, "out of memory");
   return 0;
+}
+
+/* A name (length-limited); free text and file paths use get_text. */
+static int get_string(ctx *c, const cJSON *obj, const char *path,
+                      const char *name, int required, char **out) {
+  return get_string_as(c, obj, path, name, required, NAME, out);
+}
+
+static int get_text(ctx *c, const cJSON *obj, const char *path,
+                    const char *name, int required, char **out) {
+  return get_string_as(c, obj, path, name, required, TEXT, out);
 }
 
 enum { ANY = 0, INTEGER = 1 };
@@ -169,7 +203,10 @@ static int get_string_array(ctx *c, const cJSON *obj, const char *path,
     index_key(item_key, sizeof item_key, key, *n_out);
     if (!cJSON_IsString(it))
       return fail(c, item_key, "expected a string, found %s", type_name(it));
-    v[(*n_out)++] = dup_str(it->valuestring);
+    if (check_text(c, item_key, it->valuestring, NAME)) return -1;
+    if (!(v[*n_out] = dup_str(it->valuestring)))
+      return qa_error_set(c->err, QA_EXIT_IO, c->file, item_key, "out of memory");
+    (*n_out)++;
   }
   return 0;
 }
@@ -181,7 +218,7 @@ static int parse_variant(ctx *c, const cJSON *obj, const char *path,
   double params = 0;
   if (expect_object(c, obj, path) || check_keys(c, obj, path, keys)) return -1;
   if (get_string(c, obj, path, "name", 0, &v->name)) return -1;
-  if (get_string(c, obj, path, "file", 1, &v->file)) return -1;
+  if (get_text(c, obj, path, "file", 1, &v->file)) return -1;
   if (get_number(c, obj, path, "bits_per_weight", R_POSITIVE,
                  &v->has_bits_per_weight, &v->bits_per_weight)) return -1;
   if (get_number(c, obj, path, "params", R_COUNT, &v->has_params, &params)) return -1;
@@ -424,7 +461,7 @@ static int parse_claims(ctx *c, const cJSON *root, qa_config *cfg) {
     index_key(key, sizeof key, "claims", cfg->n_claims++);
     if (expect_object(c, it, key) || check_keys(c, it, key, keys) ||
         get_string(c, it, key, "id", 1, &cl->id) ||
-        get_string(c, it, key, "text", 1, &cl->text) ||
+        get_text(c, it, key, "text", 1, &cl->text) ||
         get_string(c, it, key, "kind", 1, &cl->kind) ||
         get_string(c, it, key, "variant", 1, &cl->variant) ||
         get_string(c, it, key, "model", 0, &cl->model) ||
@@ -457,7 +494,7 @@ static int parse_disclosure(ctx *c, const cJSON *root, qa_config *cfg) {
   for (size_t i = 0; i < QA_N_DISCLOSURE; i++) {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, keys[i]);
     if (it && cJSON_IsNull(it)) continue;     /* explicit null: not declared */
-    if (get_string(c, obj, "disclosure", keys[i], 0, &cfg->disclosure[i])) return -1;
+    if (get_text(c, obj, "disclosure", keys[i], 0, &cfg->disclosure[i])) return -1;
     if (cfg->disclosure[i] && !*cfg->disclosure[i]) {   /* "" is not a declaration */
       free(cfg->disclosure[i]);
       cfg->disclosure[i] = NULL;
@@ -507,11 +544,11 @@ static int parse_root(ctx *c, const cJSON *root, qa_config *cfg) {
   if (!cJSON_IsObject(root))
     return fail(c, NULL, "expected a JSON object at the top level");
   if (check_keys(c, root, "", keys)) return -1;
-  if (get_string(c, root, "", "title", 0, &cfg->title) ||
-      get_string(c, root, "", "subtitle", 0, &cfg->subtitle) ||
-      get_string(c, root, "", "author", 0, &cfg->author) ||
+  if (get_text(c, root, "", "title", 0, &cfg->title) ||
+      get_text(c, root, "", "subtitle", 0, &cfg->subtitle) ||
+      get_text(c, root, "", "author", 0, &cfg->author) ||
       get_string(c, root, "", "layer", 0, &cfg->layer) ||
-      get_string(c, root, "", "template", 0, &cfg->template_dir))
+      get_text(c, root, "", "template", 0, &cfg->template_dir))
     return -1;
   if (cfg->template_dir && !cfg->template_dir[0])
     return fail(c, "template", "expected the path of a template folder, found \"\"");

@@ -24,6 +24,7 @@
 
 #include "util/infile.h"
 #include "util/outfile.h"
+#include "util/text.h"
 
 const double DOC_INK[3] = {0.11, 0.12, 0.14};
 const double DOC_ACCENT[3] = {0.09, 0.21, 0.40};   /* dark blue */
@@ -59,6 +60,24 @@ char *doc_strdup(qa_doc *doc, const char *s) {
   char *c = malloc(n);
   if (!c) { doc->out_of_memory = 1; return NULL; }
   return memcpy(c, s, n);
+}
+
+char *doc_strdup_max(qa_doc *doc, const char *s, size_t max_bytes) {
+  static const char ELLIPSIS[] = "\xE2\x80\xA6";   /* U+2026 */
+  if (!s) return NULL;
+  size_t n = strlen(s);
+  if (n <= max_bytes) return doc_strdup(doc, s);
+  while (max_bytes > 0 && ((unsigned char)s[max_bytes] & 0xC0) == 0x80) max_bytes--;
+  char *c = malloc(max_bytes + sizeof ELLIPSIS);
+  if (!c) { doc->out_of_memory = 1; return NULL; }
+  memcpy(c, s, max_bytes);
+  memcpy(c + max_bytes, ELLIPSIS, sizeof ELLIPSIS);
+  return c;
+}
+
+void doc_utf8_trim(char *buf) {
+  size_t n = strlen(buf);
+  buf[qa_utf8_invalid_at(buf, n)] = '\0';
 }
 
 /* libharu 2.3.0 gives a UTF-8 TrueType font (Type0, /Encoding /Identity-H)
@@ -132,12 +151,21 @@ static int load_fonts(qa_doc *doc, const char *dir, qa_error *err) {
 
 /* Info dictionary; text goes through the UTF-8 encoder, which libharu
 ** writes as UTF-16BE hex strings (<FEFF...>). */
+static void set_info_text(qa_doc *doc, HPDF_InfoType type, const char *text) {
+  char *cut = doc_strdup_max(doc, text, QA_DOC_INFO_MAX_BYTES);
+  if (cut) HPDF_SetInfoAttr(doc->pdf, type, cut);
+  free(cut);
+}
+
+/* Each string cut to QA_DOC_INFO_MAX_BYTES: HPDF_SetInfoAttr fails on
+** one over 64 KB (HPDF_LIMIT_MAX_STRING_LEN), and a reader's title bar
+** shows a line, not a page. */
 static void set_info(qa_doc *doc, const qa_doc_opts *opts) {
-  if (opts->title) HPDF_SetInfoAttr(doc->pdf, HPDF_INFO_TITLE, opts->title);
-  if (opts->author) HPDF_SetInfoAttr(doc->pdf, HPDF_INFO_AUTHOR, opts->author);
-  if (opts->subject) HPDF_SetInfoAttr(doc->pdf, HPDF_INFO_SUBJECT, opts->subject);
-  if (opts->creator) HPDF_SetInfoAttr(doc->pdf, HPDF_INFO_CREATOR, opts->creator);
-  if (opts->keywords) HPDF_SetInfoAttr(doc->pdf, HPDF_INFO_KEYWORDS, opts->keywords);
+  set_info_text(doc, HPDF_INFO_TITLE, opts->title);
+  set_info_text(doc, HPDF_INFO_AUTHOR, opts->author);
+  set_info_text(doc, HPDF_INFO_SUBJECT, opts->subject);
+  set_info_text(doc, HPDF_INFO_CREATOR, opts->creator);
+  set_info_text(doc, HPDF_INFO_KEYWORDS, opts->keywords);
   if (opts->epoch < 0) return;
   time_t t = (time_t)opts->epoch;
   struct tm tm;
@@ -165,8 +193,10 @@ int qa_doc_new(const qa_doc_opts *opts, qa_doc **out, qa_error *err) {
   HPDF_SetPageMode(doc->pdf, HPDF_PAGE_MODE_USE_OUTLINE);
   if (load_fonts(doc, opts->fonts_dir, err)) goto fail;
   set_info(doc, opts);
-  doc->header_text = doc_strdup(doc, opts->header ? opts->header : opts->title);
-  doc->footer_text = doc_strdup(doc, opts->footer);
+  /* One line each: a 100 KB title would only be measured on every page. */
+  doc->header_text = doc_strdup_max(doc, opts->header ? opts->header : opts->title,
+                                    QA_DOC_INFO_MAX_BYTES);
+  doc->footer_text = doc_strdup_max(doc, opts->footer, QA_DOC_INFO_MAX_BYTES);
   doc->toc_title = doc_strdup(doc, opts->toc_title ? opts->toc_title : "Contents");
   if (!doc_ok(doc)) {
     qa_error_set(err, QA_EXIT_IO, NULL, NULL, "libharu: cannot set up the document");
@@ -284,8 +314,12 @@ void qa_doc_title_page(qa_doc *doc, const char *title, const char *subtitle,
   doc->page_used = 1;
   doc_fill_rect(page, 0, DOC_PAGE_H - 14.0, DOC_PAGE_W, 14.0, DOC_ACCENT);
   doc->y = DOC_PAGE_H - 230.0;
+  /* A title or subtitle longer than the page flows on to further pages;
+  ** what follows it is drawn on the page where it ends. */
   title_block(doc, title, DOC_BOLD, 26.0, 32.0, DOC_ACCENT, 8.0);
   title_block(doc, subtitle, DOC_REGULAR, 14.0, 19.0, DOC_GREY, 14.0);
+  if (!doc_ok(doc) || !(page = doc_need(doc, 22.0))) return;
+  doc->page_used = 1;
   doc_hline(page, DOC_MARGIN_X, DOC_MARGIN_X + 90.0, doc->y, 1.6, DOC_ACCENT);
   doc->y -= 22.0;
   title_block(doc, author, DOC_REGULAR, 11.5, 16.0, DOC_INK, 2.0);
@@ -302,6 +336,12 @@ void qa_doc_title_page(qa_doc *doc, const char *title, const char *subtitle,
     doc_wrap_free(&wr);
     double top = DOC_BOTTOM + h + 2.0;
     if (top > doc->y - 30.0) top = doc->y - 30.0;
+    if (top < DOC_BOTTOM + h && doc->y < DOC_TOP) {   /* no room left under the title */
+      doc_new_page(doc);
+      if (!(page = doc->page)) return;
+      doc->page_used = 1;
+      top = DOC_BOTTOM + h + 2.0;
+    }
     doc_hline(page, DOC_MARGIN_X, DOC_PAGE_W - DOC_MARGIN_X, top + 8.0, 0.4, DOC_RULE);
     doc->y = top;
     for (size_t i = 0; extra_lines[i]; i++)
@@ -400,6 +440,7 @@ static HPDF_Outline mark_heading(qa_doc *doc, HPDF_Outline parent, int level,
   HPDF_Destination_SetFitH(dst, (HPDF_REAL)(y_top + 12.0));
   char name[512];
   snprintf(name, sizeof name, "%s %s", label, title ? title : "");
+  doc_utf8_trim(name);   /* a long heading is cut: whole characters only */
   HPDF_Outline o = HPDF_CreateOutline(doc->pdf, parent, name,
                                       HPDF_GetEncoder(doc->pdf, "UTF-8"));
   if (!o) return NULL;

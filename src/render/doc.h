@@ -28,6 +28,12 @@
 typedef struct qa_doc qa_doc;
 typedef struct qa_doc_table qa_doc_table;
 
+/* Info dictionary strings and the running header are cut to this many
+** bytes (at a character boundary, with an ellipsis): libharu refuses
+** strings over 64 KB, and a header is one line.  The text itself is
+** drawn whole (wrapped) where it appears. */
+#define QA_DOC_INFO_MAX_BYTES 1000
+
 typedef struct qa_doc_opts {
   const char *title, *author, *subject, *creator;  /* PDF metadata (Info dict) */
   const char *fonts_dir;  /* holds DejaVuSans.ttf, DejaVuSans-Bold.ttf,

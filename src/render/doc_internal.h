@@ -88,6 +88,12 @@ HPDF_Page doc_need(qa_doc *doc, double h);
 /* Free space left on the current page (0 when no page is open). */
 double doc_room(const qa_doc *doc);
 char *doc_strdup(qa_doc *doc, const char *s);  /* NULL-safe; flags OOM */
+/* The same, but at most max_bytes of s, cut at a character boundary and
+** followed by an ellipsis when s is longer. */
+char *doc_strdup_max(qa_doc *doc, const char *s, size_t max_bytes);
+/* Drops what follows the last whole character of buf (a string snprintf
+** may have cut inside a multi-byte character). */
+void doc_utf8_trim(char *buf);
 void doc_fill_rect(HPDF_Page page, double x, double y, double w, double h,
                    const double rgb[3]);
 void doc_hline(HPDF_Page page, double x0, double x1, double y, double width,

@@ -25,6 +25,13 @@
 #define MIN_CELL_SIZE 6.3
 #define COMPACT_PAD_Y 1.0
 #define COMPACT_LEAD 9.0
+/* A cell of a column narrower than NARROW_FRAC of the text width (a name,
+** a number) holds at most NARROW_MAX_LINES lines; longer text (a 1,000-
+** byte model name) ends with an ellipsis instead of filling a page.  Any
+** cell is cut the same way where it would not fit on an empty page. */
+#define NARROW_FRAC 0.34
+#define NARROW_MAX_LINES 6
+#define ELLIPSIS "\xE2\x80\xA6"
 
 struct qa_doc_table {
   qa_doc *doc;
@@ -38,6 +45,7 @@ struct qa_doc_table {
   HPDF_Page page;       /* page on which the header was last drawn */
   double top_h;         /* caption + header height, 0 until measured */
   doc_wrap *cells;      /* n_cols reusable wraps */
+  char **cut;           /* n_cols: a cell's text shortened to its lines, or NULL */
   size_t keep;          /* rows kept with the caption and header */
   size_t expected;      /* rows the table will have, 0 = not known */
   char *note;           /* drawn under the table, NULL = none */
@@ -58,8 +66,9 @@ qa_doc_table *qa_doc_table_begin(qa_doc *doc, const char *caption,
   t->x = calloc(n_cols, sizeof *t->x);
   t->w = calloc(n_cols, sizeof *t->w);
   t->cells = calloc(n_cols, sizeof *t->cells);
+  t->cut = calloc(n_cols, sizeof *t->cut);
   t->caption = doc_strdup(doc, caption ? caption : "");
-  if (!t->headers || !t->align || !t->x || !t->w || !t->cells || !t->caption) {
+  if (!t->headers || !t->align || !t->x || !t->w || !t->cells || !t->cut || !t->caption) {
     doc->out_of_memory = 1;
     t->n_cols = 0;
     qa_doc_table_end(t);
@@ -150,8 +159,29 @@ static double widest_word(HPDF_Font font, const char *text, double size) {
   return widest;
 }
 
+/* Wraps text[0..n) + an ellipsis into wr, with n lowered (to a character
+** boundary) until it takes at most max_lines lines; the text is kept in
+** *cut, which wr points into.  Returns -1 on allocation failure. */
+static int wrap_cut(doc_wrap *wr, char **cut, HPDF_Font font, const char *text, size_t n,
+                    double size, double avail, size_t max_lines) {
+  free(*cut);
+  *cut = malloc(n + sizeof ELLIPSIS);
+  if (!*cut) return -1;
+  for (;;) {
+    while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80) n--;   /* boundary */
+    size_t k = n;
+    while (k > 0 && (text[k - 1] == ' ' || text[k - 1] == '\n')) k--;
+    memcpy(*cut, text, k);
+    memcpy(*cut + k, ELLIPSIS, sizeof ELLIPSIS);
+    if (doc_wrap_text(wr, NULL, NULL, font, *cut, size, avail)) return -1;
+    if (wr->n_lines <= max_lines || n == 0) return 0;
+    n--;
+  }
+}
+
 /* Wraps every cell into t->cells; returns the row height (0 on failure).
-** max_lines caps a row that would not fit on an empty page. */
+** max_lines caps a row that would not fit on an empty page; a cell that
+** needs more lines than it may have is shortened with an ellipsis. */
 static double wrap_row(qa_doc_table *t, const char *const *cells,
                        const qa_doc_cell_style *styles, int bold, size_t max_lines) {
   size_t lines = 1;
@@ -172,7 +202,25 @@ static double wrap_row(qa_doc_table *t, const char *const *cells,
       t->doc->out_of_memory = 1;
       return 0.0;
     }
-    if (t->cells[c].n_lines > max_lines) t->cells[c].n_lines = max_lines;
+    size_t limit = max_lines;
+    if (!t->compact && t->w[c] < NARROW_FRAC * DOC_TEXT_W && limit > NARROW_MAX_LINES)
+      limit = NARROW_MAX_LINES;
+    doc_wrap *wr = &t->cells[c];
+    if (wr->n_lines > limit && !t->compact) {
+      /* Keep the words of the first `limit` lines, then shorten. */
+      size_t n = 0;
+      for (size_t l = limit; l-- > 0;)
+        if (wr->lines[l].count) {
+          const doc_word *last = &wr->words[wr->lines[l].first + wr->lines[l].count - 1];
+          n = (size_t)(last->s + last->len - text);
+          break;
+        }
+      if (wrap_cut(wr, &t->cut[c], font, text, n, size, avail, limit)) {
+        t->doc->out_of_memory = 1;
+        return 0.0;
+      }
+    }
+    if (wr->n_lines > limit) wr->n_lines = limit;
     if (t->cells[c].n_lines > lines) lines = t->cells[c].n_lines;
   }
   return (double)lines * t->lead + 2.0 * t->pad_y;
@@ -310,7 +358,9 @@ void qa_doc_table_end(qa_doc_table *t) {
   for (size_t c = 0; c < t->n_cols; c++) {
     if (t->headers) free(t->headers[c]);
     if (t->cells) doc_wrap_free(&t->cells[c]);
+    if (t->cut) free(t->cut[c]);
   }
+  free(t->cut);
   free(t->headers);
   free(t->align);
   free(t->x);

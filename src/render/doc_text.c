@@ -11,6 +11,8 @@
 */
 #include "render/doc_internal.h"
 
+#include "util/text.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,10 +96,14 @@ static int add_word(doc_wrap *wr, const char *s, size_t len, HPDF_Font font,
   return push_word(wr, s + start, len - start, font, piece_w, 0, glue);
 }
 
+/* Only the well-formed part of text is laid out: a caller's buffer that
+** snprintf cut inside a character (a long name in a caption) loses the
+** partial character instead of handing libharu bytes it cannot map. */
 static int add_words(doc_wrap *wr, HPDF_Font font, const char *text,
                      double size, double max_width) {
   const char *p = text;
-  while (p && *p) {
+  const char *end = text ? text + qa_utf8_invalid_at(text, strlen(text)) : NULL;
+  while (p && p < end) {
     if (*p == '\n') {
       if (push_word(wr, p, 0, font, 0.0, 1, 0)) return -1;
       p++;
@@ -105,6 +111,7 @@ static int add_words(doc_wrap *wr, HPDF_Font font, const char *text,
       p++;
     } else {
       size_t n = strcspn(p, " \t\r\n");
+      if (n > (size_t)(end - p)) n = (size_t)(end - p);
       if (add_word(wr, p, n, font, size, max_width)) return -1;
       p += n;
     }

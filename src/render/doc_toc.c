@@ -173,6 +173,7 @@ static void running_section(const qa_doc *doc, size_t i, char *buf, size_t cap) 
   }
   if (!cur) cur = first_here;   /* the page's first section starts below its top */
   if (cur) snprintf(buf, cap, "%s  %s", cur->label, cur->title);
+  doc_utf8_trim(buf);   /* cut to cap: whole characters only */
 }
 
 /* Running header (title left, section right, hairline under them) and

@@ -42,61 +42,63 @@ void qa_figure_title(const qa_study *s, int kind, size_t model, char *buf, size_
     "Multi-metric radar", "Accuracy by variant", "Quality against cost", "Metric agreement",
     "KL divergence distribution"};
   const char *t = kind >= 1 && kind <= QA_FIG_N_KINDS ? titles[kind - 1] : "Figure";
-  if (model < s->n_models) snprintf(buf, cap, "%s (%s)", t, s->models[model].name);
-  else snprintf(buf, cap, "%s", t);
+  char nm[QA_PLOT_NAME_BYTES + 4];
+  if (model < s->n_models) qa_plot_fmt(buf, cap, "%s (%s)", t, QA_FIG_SHORT(s->models[model].name, nm));
+  else qa_plot_fmt(buf, cap, "%s", t);
 }
 
 void qa_figure_caption(const qa_study *s, int kind, size_t model, char *buf, size_t cap) {
-  const char *m = model < s->n_models ? s->models[model].name : "";
+  char nm[QA_PLOT_NAME_BYTES + 4];
+  const char *m = model < s->n_models ? QA_FIG_SHORT(s->models[model].name, nm) : "";
   switch (kind) {
   case QA_FIG_COSINE:
-    snprintf(buf, cap, "Per-sample cosine distance (1 \xE2\x88\x92 cosine similarity) between each "
+    qa_plot_fmt(buf, cap, "Per-sample cosine distance (1 \xE2\x88\x92 cosine similarity) between each "
              "variant's hidden states and the baseline's, on a log axis: look at the right tail "
              "and at the p05 and minimum markers, the samples a high mean cosine hides; the "
              "dashed line is cosine 0.99.");
     break;
   case QA_FIG_CLASSES:
-    snprintf(buf, cap, "Per-class change of each variant of %s against its baseline, one cell "
+    qa_plot_fmt(buf, cap, "Per-class change of each variant of %s against its baseline, one cell "
              "per class and variant: look for the dark cells, classes that lose far more than "
              "the average.", m);
     break;
   case QA_FIG_PCA:
-    snprintf(buf, cap, "Hidden states of every variant of %s projected on the baseline's first "
+    qa_plot_fmt(buf, cap, "Hidden states of every variant of %s projected on the baseline's first "
              "two principal axes, with the same limits in every panel: class clusters that "
              "blur, merge or drift show structure lost to quantization.", m);
     break;
   case QA_FIG_SPECTRUM:
-    snprintf(buf, cap, "Eigenvalues of the hidden-state covariance of each variant of %s by "
+    qa_plot_fmt(buf, cap, "Eigenvalues of the hidden-state covariance of each variant of %s by "
              "rank, on a log scale: a curve that leaves the baseline's, or an effective rank "
              "that moves, means quantization reshaped the representation.", m);
     break;
   case QA_FIG_RADAR:
-    snprintf(buf, cap, "Representation and output metrics of each variant of %s, each scaled "
+    qa_plot_fmt(buf, cap, "Representation and output metrics of each variant of %s, each scaled "
              "so that the baseline is 1 (the dashed ring): a polygon that caves in on one "
              "spoke shows which kind of agreement breaks first.", m);
     break;
   case QA_FIG_ACCURACY:
-    snprintf(buf, cap, "Accuracy of each variant with its Wilson 95%% interval, one panel per "
+    qa_plot_fmt(buf, cap, "Accuracy of each variant with its Wilson 95%% interval, one panel per "
              "model, over bands of the tier thresholds below the baseline: the cliff is the "
              "first variant, from left to right, that falls out of the green and blue bands.");
     break;
   case QA_FIG_COST:
-    snprintf(buf, cap, "Quality of every model and variant against its cost, coloured by tier: "
+    qa_plot_fmt(buf, cap, "Quality of every model and variant against its cost, coloured by tier: "
              "variants on the dashed Pareto front are the only ones not beaten on both counts "
              "by another.");
     break;
   case QA_FIG_AGREEMENT:
-    snprintf(buf, cap, "Whether each metric calls each variant safe or damaged under the "
+    qa_plot_fmt(buf, cap, "Whether each metric calls each variant safe or damaged under the "
              "criterion in its column header: rows that mix both are where the metrics "
              "disagree.");
     break;
   case QA_FIG_KL:
-    snprintf(buf, cap, "Per-sample KL divergence of each variant's output distribution from "
+    qa_plot_fmt(buf, cap, "Per-sample KL divergence of each variant's output distribution from "
              "the baseline's (nats, log axis): look at the right tail and at the p99 and "
              "maximum markers.");
     break;
   default:
-    snprintf(buf, cap, "%s", "");
+    qa_plot_fmt(buf, cap, "%s", "");
   }
 }
 
@@ -134,13 +136,18 @@ static char *dup_str(const char *s) {
   return d;
 }
 
+/* note (may be empty): what the figure leaves out, added to its caption. */
 static int add_figure(qa_figure_list *l, const qa_study *s, const fig_kind *k, size_t model,
-                      const char *path) {
-  char caption[1024];
+                      const char *path, const char *note) {
+  char caption[1600];
   qa_figure *grown = realloc(l->figs, (l->n + 1) * sizeof *grown);
   if (!grown) return -1;
   l->figs = grown;
   qa_figure_caption(s, k->kind, model, caption, sizeof caption);
+  if (note && *note) {
+    size_t used = strlen(caption);
+    qa_plot_fmt(caption + used, sizeof caption - used, " %s", note);
+  }
   qa_figure *f = &l->figs[l->n];
   f->path = dup_str(path);
   f->caption = dup_str(caption);
@@ -202,10 +209,62 @@ static int render_one(const qa_figure_src *src, const fig_kind *k, const char *d
     return qa_error_set(err, QA_EXIT_IO, dir, NULL, "figure path too long");
   int rc = k->draw(src, path, why, sizeof why, err);
   if (rc < 0) return -1;
-  if (rc == 0 ? add_figure(out, src->study, k, src->model, path)
+  if (rc == 0 ? add_figure(out, src->study, k, src->model, path, why)
               : add_skip(out, src->study, k->kind, src->model,
                          why[0] ? why : "There is nothing to show."))
     return qa_error_set(err, QA_EXIT_IO, path, NULL, "out of memory");
+  return 0;
+}
+
+/* The worst tier of model m's variants (higher is worse). */
+static size_t worst_tier(const qa_study *s, const qa_analysis *a, size_t m) {
+  size_t w = 0;
+  for (size_t v = 0; v < s->models[m].n_variants; v++)
+    if (!s->models[m].variants[v].is_baseline && a->models[m][v].tier > w)
+      w = a->models[m][v].tier;
+  return w;
+}
+
+/* Which models get the per-model figures: every model up to
+** QA_FIG_MAX_MODELS, else the QA_FIG_MAX_MODELS whose variants reach the
+** worst tiers (ties: configuration order), drawn in configuration order.
+** Four figures a model for hundreds of models would be a report nobody
+** reads and minutes of drawing (docs/figures.md "Large studies"). */
+static void pick_models(const qa_study *s, const qa_analysis *a, char *drawn) {
+  size_t n = s->n_models;
+  if (n <= QA_FIG_MAX_MODELS) { memset(drawn, 1, n); return; }
+  memset(drawn, 0, n);
+  for (size_t k = 0; k < QA_FIG_MAX_MODELS; k++) {
+    size_t best = SIZE_MAX, best_tier = 0;
+    for (size_t m = 0; m < n; m++) {
+      if (drawn[m]) continue;
+      size_t t = worst_tier(s, a, m);
+      if (best == SIZE_MAX || t > best_tier) { best = m; best_tier = t; }
+    }
+    drawn[best] = 1;
+  }
+}
+
+static int note_models_left_out(qa_figure_list *out, size_t n_models) {
+  char reason[320];
+  qa_plot_fmt(reason, sizeof reason, "with %zu models, these are drawn for the %d whose "
+              "variants reach the worst tiers (ties in configuration order); the tables and "
+              "report.json cover the other %zu.", n_models, QA_FIG_MAX_MODELS,
+              n_models - QA_FIG_MAX_MODELS);
+  qa_figure_skip *grown = realloc(out->skipped, (out->n_skipped + 1) * sizeof *grown);
+  if (!grown) return -1;
+  out->skipped = grown;
+  qa_figure_skip *k = &out->skipped[out->n_skipped];
+  k->kind = 0;
+  k->model = SIZE_MAX;
+  k->title = dup_str("Per-class heat maps, PCA projections, eigen-spectra and radars");
+  k->reason = dup_str(reason);
+  if (!k->title || !k->reason) {
+    free(k->title);
+    free(k->reason);
+    return -1;
+  }
+  out->n_skipped++;
   return 0;
 }
 
@@ -213,8 +272,13 @@ int qa_figures_render_all(const qa_study *s, const qa_analysis *a, const char *f
                           const char *dir, qa_figure_list *out, qa_error *err) {
   qa_plot_fonts *fonts = NULL;
   memset(out, 0, sizeof *out);
-  if (qa_mkdirs(dir, err) || qa_plot_fonts_load(fonts_dir ? fonts_dir : "fonts", &fonts, err))
+  char *drawn = calloc(s->n_models + 1, 1);
+  if (!drawn) return qa_error_set(err, QA_EXIT_IO, dir, NULL, "out of memory");
+  if (qa_mkdirs(dir, err) || qa_plot_fonts_load(fonts_dir ? fonts_dir : "fonts", &fonts, err)) {
+    free(drawn);
     return -1;
+  }
+  pick_models(s, a, drawn);
   qa_figure_src src = {s, a, fonts, SIZE_MAX};
   int rc = 0;
   for (size_t k = 0; !rc && k < QA_FIG_N_KINDS; k++) {
@@ -224,11 +288,15 @@ int qa_figures_render_all(const qa_study *s, const qa_analysis *a, const char *f
       continue;
     }
     for (size_t m = 0; !rc && m < s->n_models; m++) {
+      if (!drawn[m]) continue;
       src.model = m;
       rc = render_one(&src, &KINDS[k], dir, out, err);
     }
   }
+  if (!rc && s->n_models > QA_FIG_MAX_MODELS && note_models_left_out(out, s->n_models))
+    rc = qa_error_set(err, QA_EXIT_IO, dir, NULL, "out of memory");
   qa_plot_fonts_free(fonts);
+  free(drawn);
   if (rc) qa_figure_list_free(out);
   return rc;
 }

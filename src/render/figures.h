@@ -60,6 +60,11 @@ typedef struct qa_figure_list {
   qa_figure_skip *skipped;
 } qa_figure_list;
 
+/* The per-model figures (2 to 5) are drawn for at most this many models;
+** a larger study gets them for the models that reach the worst tiers, and
+** a note in the list of figures not drawn. */
+#define QA_FIG_MAX_MODELS 12
+
 /* Draws every figure that has data into dir (created if missing), with the
 ** DejaVu fonts of fonts_dir, and fills out (free with qa_figure_list_free;
 ** zeroed on failure).  Fails only on I/O (fonts, PNG writes) or memory. */
@@ -72,6 +77,11 @@ void qa_figure_caption(const qa_study *s, int kind, size_t model, char *buf, siz
 /* Its short title, e.g. "Per-class heat map (vit-b16)". */
 void qa_figure_title(const qa_study *s, int kind, size_t model, char *buf, size_t cap);
 
+/* A name as figure titles, captions and notes print it: at most
+** QA_PLOT_NAME_BYTES, then an ellipsis (buf: a char array of at least
+** QA_PLOT_NAME_BYTES + 4).  report.json keeps the whole name. */
+#define QA_FIG_SHORT(name, buf) qa_plot_short((name), QA_PLOT_NAME_BYTES, (buf), sizeof(buf))
+
 /* ---- one figure each ---------------------------------------------------- */
 
 /* What a figure is drawn from; model is used by the per-model figures. */
@@ -82,6 +92,10 @@ typedef struct qa_figure_src {
   size_t model;
 } qa_figure_src;
 
+/* Returns 0 (drawn), 1 (nothing to show: why says why) or -1.  A figure
+** that drew only part of what it could (the rows with the worst tails of a
+** large study) returns 0 with a sentence in why saying so, which is added
+** to its caption. */
 typedef int (*qa_figure_fn)(const qa_figure_src *src, const char *png_path, char *why,
                             size_t why_cap, qa_error *err);
 

@@ -18,6 +18,9 @@
 
 #define ROW_H 24.0
 #define N_BINS 56
+/* At most this many rows in one figure (docs/figures.md "Large studies"):
+** 40 rows are a page; beyond them the rows with the worst tails are kept. */
+#define MAX_DIST_ROWS 40
 
 static const qa_rgb INK = {0.15, 0.15, 0.15}, GREY = {0.45, 0.45, 0.45};
 
@@ -106,7 +109,8 @@ static void tail_dots(qa_plot *p, const dist_row *r, const qa_plot_axis *x, doub
 }
 
 static void draw_rows(qa_plot *p, const dist_row *rows, size_t n, const dist_spec *spec,
-                      const qa_plot_area *a, const qa_plot_axis *x, double lo) {
+                      const qa_plot_area *a, const qa_plot_axis *x, double lo, double label_w) {
+  char fit[sizeof rows->label];
   static const int shapes[3] = {QA_MARK_BAR, QA_MARK_DIAMOND, QA_MARK_CROSS};
   static const qa_rgb white = {1, 1, 1};
   if (!isnan(spec->ref) && spec->ref > x->s.d0 && spec->ref < x->s.d1) {
@@ -140,7 +144,8 @@ static void draw_rows(qa_plot *p, const dist_row *rows, size_t n, const dist_spe
       qa_plot_marker(p, shapes[k], px, cy, k == 0 ? 9.0 : 6.0, k == 0 ? INK : white);
       if (k) qa_plot_marker(p, shapes[k], px, cy, 4.2, INK);
     }
-    qa_plot_text(p, rows[i].label, a->x0 - 6.0, cy, QA_PLOT_LABEL_PT, 0, 1.0, 0.5, INK);
+    qa_plot_text(p, qa_plot_fit(p, rows[i].label, QA_PLOT_LABEL_PT, 0, label_w, fit, sizeof fit),
+                 a->x0 - 6.0, cy, QA_PLOT_LABEL_PT, 0, 1.0, 0.5, INK);
   }
 }
 
@@ -172,14 +177,16 @@ static int dist_figure(const qa_figure_src *src, dist_row *rows, size_t n, const
   double height_pt = 12.0 + (double)n * ROW_H + 4.0 + 40.0 + 22.0;
   if (qa_plot_begin(&p, src->fonts, QA_PLOT_WIDTH_IN, fmax(1.5, height_pt / 72.0), err))
     return -1;
-  double label_w = 0;
+  /* Labels take at most a third of the width; longer ones are shortened. */
+  double label_w = 0, label_max = p.width / 3.0;
   for (size_t i = 0; i < n; i++)
     label_w = fmax(label_w, qa_plot_text_width(&p, rows[i].label, QA_PLOT_LABEL_PT, 0));
+  label_w = fmin(label_w, label_max);
   qa_plot_area a = {10.0 + label_w + 6.0, 4.0, p.width - 16.0, 0};
   a.y1 = a.y0 + 12.0 + (double)n * ROW_H;
   qa_plot_axis_place(&x, a.x0, a.x1);
   qa_plot_axes(&p, &a, &x, NULL, QA_AXES_GRID_X);
-  draw_rows(&p, rows, n, spec, &a, &x, lo);
+  draw_rows(&p, rows, n, spec, &a, &x, lo, label_w);
   double lw, lh;
   qa_plot_legend_size(&p, keys, 4, NULL, 0, a.x1 - a.x0, &lw, &lh);
   qa_plot_legend(&p, keys, 4, NULL, 0, a.x1 - a.x0, 0.5 * (a.x0 + a.x1 - lw), a.y1 + 38.0);
@@ -201,9 +208,9 @@ static int add_row(const qa_study *s, size_t m, size_t v, const double *vals, si
   r->n = n;
   r->color = qa_plot_variant_color(v);
   for (int k = 0; k < 3; k++) r->mark[k] = one_minus ? 1.0 - marks[k] : marks[k];
-  if (s->n_models > 1) snprintf(r->label, sizeof r->label, "%s / %s", s->models[m].name,
-                                s->models[m].variants[v].name);
-  else snprintf(r->label, sizeof r->label, "%s", s->models[m].variants[v].name);
+  if (s->n_models > 1) qa_plot_fmt(r->label, sizeof r->label, "%s / %s", s->models[m].name,
+                                   s->models[m].variants[v].name);
+  else qa_plot_fmt(r->label, sizeof r->label, "%s", s->models[m].variants[v].name);
   (*n_rows)++;
   return 0;
 }
@@ -240,6 +247,42 @@ static int dist_rows(const qa_figure_src *src, int kl, dist_row **out, size_t *n
   return 0;
 }
 
+/* Rows in order of their second mark (the p05 cosine distance, the p99
+** KL), largest first, NaN last; ties by position. */
+static const dist_row *sort_base;
+static int by_tail(const void *a, const void *b) {
+  size_t i = *(const size_t *)a, j = *(const size_t *)b;
+  double x = sort_base[i].mark[1], y = sort_base[j].mark[1];
+  if (isnan(x) != isnan(y)) return isnan(x) ? 1 : -1;
+  if (!isnan(x) && x != y) return x > y ? -1 : 1;
+  return i < j ? -1 : i > j;
+}
+
+/* Keeps the MAX_DIST_ROWS rows with the worst tails, in their order, and
+** says so in note; the rows dropped are freed.  Returns -1 on OOM. */
+static int keep_worst(dist_row *rows, size_t *n, const char *tail_name, char *note,
+                      size_t note_cap) {
+  if (*n <= MAX_DIST_ROWS) return 0;
+  size_t *order = malloc(*n * sizeof *order);
+  char *keep = calloc(*n, 1);
+  if (!order || !keep) { free(order); free(keep); return -1; }
+  for (size_t i = 0; i < *n; i++) order[i] = i;
+  sort_base = rows;
+  qsort(order, *n, sizeof *order, by_tail);
+  for (size_t i = 0; i < MAX_DIST_ROWS; i++) keep[order[i]] = 1;
+  size_t k = 0;
+  for (size_t i = 0; i < *n; i++) {
+    if (keep[i]) rows[k++] = rows[i];
+    else free(rows[i].v);
+  }
+  qa_plot_fmt(note, note_cap, "Only the %d of %zu variants with the largest %s are shown; "
+              "the tables list every variant.", MAX_DIST_ROWS, *n, tail_name);
+  *n = k;
+  free(order);
+  free(keep);
+  return 0;
+}
+
 static int all_zero(const dist_row *rows, size_t n) {
   for (size_t i = 0; i < n; i++)
     if (rows[i].n && rows[i].v[rows[i].n - 1] > 0) return 0;
@@ -253,18 +296,23 @@ int qa_figure_cosine(const qa_figure_src *src, const char *png, char *why, size_
   if (dist_rows(src, 0, &rows, &n))
     return qa_error_set(err, QA_EXIT_IO, png, NULL, "out of memory");
   int rc = 1;
+  char ly[QA_PLOT_NAME_BYTES + 4];
   if (!n)
-    snprintf(why, why_cap, "No variant other than a baseline has hidden states at layer "
-             "\"%s\", so there is no per-sample cosine to show.", src->study->cfg->layer);
+    qa_plot_fmt(why, why_cap, "No variant other than a baseline has hidden states at layer "
+             "\"%s\", so there is no per-sample cosine to show.",
+             QA_FIG_SHORT(src->study->cfg->layer, ly));
   else if (all_zero(rows, n))
-    snprintf(why, why_cap, "Every variant's hidden states equal its baseline's "
+    qa_plot_fmt(why, why_cap, "Every variant's hidden states equal its baseline's "
              "(cosine 1 for every sample), so there is no distance to show.");
   else {
     const dist_spec spec = {"1 \xE2\x88\x92 cosine similarity to the baseline (log scale; "
                             "right = further from the baseline)",
                             {"median", "p05 of cosine", "minimum cosine"}, 0.01,
                             "cosine 0.99"};
-    rc = dist_figure(src, rows, n, &spec, png, err);
+    if (keep_worst(rows, &n, "cosine distance at the p05 of cosine", why, why_cap))
+      rc = qa_error_set(err, QA_EXIT_IO, png, NULL, "out of memory");
+    else
+      rc = dist_figure(src, rows, n, &spec, png, err);
   }
   free_rows(rows, n);
   return rc;
@@ -278,15 +326,18 @@ int qa_figure_kl(const qa_figure_src *src, const char *png, char *why, size_t wh
     return qa_error_set(err, QA_EXIT_IO, png, NULL, "out of memory");
   int rc = 1;
   if (!n)
-    snprintf(why, why_cap, "No variant other than a baseline has logits beside a baseline "
+    qa_plot_fmt(why, why_cap, "No variant other than a baseline has logits beside a baseline "
              "with logits, so there is no KL divergence to show.");
   else if (all_zero(rows, n))
-    snprintf(why, why_cap, "Every variant's output distribution equals its baseline's "
+    qa_plot_fmt(why, why_cap, "Every variant's output distribution equals its baseline's "
              "(KL 0 for every sample), so there is nothing to show.");
   else {
     const dist_spec spec = {"KL(baseline \xE2\x80\x96 variant) per sample, nats (log scale)",
                             {"median", "p99", "maximum"}, NAN, NULL};
-    rc = dist_figure(src, rows, n, &spec, png, err);
+    if (keep_worst(rows, &n, "p99 of KL divergence", why, why_cap))
+      rc = qa_error_set(err, QA_EXIT_IO, png, NULL, "out of memory");
+    else
+      rc = dist_figure(src, rows, n, &spec, png, err);
   }
   free_rows(rows, n);
   return rc;
@@ -360,9 +411,10 @@ int qa_figure_spectrum(const qa_figure_src *src, const char *png, char *why, siz
     hi = fmax(hi, r->spectrum[0]);
   }
   if (n_drawn < 2 || max_rank < 2) {
-    snprintf(why, why_cap, "%s has fewer than two variants with a hidden-state spectrum at "
-             "layer \"%s\", so there is nothing to compare.", model->name,
-             src->study->cfg->layer);
+    char nm[QA_PLOT_NAME_BYTES + 4], ly[QA_PLOT_NAME_BYTES + 4];
+    qa_plot_fmt(why, why_cap, "%s has fewer than two variants with a hidden-state spectrum at "
+             "layer \"%s\", so there is nothing to compare.", QA_FIG_SHORT(model->name, nm),
+             QA_FIG_SHORT(src->study->cfg->layer, ly));
     return 1;
   }
   qa_plot p;
@@ -384,8 +436,8 @@ int qa_figure_spectrum(const qa_figure_src *src, const char *png, char *why, siz
   for (size_t v = 0; v < nv; v++) {
     const qa_repr_result *r = &res[v].repr;
     if (!r->present || !r->spectrum || !(r->spectrum[0] > 0)) continue;
-    snprintf(labels[v], sizeof labels[v], "%s%s, eff. rank %.1f", model->variants[v].name,
-             v == model->baseline ? " (baseline)" : "", r->effective_rank);
+    qa_plot_fmt(labels[v], sizeof labels[v], "%s%s, eff. rank %.1f", model->variants[v].name,
+                v == model->baseline ? " (baseline)" : "", r->effective_rank);
     keys[nk++] = (qa_plot_key){labels[v], qa_plot_variant_color(v), QA_KEY_LINE_MARKER,
                                qa_plot_variant_marker(v), 0};
   }

@@ -88,19 +88,25 @@ static void tier_bands(qa_plot *p, const qa_study *s, const qa_plot_area *a,
 }
 
 /* Variant names under their slots, turned when they do not fit. */
+/* Variant names under their slots, turned when they do not fit; a turned
+** name is shortened to what the 46 pt under the panel hold. */
+#define TURNED_MAX_W 60.0
+
 static void category_labels(qa_plot *p, const qa_model *model, const size_t *vars, size_t n,
                             const qa_plot_area *a) {
   double slot = (a->x1 - a->x0) / (double)n, widest = 0;
+  char fit[256];
   for (size_t i = 0; i < n; i++)
     widest = fmax(widest, qa_plot_text_width(p, model->variants[vars[i]].name, QA_PLOT_TICK_PT, 0));
   for (size_t i = 0; i < n; i++) {
     double x = a->x0 + ((double)i + 0.5) * slot;
+    const char *name = model->variants[vars[i]].name;
     if (widest <= slot - 4.0)
-      qa_plot_text(p, model->variants[vars[i]].name, x, a->y1 + 5.0, QA_PLOT_TICK_PT, 0, 0.5,
-                   0.0, INK);
+      qa_plot_text(p, name, x, a->y1 + 5.0, QA_PLOT_TICK_PT, 0, 0.5, 0.0, INK);
     else
-      qa_plot_text_rotated(p, model->variants[vars[i]].name, x + 2.0, a->y1 + 4.0,
-                           QA_PLOT_TICK_PT, 0, 1.0, 0.0, -M_PI / 5, INK);
+      qa_plot_text_rotated(p, qa_plot_fit(p, name, QA_PLOT_TICK_PT, 0, TURNED_MAX_W, fit,
+                                          sizeof fit),
+                           x + 2.0, a->y1 + 4.0, QA_PLOT_TICK_PT, 0, 1.0, 0.0, -M_PI / 5, INK);
   }
 }
 
@@ -165,30 +171,94 @@ static void accuracy_panel(qa_plot *p, const qa_figure_src *src, size_t m, int b
     else
       qa_plot_text_halo(p, buf, px, ylo + 3.0, QA_PLOT_NOTE_PT, 0, 0.5, 0.0, INK);
   }
-  if (show_title)
-    qa_plot_text(p, model->name, a->x0, a->y0 - 4.0, QA_PLOT_LABEL_PT, 1, 0.0, 1.0, INK);
+  if (show_title) {
+    char fit[256];
+    qa_plot_text(p, qa_plot_fit(p, model->name, QA_PLOT_LABEL_PT, 1, a->x1 - a->x0, fit,
+                                sizeof fit),
+                 a->x0, a->y0 - 4.0, QA_PLOT_LABEL_PT, 1, 0.0, 1.0, INK);
+  }
 }
+
+/* At most this many accuracy panels (four rows of three); a larger study
+** shows the models whose variants lose the most accuracy. */
+#define MAX_ACC_PANELS 12
+
+/* The largest accuracy drop (pp) of model m's variants from its baseline. */
+static double worst_drop(const qa_figure_src *src, size_t m) {
+  const qa_model *model = &src->study->models[m];
+  const qa_variant_result *res = src->analysis->models[m];
+  int bench = acc_source(src, m);
+  double base, lo, hi, acc, drop = -INFINITY;
+  acc_of(&res[model->baseline], bench, &base, &lo, &hi);
+  for (size_t v = 0; v < model->n_variants; v++)
+    if (v != model->baseline && acc_of(&res[v], bench, &acc, &lo, &hi))
+      drop = fmax(drop, base - acc);
+  return drop;
+}
+
+/* Keeps the MAX_ACC_PANELS of models[0..n) with the largest drops (ties:
+** configuration order), in their order; says so in note. */
+static size_t keep_worst_models(const qa_figure_src *src, size_t *models, size_t n, char *note,
+                                size_t note_cap) {
+  if (n <= MAX_ACC_PANELS) return n;
+  double *drop = malloc(n * sizeof *drop);
+  char *keep = calloc(n, 1);
+  size_t k = 0;
+  if (drop && keep) {
+    for (size_t i = 0; i < n; i++) drop[i] = worst_drop(src, models[i]);
+    for (size_t j = 0; j < MAX_ACC_PANELS; j++) {
+      size_t best = SIZE_MAX;
+      for (size_t i = 0; i < n; i++)
+        if (!keep[i] && (best == SIZE_MAX || drop[i] > drop[best])) best = i;
+      keep[best] = 1;
+    }
+    for (size_t i = 0; i < n; i++)
+      if (keep[i]) models[k++] = models[i];
+    qa_plot_fmt(note, note_cap, "With %zu models, the %d whose variants lose the most accuracy "
+                "are shown; the tables list every model.", n, MAX_ACC_PANELS);
+  } else {
+    k = MAX_ACC_PANELS;   /* out of memory: the first ones */
+  }
+  free(drop);
+  free(keep);
+  return k;
+}
+
+static int accuracy_figure(const qa_figure_src *src, const size_t *models, size_t n,
+                           const char *png, qa_error *err);
 
 int qa_figure_accuracy(const qa_figure_src *src, const char *png, char *why, size_t why_cap,
                        qa_error *err) {
   const qa_study *s = src->study;
-  size_t models[64], n = 0, nt = n_tiers(s);
-  for (size_t m = 0; m < s->n_models && n < 64; m++)
+  size_t *models = calloc(s->n_models + 1, sizeof *models), n = 0;
+  if (!models) return qa_error_set(err, QA_EXIT_IO, png, NULL, "out of memory");
+  for (size_t m = 0; m < s->n_models; m++)
     if (acc_source(src, m) >= 0) models[n++] = m;
   if (!n) {
-    snprintf(why, why_cap, "No baseline has benchmark results or labelled predictions, so "
+    free(models);
+    qa_plot_fmt(why, why_cap, "No baseline has benchmark results or labelled predictions, so "
              "there is no accuracy to plot.");
     return 1;
   }
+  n = keep_worst_models(src, models, n, why, why_cap);
+  int rc = accuracy_figure(src, models, n, png, err);
+  free(models);
+  return rc;
+}
+
+static int accuracy_figure(const qa_figure_src *src, const size_t *models, size_t n,
+                           const char *png, qa_error *err) {
+  const qa_study *s = src->study;
+  size_t nt = n_tiers(s);
   size_t cols, rows;
   qa_plot_grid(n, n == 4 ? 2 : 3, &cols, &rows);
   qa_plot_key keys[24];
   char names[16][128];
   size_t nk = 0;
   for (size_t t = 0; t <= nt && t < 16; t++) {
-    if (t < nt) snprintf(names[t], sizeof names[t], "%s (drop \xE2\x89\xA4 %g pp)",
-                         s->cfg->tiers[t].name, s->cfg->tiers[t].max_drop_pp);
-    else snprintf(names[t], sizeof names[t], "%s", qa_analysis_tier_name(s->cfg, nt));
+    if (t < nt) qa_plot_fmt(names[t], sizeof names[t], "%s (drop \xE2\x89\xA4 %g pp)",
+                            s->cfg->tiers[t].name, s->cfg->tiers[t].max_drop_pp);
+    else qa_plot_fmt(names[t], sizeof names[t], "%s", qa_analysis_tier_name(s->cfg, nt));
     keys[nk++] = (qa_plot_key){names[t], qa_plot_tier_color(t, nt), QA_KEY_MARKER,
                                QA_MARK_CIRCLE, 0};
   }
@@ -313,7 +383,8 @@ static double cost_x(const qa_variant_result *r, int use_usd) {
 /* Gathers the points.  The quality axis is the first of benchmark
 ** accuracy, output accuracy and accuracy change that the most points have.
 ** Returns the kind chosen (Y_NONE: nothing). */
-static int cost_points(const qa_figure_src *src, int use_usd, cost_pt *pt, size_t *n) {
+static int cost_points(const qa_figure_src *src, int use_usd, cost_pt *pt, size_t *n,
+                       size_t *n_all) {
   const qa_study *s = src->study;
   size_t count[3] = {0, 0, 0}, best = 0;
   int kind = Y_NONE;
@@ -325,12 +396,14 @@ static int cost_points(const qa_figure_src *src, int use_usd, cost_pt *pt, size_
     }
   for (int k = 0; k < 3; k++)
     if (count[k] > best) { best = count[k]; kind = k; }
-  *n = 0;
+  *n = *n_all = 0;
   for (size_t m = 0; kind != Y_NONE && m < s->n_models; m++)
-    for (size_t v = 0; v < s->models[m].n_variants && *n < 256; v++) {
+    for (size_t v = 0; v < s->models[m].n_variants; v++) {
       const qa_variant_result *r = &src->analysis->models[m][v];
       double x = cost_x(r, use_usd), y = cost_y(r, kind);
-      if (isfinite(x) && isfinite(y)) pt[(*n)++] = (cost_pt){m, v, x, y};
+      if (!isfinite(x) || !isfinite(y)) continue;
+      (*n_all)++;
+      if (*n < 256) pt[(*n)++] = (cost_pt){m, v, x, y};
     }
   return kind;
 }
@@ -360,6 +433,9 @@ static double cost_legends(qa_plot *p, const qa_study *s, int draw, double lx, d
   return w;
 }
 
+/* A point's label is shortened to this width (points). */
+#define COST_LABEL_MAX_W 110.0
+
 /* The points (colour: tier; shape: model when there are several), then
 ** their labels where they cover neither a point nor the front. */
 static void cost_marks(qa_plot *p, const qa_figure_src *src, const cost_pt *pt, size_t n,
@@ -386,10 +462,13 @@ static void cost_marks(qa_plot *p, const qa_figure_src *src, const cost_pt *pt, 
   /* The Pareto front's labels first and always; the others where room is. */
   int on_front[256] = {0};
   for (size_t k = 0; k < nf; k++) on_front[front[k]] = 1;
+  char fit[256];
   for (int pass = 1; pass >= 0; pass--)
     for (size_t i = 0; i < n; i++)
       if (on_front[i] == pass)
-        place_label(p, &b, a, s->models[pt[i].m].variants[pt[i].v].name,
+        place_label(p, &b, a,
+                    qa_plot_fit(p, s->models[pt[i].m].variants[pt[i].v].name, QA_PLOT_TICK_PT,
+                                0, COST_LABEL_MAX_W, fit, sizeof fit),
                     qa_plot_map(&x->s, pt[i].x), qa_plot_map(&y->s, pt[i].y), pass);
 }
 
@@ -401,10 +480,10 @@ int qa_figure_cost(const qa_figure_src *src, const char *png, char *why, size_t 
     for (size_t v = 0; v < s->models[m].n_variants; v++)
       use_usd |= isfinite(src->analysis->models[m][v].perf.usd_per_mtok) != 0;
   cost_pt pt[256];
-  size_t n = 0, front[256];
-  int ykind = cost_points(src, use_usd, pt, &n);
+  size_t n = 0, n_all = 0, front[256];
+  int ykind = cost_points(src, use_usd, pt, &n, &n_all);
   if (ykind == Y_NONE || n < 2) {
-    snprintf(why, why_cap, "Fewer than two variants have both a quality number and decode "
+    qa_plot_fmt(why, why_cap, "Fewer than two variants have both a quality number and decode "
              "timings (/perf/decode_tok_s), so there is no trade-off to plot.");
     return 1;
   }
@@ -418,6 +497,9 @@ int qa_figure_cost(const qa_figure_src *src, const char *png, char *why, size_t 
     y_hi = fmax(y_hi, pt[i].y);
   }
   size_t nf = qa_plot_pareto_front(cost, qual, n, front);
+  if (n < n_all)
+    qa_plot_fmt(why, why_cap, "Only the first %zu of %zu variants, in configuration order, "
+                "are plotted; the tables list every variant.", n, n_all);
   qa_plot_axis x, y;
   int log_x = x_hi / x_lo > 20.0;
   double xpad = log_x ? 0 : 0.06 * fmax(x_hi - x_lo, 0.05 * x_hi);
@@ -541,25 +623,63 @@ static void agreement_row(qa_plot *p, const qa_study *s, const qa_variant_result
     cairo_rectangle(p->cr, cx + 0.6, y + 0.6, w - 1.2, AG_ROW - 1.2);
     qa_plot_color(p, fill, 1.0);
     cairo_fill(p->cr);
-    if (ok == 2) snprintf(text, sizeof text, "%s", qa_analysis_tier_name(s->cfg, r->tier));
+    if (ok == 2) qa_plot_fmt(text, sizeof text, "%s", qa_analysis_tier_name(s->cfg, r->tier));
     else if (ok < 0) snprintf(text, sizeof text, "\xE2\x80\x93");
     else snprintf(text, sizeof text, "%s %s", ok ? "\xE2\x9C\x93" : "\xE2\x9C\x97", buf);
     cell_text(p, text, cx + 0.5 * w, y + 0.5 * AG_ROW, w, ok == 0, qa_plot_ink_on(fill));
   }
 }
 
+/* At most this many variant rows in the grid (about a page); a larger
+** study shows the variants in the worst tiers. */
+#define MAX_AG_ROWS 40
+
+/* Marks in shown[] (one flag per variant, models one after another) the
+** rows to draw: every non-baseline variant, or the MAX_AG_ROWS in the
+** worst tiers (ties: configuration order).  Returns the number of rows
+** there are; says in note when some are left out. */
+static size_t agreement_rows(const qa_figure_src *src, char *shown, char *note, size_t note_cap) {
+  const qa_study *s = src->study;
+  size_t nr = 0, k = 0, worst = 0;
+  for (size_t m = 0; m < s->n_models; m++)
+    for (size_t v = 0; v < s->models[m].n_variants; v++, k++) {
+      shown[k] = !s->models[m].variants[v].is_baseline;
+      nr += shown[k];
+      if (shown[k] && src->analysis->models[m][v].tier > worst)
+        worst = src->analysis->models[m][v].tier;
+    }
+  if (nr <= MAX_AG_ROWS) return nr;
+  size_t left = MAX_AG_ROWS;
+  /* From the worst tier down, take rows in configuration order. */
+  char *keep = calloc(k + 1, 1);
+  if (!keep) return nr;
+  for (size_t t = worst + 1; t-- > 0 && left;) {
+    k = 0;
+    for (size_t m = 0; m < s->n_models; m++)
+      for (size_t v = 0; v < s->models[m].n_variants; v++, k++)
+        if (shown[k] && left && src->analysis->models[m][v].tier == t) { keep[k] = 1; left--; }
+  }
+  memcpy(shown, keep, k);
+  free(keep);
+  qa_plot_fmt(note, note_cap, "With %zu variants, the %d in the worst tiers are shown (ties in "
+              "configuration order); the tables list every variant.", nr, MAX_AG_ROWS);
+  return nr;
+}
+
 int qa_figure_agreement(const qa_figure_src *src, const char *png, char *why, size_t why_cap,
                         qa_error *err) {
   const qa_study *s = src->study;
-  size_t nr = 0, n_lines = 0;
+  size_t nr = 0, n_lines = 0, n_all = 0;
   int grouped = s->n_models > 1;
-  char buf[64];
+  char buf[64], fit[256];
   ag_layout g = {0};
-  for (size_t m = 0; m < s->n_models; m++) {
+  for (size_t m = 0; m < s->n_models; m++) n_all += s->models[m].n_variants;
+  char *shown = calloc(n_all + 1, 1);
+  if (!shown) return qa_error_set(err, QA_EXIT_IO, png, NULL, "out of memory");
+  nr = agreement_rows(src, shown, why, why_cap);
+  for (size_t m = 0, k = 0; m < s->n_models; m++) {
     size_t here = 0;
-    for (size_t v = 0; v < s->models[m].n_variants; v++)
-      here += !s->models[m].variants[v].is_baseline;
-    nr += here;
+    for (size_t v = 0; v < s->models[m].n_variants; v++) here += shown[k++];
     n_lines += here + (grouped && here);   /* a model's name heads its rows */
   }
   for (int k = 0; k < N_CRIT; k++) {
@@ -571,7 +691,8 @@ int qa_figure_agreement(const qa_figure_src *src, const char *png, char *why, si
     if (any) g.cols[g.nc++] = k;
   }
   if (!nr || g.nc < 2) {
-    snprintf(why, why_cap, "%s", !nr ? "The study has no variant besides its baselines, so "
+    free(shown);
+    qa_plot_fmt(why, why_cap, "%s", !nr ? "The study has no variant besides its baselines, so "
              "there is nothing to judge." : "Fewer than two metrics exist for the variants, "
              "so there is no agreement to show.");
     return 1;
@@ -579,13 +700,18 @@ int qa_figure_agreement(const qa_figure_src *src, const char *png, char *why, si
   /* Header, rows, one legend row and the note. */
   double height = 32.0 + (double)n_lines * AG_ROW + 8.0 + 1.55 * (QA_PLOT_TICK_PT + 0.3) + 16.0;
   qa_plot p;
-  if (qa_plot_begin(&p, src->fonts, QA_PLOT_WIDTH_IN, fmax(1.2, height / 72.0), err)) return -1;
-  double label_w = 0;
-  for (size_t m = 0; m < s->n_models; m++)
+  if (qa_plot_begin(&p, src->fonts, QA_PLOT_WIDTH_IN, fmax(1.2, height / 72.0), err)) {
+    free(shown);
+    return -1;
+  }
+  /* Names take at most a quarter of the width; longer ones are shortened. */
+  double label_w = 0, label_max = 0.25 * p.width;
+  for (size_t m = 0, k = 0; m < s->n_models; m++)
     for (size_t v = 0; v < s->models[m].n_variants; v++)
-      if (!s->models[m].variants[v].is_baseline)
+      if (shown[k++])
         label_w = fmax(label_w, qa_plot_text_width(&p, s->models[m].variants[v].name,
                                                    QA_PLOT_LABEL_PT, 0) + (grouped ? 8.0 : 0.0));
+  label_w = fmin(label_w, label_max);
   g.tier_w = 72.0;
   g.cw = fmin(84.0, (p.width - 10.0 - label_w - 8.0 - g.tier_w - 8.0 - 8.0) / (double)g.nc);
   double block = label_w + 8.0 + (double)g.nc * g.cw + 8.0 + g.tier_w;
@@ -594,18 +720,21 @@ int qa_figure_agreement(const qa_figure_src *src, const char *png, char *why, si
   g.tier_x = g.x0 + (double)g.nc * g.cw + 8.0;
   agreement_header(&p, s, &g);
   double y = g.y0;
-  for (size_t m = 0; m < s->n_models; m++) {
+  for (size_t m = 0, k = 0; m < s->n_models; m++) {
     int first = 1;
     for (size_t v = 0; v < s->models[m].n_variants; v++) {
-      if (s->models[m].variants[v].is_baseline) continue;
+      if (!shown[k++]) continue;
       if (grouped && first) {
-        qa_plot_text(&p, s->models[m].name, g.x0 - label_w - 8.0, y + 0.5 * AG_ROW,
-                     QA_PLOT_LABEL_PT, 1, 0.0, 0.5, INK);
+        /* The model's name may run over the cells' side: its row is empty. */
+        qa_plot_text(&p, qa_plot_fit(&p, s->models[m].name, QA_PLOT_LABEL_PT, 1,
+                                     p.width - 20.0, fit, sizeof fit),
+                     g.x0 - label_w - 8.0, y + 0.5 * AG_ROW, QA_PLOT_LABEL_PT, 1, 0.0, 0.5, INK);
         y += AG_ROW;
       }
       first = 0;
-      qa_plot_text(&p, s->models[m].variants[v].name, g.x0 - 6.0, y + 0.5 * AG_ROW,
-                   QA_PLOT_LABEL_PT, 0, 1.0, 0.5, INK);
+      qa_plot_text(&p, qa_plot_fit(&p, s->models[m].variants[v].name, QA_PLOT_LABEL_PT, 0,
+                                   label_w - (grouped ? 8.0 : 0.0), fit, sizeof fit),
+                   g.x0 - 6.0, y + 0.5 * AG_ROW, QA_PLOT_LABEL_PT, 0, 1.0, 0.5, INK);
       agreement_row(&p, s, &src->analysis->models[m][v], &g, y);
       y += AG_ROW;
     }
@@ -622,10 +751,13 @@ int qa_figure_agreement(const qa_figure_src *src, const char *png, char *why, si
   qa_plot_legend(&p, keys, 3, NULL, 0, p.width - g.x0, g.x0, ly);
   size_t nt = n_tiers(s);
   char note[256];
-  snprintf(note, sizeof note, "Drop limits are those of the last recommended tier (%s).",
-           nt > 1 ? s->cfg->tiers[1].name : nt ? s->cfg->tiers[0].name : "none");
+  char tn[QA_PLOT_NAME_BYTES + 4];
+  qa_plot_fmt(note, sizeof note, "Drop limits are those of the last recommended tier (%s).",
+              QA_FIG_SHORT(nt > 1 ? s->cfg->tiers[1].name : nt ? s->cfg->tiers[0].name : "none",
+                           tn));
   qa_plot_text(&p, note, g.x0, ly + lh + 1.0, QA_PLOT_NOTE_PT, 0, 0.0, 0.0, GREY);
   int rc = qa_plot_save(&p, png, err);
   qa_plot_end(&p);
+  free(shown);
   return rc;
 }

@@ -139,9 +139,10 @@ int qa_figure_classes(const qa_figure_src *src, const char *png, char *why, size
   const qa_variant_result *res = src->analysis->models[src->model];
   heat h;
   if (!heat_select(src, &h)) {
-    snprintf(why, why_cap, "%s has no variant besides its baseline with per-class numbers "
-             "(they need labels and hidden states at layer \"%s\").", model->name,
-             src->study->cfg->layer);
+    char nm[QA_PLOT_NAME_BYTES + 4], ly[QA_PLOT_NAME_BYTES + 4];
+    qa_plot_fmt(why, why_cap, "%s has no variant besides its baseline with per-class numbers "
+             "(they need labels and hidden states at layer \"%s\").", QA_FIG_SHORT(model->name, nm),
+             QA_FIG_SHORT(src->study->cfg->layer, ly));
     return 1;
   }
   double lo = INFINITY, hi = -INFINITY;
@@ -347,21 +348,23 @@ static void pca_panel(qa_plot *p, const qa_model *model, const qa_variant_result
   size_t pinned = pca_points(p, &res[v].repr, w->labels, w->n_classes, qa_plot_variant_color(v),
                              &w->x, &w->y);
   cairo_restore(p->cr);
-  char title[160];
+  char title[160], nm[QA_PLOT_NAME_BYTES + 4], fit[160];
   size_t n = res[v].repr.n;
+  const char *name = QA_FIG_SHORT(model->variants[v].name, nm);
   if (v == model->baseline)
-    snprintf(title, sizeof title, "%s (baseline)", model->variants[v].name);
+    qa_plot_fmt(title, sizeof title, "%s (baseline)", name);
   else if (pinned)
-    snprintf(title, sizeof title, "%s \xC2\xB7 cosine %.4f \xC2\xB7 %.*f%% off-frame",
-             model->variants[v].name, res[v].repr.cos_mean, pinned * 10 < n ? 1 : 0,
-             100.0 * (double)pinned / (double)n);
+    qa_plot_fmt(title, sizeof title, "%s \xC2\xB7 cosine %.4f \xC2\xB7 %.*f%% off-frame",
+                name, res[v].repr.cos_mean, pinned * 10 < n ? 1 : 0,
+                100.0 * (double)pinned / (double)n);
   else
-    snprintf(title, sizeof title, "%s \xC2\xB7 mean cosine %.4f", model->variants[v].name,
-             res[v].repr.cos_mean);
+    qa_plot_fmt(title, sizeof title, "%s \xC2\xB7 mean cosine %.4f", name,
+                res[v].repr.cos_mean);
   double size = QA_PLOT_LABEL_PT, panel_w = a->x1 - a->x0;
   while (size > 6.0 && qa_plot_text_width(p, title, size, v == model->baseline) > panel_w)
     size -= 0.5;
-  qa_plot_text(p, title, a->x0, a->y0 - 4.0, size, v == model->baseline, 0.0, 1.0, INK);
+  qa_plot_text(p, qa_plot_fit(p, title, size, v == model->baseline, panel_w, fit, sizeof fit),
+               a->x0, a->y0 - 4.0, size, v == model->baseline, 0.0, 1.0, INK);
 }
 
 int qa_figure_pca(const qa_figure_src *src, const char *png, char *why, size_t why_cap,
@@ -372,9 +375,10 @@ int qa_figure_pca(const qa_figure_src *src, const char *png, char *why, size_t w
   int st = pca_view_init(model, res, &w);
   if (st < 0) return qa_error_set(err, QA_EXIT_IO, png, NULL, "cannot scale the axes");
   if (st > 0) {
-    snprintf(why, why_cap, "%s has fewer than two variants projected on the baseline's "
+    char nm[QA_PLOT_NAME_BYTES + 4];
+    qa_plot_fmt(why, why_cap, "%s has fewer than two variants projected on the baseline's "
              "principal axes (they need hidden states with at least two samples and two "
-             "dimensions), so there is nothing to compare.", model->name);
+             "dimensions), so there is nothing to compare.", QA_FIG_SHORT(model->name, nm));
     return 1;
   }
   qa_plot p;
@@ -408,7 +412,9 @@ int qa_figure_pca(const qa_figure_src *src, const char *png, char *why, size_t w
     pca_panel(&p, model, res, &w, k, &a);
   }
   char xt[160];
-  snprintf(xt, sizeof xt, "PC1 of the baseline (%s)", model->variants[model->baseline].name);
+  char bn[QA_PLOT_NAME_BYTES + 4];
+  qa_plot_fmt(xt, sizeof xt, "PC1 of the baseline (%s)",
+              QA_FIG_SHORT(model->variants[model->baseline].name, bn));
   qa_plot_text(&p, xt, left + 0.5 * (p.width - 8.0 - left),
                grid_bottom + 7.0 + QA_PLOT_TICK_PT + 3.0, QA_PLOT_LABEL_PT, 0, 0.5, 0.0, INK);
   qa_plot_text_rotated(&p, "PC2 of the baseline", left - 8.0 - qa_plot_axis_label_width(&p, &w.y),
@@ -576,8 +582,9 @@ int qa_figure_radar(const qa_figure_src *src, const char *png, char *why, size_t
   radar d;
   radar_select(model, src->analysis->models[src->model], &d);
   if (!d.nv || d.ns < 3) {
-    snprintf(why, why_cap, "%s has no variant besides its baseline with at least three "
-             "metrics in common to compare, so there is no radar to draw.", model->name);
+    char nm[QA_PLOT_NAME_BYTES + 4];
+    qa_plot_fmt(why, why_cap, "%s has no variant besides its baseline with at least three "
+             "metrics in common to compare, so there is no radar to draw.", QA_FIG_SHORT(model->name, nm));
     return 1;
   }
   qa_plot_axis r;

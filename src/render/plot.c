@@ -19,11 +19,13 @@
 #include FT_FREETYPE_H
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/infile.h"
+#include "util/text.h"
 
 #define MINUS "\xE2\x88\x92"   /* U+2212 */
 #define TIMES "\xC3\x97"       /* U+00D7 */
@@ -357,6 +359,42 @@ void qa_plot_fonts_free(qa_plot_fonts *f) {
   free(f);
 }
 
+/* ---- text that must fit -------------------------------------------------- */
+
+size_t qa_plot_utf8_prefix(const char *s, size_t max_bytes) {
+  size_t n = strlen(s);
+  if (n <= max_bytes) return n;
+  size_t k = max_bytes;
+  /* s[k] is the first byte left out: back up while it continues a character. */
+  while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+  return k;
+}
+
+const char *qa_plot_short(const char *s, size_t max_bytes, char *buf, size_t cap) {
+  if (!s) return "";
+  if (strlen(s) <= max_bytes) return s;
+  if (cap < 4) { if (cap) buf[0] = '\0'; return cap ? buf : ""; }
+  if (max_bytes > cap - 4) max_bytes = cap - 4;
+  size_t k = qa_plot_utf8_prefix(s, max_bytes);
+  memcpy(buf, s, k);
+  memcpy(buf + k, QA_PLOT_ELLIPSIS, 4);
+  return buf;
+}
+
+int qa_plot_fmt(char *buf, size_t cap, const char *fmt, ...) {
+  va_list ap;
+  if (!cap) return 1;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, cap, fmt, ap);
+  va_end(ap);
+  if (n < 0) { buf[0] = '\0'; return 1; }
+  if ((size_t)n < cap) return 0;
+  if (cap < 4) { buf[0] = '\0'; return 1; }
+  size_t k = qa_plot_utf8_prefix(buf, cap - 4);   /* room for the ellipsis and NUL */
+  memcpy(buf + k, QA_PLOT_ELLIPSIS, 4);
+  return 1;
+}
+
 /* ---- canvas ------------------------------------------------------------- */
 
 int qa_plot_begin(qa_plot *p, const qa_plot_fonts *fonts, double width_in, double height_in,
@@ -445,16 +483,54 @@ static void set_font(qa_plot *p, double size, int bold) {
   cairo_set_font_size(p->cr, size);
 }
 
+/* The well-formed part of utf8: itself, or a copy of what precedes its
+** first bad byte (*owned set, caller frees).  cairo puts a context that
+** is given bad UTF-8 into a sticky error state that fails the figure, so
+** a label a caller cut carelessly loses its tail instead; NULL on OOM. */
+static const char *valid_part(const char *utf8, char **owned) {
+  size_t n = strlen(utf8), bad = qa_utf8_invalid_at(utf8, n);
+  *owned = NULL;
+  if (bad == n) return utf8;
+  *owned = strndup(utf8, bad);
+  return *owned;
+}
+
 double qa_plot_text_width(qa_plot *p, const char *utf8, double size, int bold) {
   cairo_text_extents_t te;
+  char *owned;
+  if (!utf8 || !(utf8 = valid_part(utf8, &owned))) return 0.0;
   set_font(p, size, bold);
   cairo_text_extents(p->cr, utf8, &te);
+  free(owned);
   return te.x_advance;
+}
+
+const char *qa_plot_fit(qa_plot *p, const char *utf8, double size, int bold, double max_w,
+                        char *buf, size_t cap) {
+  if (!utf8) return "";
+  if (qa_plot_text_width(p, utf8, size, bold) <= max_w) return utf8;
+  if (cap < 4) { if (cap) buf[0] = '\0'; return cap ? buf : ""; }
+  /* The widest prefix: the width of prefix + ellipsis grows with its
+  ** length, so bisect on the byte count (cut to a character boundary). */
+  size_t n = strlen(utf8), lo = 0, hi = n < cap - 4 ? n : cap - 4;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo + 1) / 2, k = qa_plot_utf8_prefix(utf8, mid);
+    memcpy(buf, utf8, k);
+    memcpy(buf + k, QA_PLOT_ELLIPSIS, 4);
+    if (qa_plot_text_width(p, buf, size, bold) <= max_w) lo = mid;
+    else hi = mid - 1;
+  }
+  size_t k = qa_plot_utf8_prefix(utf8, lo);
+  while (k > 0 && utf8[k - 1] == ' ') k--;    /* "long name…", not "long …" */
+  memcpy(buf, utf8, k);
+  memcpy(buf + k, QA_PLOT_ELLIPSIS, 4);
+  return buf;
 }
 
 void qa_plot_text_rotated(qa_plot *p, const char *utf8, double x, double y, double size,
                           int bold, double ha, double va, double angle, qa_rgb color) {
-  if (!utf8 || !*utf8) return;
+  char *owned;
+  if (!utf8 || !*utf8 || !(utf8 = valid_part(utf8, &owned))) return;
   double w = qa_plot_text_width(p, utf8, size, bold);
   cairo_save(p->cr);
   cairo_translate(p->cr, x, y);
@@ -464,6 +540,7 @@ void qa_plot_text_rotated(qa_plot *p, const char *utf8, double x, double y, doub
   cairo_show_text(p->cr, utf8);
   cairo_new_path(p->cr);
   cairo_restore(p->cr);
+  free(owned);
 }
 
 void qa_plot_text(qa_plot *p, const char *utf8, double x, double y, double size, int bold,
@@ -473,7 +550,8 @@ void qa_plot_text(qa_plot *p, const char *utf8, double x, double y, double size,
 
 void qa_plot_text_halo(qa_plot *p, const char *utf8, double x, double y, double size, int bold,
                        double ha, double va, qa_rgb color) {
-  if (!utf8 || !*utf8) return;
+  char *owned;
+  if (!utf8 || !*utf8 || !(utf8 = valid_part(utf8, &owned))) return;
   double w = qa_plot_text_width(p, utf8, size, bold);
   cairo_save(p->cr);
   cairo_move_to(p->cr, x - ha * w, y + (1.0 - va) * CAP_EM * size);
@@ -484,6 +562,7 @@ void qa_plot_text_halo(qa_plot *p, const char *utf8, double x, double y, double 
   cairo_stroke(p->cr);
   cairo_restore(p->cr);
   qa_plot_text(p, utf8, x, y, size, bold, ha, va, color);
+  free(owned);
 }
 
 /* ---- markers ------------------------------------------------------------ */
@@ -687,8 +766,14 @@ void qa_plot_axes(qa_plot *p, const qa_plot_area *a, const qa_plot_axis *x,
 #define KEY_SEP 10.0          /* between keys on a row */
 #define KEY_ROW (KEY_PT * 1.55)
 
-static double key_width(qa_plot *p, const qa_plot_key *k) {
-  return KEY_SYM + KEY_GAP + qa_plot_text_width(p, k->label, KEY_PT, 0);
+/* A key's label as drawn: shortened to what max_w leaves beside the symbol. */
+static const char *key_label(qa_plot *p, const qa_plot_key *k, double max_w, char *buf,
+                             size_t cap) {
+  return qa_plot_fit(p, k->label, KEY_PT, 0, fmax(max_w - KEY_SYM - KEY_GAP, 24.0), buf, cap);
+}
+
+static double key_width(qa_plot *p, const char *label) {
+  return KEY_SYM + KEY_GAP + qa_plot_text_width(p, label, KEY_PT, 0);
 }
 
 /* Lays the keys out; with draw == 0 only measures. */
@@ -738,13 +823,16 @@ static void legend_layout(qa_plot *p, const qa_plot_key *k, size_t n, const char
                           int columns, double max_w, double x0, double y0, int draw,
                           double *w_out, double *h_out) {
   double y = y0, x = x0, w = 0, row_w = 0;
+  char fit[512];
   if (title) {
+    title = qa_plot_fit(p, title, KEY_PT, 1, fmax(max_w, 24.0), fit, sizeof fit);
     if (draw) qa_plot_text(p, title, x0, y + 0.5 * KEY_ROW, KEY_PT, 1, 0.0, 0.5, INK);
     w = qa_plot_text_width(p, title, KEY_PT, 1);
     y += KEY_ROW;
   }
   for (size_t i = 0; i < n; i++) {
-    double kw = key_width(p, &k[i]);
+    const char *label = key_label(p, &k[i], max_w, fit, sizeof fit);
+    double kw = key_width(p, label);
     if (columns != 1 && row_w > 0 && row_w + KEY_SEP + kw > max_w) {
       y += KEY_ROW;                       /* wrap */
       x = x0;
@@ -753,8 +841,8 @@ static void legend_layout(qa_plot *p, const qa_plot_key *k, size_t n, const char
     if (row_w > 0) { x += KEY_SEP; row_w += KEY_SEP; }
     if (draw) {
       key_symbol(p, &k[i], x, y + 0.5 * KEY_ROW);
-      qa_plot_text(p, k[i].label, x + KEY_SYM + KEY_GAP, y + 0.5 * KEY_ROW, KEY_PT, 0, 0.0,
-                   0.5, INK);
+      qa_plot_text(p, label, x + KEY_SYM + KEY_GAP, y + 0.5 * KEY_ROW, KEY_PT, 0, 0.0, 0.5,
+                   INK);
     }
     x += kw;
     row_w += kw;

@@ -99,6 +99,28 @@ size_t qa_plot_pareto_front(const double *cost, const double *quality, size_t n,
 /* Columns and rows of a grid of n panels, at most max_cols wide. */
 void qa_plot_grid(size_t n, size_t max_cols, size_t *cols, size_t *rows);
 
+/* ---- pure: text that must fit -------------------------------------------- */
+
+#define QA_PLOT_ELLIPSIS "\xE2\x80\xA6"   /* U+2026, marks a shortened label */
+
+/* Bytes of the longest prefix of the UTF-8 string s that is at most
+** max_bytes long and ends at a character boundary (never inside a
+** multi-byte sequence). */
+size_t qa_plot_utf8_prefix(const char *s, size_t max_bytes);
+/* s itself when it is at most max_bytes long, else its longest prefix of
+** at most max_bytes that ends at a character boundary, with an ellipsis,
+** written into buf (cap >= max_bytes + 4).  For names in captions,
+** titles and sentences, where a fixed share of the text is enough. */
+const char *qa_plot_short(const char *s, size_t max_bytes, char *buf, size_t cap);
+/* Bytes a name is shortened to in figure titles, captions and notes. */
+#define QA_PLOT_NAME_BYTES 80
+/* snprintf that never cuts a character: when the text does not fit in cap
+** bytes it is cut at a character boundary and ends with an ellipsis
+** (cap >= 4), so a long name in a label buffer stays valid UTF-8.  Returns
+** 1 when it had to cut, else 0. */
+int qa_plot_fmt(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* ---- drawing ------------------------------------------------------------ */
 
 #define QA_PLOT_DPI 220.0
@@ -137,6 +159,13 @@ void qa_plot_color(qa_plot *p, qa_rgb c, double alpha);
 ** 0.5 capitals centred, 1 baseline at y.  angle in radians (-pi/2: reads
 ** upward). */
 double qa_plot_text_width(qa_plot *p, const char *utf8, double size, int bold);
+/* utf8 itself when it is at most max_w points wide, else the longest
+** prefix of it that is, with an ellipsis, written into buf (cap bytes;
+** cut at a character boundary).  Labels from names go through this: a
+** 1,000-byte name must neither overprint its neighbours nor push the plot
+** off the canvas. */
+const char *qa_plot_fit(qa_plot *p, const char *utf8, double size, int bold, double max_w,
+                        char *buf, size_t cap);
 void qa_plot_text(qa_plot *p, const char *utf8, double x, double y, double size, int bold,
                   double ha, double va, qa_rgb color);
 void qa_plot_text_rotated(qa_plot *p, const char *utf8, double x, double y, double size,
@@ -202,7 +231,8 @@ typedef struct qa_plot_key {
 } qa_plot_key;
 
 /* Size of a legend: one key a row when columns == 1, else flowing in rows
-** no wider than max_w.  The title (may be NULL) goes on top, in bold. */
+** no wider than max_w.  The title (may be NULL) goes on top, in bold.
+** Labels (and the title) wider than max_w are shortened with an ellipsis. */
 void qa_plot_legend_size(qa_plot *p, const qa_plot_key *k, size_t n, const char *title,
                          int columns, double max_w, double *w, double *h);
 void qa_plot_legend(qa_plot *p, const qa_plot_key *k, size_t n, const char *title,
