@@ -77,15 +77,38 @@ static void *alloc_array(size_t count, size_t size, qa_error *err,
 
 /* ---- Cosine and SQNR --------------------------------------------------- */
 
+/* e, the exponent of max |a_j| (max < 2^e), when that lies outside
+** [2^-100, 2^100], else 0: ldexp(a_j, -e) (exact; 2^-e itself may not be
+** a double) keeps sums of squares of a[0..count) normal doubles. */
+static int safe_exponent(const double *a, size_t count) {
+  double top = 0;
+  for (size_t j = 0; j < count; j++) top = fmax(top, fabs(a[j]));
+  int e = 0;
+  if (top > 0) frexp(top, &e);
+  return e > 100 || e < -100 ? e : 0;
+}
+
 void qa_repr_cosine(const double *X, const double *Y, size_t n, size_t d,
                     double *c_out) {
   for (size_t i = 0; i < n; i++) {
     const double *x = X + i * d, *y = Y + i * d;
+    /* cos(a x, b y) = cos(x, y): each row at its own exact power-of-two
+    ** scale when its squares would overflow or underflow. */
+    int ex = safe_exponent(x, d), ey = safe_exponent(y, d);
     double xx = 0, yy = 0, xy = 0;
-    for (size_t j = 0; j < d; j++) {
-      xx += x[j] * x[j];
-      yy += y[j] * y[j];
-      xy += x[j] * y[j];
+    if (!ex && !ey) {
+      for (size_t j = 0; j < d; j++) {
+        xx += x[j] * x[j];
+        yy += y[j] * y[j];
+        xy += x[j] * y[j];
+      }
+    } else {
+      for (size_t j = 0; j < d; j++) {
+        double a = ldexp(x[j], -ex), b = ldexp(y[j], -ey);
+        xx += a * a;
+        yy += b * b;
+        xy += a * b;
+      }
     }
     double c;
     if (xx == 0 || yy == 0) c = (xx == 0 && yy == 0) ? 1.0 : 0.0;  /* spec's zero rule */
@@ -126,14 +149,46 @@ int qa_repr_cosine_summary(const double *c, size_t n, qa_repr_cosine_stats *out,
   return 0;
 }
 
+/* The energies of X and X - Y at the common scale 2^-scale_exp (exact). */
+static void sqnr_energies(const double *X, const double *Y, size_t count, int scale_exp,
+                          double *signal, double *error) {
+  double sig = 0, err = 0;
+  for (size_t i = 0; i < count; i++) {
+    double x = scale_exp ? ldexp(X[i], -scale_exp) : X[i];
+    double e = x - (scale_exp ? ldexp(Y[i], -scale_exp) : Y[i]);
+    sig += x * x;
+    err += e * e;
+  }
+  *signal = sig;
+  *error = err;
+}
+
 double qa_repr_sqnr_db(const double *X, const double *Y, size_t n, size_t d) {
+  size_t count = n * d;
   double signal = 0, error = 0;
-  for (size_t i = 0; i < n * d; i++) {
-    double e = X[i] - Y[i];
-    signal += X[i] * X[i];
-    error += e * e;
+  /* The ratio is invariant to scaling X and Y by one factor: at their
+  ** common power-of-two scale when extreme (x 2^-e is exact). */
+  double top = 0;
+  for (size_t i = 0; i < count; i++) top = fmax(top, fmax(fabs(X[i]), fabs(Y[i])));
+  int e = 0;
+  if (top > 0) frexp(top, &e);
+  if (e <= 100 && e >= -100) e = 0;
+  sqnr_energies(X, Y, count, e, &signal, &error);
+  if (signal < 0x1p-900 || error < 0x1p-900) {
+    /* An energy far below the largest value's scale (its squares may have
+    ** underflowed, or it is 0): the 80-bit long double range holds the
+    ** square of any double, so 0 there is exact. */
+    long double sig = 0, err = 0;
+    for (size_t i = 0; i < count; i++) {
+      long double x = X[i], e = x - (long double)Y[i];
+      sig += x * x;
+      err += e * e;
+    }
+    if (err == 0 || sig == 0) return NAN;
+    return (double)(10.0L * log10l(sig / err));
   }
   if (error == 0) return NAN;      /* "null when the error energy is 0" */
+  if (signal == 0) return NAN;     /* -inf dB (a zero baseline): no number; null */
   return 10.0 * log10(signal / error);
 }
 

@@ -48,7 +48,8 @@ int qa_repr_cosine_summary(const double *c, size_t n, qa_repr_cosine_stats *out,
 ** linear interpolation at h = (n-1) q.  NaN when n == 0. */
 double qa_repr_quantile_sorted(const double *sorted, size_t n, double q);
 
-/* 10 log10(sum |x_i|^2 / sum |x_i - y_i|^2); NaN when the error energy is 0. */
+/* 10 log10(sum |x_i|^2 / sum |x_i - y_i|^2); NaN when the error energy is 0,
+** and when the signal energy is 0 (-inf dB, which no JSON number holds). */
 double qa_repr_sqnr_db(const double *X, const double *Y, size_t n, size_t d);
 
 /* ---- k nearest neighbours (leave-one-out, cosine similarity) ----------- */

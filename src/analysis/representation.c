@@ -7,13 +7,16 @@
 ** while its variants are compared; each variant's own neighbour list is
 ** freed as soon as its overlap is known.
 **
-** Extreme magnitudes: every number here is invariant to scaling the
-** baseline and the variants by one factor, and scaling by a power of two is
-** exact.  When a model's largest |x| lies outside [2^-100, 2^100] (where
+** Extreme magnitudes: kNN, Spearman, CKA, the spectrum's effective rank
+** and participation ratio and the PCA directions are invariant to scaling
+** each cache's states by its own factor, and scaling by a power of two is
+** exact.  When a cache's largest |x| lies outside [2^-100, 2^100] (where
 ** squares and fourth powers summed over N*D could overflow or lose bits)
-** the analysis reads copies scaled by 2^-e, e the exponent of that
-** largest |x|; the PCA projections (scale 2^e) and the spectrum (2^2e) are
-** scaled back, or dropped for the figures when not representable.
+** the analysis reads a copy scaled by 2^-e, e the exponent of that largest
+** |x|.  The pair-wise numbers take care of themselves: the cosine scales
+** each row, SQNR both caches at a common scale (repr.c); the PCA
+** projections (scale 2^e) and the spectrum (2^2e) are scaled back, or
+** dropped for the figures when not representable.
 **
 ** Degenerate geometry (N = 1, k >= N, zero or constant states) gives null
 ** where a number does not exist; docs/reliability.md lists each case.
@@ -104,23 +107,20 @@ static int per_class(const qa_cache *v, const int32_t *pred, const qa_repr_resul
   return 0;
 }
 
-/* The hidden states of one model as the analysis reads them. */
+/* The baseline's hidden states as the analysis reads them. */
 typedef struct layer_view {
-  int exponent;            /* states are scaled by 2^-exponent; 0: the caches' own */
-  const double *base;      /* the baseline's */
+  int exponent;            /* scaled by 2^-exponent; 0: the cache's own */
+  const double *base;
+  const double *base_raw;  /* the cache's own values */
 } layer_view;
 
-/* The exponent e of the model's largest |x| (|x| < 2^e) when it lies
+/* The exponent e of the cache's largest |x| (|x| < 2^e) when it lies
 ** outside [2^-100, 2^100], else 0.  Within that range every sum of
 ** squares or of fourth powers (CKA) over N*D < 2^62 terms stays a normal
 ** double; outside it the analysis rescales (file header). */
-static int layer_exponent(const qa_model *model) {
+static int cache_exponent(const qa_cache *c) {
   double top = 0;
-  for (size_t vi = 0; vi < model->n_variants; vi++) {
-    const qa_cache *c = model->variants[vi].cache;
-    if (!c->hidden) continue;
-    for (size_t i = 0; i < c->n_samples * c->dim; i++) top = fmax(top, fabs(c->hidden[i]));
-  }
+  for (size_t i = 0; i < c->n_samples * c->dim; i++) top = fmax(top, fabs(c->hidden[i]));
   int e = 0;
   if (top > 0) frexp(top, &e);
   return e > 100 || e < -100 ? e : 0;
@@ -141,10 +141,10 @@ static int view_of(const qa_cache *v, int exponent, const double **out, double *
   return 0;
 }
 
-/* Everything for variant v (states vh as analysed); base is NULL when v is
-** the baseline. */
+/* Everything for variant v (states vh = v's scaled by 2^-v_exp); base is
+** NULL when v is the baseline.  mean is the baseline's, in lv's scale. */
 static int one_variant(const qa_config *cfg, const layer_view *lv, const qa_cache *v,
-                       const double *vh, const qa_repr_result *base,
+                       const double *vh, int v_exp, const qa_repr_result *base,
                        const qa_spearman_ref *sref, const double *axes, const double *mean,
                        int threads, qa_repr_result *r, qa_error *err) {
   size_t n = v->n_samples, d = v->dim, k = (size_t)cfg->knn_k;
@@ -168,7 +168,8 @@ static int one_variant(const qa_config *cfg, const layer_view *lv, const qa_cach
     /* A variant of itself: rho = 1 wherever rho exists (no test). */
     if (qa_repr_spearman_ref_has_spread(sref)) r->spearman_rho = 1.0;
   } else {
-    r->sqnr_db = qa_repr_sqnr_db(lv->base, vh, n, d);
+    /* On the caches' own values: SQNR needs one scale for both. */
+    r->sqnr_db = qa_repr_sqnr_db(lv->base_raw, v->hidden, n, d);
     if (qa_repr_spearman_vs(sref, vh, &r->spearman_rho, &r->pairs, err)) return -1;
   }
   int32_t *pred = v->labels ? malloc((n ? n : 1) * sizeof *pred) : NULL;
@@ -183,7 +184,7 @@ static int one_variant(const qa_config *cfg, const layer_view *lv, const qa_cach
   }
   if (!rc && v->labels) rc = per_class(v, r->knn_k ? pred : NULL, base, r, class_count(v), err);
   free(pred);
-  if (rc || (n >= 2 && spectrum(v, vh, lv->exponent, r, err))) return -1;
+  if (rc || (n >= 2 && spectrum(v, vh, v_exp, r, err))) return -1;
   /* CKA after the spectrum: both Gram norms come from it.  It exists when
   ** neither side is constant (|Xc'Xc|_F > 0); the baseline's is then 1. */
   if (is_base && r->gram_frob2 > 0) r->cka_linear = 1.0;
@@ -192,13 +193,18 @@ static int one_variant(const qa_config *cfg, const layer_view *lv, const qa_cach
                                &r->cka_linear, err))
     return -1;
   if (axes) {
-    if (!(r->pca_xy = malloc(2 * n * sizeof *r->pca_xy)))
+    double *mean_v = NULL;
+    if (!(r->pca_xy = malloc(2 * n * sizeof *r->pca_xy)) ||
+        (v_exp != lv->exponent && !(mean_v = malloc(d * sizeof *mean_v))))
       return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
-    qa_repr_project(vh, n, d, mean, axes, r->pca_xy);
+    /* The baseline's mean in v's scale (the axes are directions: no scale). */
+    for (size_t j = 0; mean_v && j < d; j++) mean_v[j] = ldexp(mean[j], lv->exponent - v_exp);
+    qa_repr_project(vh, n, d, mean_v ? mean_v : mean, axes, r->pca_xy);
+    free(mean_v);
     /* Back to the cache's units (x 2^e); a projection beyond the doubles
     ** leaves the figure without this variant. */
-    for (size_t i = 0; lv->exponent && i < 2 * n; i++)
-      if (!isfinite(r->pca_xy[i] = ldexp(r->pca_xy[i], lv->exponent))) {
+    for (size_t i = 0; i < 2 * n; i++)
+      if (!isfinite(r->pca_xy[i] = v_exp ? ldexp(r->pca_xy[i], v_exp) : r->pca_xy[i])) {
         free(r->pca_xy);
         r->pca_xy = NULL;
         break;
@@ -232,7 +238,7 @@ int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *r
   size_t n = b->n_samples, d = b->dim;
   double *axes = NULL, *mean = NULL, *base_owned = NULL, *var_owned = NULL;
   qa_spearman_ref *sref = NULL;
-  layer_view lv = {layer_exponent(model), NULL};
+  layer_view lv = {cache_exponent(b), NULL, b->hidden};
   qa_variant_result *base = &res[model->baseline];
   int rc = view_of(b, lv.exponent, &lv.base, &base_owned, err);
   qa_repr_set_threads(threads);
@@ -246,7 +252,8 @@ int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *r
   if (!rc) rc = qa_repr_spearman_ref_new(lv.base, n, d, (size_t)s->cfg->pairs_max, &sref, err);
   if (!rc) {
     qa_progress_step(p, "representation", 1, model->n_variants);
-    rc = one_variant(s->cfg, &lv, b, lv.base, NULL, sref, axes, mean, threads, &base->repr,
+    rc = one_variant(s->cfg, &lv, b, lv.base, lv.exponent, NULL, sref, axes, mean, threads,
+                     &base->repr,
                      err);
   }
   size_t done = 1;
@@ -255,8 +262,9 @@ int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *r
     const double *vh = NULL;
     if (vi == model->baseline || !v->hidden) continue;
     qa_progress_step(p, "representation", ++done, model->n_variants);
-    rc = view_of(v, lv.exponent, &vh, &var_owned, err) ||
-         one_variant(s->cfg, &lv, v, vh, &base->repr, sref, axes, mean, threads,
+    int v_exp = cache_exponent(v);
+    rc = view_of(v, v_exp, &vh, &var_owned, err) ||
+         one_variant(s->cfg, &lv, v, vh, v_exp, &base->repr, sref, axes, mean, threads,
                      &res[vi].repr, err);
     free(var_owned);
     var_owned = NULL;
