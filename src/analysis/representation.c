@@ -201,14 +201,19 @@ static int one_variant(const qa_config *cfg, const layer_view *lv, const qa_cach
     for (size_t j = 0; mean_v && j < d; j++) mean_v[j] = ldexp(mean[j], lv->exponent - v_exp);
     qa_repr_project(vh, n, d, mean_v ? mean_v : mean, axes, r->pca_xy);
     free(mean_v);
-    /* Back to the cache's units (x 2^e); a projection beyond the doubles
-    ** leaves the figure without this variant. */
-    for (size_t i = 0; i < 2 * n; i++)
-      if (!isfinite(r->pca_xy[i] = v_exp ? ldexp(r->pca_xy[i], v_exp) : r->pca_xy[i])) {
-        free(r->pca_xy);
-        r->pca_xy = NULL;
-        break;
-      }
+    /* Back to the cache's units (x 2^e).  A projection beyond the doubles,
+    ** or one whose largest |value| is below 2^-900 (axis steps would
+    ** underflow), leaves the figure without this variant. */
+    double top = 0;
+    for (size_t i = 0; i < 2 * n; i++) {
+      if (v_exp) r->pca_xy[i] = ldexp(r->pca_xy[i], v_exp);
+      top = isfinite(r->pca_xy[i]) ? fmax(top, fabs(r->pca_xy[i])) : INFINITY;
+      if (isinf(top)) break;
+    }
+    if (isinf(top) || (top > 0 && top < 0x1p-900)) {
+      free(r->pca_xy);
+      r->pca_xy = NULL;
+    }
   }
   return 0;
 }
