@@ -11,6 +11,9 @@
 **   centred_products() the column-centred cross products X'X, Y'Y, Y'X
 **                      folded block by block of rows (dsyrk / dgemm), for
 **                      the covariance and CKA; exact two-pass centring.
+**   centred_gram()     Xc Xc' (n*n) folded over blocks of centred columns:
+**                      the spectrum, PCA axes and CKA when D > N, so that
+**                      no eigenproblem exceeds min(N, D)^2.
 **
 ** This file must never hold an n*n matrix, read a file or print.
 */
