@@ -1,15 +1,17 @@
 #!/bin/sh
-# Fuzzes the two parsers of untrusted input with libFuzzer (make fuzz):
+# Fuzzes the two parsers of untrusted input and the representation analysis
+# of degenerate hidden states with libFuzzer (make fuzz):
 #   fuzz_config  src/input/config.c (cJSON)                    inputs <= 8 KB
 #   fuzz_cache   src/input/cache.c, h5read.c, cache_inspect.c  inputs <= 64 KB
-# Builds both into build/fuzz/ with clang (ASan + UBSan + libFuzzer), runs
+#   fuzz_repr    src/analysis/representation.c, repr.c          inputs <= 4 KB
+# Builds them into build/fuzz/ with clang (ASan + UBSan + libFuzzer), runs
 # each for FUZZ_SECONDS (default 60) on a working copy of the seeds
 # (build/fuzz/corpus-NAME), and writes what crashed, leaked, timed out or
 # ran out of memory to build/fuzz/artifacts/NAME-*.  Fuzzing goes on after
 # a finding (-fork=1 -ignore_crashes=1), so the whole time is spent.
 #
-#   FUZZ_SECONDS=1200 sh scripts/fuzz.sh     both, 20 minutes each
-#   sh scripts/fuzz.sh cache                 one harness (config or cache)
+#   FUZZ_SECONDS=1200 sh scripts/fuzz.sh     all three, 20 minutes each
+#   sh scripts/fuzz.sh cache                 one harness (config, cache or repr)
 #   sh scripts/fuzz.sh replay                re-run tests/fuzz/crashes/*, one
 #                                            line per saved case
 #   FUZZ_PARALLEL=0 sh scripts/fuzz.sh       one harness after the other
@@ -27,8 +29,8 @@ case "$seconds" in
   ''|*[!0-9]*) echo "fuzz.sh: FUZZ_SECONDS must be a whole number of seconds" >&2; exit 3 ;;
 esac
 mode=fuzz
-names=${*:-config cache}
-[ "$names" = replay ] && { mode=replay; names="config cache"; }
+names=${*:-config cache repr}
+[ "$names" = replay ] && { mode=replay; names="config cache repr"; }
 out=build/fuzz
 arts=$out/artifacts
 mkdir -p "$out" "$arts" || exit 3
@@ -50,16 +52,24 @@ libs="$(pkg-config --libs hdf5 cairo freetype2 libcjson nettle) -lgsl
   $(pkg-config --libs openblas) -lhpdf -lpthread -lm"
 # Every input module but study.c (which needs the analysis), and the utilities.
 srcs="$(ls src/input/*.c | grep -v '/study\.c$') $(ls src/util/*.c)"
+# fuzz_repr runs the analysis itself: every analysis, input and util module.
+srcs_repr="$(ls src/analysis/*.c src/input/*.c src/util/*.c)"
 
 for name in $names; do
   case "$name" in
-    config|cache) ;;
-    *) echo "fuzz.sh: unknown harness '$name' (config, cache or replay)" >&2; exit 3 ;;
+    config|cache) s=$srcs ;;
+    repr) s=$srcs_repr ;;
+    *) echo "fuzz.sh: unknown harness '$name' (config, cache, repr or replay)" >&2; exit 3 ;;
   esac
   echo "fuzz.sh: building $out/fuzz_$name with $cc"
   # shellcheck disable=SC2086
-  $cc $cflags -o "$out/fuzz_$name" "tests/fuzz/fuzz_$name.c" $srcs $libs || exit 3
+  $cc $cflags -o "$out/fuzz_$name" "tests/fuzz/fuzz_$name.c" $s $libs || exit 3
 done
+
+# Longest input of each harness.
+max_len_of() {
+  case "$1" in config) echo 8192 ;; repr) echo 4096 ;; *) echo 65536 ;; esac
+}
 
 # Input files left by fuzz_cache processes that crashed (pid in the name).
 clean_inputs() {
@@ -82,12 +92,12 @@ if [ "$mode" = replay ]; then
   for f in tests/fuzz/crashes/*; do
     [ -f "$f" ] || continue
     base=$(basename "$f")
-    case "$base" in config-*) h=config ;; *) h=cache ;; esac
+    case "$base" in config-*) h=config ;; repr-*) h=repr ;; *) h=cache ;; esac
     log=$out/replay-$base.log
     ASAN_OPTIONS="detect_leaks=1:fast_unwind_on_malloc=0:malloc_context_size=30:$asan_common" \
       "$out/fuzz_$h" -timeout=10 -rss_limit_mb=2048 "$f" > "$log" 2>&1
     rc=$?
-    verdict=$(grep -m 1 -oE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): [A-Za-z-]+|runtime error: .*|fuzz_cache: .* left open' "$log")
+    verdict=$(grep -m 1 -oE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): [A-Za-z-]+|runtime error: .*|fuzz_cache: .* left open|fuzz_repr: .*' "$log")
     if [ "$rc" -eq 0 ]; then
       echo "passes     $base"
     else
@@ -130,6 +140,14 @@ fi
   done
   printf '"\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff"\n"\\x00\\x00\\x00\\x00"\n'
 } > "$out/cache.dict"
+# fuzz_repr reads control bytes and raw doubles: finite extremes as seeds.
+{
+  printf '"\\x00\\x00\\x00\\x00\\x00\\x00\\xf0\\x3f"\n'   # 1.0
+  printf '"\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00"\n'   # 2^-1074
+  printf '"\\xff\\xff\\xff\\xff\\xff\\xff\\xef\\x7f"\n'   # DBL_MAX
+  printf '"\\x00\\x00\\x00\\x00\\x00\\x00\\x10\\x00"\n'   # DBL_MIN
+  printf '"\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x80"\n'   # -0
+} > "$out/repr.dict"
 
 # ---- leak suppressions ----------------------------------------------------
 # libhdf5 (a system library, built without frame pointers) leaks on some of
@@ -143,7 +161,7 @@ printf 'leak:H5C_protect\n' > "$out/lsan-full.supp"
 
 # ---- run -------------------------------------------------------------------
 run_one() {
-  name=$1 max_len=$2
+  name=$1 max_len=$(max_len_of "$1")
   corpus=$out/corpus-$name
   [ "${FUZZ_FRESH:-0}" = 1 ] && rm -rf "$corpus"
   mkdir -p "$corpus" && cp tests/fuzz/corpus/"$name"/* "$corpus"/ || return 3
@@ -204,7 +222,7 @@ report() {
     echo "  $k new $kind artifact(s), e.g. $(printf '%s\n' $found | grep "/$name-$kind-" | head -n 1)"
   done
   # One line per distinct verdict (addresses removed), from the children's logs.
-  grep -hoE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): [A-Za-z-]+( on unknown address)?|runtime error: .*|fuzz_cache: .* left open .*' \
+  grep -hoE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): [A-Za-z-]+( on unknown address)?|runtime error: .*|fuzz_cache: .* left open .*|fuzz_repr: .*' \
     "$log" $( [ "$name" = cache ] && [ -f "$out/cache-leaks.log" ] && echo "$out/cache-leaks.log") \
     | sort | uniq -c | sort -rn | head -n 12 | sed 's/^/  /'
   [ "$n" -eq 0 ]
@@ -214,13 +232,13 @@ touch "$out/.start"
 if [ "${FUZZ_PARALLEL:-1}" = 1 ] && [ "$(nproc 2>/dev/null || echo 1)" -ge 2 ]; then
   pids=
   for name in $names; do
-    if [ "$name" = config ]; then run_one config 8192 & else run_one cache 65536 & fi
+    run_one "$name" &
     pids="$pids $!"
   done
   for p in $pids; do wait "$p"; done
 else
   for name in $names; do
-    if [ "$name" = config ]; then run_one config 8192; else run_one cache 65536; fi
+    run_one "$name"
   done
 fi
 case " $names " in *" cache "*) leak_pass ;; esac
@@ -233,6 +251,6 @@ if [ "$status" -eq 0 ]; then
   echo "fuzz.sh: no crash, leak, timeout or out-of-memory found"
 else
   echo "fuzz.sh: findings above; artifacts in $arts/, known ones in tests/fuzz/README.md;" \
-       "replay one with: $out/fuzz_cache FILE"
+       "replay one with: $out/fuzz_NAME FILE"
 fi
 exit "$status"

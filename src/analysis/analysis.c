@@ -56,6 +56,24 @@ static void power_summary(const qa_study *s, qa_analysis *a) {
   if (a->gen_n_min) a->mde_d = qa_mde_d((double)a->gen_n_min, s->cfg->alpha, s->cfg->power);
 }
 
+/* The eigenproblems of the representation analysis must fit before any
+** work starts: in what --max-memory leaves after the caches, else in the
+** memory available now (the caches are loaded already). */
+static int eigen_budget_check(const qa_study *s, qa_error *err) {
+  uint64_t budget, used = 0;
+  const char *what = "available";
+  if (s->cfg->max_memory_bytes) {
+    for (size_t m = 0; m < s->n_models; m++)
+      for (size_t v = 0; v < s->models[m].n_variants; v++)
+        used += qa_cache_memory(s->models[m].variants[v].cache);
+    budget = s->cfg->max_memory_bytes > used ? s->cfg->max_memory_bytes - used : 0;
+    what = "that --max-memory leaves after the caches";
+  } else {
+    budget = qa_memory_available();
+  }
+  return qa_analysis_representation_check(s, budget, what, err);
+}
+
 int qa_analysis_run(const qa_study *s, const qa_analysis_opts *opts, qa_progress *p,
                     qa_analysis **out, qa_error *err) {
   *out = NULL;
@@ -66,6 +84,7 @@ int qa_analysis_run(const qa_study *s, const qa_analysis_opts *opts, qa_progress
   a->study = s;
   a->models = calloc(s->n_models ? s->n_models : 1, sizeof *a->models);
   int rc = a->models ? 0 : qa_error_set(err, QA_EXIT_IO, NULL, NULL, "out of memory");
+  if (!rc) rc = eigen_budget_check(s, err);
   for (size_t m = 0; !rc && m < s->n_models; m++) {
     qa_variant_result *res = calloc(s->models[m].n_variants, sizeof *res);
     if (!(a->models[m] = res)) {

@@ -165,6 +165,11 @@ const char *qa_analysis_tier_name(const qa_config *cfg, size_t t);
 /* representation.c: every variant of model m against its baseline. */
 int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *res,
                                int threads, qa_progress *p, qa_error *err);
+/* Before any work: refuses (QA_EXIT_DATA, "CACHE:/hidden/LAYER: ...") a
+** layer whose spectrum/PCA eigenproblem cannot run, min(N, D) above
+** QA_REPR_EIGEN_MAX or its matrices above budget_bytes ("GB <budget_what>"). */
+int qa_analysis_representation_check(const qa_study *s, uint64_t budget_bytes,
+                                     const char *budget_what, qa_error *err);
 /* outputs.c */
 int qa_analysis_outputs(const qa_study *s, size_t m, qa_variant_result *res, qa_error *err);
 /* benchmark.c: benchmark, generation and performance. */

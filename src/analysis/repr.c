@@ -11,6 +11,9 @@
 **   centred_products() the column-centred cross products X'X, Y'Y, Y'X
 **                      folded block by block of rows (dsyrk / dgemm), for
 **                      the covariance and CKA; exact two-pass centring.
+**   centred_gram()     Xc Xc' (n*n) folded over blocks of centred columns:
+**                      the spectrum, PCA axes and CKA when D > N, so that
+**                      no eigenproblem exceeds min(N, D)^2.
 **
 ** This file must never hold an n*n matrix, read a file or print.
 */
@@ -47,6 +50,7 @@ void dsyevr_(const char *jobz, const char *range, const char *uplo,
 #define SPEARMAN_TILE_DOUBLES (4u << 20)    /* at most 32 MB per Spearman block */
 #define SPEARMAN_BLOCK_ROWS 256             /* short blocks: little below the diagonal */
 #define CENTRE_BLOCK_ROWS 512
+#define GRAM_BLOCK_COLS 512                 /* centred columns per Gram update */
 
 static int resolve_threads(int n) {
   if (n > 0) return n;
@@ -76,15 +80,38 @@ static void *alloc_array(size_t count, size_t size, qa_error *err,
 
 /* ---- Cosine and SQNR --------------------------------------------------- */
 
+/* e, the exponent of max |a_j| (max < 2^e), when that lies outside
+** [2^-100, 2^100], else 0: ldexp(a_j, -e) (exact; 2^-e itself may not be
+** a double) keeps sums of squares of a[0..count) normal doubles. */
+static int safe_exponent(const double *a, size_t count) {
+  double top = 0;
+  for (size_t j = 0; j < count; j++) top = fmax(top, fabs(a[j]));
+  int e = 0;
+  if (top > 0) frexp(top, &e);
+  return e > 100 || e < -100 ? e : 0;
+}
+
 void qa_repr_cosine(const double *X, const double *Y, size_t n, size_t d,
                     double *c_out) {
   for (size_t i = 0; i < n; i++) {
     const double *x = X + i * d, *y = Y + i * d;
+    /* cos(a x, b y) = cos(x, y): each row at its own exact power-of-two
+    ** scale when its squares would overflow or underflow. */
+    int ex = safe_exponent(x, d), ey = safe_exponent(y, d);
     double xx = 0, yy = 0, xy = 0;
-    for (size_t j = 0; j < d; j++) {
-      xx += x[j] * x[j];
-      yy += y[j] * y[j];
-      xy += x[j] * y[j];
+    if (!ex && !ey) {
+      for (size_t j = 0; j < d; j++) {
+        xx += x[j] * x[j];
+        yy += y[j] * y[j];
+        xy += x[j] * y[j];
+      }
+    } else {
+      for (size_t j = 0; j < d; j++) {
+        double a = ldexp(x[j], -ex), b = ldexp(y[j], -ey);
+        xx += a * a;
+        yy += b * b;
+        xy += a * b;
+      }
     }
     double c;
     if (xx == 0 || yy == 0) c = (xx == 0 && yy == 0) ? 1.0 : 0.0;  /* spec's zero rule */
@@ -125,14 +152,46 @@ int qa_repr_cosine_summary(const double *c, size_t n, qa_repr_cosine_stats *out,
   return 0;
 }
 
+/* The energies of X and X - Y at the common scale 2^-scale_exp (exact). */
+static void sqnr_energies(const double *X, const double *Y, size_t count, int scale_exp,
+                          double *signal, double *error) {
+  double sig = 0, err = 0;
+  for (size_t i = 0; i < count; i++) {
+    double x = scale_exp ? ldexp(X[i], -scale_exp) : X[i];
+    double e = x - (scale_exp ? ldexp(Y[i], -scale_exp) : Y[i]);
+    sig += x * x;
+    err += e * e;
+  }
+  *signal = sig;
+  *error = err;
+}
+
 double qa_repr_sqnr_db(const double *X, const double *Y, size_t n, size_t d) {
+  size_t count = n * d;
   double signal = 0, error = 0;
-  for (size_t i = 0; i < n * d; i++) {
-    double e = X[i] - Y[i];
-    signal += X[i] * X[i];
-    error += e * e;
+  /* The ratio is invariant to scaling X and Y by one factor: at their
+  ** common power-of-two scale when extreme (x 2^-e is exact). */
+  double top = 0;
+  for (size_t i = 0; i < count; i++) top = fmax(top, fmax(fabs(X[i]), fabs(Y[i])));
+  int e = 0;
+  if (top > 0) frexp(top, &e);
+  if (e <= 100 && e >= -100) e = 0;
+  sqnr_energies(X, Y, count, e, &signal, &error);
+  if (signal < 0x1p-900 || error < 0x1p-900) {
+    /* An energy far below the largest value's scale (its squares may have
+    ** underflowed, or it is 0): the 80-bit long double range holds the
+    ** square of any double, so 0 there is exact. */
+    long double sig = 0, err = 0;
+    for (size_t i = 0; i < count; i++) {
+      long double x = X[i], e = x - (long double)Y[i];
+      sig += x * x;
+      err += e * e;
+    }
+    if (err == 0 || sig == 0) return NAN;
+    return (double)(10.0L * log10l(sig / err));
   }
   if (error == 0) return NAN;      /* "null when the error energy is 0" */
+  if (signal == 0) return NAN;     /* -inf dB (a zero baseline): no number; null */
   return 10.0 * log10(signal / error);
 }
 
@@ -155,6 +214,9 @@ static void inverse_norms(const double *A, size_t lda, size_t rows, size_t d,
 static void cosine_tile(const double *A, size_t lda, const double *inv_a, size_t ra,
                         const double *B, size_t ldb, const double *inv_b, size_t rb,
                         size_t d, double *G) {
+  /* Row-major C = A B': A is ra*d read with lda >= d (d, or s*d for a
+  ** subsample), B is rb*d with ldb >= d, G holds ra*rb with ldc = rb
+  ** (callers allocate tile*tile or block*m >= ra*rb). */
   cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)ra, (int)rb, (int)d,
               1.0, A, (int)lda, B, (int)ldb, 0.0, G, (int)rb);
   for (size_t i = 0; i < ra; i++) {
@@ -531,6 +593,10 @@ int qa_repr_spearman_ref_new(const double *X, size_t n, size_t d, size_t pairs_m
   return 0;
 }
 
+int qa_repr_spearman_ref_has_spread(const qa_spearman_ref *ref) {
+  return ref->P >= 2 && ref->sxx > 0;
+}
+
 int qa_repr_spearman_vs(const qa_spearman_ref *ref, const double *Y, double *rho_out,
                         size_t *pairs_used, qa_error *err) {
   *rho_out = NAN;
@@ -563,11 +629,19 @@ int qa_repr_spearman(const double *X, const double *Y, size_t n, size_t d,
 
 /* ---- Centred cross products: covariance and CKA ------------------------ */
 
+/* mean[j] = the mean of column j.  A column whose values are all equal gets
+** exactly that value (sum / n can be off by an ulp), so identical rows centre
+** to exact zeros and a constant layer has a zero spectrum, not rounding noise. */
 static void column_means(const double *X, size_t n, size_t d, double *mean) {
   memset(mean, 0, d * sizeof *mean);
   for (size_t i = 0; i < n; i++)
     for (size_t j = 0; j < d; j++) mean[j] += X[i * d + j];
   for (size_t j = 0; j < d; j++) mean[j] /= (double)n;
+  for (size_t j = 0; j < d && n > 0; j++) {
+    size_t i = 1;
+    while (i < n && X[i * d + j] == X[j]) i++;
+    if (i == n) mean[j] = X[j];
+  }
 }
 
 /* xx = Xc'Xc, and when Y is given yy = Yc'Yc and yx = Yc'Xc (d*d each;
@@ -598,12 +672,14 @@ static int centred_products(const double *X, const double *Y, size_t n, size_t d
         xb[i * d + j] = X[(r0 + i) * d + j] - mean_x[j];
         if (Y) yb[i * d + j] = Y[(r0 + i) * d + j] - mean_y[j];
       }
+    /* C (d*d, ldc d) += A'A with A = xb, rows*d row-major: Trans needs lda >= d. */
     if (xx)
       cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)rows, 1.0, xb,
                   (int)d, 1.0, xx, (int)d);
-    if (Y && yy)
+    if (Y && yy)   /* the same shapes for yb */
       cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)rows, 1.0, yb,
                   (int)d, 1.0, yy, (int)d);
+    /* yx (d*d, ldc d) += yb' xb: yb rows*d Trans (lda >= M = d), xb rows*d (ldb >= N = d). */
     if (Y && yx)
       cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d, (int)d, (int)rows,
                   1.0, yb, (int)d, xb, (int)d, 1.0, yx, (int)d);
@@ -626,12 +702,153 @@ static double sym_frobenius2(const double *S, size_t d) {
   return diag + 2.0 * off;
 }
 
-int qa_repr_cka_linear(const double *X, const double *Y, size_t n, size_t d,
-                       double *cka_out, qa_error *err) {
+/* Copies the upper triangle of the row-major r*r S into its lower one. */
+static void mirror_upper(double *S, size_t r) {
+  for (size_t i = 0; i < r; i++)
+    for (size_t j = 0; j < i; j++) S[i * r + j] = S[j * r + i];
+}
+
+/* K = Xc Xc' (n*n, full), Xc = X minus the column means `mean`, folded
+** over blocks of GRAM_BLOCK_COLS centred columns (start: K = 0; scan:
+** K += B B'), so that no centred n*d copy is made. */
+static int centred_gram(const double *X, size_t n, size_t d, const double *mean, double *K,
+                        qa_error *err) {
+  size_t width = d < GRAM_BLOCK_COLS ? d : GRAM_BLOCK_COLS;
+  if (n > INT_MAX)
+    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL, "%zu samples are too many", n);
+  double *xb = alloc_array(n * width, sizeof *xb, err, "centred column block");
+  if (!xb) return -1;
+  memset(K, 0, n * n * sizeof *K);
+  for (size_t c0 = 0; c0 < d; c0 += width) {
+    size_t w = d - c0 < width ? d - c0 : width;
+    for (size_t i = 0; i < n; i++)
+      for (size_t j = 0; j < w; j++) xb[i * w + j] = X[i * d + c0 + j] - mean[c0 + j];
+    /* K (n*n, ldc n) += xb xb': xb is n*w row-major, NoTrans needs lda >= K = w. */
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n, (int)w, 1.0, xb, (int)w,
+                1.0, K, (int)n);
+  }
+  free(xb);
+  mirror_upper(K, n);
+  return 0;
+}
+
+/* The Gram path (n*n) when asked for, or under AUTO when D > N: the
+** eigenproblem then costs min(N, D)^2 memory and min(N, D)^2 max(N, D) time. */
+static int use_gram(size_t n, size_t d, qa_repr_path path) {
+  return path == QA_REPR_PATH_GRAM || (path == QA_REPR_PATH_AUTO && d > n);
+}
+
+/* M (r*r, full) = Xc'Xc / (n-1) (r = d, the covariance) or Xc Xc' / (n-1)
+** (r = n, the scaled Gram matrix): both have the covariance's nonzero
+** eigenvalues, since X'X and XX' share theirs.  mean receives the column
+** means.  Requires n >= 2. */
+static int centred_square(const double *X, size_t n, size_t d, int gram, double *mean,
+                          double *M, qa_error *err) {
+  size_t r = gram ? n : d;
+  if (gram) {
+    column_means(X, n, d, mean);
+    if (centred_gram(X, n, d, mean, M, err)) return -1;
+  } else {
+    if (centred_products(X, NULL, n, d, mean, M, NULL, NULL, err)) return -1;
+    mirror_upper(M, d);
+  }
+  /* Divisor n-1 (STATISTICS.md "spectrum"). */
+  for (size_t i = 0; i < r * r; i++) M[i] /= (double)(n - 1);
+  return 0;
+}
+
+/* |S|_F^2 of a full r*r matrix. */
+static double frobenius2(const double *S, size_t r) {
+  double s = 0;
+  for (size_t i = 0; i < r * r; i++) s += S[i] * S[i];
+  return s;
+}
+
+/* The order limit of every eigenproblem: LAPACK indexes an r*r matrix
+** with 32-bit ints, and 46340^2 < 2^31 <= 46341^2. */
+static int eigen_order_error(size_t r, qa_error *err) {
+  if (r > QA_REPR_EIGEN_MAX)
+    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
+                        "an eigenproblem of order %zu exceeds the %d that LAPACK's 32-bit "
+                        "indices allow", r, QA_REPR_EIGEN_MAX);
+  return 0;
+}
+
+uint64_t qa_repr_eigen_bytes(size_t n, size_t d) {
+  size_t r = n < d ? n : d;
+  if (r > QA_REPR_EIGEN_MAX) return UINT64_MAX;
+  int gram = use_gram(n, d, QA_REPR_PATH_AUTO);
+  /* Peak: the Gram path's CKA holds Kx and Ky (2 r^2), the covariance
+  ** path one d*d at a time; plus two centred blocks of rows or columns. */
+  uint64_t squares = (uint64_t)(gram ? 2 : 1) * r * r;
+  uint64_t side = gram ? n : d, width = gram ? (d < GRAM_BLOCK_COLS ? d : GRAM_BLOCK_COLS)
+                                             : (n < CENTRE_BLOCK_ROWS ? n : CENTRE_BLOCK_ROWS);
+  if (side > UINT64_MAX / 16 / (width ? width : 1)) return UINT64_MAX;
+  uint64_t blocks = 2 * side * width;
+  if (squares + blocks > UINT64_MAX / 8) return UINT64_MAX;
+  return (squares + blocks) * 8;
+}
+
+int qa_repr_eigen_check(size_t n, size_t d, uint64_t budget_bytes, const char *budget_what,
+                        qa_error *err) {
+  size_t r = n < d ? n : d;
+  if (n < 2 || d == 0) return 0;   /* no spectrum, no PCA */
+  if (r > QA_REPR_EIGEN_MAX)
+    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
+                        "hidden states [%zu, %zu]: the spectrum and PCA need an "
+                        "eigen-decomposition of order min(N, D) = %zu, more than the %d "
+                        "that LAPACK's 32-bit indices allow", n, d, r, QA_REPR_EIGEN_MAX);
+  uint64_t need = qa_repr_eigen_bytes(n, d);
+  if (need > budget_bytes)
+    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
+                        "hidden states [%zu, %zu]: the spectrum, PCA and CKA need %.3g GB "
+                        "for matrices of order min(N, D) = %zu, more than the %.3g GB %s",
+                        n, d, (double)need / 1e9, r, (double)budget_bytes / 1e9,
+                        budget_what ? budget_what : "available");
+  return 0;
+}
+
+/* ---- Linear CKA ----------------------------------------------------------- */
+
+/* The Gram form of CKA's three norms: |Yc'Xc|_F^2 = tr(Xc'Yc Yc'Xc) =
+** tr(Kx Ky) = sum_ij Kx_ij Ky_ij with Kx = Xc Xc', Ky = Yc Yc' (symmetric),
+** and |Xc'Xc|_F = |Kx|_F: n*n work instead of d*d. */
+static int cka_gram(const double *X, const double *Y, size_t n, size_t d, double *cross,
+                    double *xx2, double *yy2, qa_error *err) {
+  int rc = -1;
+  double *kx = NULL, *ky = NULL, *mean = NULL;
+  if (!(kx = alloc_array(n * n, sizeof *kx, err, "CKA Gram X")) ||
+      !(ky = alloc_array(n * n, sizeof *ky, err, "CKA Gram Y")) ||
+      !(mean = alloc_array(d, sizeof *mean, err, "CKA means")))
+    goto done;
+  column_means(X, n, d, mean);
+  if (centred_gram(X, n, d, mean, kx, err)) goto done;
+  column_means(Y, n, d, mean);
+  if (centred_gram(Y, n, d, mean, ky, err)) goto done;
+  double c = 0;
+  for (size_t i = 0; i < n * n; i++) c += kx[i] * ky[i];
+  *cross = c > 0 ? c : 0;   /* a sum of squares; rounding may dip below 0 */
+  *xx2 = frobenius2(kx, n);
+  *yy2 = frobenius2(ky, n);
+  rc = 0;
+done:
+  free(kx); free(ky); free(mean);
+  return rc;
+}
+
+int qa_repr_cka_linear_path(const double *X, const double *Y, size_t n, size_t d,
+                            qa_repr_path path, double *cka_out, qa_error *err) {
   int rc = -1;
   double *xx = NULL, *yy = NULL, *yx = NULL, *mean = NULL;
   *cka_out = NAN;
   if (n == 0 || d == 0) return 0;
+  if (use_gram(n, d, path)) {
+    double cross = 0, xx2 = 0, yy2 = 0;
+    if (cka_gram(X, Y, n, d, &cross, &xx2, &yy2, err)) return -1;
+    double den = sqrt(xx2) * sqrt(yy2);
+    if (den > 0) *cka_out = cross / den;
+    return 0;
+  }
   if (!(xx = alloc_array(d * d, sizeof *xx, err, "CKA X'X")) ||
       !(yy = alloc_array(d * d, sizeof *yy, err, "CKA Y'Y")) ||
       !(yx = alloc_array(d * d, sizeof *yx, err, "CKA Y'X")) ||
@@ -649,19 +866,28 @@ done:
   return rc;
 }
 
+int qa_repr_cka_linear(const double *X, const double *Y, size_t n, size_t d,
+                       double *cka_out, qa_error *err) {
+  return qa_repr_cka_linear_path(X, Y, n, d, QA_REPR_PATH_AUTO, cka_out, err);
+}
+
 int qa_repr_cka_linear_known(const double *X, const double *Y, size_t n, size_t d,
                              double xx_frob2, double yy_frob2, double *cka_out,
                              qa_error *err) {
   int rc = -1;
-  double *yx = NULL, *mean = NULL;
+  double *yx = NULL, *mean = NULL, cross = 0;
   *cka_out = NAN;
   if (n == 0 || d == 0) return 0;
-  if (!(yx = alloc_array(d * d, sizeof *yx, err, "CKA Y'X")) ||
-      !(mean = alloc_array(d, sizeof *mean, err, "CKA means")))
-    goto done;
-  if (centred_products(X, Y, n, d, mean, NULL, NULL, yx, err)) goto done;
-  double cross = 0;
-  for (size_t i = 0; i < d * d; i++) cross += yx[i] * yx[i];
+  if (use_gram(n, d, QA_REPR_PATH_AUTO)) {
+    double xx2, yy2;   /* equal to the known ones; those are used, as below */
+    if (cka_gram(X, Y, n, d, &cross, &xx2, &yy2, err)) return -1;
+  } else {
+    if (!(yx = alloc_array(d * d, sizeof *yx, err, "CKA Y'X")) ||
+        !(mean = alloc_array(d, sizeof *mean, err, "CKA means")))
+      goto done;
+    if (centred_products(X, Y, n, d, mean, NULL, NULL, yx, err)) goto done;
+    for (size_t i = 0; i < d * d; i++) cross += yx[i] * yx[i];
+  }
   double den = sqrt(xx_frob2) * sqrt(yy_frob2);
   if (den > 0) *cka_out = cross / den;
   rc = 0;
@@ -699,14 +925,21 @@ int qa_repr_covariance(const double *X, size_t n, size_t d, double *cov_out,
 
 static int cmp_double_desc(const void *a, const void *b) { return cmp_double(b, a); }
 
+/* All eigenvalues of the symmetric d*d A (destroyed) into w[0..d), LAPACK
+** dsyevd JOBZ='N'. */
 static int lapack_eigenvalues(double *A, size_t d, double *w, qa_error *err) {
   int n = (int)d, info = 0, lwork = -1, liwork = -1, iwork_q = 0;
   double work_q = 0, *work = NULL;
   int *iwork = NULL;
+  /* netlib dsyevd.f: A is LDA*N with LDA = N (d*d here); W holds N values
+  ** (every caller passes d of them); WORK/IWORK are sized by the query
+  ** below, never under the documented minimum 2N+1 (N > 1) and 1. */
   dsyevd_("N", "L", &n, A, &n, w, &work_q, &lwork, &iwork_q, &liwork, &info, 1, 1);
   if (info == 0) {
     lwork = (int)work_q;
     liwork = iwork_q;
+    if (lwork < 2 * n + 1) lwork = 2 * n + 1;
+    if (liwork < 1) liwork = 1;
     work = alloc_array((size_t)lwork, sizeof *work, err, "dsyevd work");
     iwork = alloc_array((size_t)liwork, sizeof *iwork, err, "dsyevd work");
     if (!work || !iwork) { free(work); free(iwork); return -1; }
@@ -719,35 +952,50 @@ static int lapack_eigenvalues(double *A, size_t d, double *w, qa_error *err) {
   return 0;
 }
 
-/* The two leading eigenvectors (LAPACK dsyevr, RANGE='I'): rows of vec2. */
-static int lapack_top2(double *A, size_t d, double *vec2, qa_error *err) {
+/* The two leading eigenvectors of the symmetric d*d A (destroyed; d >= 2)
+** as the rows of vec2 (2*d), their eigenvalues descending in lam2[0..2)
+** (LAPACK dsyevr, RANGE='I', IL = d-1, IU = d). */
+static int lapack_top2(double *A, size_t d, double *vec2, double *lam2, qa_error *err) {
   int n = (int)d, il = n - 1, iu = n, m = 0, info = 0, lwork = -1, liwork = -1;
   int iwork_q = 0, isuppz[4], *iwork = NULL;
-  double vl = 0, vu = 0, abstol = 0, w[2], work_q = 0, *work = NULL, *z = NULL;
-  z = alloc_array(2 * d, sizeof *z, err, "dsyevr vectors");
-  if (!z) return -1;
+  double vl = 0, vu = 0, abstol = 0, work_q = 0, *work = NULL, *z = NULL, *w = NULL;
+  /* netlib dsyevr.f: W must hold N values although only M = IU-IL+1 = 2 are
+  ** returned (it is workspace too, and the library writes all of it: the
+  ** old `double w[2]` was a stack overflow); Z is LDZ*max(1,M) = d*2 with
+  ** LDZ = N; ISUPPZ is 2*max(1,M) = 4 ints; WORK/IWORK from the query, never
+  ** under the documented minimum 26N and 10N. */
+  w = alloc_array(d, sizeof *w, err, "dsyevr eigenvalues");
+  z = w ? alloc_array(2 * d, sizeof *z, err, "dsyevr vectors") : NULL;
+  if (!w || !z) { free(w); return -1; }
   dsyevr_("V", "I", "L", &n, A, &n, &vl, &vu, &il, &iu, &abstol, &m, w, z, &n, isuppz,
           &work_q, &lwork, &iwork_q, &liwork, &info, 1, 1, 1);
   if (info == 0) {
     lwork = (int)work_q;
     liwork = iwork_q;
+    if (lwork < 26 * n) lwork = 26 * n;
+    if (liwork < 10 * n) liwork = 10 * n;
     work = alloc_array((size_t)lwork, sizeof *work, err, "dsyevr work");
     iwork = alloc_array((size_t)liwork, sizeof *iwork, err, "dsyevr work");
-    if (!work || !iwork) { free(work); free(iwork); free(z); return -1; }
+    if (!work || !iwork) { free(work); free(iwork); free(z); free(w); return -1; }
     dsyevr_("V", "I", "L", &n, A, &n, &vl, &vu, &il, &iu, &abstol, &m, w, z, &n, isuppz,
             work, &lwork, iwork, &liwork, &info, 1, 1, 1);
   }
   if (info == 0 && m == 2) {      /* ascending: z column 1 is the largest */
     memcpy(vec2, z + d, d * sizeof *vec2);
     memcpy(vec2 + d, z, d * sizeof *vec2);
+    lam2[0] = w[1];
+    lam2[1] = w[0];
   }
-  free(work); free(iwork); free(z);
+  free(work); free(iwork); free(z); free(w);
   if (info != 0 || m != 2)
     return qa_error_set(err, QA_EXIT_IO, NULL, NULL,
                         "LAPACK dsyevr failed (info %d, %d vectors)", info, m);
   return 0;
 }
 
+/* gsl_eigen_symm(v) on the d*d A (destroyed): every eigenvalue into w (d,
+** descending when vec2 is asked for), and the two leading eigenvectors as
+** the rows of vec2 when it is not NULL. */
 static int gsl_eigen(double *A, size_t d, double *w, double *vec2, qa_error *err) {
   gsl_matrix_view a = gsl_matrix_view_array(A, d, d);
   gsl_vector_view eval = gsl_vector_view_array(w, d);
@@ -779,8 +1027,7 @@ static int gsl_eigen(double *A, size_t d, double *w, double *vec2, qa_error *err
 int qa_repr_spectrum_method(const double *cov, size_t d, qa_eigen_method method,
                             double *eig_desc, qa_error *err) {
   if (d == 0) return 0;
-  if (d > 46340)   /* d*d must fit LAPACK's int workspace sizes */
-    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL, "dimension %zu is too large", d);
+  if (eigen_order_error(d, err)) return -1;
   double *A = alloc_array(d * d, sizeof *A, err, "eigen work matrix");
   if (!A) return -1;
   memcpy(A, cov, d * d * sizeof *A);   /* both libraries overwrite their input */
@@ -793,6 +1040,47 @@ int qa_repr_spectrum_method(const double *cov, size_t d, qa_eigen_method method,
 
 int qa_repr_spectrum(const double *cov, size_t d, double *eig_desc, qa_error *err) {
   return qa_repr_spectrum_method(cov, d, QA_EIGEN_AUTO, eig_desc, err);
+}
+
+int qa_repr_data_spectrum(const double *X, size_t n, size_t d, qa_repr_path path,
+                          double *eig_desc, double *frob2_out, qa_error *err) {
+  int rc = -1, gram = use_gram(n, d, path);
+  size_t r = gram ? n : d;
+  double *M = NULL, *mean = NULL, *w = NULL;
+  if (frob2_out) *frob2_out = 0;
+  if (n < 2)
+    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
+                        "a covariance needs at least 2 samples, found %zu", n);
+  if (d == 0) return 0;
+  if (eigen_order_error(r, err)) return -1;
+  if (!(M = alloc_array(r * r, sizeof *M, err, "spectrum matrix")) ||
+      !(mean = alloc_array(d, sizeof *mean, err, "column means")))
+    goto done;
+  if (centred_square(X, n, d, gram, mean, M, err)) goto done;
+  /* |Xc'Xc|_F^2 = |Xc Xc'|_F^2 = (n-1)^2 |M|_F^2, for CKA. */
+  double frob2 = frobenius2(M, r) * (double)(n - 1) * (double)(n - 1);
+  if (r <= d) {
+    /* dsyevd's W: the first r of eig_desc's d >= r values. */
+    if (lapack_eigenvalues(M, r, eig_desc, err)) goto done;
+    /* The covariance's other d - r eigenvalues are exactly 0 (rank <= n-1). */
+    for (size_t j = r; j < d; j++) eig_desc[j] = 0;
+    qsort(eig_desc, d, sizeof *eig_desc, cmp_double_desc);
+  } else {
+    /* The Gram path asked for with d < n: W needs r = n values, of which
+    ** the d largest are the covariance's (the rest are zeros). */
+    if (!(w = alloc_array(r, sizeof *w, err, "spectrum eigenvalues")) ||
+        lapack_eigenvalues(M, r, w, err))
+      goto done;
+    qsort(w, r, sizeof *w, cmp_double_desc);
+    memcpy(eig_desc, w, d * sizeof *eig_desc);
+  }
+  if (frob2_out) *frob2_out = frob2;
+  rc = 0;
+done:
+  free(M);
+  free(mean);
+  free(w);
+  return rc;
 }
 
 double qa_repr_effective_rank(const double *eig, size_t d) {
@@ -815,39 +1103,82 @@ double qa_repr_participation_ratio(const double *eig, size_t d) {
   return sum2 > 0 ? sum * sum / sum2 : NAN;
 }
 
-int qa_repr_pca_axes_method(const double *X, size_t n, size_t d,
-                            qa_eigen_method method, double *mean_out,
-                            double *axes_out, qa_error *err) {
-  int rc = -1;
-  double *cov = NULL, *w = NULL;
-  if (d < 2 || d > 46340)
+/* axis = Xc' u / |Xc' u| (d), Xc = X minus mean: the covariance eigenvector
+** of the Gram eigenvector u (n); a zero vector when Xc' u is 0. */
+static void gram_axis(const double *X, size_t n, size_t d, const double *mean,
+                      const double *u, double *axis) {
+  memset(axis, 0, d * sizeof *axis);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < d; j++) axis[j] += (X[i * d + j] - mean[j]) * u[i];
+  double norm2 = 0;
+  for (size_t j = 0; j < d; j++) norm2 += axis[j] * axis[j];
+  if (norm2 > 0) {
+    double inv = 1.0 / sqrt(norm2);
+    for (size_t j = 0; j < d; j++) axis[j] *= inv;
+  }
+}
+
+static int pca_axes(const double *X, size_t n, size_t d, qa_eigen_method method,
+                    qa_repr_path path, double *mean_out, double *axes_out, qa_error *err) {
+  int rc = -1, gram = use_gram(n, d, path);
+  size_t r = gram ? n : d;
+  double *M = NULL, *w = NULL, *u = NULL, lam[2] = {0, 0};
+  if (n < 2 || d < 2)
     return qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
-                        "PCA needs a dimension between 2 and 46340, found %zu", d);
-  if (!(cov = alloc_array(d * d, sizeof *cov, err, "PCA covariance"))) goto done;
-  if (qa_repr_covariance(X, n, d, cov, mean_out, err)) goto done;
+                        "PCA needs at least 2 samples and 2 dimensions, found %zu and %zu",
+                        n, d);
+  if (eigen_order_error(r, err)) return -1;
+  if (!(M = alloc_array(r * r, sizeof *M, err, "PCA matrix"))) goto done;
+  /* The eigenvectors of M: the axes themselves (r = d), or Gram vectors. */
+  if (gram && !(u = alloc_array(2 * r, sizeof *u, err, "PCA Gram vectors"))) goto done;
+  if (centred_square(X, n, d, gram, mean_out, M, err)) goto done;
   if (method == QA_EIGEN_GSL) {
-    if (!(w = alloc_array(d, sizeof *w, err, "PCA eigenvalues"))) goto done;
-    if (gsl_eigen(cov, d, w, axes_out, err)) goto done;
-  } else if (lapack_top2(cov, d, axes_out, err)) {
+    if (!(w = alloc_array(r, sizeof *w, err, "PCA eigenvalues"))) goto done;
+    if (gsl_eigen(M, r, w, gram ? u : axes_out, err)) goto done;
+    lam[0] = w[0];
+    lam[1] = w[1];
+  } else if (lapack_top2(M, r, gram ? u : axes_out, lam, err)) {
     goto done;
   }
-  /* Sign: the largest-magnitude component positive (lowest index on ties). */
+  if (gram)
+    for (int a = 0; a < 2; a++)
+      gram_axis(X, n, d, mean_out, u + (size_t)a * r, axes_out + (size_t)a * d);
   for (int a = 0; a < 2; a++) {
     double *v = axes_out + (size_t)a * d;
+    /* An axis without variance (eigenvalue <= 1e-12 of the largest, the
+    ** spectrum's own cut) has no direction: any vector of the null space
+    ** would do, so it is 0 and every projection on it is 0. */
+    if (!(lam[0] > 0) || !(lam[a] > 1e-12 * lam[0])) {
+      memset(v, 0, d * sizeof *v);
+      continue;
+    }
+    /* Sign: the largest-magnitude component positive (lowest index on ties). */
     size_t at = 0;
     for (size_t j = 1; j < d; j++) if (fabs(v[j]) > fabs(v[at])) at = j;
     if (v[at] < 0) for (size_t j = 0; j < d; j++) v[j] = -v[j];
   }
   rc = 0;
 done:
-  free(cov);
+  free(M);
   free(w);
+  free(u);
   return rc;
+}
+
+int qa_repr_pca_axes_method(const double *X, size_t n, size_t d,
+                            qa_eigen_method method, double *mean_out,
+                            double *axes_out, qa_error *err) {
+  return pca_axes(X, n, d, method, QA_REPR_PATH_AUTO, mean_out, axes_out, err);
+}
+
+int qa_repr_pca_axes_path(const double *X, size_t n, size_t d, qa_repr_path path,
+                          double *mean_out, double *axes_out, qa_error *err) {
+  return pca_axes(X, n, d, QA_EIGEN_AUTO, path, mean_out, axes_out, err);
 }
 
 int qa_repr_pca_axes(const double *X, size_t n, size_t d, double *mean_out,
                      double *axes_out, qa_error *err) {
-  return qa_repr_pca_axes_method(X, n, d, QA_EIGEN_AUTO, mean_out, axes_out, err);
+  return pca_axes(X, n, d, QA_EIGEN_AUTO, QA_REPR_PATH_AUTO, mean_out, axes_out, err);
 }
 
 void qa_repr_project(const double *Y, size_t n, size_t d, const double *mean,

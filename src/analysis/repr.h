@@ -7,7 +7,10 @@
 ** int32.  This module is pure computation: it never reads a file, never
 ** prints, and never holds an n-by-n matrix (the Gram matrix is computed in
 ** tiles through CBLAS level 3; every O(n^2 d) or O(n d^2) step is a BLAS
-** level-3 call).  Memory stays O(n k + tile n + d^2) beyond the inputs.
+** level-3 call).  Memory stays O(n k + tile n + min(n,d)^2) beyond the
+** inputs: when D > N the spectrum, the PCA axes and CKA work on the N*N
+** Gram matrix Xc Xc' instead of the D*D covariance (the nonzero
+** eigenvalues of X'X and XX' are the same).
 **
 ** Functions that allocate return int (0 on success) and fill a qa_error;
 ** those that cannot fail return their value directly.  A value that does
@@ -45,7 +48,8 @@ int qa_repr_cosine_summary(const double *c, size_t n, qa_repr_cosine_stats *out,
 ** linear interpolation at h = (n-1) q.  NaN when n == 0. */
 double qa_repr_quantile_sorted(const double *sorted, size_t n, double q);
 
-/* 10 log10(sum |x_i|^2 / sum |x_i - y_i|^2); NaN when the error energy is 0. */
+/* 10 log10(sum |x_i|^2 / sum |x_i - y_i|^2); NaN when the error energy is 0,
+** and when the signal energy is 0 (-inf dB, which no JSON number holds). */
 double qa_repr_sqnr_db(const double *X, const double *Y, size_t n, size_t d);
 
 /* ---- k nearest neighbours (leave-one-out, cosine similarity) ----------- */
@@ -99,16 +103,47 @@ int qa_repr_spearman_ref_new(const double *X, size_t n, size_t d, size_t pairs_m
 int qa_repr_spearman_vs(const qa_spearman_ref *ref, const double *Y, double *rho_out,
                         size_t *pairs_used, qa_error *err);
 void qa_repr_spearman_ref_free(qa_spearman_ref *ref);
+/* 1 when rho against this reference can exist: at least 2 pairs and the
+** reference's distances have spread (so rho of X with itself is 1). */
+int qa_repr_spearman_ref_has_spread(const qa_spearman_ref *ref);
 
 /* ---- CKA, covariance, spectrum, PCA ------------------------------------ */
+
+/* Which matrix an eigenproblem or CKA is computed from.  AUTO takes the
+** smaller: the D*D covariance when D <= N, the N*N Gram matrix when D > N.
+** Both give the same numbers to rounding; the others are for tests. */
+typedef enum qa_repr_path {
+  QA_REPR_PATH_AUTO = 0,
+  QA_REPR_PATH_COVARIANCE,   /* Xc'Xc, d*d */
+  QA_REPR_PATH_GRAM          /* Xc Xc', n*n */
+} qa_repr_path;
+
+/* The largest order of an eigenproblem: LAPACK indexes an r*r matrix with
+** 32-bit ints (46340^2 < 2^31). */
+#define QA_REPR_EIGEN_MAX 46340
+
+/* Peak bytes the spectrum, PCA and CKA of [n, d] hidden states allocate
+** (matrices of order min(n, d) and their centred blocks); UINT64_MAX when
+** min(n, d) exceeds QA_REPR_EIGEN_MAX. */
+uint64_t qa_repr_eigen_bytes(size_t n, size_t d);
+/* 0 when those fit: min(n, d) <= QA_REPR_EIGEN_MAX and the bytes above
+** <= budget_bytes; else a QA_EXIT_DATA error (no file named; the caller
+** adds it) ending "more than the X GB <budget_what>". */
+int qa_repr_eigen_check(size_t n, size_t d, uint64_t budget_bytes, const char *budget_what,
+                        qa_error *err);
 
 /* Linear CKA (Kornblith et al. 2019) on column-centred X, Y:
 ** |Yc'Xc|_F^2 / (|Xc'Xc|_F |Yc'Yc|_F); NaN when either side is constant. */
 int qa_repr_cka_linear(const double *X, const double *Y, size_t n, size_t d,
                        double *cka_out, qa_error *err);
+/* The same on a chosen path: the Gram form is <Kx, Ky>_F / (|Kx|_F |Ky|_F)
+** with Kx = Xc Xc', Ky = Yc Yc' (tr(Xc'Yc Yc'Xc) = tr(Kx Ky)). */
+int qa_repr_cka_linear_path(const double *X, const double *Y, size_t n, size_t d,
+                            qa_repr_path path, double *cka_out, qa_error *err);
 
 /* The same when |Xc'Xc|_F^2 and |Yc'Yc|_F^2 are known already (from the
-** covariances, qa_repr_gram_frob2): only Yc'Xc is computed. */
+** covariances, qa_repr_gram_frob2, or qa_repr_data_spectrum): only the
+** cross term is computed (Yc'Xc, or the two Gram matrices when d > n). */
 int qa_repr_cka_linear_known(const double *X, const double *Y, size_t n, size_t d,
                              double xx_frob2, double yy_frob2, double *cka_out,
                              qa_error *err);
@@ -133,6 +168,14 @@ int qa_repr_spectrum(const double *cov, size_t d, double *eig_desc,
 int qa_repr_spectrum_method(const double *cov, size_t d, qa_eigen_method method,
                             double *eig_desc, qa_error *err);
 
+/* The spectrum of X's sample covariance (divisor n-1; n >= 2) straight
+** from the data: eig_desc (d values, descending) gets the eigenvalues, the
+** d - min(n, d) beyond the Gram matrix's order as exact zeros, and
+** *frob2_out (may be NULL) |Xc'Xc|_F^2 for CKA.  AUTO costs min(n,d)^2
+** memory. */
+int qa_repr_data_spectrum(const double *X, size_t n, size_t d, qa_repr_path path,
+                          double *eig_desc, double *frob2_out, qa_error *err);
+
 /* exp(-sum p_j ln p_j), p_j = l_j / sum l over l_j > 1e-12 l_max (Roy &
 ** Vetterli 2007); NaN when l_max <= 0. */
 double qa_repr_effective_rank(const double *eig, size_t d);
@@ -141,12 +184,17 @@ double qa_repr_participation_ratio(const double *eig, size_t d);
 
 /* The baseline's mean (d) and its two leading covariance eigenvectors
 ** (axes_out rows 0 and 1, 2*d), each signed so that its largest-magnitude
-** component (the lowest index among equals) is positive.  n >= 2, d >= 2. */
+** component (the lowest index among equals) is positive.  n >= 2, d >= 2.
+** An axis whose eigenvalue is not above 1e-12 of the largest (or when the
+** largest is 0) has no direction and is returned as zeros.  When d > n
+** the axes are Xc'u / |Xc'u| for the Gram matrix's eigenvectors u. */
 int qa_repr_pca_axes(const double *X, size_t n, size_t d, double *mean_out,
                      double *axes_out, qa_error *err);
 int qa_repr_pca_axes_method(const double *X, size_t n, size_t d,
                             qa_eigen_method method, double *mean_out,
                             double *axes_out, qa_error *err);
+int qa_repr_pca_axes_path(const double *X, size_t n, size_t d, qa_repr_path path,
+                          double *mean_out, double *axes_out, qa_error *err);
 
 /* xy_out[2i + a] = (y_i - mean) . axes[a], a = 0, 1. */
 void qa_repr_project(const double *Y, size_t n, size_t d, const double *mean,

@@ -6,8 +6,23 @@
 ** The baseline's neighbour lists and PCA axes are computed once and kept
 ** while its variants are compared; each variant's own neighbour list is
 ** freed as soon as its overlap is known.
+**
+** Extreme magnitudes: kNN, Spearman, CKA, the spectrum's effective rank
+** and participation ratio and the PCA directions are invariant to scaling
+** each cache's states by its own factor, and scaling by a power of two is
+** exact.  When a cache's largest |x| lies outside [2^-100, 2^100] (where
+** squares and fourth powers summed over N*D could overflow or lose bits)
+** the analysis reads a copy scaled by 2^-e, e the exponent of that largest
+** |x|.  The pair-wise numbers take care of themselves: the cosine scales
+** each row, SQNR both caches at a common scale (repr.c); the PCA
+** projections (scale 2^e) and the spectrum (2^2e) are scaled back, or
+** dropped for the figures when not representable.
+**
+** Degenerate geometry (N = 1, k >= N, zero or constant states) gives null
+** where a number does not exist; docs/reliability.md lists each case.
 */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,31 +110,43 @@ done:
   return rc;
 }
 
-static int spectrum(const qa_cache *v, qa_repr_result *r, qa_error *err) {
+/* The spectrum of vh (v's states as analysed, scaled by 2^-exponent):
+** eigenvalues kept for the figure in the cache's own units when they are
+** representable, |Xc'Xc|_F^2 (scaled units: CKA only takes ratios). */
+static int spectrum(const qa_cache *v, const double *vh, int exponent, qa_repr_result *r,
+                    qa_error *err) {
   size_t d = v->dim;
-  double *cov = malloc(d * d * sizeof *cov);
-  r->spectrum = malloc(d * sizeof *r->spectrum);
-  if (!cov || !r->spectrum) {
-    free(cov);
+  if (!(r->spectrum = malloc((d ? d : 1) * sizeof *r->spectrum)))
     return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
-  }
-  int rc = qa_repr_covariance(v->hidden, v->n_samples, d, cov, NULL, err) ||
-           qa_repr_spectrum(cov, d, r->spectrum, err);
-  if (!rc) r->gram_frob2 = qa_repr_gram_frob2(cov, v->n_samples, d);
-  free(cov);
-  if (rc) return -1;
+  if (qa_repr_data_spectrum(vh, v->n_samples, d, QA_REPR_PATH_AUTO, r->spectrum,
+                            &r->gram_frob2, err))
+    return -1;
   r->effective_rank = qa_repr_effective_rank(r->spectrum, d);
   r->participation_ratio = qa_repr_participation_ratio(r->spectrum, d);
+  if (exponent && d) {
+    /* Back to the cache's units (x 2^2e): the figure draws eigenvalues on a
+    ** log axis; when the largest overflows or the smallest kept one
+    ** (> 1e-12 of the largest) underflows, the figure goes without it. */
+    double top = r->spectrum[0], low = top;
+    for (size_t j = 0; j < d && r->spectrum[j] > 1e-12 * top; j++) low = r->spectrum[j];
+    if (top > 0 && (!isfinite(ldexp(top, 2 * exponent)) ||
+                    !isnormal(ldexp(low, 2 * exponent)))) {
+      free(r->spectrum);
+      r->spectrum = NULL;
+    } else {
+      for (size_t j = 0; j < d; j++) r->spectrum[j] = ldexp(r->spectrum[j], 2 * exponent);
+    }
+  }
   return 0;
 }
 
 /* The kNN part: own neighbours, accuracy, overlap with the baseline's. */
-static int knn_part(const qa_cache *v, const int32_t *base_nbr, size_t k, int threads,
-                    qa_repr_result *r, int32_t *pred, qa_error *err) {
+static int knn_part(const qa_cache *v, const double *vh, const int32_t *base_nbr, size_t k,
+                    int threads, qa_repr_result *r, int32_t *pred, qa_error *err) {
   size_t n = v->n_samples;
   r->neighbors = malloc(n * k * sizeof *r->neighbors);
   if (!r->neighbors) return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
-  if (qa_knn_compute(v->hidden, n, v->dim, k, threads, r->neighbors, err)) return -1;
+  if (qa_knn_compute(vh, n, v->dim, k, threads, r->neighbors, err)) return -1;
   if (v->labels) {
     qa_knn_predict(r->neighbors, n, k, v->labels, pred);
     r->knn_accuracy = qa_knn_accuracy(pred, v->labels, n);
@@ -128,11 +155,46 @@ static int knn_part(const qa_cache *v, const int32_t *base_nbr, size_t k, int th
   return 0;
 }
 
-/* Everything for variant v; base is NULL when v is the baseline. */
-static int one_variant(const qa_config *cfg, const qa_cache *b, const qa_cache *v,
-                       const qa_repr_result *base, const qa_spearman_ref *sref,
-                       const double *axes, const double *mean, int threads,
-                       qa_repr_result *r, qa_error *err) {
+/* The baseline's hidden states as the analysis reads them. */
+typedef struct layer_view {
+  int exponent;            /* scaled by 2^-exponent; 0: the cache's own */
+  const double *base;
+  const double *base_raw;  /* the cache's own values */
+} layer_view;
+
+/* The exponent e of the cache's largest |x| (|x| < 2^e) when it lies
+** outside [2^-100, 2^100], else 0.  Within that range every sum of
+** squares or of fourth powers (CKA) over N*D < 2^62 terms stays a normal
+** double; outside it the analysis rescales (file header). */
+static int cache_exponent(const qa_cache *c) {
+  double top = 0;
+  for (size_t i = 0; i < c->n_samples * c->dim; i++) top = fmax(top, fabs(c->hidden[i]));
+  int e = 0;
+  if (top > 0) frexp(top, &e);
+  return e > 100 || e < -100 ? e : 0;
+}
+
+/* v's states scaled by 2^-exponent into a new array, or v's own when the
+** exponent is 0 (*owned NULL). */
+static int view_of(const qa_cache *v, int exponent, const double **out, double **owned,
+                   qa_error *err) {
+  size_t count = v->n_samples * v->dim;
+  *owned = NULL;
+  *out = v->hidden;
+  if (!exponent) return 0;
+  if (!(*owned = malloc((count ? count : 1) * sizeof **owned)))
+    return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
+  for (size_t i = 0; i < count; i++) (*owned)[i] = ldexp(v->hidden[i], -exponent);
+  *out = *owned;
+  return 0;
+}
+
+/* Everything for variant v (states vh = v's scaled by 2^-v_exp); base is
+** NULL when v is the baseline.  mean is the baseline's, in lv's scale. */
+static int one_variant(const qa_config *cfg, const layer_view *lv, const qa_cache *v,
+                       const double *vh, int v_exp, const qa_repr_result *base,
+                       const qa_spearman_ref *sref, const double *axes, const double *mean,
+                       int threads, qa_repr_result *r, qa_error *err) {
   size_t n = v->n_samples, d = v->dim, k = (size_t)cfg->knn_k;
   int is_base = base == NULL;
   r->present = 1;
@@ -141,9 +203,9 @@ static int one_variant(const qa_config *cfg, const qa_cache *b, const qa_cache *
   r->sqnr_db = r->spearman_rho = r->cka_linear = NAN;
   r->knn_accuracy = r->knn_delta_pp = r->neighbor_overlap = NAN;
   r->effective_rank = r->participation_ratio = NAN;
-  r->cosine = malloc(n * sizeof *r->cosine);
+  r->cosine = malloc((n ? n : 1) * sizeof *r->cosine);
   if (!r->cosine) return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
-  qa_repr_cosine(b->hidden, v->hidden, n, d, r->cosine);
+  qa_repr_cosine(lv->base, vh, n, d, r->cosine);
   qa_repr_cosine_stats cs;
   if (qa_repr_cosine_summary(r->cosine, n, &cs, err)) return -1;
   r->cos_mean = cs.mean; r->cos_median = cs.median; r->cos_p05 = cs.p05; r->cos_min = cs.min;
@@ -151,32 +213,72 @@ static int one_variant(const qa_config *cfg, const qa_cache *b, const qa_cache *
   qa_repr_spearman_stride(n, (size_t)cfg->pairs_max, &pairs);
   r->pairs = pairs;
   if (is_base) {
-    r->spearman_rho = r->cka_linear = 1.0;   /* a variant of itself; no test */
+    /* A variant of itself: rho = 1 wherever rho exists (no test). */
+    if (qa_repr_spearman_ref_has_spread(sref)) r->spearman_rho = 1.0;
   } else {
-    r->sqnr_db = qa_repr_sqnr_db(b->hidden, v->hidden, n, d);
-    if (qa_repr_spearman_vs(sref, v->hidden, &r->spearman_rho, &r->pairs, err)) return -1;
+    /* On the caches' own values: SQNR needs one scale for both. */
+    r->sqnr_db = qa_repr_sqnr_db(lv->base_raw, v->hidden, n, d);
+    if (qa_repr_spearman_vs(sref, vh, &r->spearman_rho, &r->pairs, err)) return -1;
   }
-  int32_t *pred = v->labels ? malloc(n * sizeof *pred) : NULL;
+  int32_t *pred = v->labels ? malloc((n ? n : 1) * sizeof *pred) : NULL;
   if (v->labels && !pred) return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
   int rc = 0;
+  /* kNN needs k neighbours besides the sample: k >= N leaves it null. */
   if (k >= 1 && k + 1 <= n) {
     r->knn_k = k;
-    rc = knn_part(v, is_base ? NULL : base->neighbors, k, threads, r, pred, err);
+    rc = knn_part(v, vh, is_base ? NULL : base->neighbors, k, threads, r, pred, err);
     if (is_base) r->neighbor_overlap = 1.0;
     r->knn_delta_pp = 100.0 * (r->knn_accuracy - (is_base ? r->knn_accuracy : base->knn_accuracy));
   }
   if (!rc && v->labels) rc = per_class(v, r->knn_k ? pred : NULL, base, r, err);
   free(pred);
-  if (rc || (n >= 2 && spectrum(v, r, err))) return -1;
-  /* CKA after the spectrum: both Gram norms come from the covariances. */
+  if (rc || (n >= 2 && spectrum(v, vh, v_exp, r, err))) return -1;
+  /* CKA after the spectrum: both Gram norms come from it.  It exists when
+  ** neither side is constant (|Xc'Xc|_F > 0); the baseline's is then 1. */
+  if (is_base && r->gram_frob2 > 0) r->cka_linear = 1.0;
   if (!is_base && n >= 2 &&
-      qa_repr_cka_linear_known(b->hidden, v->hidden, n, d, base->gram_frob2, r->gram_frob2,
+      qa_repr_cka_linear_known(lv->base, vh, n, d, base->gram_frob2, r->gram_frob2,
                                &r->cka_linear, err))
     return -1;
   if (axes) {
-    if (!(r->pca_xy = malloc(2 * n * sizeof *r->pca_xy)))
+    double *mean_v = NULL;
+    if (!(r->pca_xy = malloc(2 * n * sizeof *r->pca_xy)) ||
+        (v_exp != lv->exponent && !(mean_v = malloc(d * sizeof *mean_v))))
       return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
-    qa_repr_project(v->hidden, n, d, mean, axes, r->pca_xy);
+    /* The baseline's mean in v's scale (the axes are directions: no scale). */
+    for (size_t j = 0; mean_v && j < d; j++) mean_v[j] = ldexp(mean[j], lv->exponent - v_exp);
+    qa_repr_project(vh, n, d, mean_v ? mean_v : mean, axes, r->pca_xy);
+    free(mean_v);
+    /* Back to the cache's units (x 2^e).  A projection beyond the doubles,
+    ** or one whose largest |value| is below 2^-900 (axis steps would
+    ** underflow), leaves the figure without this variant. */
+    double top = 0;
+    for (size_t i = 0; i < 2 * n; i++) {
+      if (v_exp) r->pca_xy[i] = ldexp(r->pca_xy[i], v_exp);
+      top = isfinite(r->pca_xy[i]) ? fmax(top, fabs(r->pca_xy[i])) : INFINITY;
+      if (isinf(top)) break;
+    }
+    if (isinf(top) || (top > 0 && top < 0x1p-900)) {
+      free(r->pca_xy);
+      r->pca_xy = NULL;
+    }
+  }
+  return 0;
+}
+
+int qa_analysis_representation_check(const qa_study *s, uint64_t budget_bytes,
+                                     const char *budget_what, qa_error *err) {
+  for (size_t m = 0; m < s->n_models; m++) {
+    const qa_model *model = &s->models[m];
+    const qa_cache *b = model->variants[model->baseline].cache;
+    if (!b->hidden) continue;
+    if (qa_repr_eigen_check(b->n_samples, b->dim, budget_bytes, budget_what, err)) {
+      /* The reason from repr.c, with the cache and the layer named. */
+      char msg[sizeof err->msg], hpath[300];
+      snprintf(msg, sizeof msg, "%s", err->msg);
+      snprintf(hpath, sizeof hpath, "/hidden/%s", b->layer ? b->layer : s->cfg->layer);
+      return qa_error_set(err, QA_EXIT_DATA, b->path, hpath, "%s", msg);
+    }
   }
   return 0;
 }
@@ -187,35 +289,45 @@ int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *r
   const qa_cache *b = model->variants[model->baseline].cache;
   if (!b->hidden) return 0;
   size_t n = b->n_samples, d = b->dim;
-  double *axes = NULL, *mean = NULL;
-  int rc = 0;
+  double *axes = NULL, *mean = NULL, *base_owned = NULL, *var_owned = NULL;
+  qa_spearman_ref *sref = NULL;
+  layer_view lv = {cache_exponent(b), NULL, b->hidden};
+  qa_variant_result *base = &res[model->baseline];
+  int rc = view_of(b, lv.exponent, &lv.base, &base_owned, err);
   qa_repr_set_threads(threads);
-  if (n >= 2 && d >= 2) {
+  if (!rc && n >= 2 && d >= 2) {
     axes = malloc(2 * d * sizeof *axes);
     mean = malloc(d * sizeof *mean);
     if (!axes || !mean) rc = qa_error_set(err, QA_EXIT_IO, b->path, NULL, "out of memory");
-    if (!rc) rc = qa_repr_pca_axes(b->hidden, n, d, mean, axes, err);
-  }
-  qa_variant_result *base = &res[model->baseline];
-  if (!rc) {
-    qa_progress_step(p, "representation", 1, model->n_variants);
-    rc = one_variant(s->cfg, b, b, NULL, NULL, axes, mean, threads, &base->repr, err);
+    if (!rc) rc = qa_repr_pca_axes(lv.base, n, d, mean, axes, err);
   }
   /* The baseline's pair-distance ranks serve every variant's Spearman. */
-  qa_spearman_ref *sref = NULL;
-  if (!rc) rc = qa_repr_spearman_ref_new(b->hidden, n, d, (size_t)s->cfg->pairs_max, &sref, err);
+  if (!rc) rc = qa_repr_spearman_ref_new(lv.base, n, d, (size_t)s->cfg->pairs_max, &sref, err);
+  if (!rc) {
+    qa_progress_step(p, "representation", 1, model->n_variants);
+    rc = one_variant(s->cfg, &lv, b, lv.base, lv.exponent, NULL, sref, axes, mean, threads,
+                     &base->repr,
+                     err);
+  }
   size_t done = 1;
   for (size_t vi = 0; !rc && vi < model->n_variants; vi++) {
     const qa_cache *v = model->variants[vi].cache;
+    const double *vh = NULL;
     if (vi == model->baseline || !v->hidden) continue;
     qa_progress_step(p, "representation", ++done, model->n_variants);
-    rc = one_variant(s->cfg, b, v, &base->repr, sref, axes, mean, threads, &res[vi].repr, err);
+    int v_exp = cache_exponent(v);
+    rc = view_of(v, v_exp, &vh, &var_owned, err) ||
+         one_variant(s->cfg, &lv, v, vh, v_exp, &base->repr, sref, axes, mean, threads,
+                     &res[vi].repr, err);
+    free(var_owned);
+    var_owned = NULL;
     free(res[vi].repr.neighbors);
     res[vi].repr.neighbors = NULL;
   }
   qa_repr_spearman_ref_free(sref);
   free(base->repr.neighbors);
   base->repr.neighbors = NULL;
+  free(base_owned);
   free(axes);
   free(mean);
   return rc;
