@@ -131,7 +131,9 @@ QA_TEST(analysis_claim_statuses) {
     "{\"id\": \"K\", \"text\": \"k\", \"kind\": \"critical_errors_at_most\", \"variant\": \"int4\", \"max\": 0},"
     "{\"id\": \"C\", \"text\": \"c\", \"kind\": \"metric_at_least\", \"variant\": \"int4\", \"metric\": \"cosine_mean\", \"value\": 0.99}]";
   if (build("claims", c, names, 2, extra, &fx)) { release(&fx); return; }
-  /* Drop 6.25 >= 5 but Welch p = 0.705: point estimate only. */
+  /* Drop 6.25 >= 5, but the one-sided paired test of a drop beyond 5 pp
+  ** (b = 1, c = 0, n = 16: d = -1/16, s_d = 0.25, t = -0.2, df 15) gives
+  ** SciPy t.cdf(-0.2, 15) = 0.42209: point estimate only. */
   CHECK_STR(claim(&fx, "W")->status, "demonstrated (point estimate only)");
   CHECK_STR(claim(&fx, "W2")->status, "not supported");      /* 6.25 < 10 */
   CHECK_STR(claim(&fx, "T")->status, "not supported");       /* concerning > acceptable */
@@ -143,8 +145,11 @@ QA_TEST(analysis_claim_statuses) {
   CHECK_STR(claim(&fx, "E")->status, "not supported");       /* |6.25| > 3 */
   CHECK_STR(claim(&fx, "K")->status, "demonstrated");        /* predictions = labels: 0 */
   CHECK_CONTAINS(claim(&fx, "K")->evidence, "0 critical errors");
-  /* Same hidden states: cosine 1 >= 0.99, a point estimate. */
-  CHECK_STR(claim(&fx, "C")->status, "demonstrated (point estimate only)");
+  /* Same hidden states: every cosine is 1, its t-interval is [1, 1], wholly
+  ** above 0.99, and no sample lies below. */
+  CHECK_STR(claim(&fx, "C")->status, "demonstrated");
+  CHECK_CONTAINS(claim(&fx, "C")->evidence, "0 of 6 samples (0%) below 0.99");
+  CHECK_CONTAINS(claim(&fx, "W")->evidence, "p = 0.422");
   CHECK_CONTAINS(claim(&fx, "W")->evidence, "-6.2 pp");
   release(&fx);
 }
