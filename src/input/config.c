@@ -491,11 +491,15 @@ static int parse_claims(ctx *c, const cJSON *root, qa_config *cfg) {
 }
 
 static int parse_disclosure(ctx *c, const cJSON *root, qa_config *cfg) {
-  static const char *const keys[QA_N_DISCLOSURE + 1] = {
-    "task", "model", "metric", "baseline", "calibration", "test_set", "strata", NULL};
+  /* The checklist's fields, then "caveats": what the data cannot show
+  ** (e.g. simulated parts), printed as a caveat of the report. */
+  static const char *const keys[QA_N_DISCLOSURE + 2] = {
+    "task", "model", "metric", "baseline", "calibration", "test_set", "strata", "caveats",
+    NULL};
   const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "disclosure");
   if (!obj) return 0;
-  if (expect_object(c, obj, "disclosure") || check_keys(c, obj, "disclosure", keys))
+  if (expect_object(c, obj, "disclosure") || check_keys(c, obj, "disclosure", keys) ||
+      get_string(c, obj, "disclosure", "caveats", 0, &cfg->caveats))
     return -1;
   for (size_t i = 0; i < QA_N_DISCLOSURE; i++) {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, keys[i]);
@@ -721,6 +725,7 @@ void qa_config_free(qa_config *cfg) {
   }
   free(cfg->claims);
   for (size_t i = 0; i < QA_N_DISCLOSURE; i++) free(cfg->disclosure[i]);
+  free(cfg->caveats);
   free_strings(cfg->key_metrics, cfg->n_key_metrics);
   free(cfg->vram_tiers_gb);
   free(cfg->title); free(cfg->subtitle); free(cfg->author); free(cfg->layer);

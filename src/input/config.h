@@ -63,6 +63,7 @@ typedef struct qa_config {
   char *dir;               /* its directory, for relative paths */
   char *title, *subtitle, *author;
   char *disclosure[QA_N_DISCLOSURE];   /* NULL: not declared */
+  char *caveats;           /* disclosure.caveats: printed as a caveat; NULL: none */
   char *layer;
   size_t n_models;
   qa_model_cfg *models;

@@ -145,6 +145,7 @@ int qa_results_build(const qa_study *study, const qa_analysis *analysis,
   cJSON_AddStringToObject(root, "generated", date);
   cJSON_AddItemToObject(root, "inputs", build_inputs(study));
   cJSON_AddItemToObject(root, "disclosure", build_disclosure(study->cfg));
+  qa_json_str(root, "caveats", study->cfg->caveats);   /* disclosure.caveats, or null */
   cJSON_AddItemToObject(root, "models", build_models(study, analysis));
   if (analysis) qa_results_add_study(root, study, analysis);
   cJSON_AddItemToObject(root, "provenance", build_provenance());
