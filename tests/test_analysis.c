@@ -18,6 +18,12 @@ typedef struct fixture {
   qa_analysis *a;
 } fixture;
 
+/* Members appended to variant i's and to the model's configuration object
+** by build() when set (e.g. ", \"bits_per_weight\": 4"); tests that set
+** them reset them to NULL. */
+static const char *variant_extra[8];
+static const char *model_extra;
+
 /* Writes each cache as <name>.h5 in a fresh folder, then a config with
 ** those variants (first = baseline) and the extra JSON members given, and
 ** runs the analysis.  Returns 0 or -1 (failure recorded). */
@@ -33,14 +39,16 @@ static int build(const char *tag, const fx_cache *const *caches, const char *con
   for (size_t i = 0; i < n; i++) {
     snprintf(path, sizeof path, "%s/%s.h5", dir, names[i]);
     if (fx_write_cache(path, caches[i])) return qa_test_fail(__FILE__, __LINE__, "write") - 1;
-    used += (size_t)snprintf(vars + used, sizeof vars - used, "%s{\"name\": \"%s\", \"file\": \"%s.h5\"}",
-                             i ? ", " : "", names[i], names[i]);
+    used += (size_t)snprintf(vars + used, sizeof vars - used,
+                             "%s{\"name\": \"%s\", \"file\": \"%s.h5\"%s}", i ? ", " : "",
+                             names[i], names[i], i < 8 && variant_extra[i] ? variant_extra[i] : "");
   }
   snprintf(path, sizeof path, "%s/config.json", dir);
   FILE *f = fopen(path, "w");
   if (!f) return qa_test_fail(__FILE__, __LINE__, "config") - 1;
-  fprintf(f, "{\"layer\": \"final\", \"models\": [{\"name\": \"m\", \"baseline\": \"%s\", "
-          "\"variants\": [%s]}]%s%s}\n", names[0], vars, extra ? ", " : "", extra ? extra : "");
+  fprintf(f, "{\"layer\": \"final\", \"models\": [{\"name\": \"m\", \"baseline\": \"%s\"%s, "
+          "\"variants\": [%s]}]%s%s}\n", names[0], model_extra ? model_extra : "", vars,
+          extra ? ", " : "", extra ? extra : "");
   fclose(f);
   qa_error err = {0};
   qa_analysis_opts o = {1};
@@ -131,7 +139,9 @@ QA_TEST(analysis_claim_statuses) {
     "{\"id\": \"K\", \"text\": \"k\", \"kind\": \"critical_errors_at_most\", \"variant\": \"int4\", \"max\": 0},"
     "{\"id\": \"C\", \"text\": \"c\", \"kind\": \"metric_at_least\", \"variant\": \"int4\", \"metric\": \"cosine_mean\", \"value\": 0.99}]";
   if (build("claims", c, names, 2, extra, &fx)) { release(&fx); return; }
-  /* Drop 6.25 >= 5 but Welch p = 0.705: point estimate only. */
+  /* Drop 6.25 >= 5, but the one-sided paired test of a drop beyond 5 pp
+  ** (b = 1, c = 0, n = 16: d = -1/16, s_d = 0.25, t = -0.2, df 15) gives
+  ** SciPy t.cdf(-0.2, 15) = 0.42209: point estimate only. */
   CHECK_STR(claim(&fx, "W")->status, "demonstrated (point estimate only)");
   CHECK_STR(claim(&fx, "W2")->status, "not supported");      /* 6.25 < 10 */
   CHECK_STR(claim(&fx, "T")->status, "not supported");       /* concerning > acceptable */
@@ -143,8 +153,11 @@ QA_TEST(analysis_claim_statuses) {
   CHECK_STR(claim(&fx, "E")->status, "not supported");       /* |6.25| > 3 */
   CHECK_STR(claim(&fx, "K")->status, "demonstrated");        /* predictions = labels: 0 */
   CHECK_CONTAINS(claim(&fx, "K")->evidence, "0 critical errors");
-  /* Same hidden states: cosine 1 >= 0.99, a point estimate. */
-  CHECK_STR(claim(&fx, "C")->status, "demonstrated (point estimate only)");
+  /* Same hidden states: every cosine is 1, its t-interval is [1, 1], wholly
+  ** above 0.99, and no sample lies below. */
+  CHECK_STR(claim(&fx, "C")->status, "demonstrated");
+  CHECK_CONTAINS(claim(&fx, "C")->evidence, "0 of 6 samples (0%) below 0.99");
+  CHECK_CONTAINS(claim(&fx, "W")->evidence, "p = 0.422");
   CHECK_CONTAINS(claim(&fx, "W")->evidence, "-6.2 pp");
   release(&fx);
 }
@@ -218,5 +231,152 @@ QA_TEST(analysis_without_hidden_or_eval_falls_back_to_nothing) {
   CHECK_INT(r->out.present, 1);
   CHECK_NEAR(r->bench_signal, 0, 0);                    /* identical predictions */
   CHECK_STR(qa_analysis_tier_name(fx.cfg, r->tier), "negligible");
+  release(&fx);
+}
+
+/* ---- paired analyses, cost, memory, picks (STATISTICS.md, issue 11) ---- */
+
+QA_TEST(analysis_paired_benchmark_and_generation) {
+  fx_cache base, var;
+  sixteen_items(&base, &var);
+  const fx_cache *c[2] = {&base, &var};
+  const char *names[2] = {"fp32", "int4"};
+  fixture fx;
+  if (build("paired", c, names, 2,
+            "\"analysis\": {\"key_metrics\": [\"m\"], \"tost_margins_pp\": [3, 5, 10], "
+            "\"tost_margins_pct\": [3, 5, 12]}", &fx)) { release(&fx); return; }
+  const qa_bench_result *b = &fx.a->models[0][1].bench;
+  /* SciPy 1.10: v, b = the 0/1 vectors of sixteen_items();
+  ** t.interval(0.95, 15, loc=mean(v-b), scale=std(v-b, ddof=1)/4),
+  ** ttest_rel(v, b), TOST = max of the two ttest_1samp one-sided p. */
+  CHECK_NEAR(b->paired.mean, -0.0625, 1e-15);
+  CHECK_NEAR(b->paired.ci_lo, -0.19571559659745769, 1e-10);
+  CHECK_NEAR(b->paired.ci_hi, 0.070715596597457686, 1e-10);
+  CHECK_NEAR(b->paired.p, 0.33317013591547628, 1e-10);
+  CHECK_NEAR(b->paired_tost_p, 0.69467363341498056, 1e-10);     /* tost_margin_pp 3 */
+  CHECK_NEAR(b->margin_tost_p[0], 0.69467363341498056, 1e-10);
+  CHECK_NEAR(b->margin_tost_p[1], 0.57791661151280804, 1e-10);
+  CHECK_NEAR(b->margin_tost_p[2], 0.27873121755992014, 1e-10);
+  CHECK_INT(b->paired_equivalent, 0);
+  /* Generation: d_i = 0.9 s_i - s_i with s_i = 0.25 (i + 1); the TOST
+  ** margins are that percentage of the baseline mean 2.125. */
+  const qa_metric_result *g = &fx.a->models[0][1].gen.metrics[0];
+  CHECK_NEAR(g->paired.mean, -0.2125, 1e-12);
+  CHECK_NEAR(g->paired.p, 3.3845889234063038e-06, 1e-15);
+  CHECK_NEAR(g->paired.ci_lo, -0.27592330991109199, 1e-10);
+  CHECK_NEAR(g->paired.ci_hi, -0.14907669008890795, 1e-10);
+  CHECK_NEAR(g->margin_tost_p[0], 0.9999206616377595, 1e-10);
+  CHECK_NEAR(g->margin_tost_p[1], 0.99860589940710476, 1e-10);
+  CHECK_NEAR(g->margin_tost_p[2], 0.08685012094296396, 1e-10);
+  /* The adjacent tests carry the paired p: McNemar b = 1, c = 0 gives
+  ** 2 * 0.5 = 1; the generation test the paired t p above. */
+  CHECK_NEAR(fx.a->adjacent[0].p_paired, 1.0, 0);
+  CHECK_NEAR(fx.a->adjacent[1].p_paired, 3.3845889234063038e-06, 1e-15);
+  /* Holm over the two paired p: min(1, 2 x 3.38e-6) and max(that, 1). */
+  CHECK_NEAR(fx.a->adjacent[1].p_paired_holm, 2 * 3.3845889234063038e-06, 1e-15);
+  CHECK_NEAR(fx.a->adjacent[0].p_paired_holm, 1.0, 0);
+  /* The baseline against itself is not tested. */
+  CHECK(isnan(fx.a->models[0][0].bench.paired_tost_p));
+  CHECK_INT(fx.a->models[0][0].bench.paired_equivalent, -1);
+  release(&fx);
+}
+
+QA_TEST(analysis_identical_variant_is_equivalent) {
+  /* fp16 identical to the baseline on every item: s_d = 0 and d = 0, so
+  ** each one-sided TOST p is 0 (STATISTICS.md "paired") and the
+  ** equivalence claim is demonstrated. */
+  fx_cache base, same;
+  sixteen_items(&base, &same);
+  same = base;
+  const fx_cache *c[2] = {&base, &same};
+  const char *names[2] = {"fp32", "fp16"};
+  fixture fx;
+  if (build("identical", c, names, 2,
+            "\"claims\": [{\"id\": \"E\", \"text\": \"e\", \"kind\": \"equivalent\", "
+            "\"variant\": \"fp16\", \"metric\": \"benchmark\", \"margin\": 1}]", &fx)) {
+    release(&fx);
+    return;
+  }
+  const qa_bench_result *b = &fx.a->models[0][1].bench;
+  CHECK_NEAR(b->paired_tost_p, 0.0, 0);
+  CHECK_INT(b->paired_equivalent, 1);
+  CHECK_STR(claim(&fx, "E")->status, "demonstrated");
+  CHECK_CONTAINS(claim(&fx, "E")->evidence, "paired TOST at +/-1 pp: p = 0");
+  release(&fx);
+}
+
+QA_TEST(analysis_cost_from_the_harmonic_mean) {
+  /* decode tok/s 10, 12, 11 (h5fixture.c): harmonic mean 3 / (1/10 + 1/12 +
+  ** 1/11) = 10.939226519337016; at 0.035 USD/h, 0.035 / (10.9392 x 3600)
+  ** x 1e6 = 0.88874859708193066 USD per million tokens.  The arithmetic
+  ** mean 11 gives 0.035 / (11 x 3600) x 1e6 = 0.88383838... */
+  fx_cache base, var;
+  sixteen_items(&base, &var);
+  const fx_cache *c[2] = {&base, &var};
+  const char *names[2] = {"fp32", "int4"};
+  fixture fx;
+  if (build("hmean", c, names, 2, "\"deploy\": {\"usd_per_hour\": 0.035}", &fx)) {
+    release(&fx);
+    return;
+  }
+  const qa_perf_result *p = &fx.a->models[0][1].perf;
+  CHECK_NEAR(p->decode_hmean, 10.939226519337016, 1e-12);
+  CHECK_NEAR(p->decode_mean, 11.0, 1e-12);
+  CHECK_NEAR(p->usd_per_mtok, 0.88874859708193066, 1e-12);
+  /* Same throughput as the baseline: no saving (and not its negative). */
+  CHECK_NEAR(p->savings_pct, 0.0, 1e-12);
+  /* decode_cv_pct = 100 sd / mean = 100 x 1 / 11 (sd of 10, 12, 11 is 1). */
+  CHECK_NEAR(p->decode_cv_pct, 100.0 / 11.0, 1e-12);
+  release(&fx);
+  if (build("amean", c, names, 2,
+            "\"deploy\": {\"usd_per_hour\": 0.035, \"throughput_mean\": \"arithmetic\"}", &fx)) {
+    release(&fx);
+    return;
+  }
+  CHECK_NEAR(fx.a->models[0][1].perf.usd_per_mtok, 0.035 / (11.0 * 3600.0) * 1e6, 1e-12);
+  release(&fx);
+}
+
+QA_TEST(analysis_memory_unit_picks_and_sweet_spot) {
+  /* params 1e9 at 16, 8 and 4 bits with overhead 1: 2, 1 and 0.5 GB, or in
+  ** GiB 2e9 / 2^30 = 1.862645149230957, 0.9313225746154785, 0.4656612873077393.
+  ** The 4-bit variant loses 6.25 pp (tier "concerning" of the defaults,
+  ** not recommended): the cliff; the 8-bit one is identical to the
+  ** baseline (negligible): the sweet spot, and every pick of the 1 GiB
+  ** tier (the only recommended row within it). */
+  fx_cache base, same, var;
+  sixteen_items(&base, &var);
+  same = base;
+  const fx_cache *c[3] = {&base, &same, &var};
+  const char *names[3] = {"fp16", "q8", "q4"};
+  variant_extra[0] = ", \"bits_per_weight\": 16";
+  variant_extra[1] = ", \"bits_per_weight\": 8";
+  variant_extra[2] = ", \"bits_per_weight\": 4";
+  model_extra = ", \"params\": 1000000000";
+  fixture fx;
+  int rc = build("memunit", c, names, 3,
+                 "\"deploy\": {\"vram_tiers_gb\": [1, 2], \"vram_overhead\": 1, "
+                 "\"memory_unit\": \"GiB\"}", &fx);
+  variant_extra[0] = variant_extra[1] = variant_extra[2] = NULL;
+  model_extra = NULL;
+  if (rc) { release(&fx); return; }
+  const qa_model *m = &fx.study->models[0];
+  CHECK_NEAR(m->variants[0].vram_gb, 1.862645149230957, 1e-12);
+  CHECK_NEAR(m->variants[1].vram_gb, 0.9313225746154785, 1e-12);
+  CHECK_NEAR(m->variants[2].vram_gb, 0.4656612873077393, 1e-12);
+  const qa_model_decision *md = &fx.a->model_decisions[0];
+  CHECK_INT(md->sweet_spot, 1);
+  CHECK_INT(md->cliff, 2);
+  /* Identical items: the paired non-inferiority p at the second tier's
+  ** 5 pp is 0 (s_d = 0, the point inside the alternative). */
+  CHECK_NEAR(md->sweet_spot_noninf_p, 0.0, 0);
+  const qa_decision_tier *t1 = &fx.a->decision[0];
+  for (int k = 0; k < QA_N_PICKS; k++) {
+    CHECK_INT(t1->picks[k].present, 1);
+    CHECK_INT(t1->picks[k].variant, 1);
+  }
+  /* Within 2 GiB the baseline competes too: the same accuracy, so quality
+  ** goes to the lower memory (q8); the throughput ties keep config order. */
+  CHECK_INT(fx.a->decision[1].picks[QA_PICK_QUALITY].variant, 1);
   release(&fx);
 }

@@ -34,6 +34,7 @@ void qa_analysis_free(qa_analysis *a) {
   free(a->adjacent);
   for (size_t t = 0; t < a->n_decision; t++) free(a->decision[t].rows);
   free(a->decision);
+  free(a->model_decisions);
   free(a->claims);
   free(a);
 }
@@ -74,6 +75,24 @@ static int eigen_budget_check(const qa_study *s, qa_error *err) {
   return qa_analysis_representation_check(s, budget, what, err);
 }
 
+/* The intervals claims use on representation numbers (STATISTICS.md
+** "Claims"): the 95% t-interval of the per-sample cosines and the Wilson
+** interval of the kNN accuracy. */
+static void repr_intervals(qa_variant_result *r, size_t n_variants) {
+  double z = qa_z(0.975);
+  for (size_t v = 0; v < n_variants; v++) {
+    qa_repr_result *p = &r[v].repr;
+    p->cos_ci_lo = p->cos_ci_hi = p->knn_wilson_lo = p->knn_wilson_hi = NAN;
+    if (!p->present) continue;
+    if (p->cosine && p->n)
+      qa_t_ci(qa_mean(p->cosine, p->n), qa_sd(p->cosine, p->n), (double)p->n, 0.95,
+              &p->cos_ci_lo, &p->cos_ci_hi);
+    if (!isnan(p->knn_accuracy))
+      qa_wilson(round(p->knn_accuracy * (double)p->n), (double)p->n, z, &p->knn_wilson_lo,
+                &p->knn_wilson_hi);
+  }
+}
+
 int qa_analysis_run(const qa_study *s, const qa_analysis_opts *opts, qa_progress *p,
                     qa_analysis **out, qa_error *err) {
   *out = NULL;
@@ -96,6 +115,7 @@ int qa_analysis_run(const qa_study *s, const qa_analysis_opts *opts, qa_progress
          qa_analysis_outputs(s, m, res, err) || qa_analysis_benchmark(s, m, res, err) ||
          qa_analysis_generation(s, m, res, err);
     if (!rc) qa_analysis_perf(s, m, res);
+    if (!rc) repr_intervals(res, s->models[m].n_variants);
   }
   if (!rc) {
     qa_progress_stage(p, "decisions", NULL);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analysis/stats.h"
 #include "input/study.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -30,6 +31,8 @@ typedef struct qa_repr_result {
   double sqnr_db, spearman_rho;
   double knn_accuracy, knn_delta_pp, neighbor_overlap;
   double cka_linear, effective_rank, participation_ratio;
+  double cos_ci_lo, cos_ci_hi;             /* t-interval of the per-sample cosines */
+  double knn_wilson_lo, knn_wilson_hi;     /* Wilson 95% of knn_accuracy */
   size_t n_classes;             /* rows of per_class: the classes with samples */
   qa_class_result *per_class;   /* [n_classes] in label order, or NULL without labels */
   /* Kept for figures. */
@@ -73,6 +76,12 @@ typedef struct qa_bench_result {
   double tost_p;
   int equivalent;                          /* -1: not tested (baseline) */
   double mde_pp;
+  /* The paired analysis (items paired by id): the one claims and the
+  ** summary use; STATISTICS.md "Benchmark accuracy" (paired). */
+  qa_paired_result paired;                 /* on d_i = correct_V − correct_B */
+  double paired_tost_p;                    /* at tost_margin_pp */
+  int paired_equivalent;                   /* -1: not tested (baseline) */
+  double margin_tost_p[QA_MAX_MARGINS];    /* at each of tost_margins_pp */
   size_t n_tasks;
   qa_task_result *tasks;
 } qa_bench_result;
@@ -82,6 +91,11 @@ typedef struct qa_metric_result {
   size_t n;
   double mean, sd, ci_lo, ci_hi, delta_pct, welch_p, cohens_d, tost_p;
   int equivalent;
+  double base_mean;                        /* the baseline's mean on the same items */
+  qa_paired_result paired;                 /* on d_i = score_V − score_B */
+  double paired_tost_p;                    /* at tost_margin_pct % of the baseline mean */
+  int paired_equivalent;                   /* -1: not tested (baseline) */
+  double margin_tost_p[QA_MAX_MARGINS];    /* at each of tost_margins_pct */
 } qa_metric_result;
 
 typedef struct qa_gen_result {
@@ -93,7 +107,7 @@ typedef struct qa_gen_result {
 
 typedef struct qa_perf_result {
   size_t n_decode, n_ttft;
-  double decode_mean, decode_median, decode_cv_pct;
+  double decode_mean, decode_hmean, decode_median, decode_cv_pct;
   double ttft_mean, ttft_median;
   double usd_per_mtok, savings_pct;
 } qa_perf_result;
@@ -115,7 +129,8 @@ typedef struct qa_adjacent_test {
   const char *family;                      /* "benchmark" or "generation" */
   const char *metric;                      /* "accuracy" or the metric name */
   size_t n;
-  double mean_higher, mean_lower, d, t, p, p_bonferroni, p_holm, mcnemar_p;
+  double mean_higher, mean_lower, d, t, p, p_bonferroni, p_holm;
+  double p_paired, p_paired_holm;          /* McNemar (benchmark), paired t (generation) */
 } qa_adjacent_test;
 
 typedef struct qa_decision_row {
@@ -123,11 +138,26 @@ typedef struct qa_decision_row {
   double vram_gb;
 } qa_decision_row;
 
+/* A (model, variant) chosen for a use case; present 0: none qualifies. */
+typedef struct qa_pick {
+  int present;
+  size_t model, variant;
+} qa_pick;
+
+enum { QA_PICK_QUALITY, QA_PICK_THROUGHPUT, QA_PICK_COST, QA_N_PICKS };
+
 typedef struct qa_decision_tier {
   double vram_gb;
   size_t n_rows;
   qa_decision_row *rows;                   /* sorted by decode tok/s, descending */
+  qa_pick picks[QA_N_PICKS];               /* among recommended rows that fit */
 } qa_decision_tier;
+
+/* Per model (STATISTICS.md "Tier, cost, memory"); SIZE_MAX: none. */
+typedef struct qa_model_decision {
+  size_t sweet_spot, cliff;
+  double sweet_spot_noninf_p;              /* NaN without benchmark data */
+} qa_model_decision;
 
 typedef struct qa_claim_result {
   const char *id, *text;
@@ -145,6 +175,7 @@ typedef struct qa_analysis {
   size_t bench_n_min, gen_n_min;
   size_t n_decision;
   qa_decision_tier *decision;
+  qa_model_decision *model_decisions;      /* [model] */
   size_t n_claims;
   qa_claim_result *claims;
 } qa_analysis;
@@ -156,6 +187,15 @@ typedef struct qa_analysis_opts {
 int qa_analysis_run(const qa_study *study, const qa_analysis_opts *opts, qa_progress *p,
                     qa_analysis **out, qa_error *err);
 void qa_analysis_free(qa_analysis *a);
+
+/* 1 when tier index t is recommended: the first or second configured tier. */
+int qa_analysis_tier_recommended(const qa_config *cfg, size_t t);
+/* The throughput a variant's cost and ranking use: the harmonic mean of its
+** decode tok/s, or the arithmetic mean when deploy.throughput_mean says so. */
+double qa_analysis_throughput(const qa_config *cfg, const qa_perf_result *pf);
+/* Absolute quality of a variant: pooled benchmark accuracy, else output
+** accuracy, else kNN accuracy (a proportion); NaN when none exists. */
+double qa_analysis_quality(const qa_variant_result *r);
 
 /* Name of tier index t ("unacceptable" past the configured ones). */
 const char *qa_analysis_tier_name(const qa_config *cfg, size_t t);

@@ -61,6 +61,23 @@ static int bench_tasks(const qa_cache *b, const qa_cache *v, qa_bench_result *r,
   return 0;
 }
 
+/* The paired analysis of the pooled items; STATISTICS.md "Benchmark
+** accuracy" (paired).  The baseline against itself is not tested. */
+static void paired_bench(const qa_config *cfg, const pooled *p, int is_base,
+                         qa_bench_result *r) {
+  qa_paired_binary(p->b_only, p->v_only, (double)p->n, &r->paired);
+  r->paired_tost_p = NAN;
+  r->paired_equivalent = -1;
+  for (size_t k = 0; k < QA_MAX_MARGINS; k++) r->margin_tost_p[k] = NAN;
+  if (is_base) return;
+  const qa_paired_result *d = &r->paired;
+  r->paired_tost_p = qa_tost(d->mean, d->se, d->df, cfg->tost_margin_pp / 100.0, NULL, NULL);
+  r->paired_equivalent = !isnan(r->paired_tost_p) && r->paired_tost_p < cfg->alpha;
+  for (size_t k = 0; k < cfg->n_tost_margins_pp; k++)
+    r->margin_tost_p[k] = qa_tost(d->mean, d->se, d->df, cfg->tost_margins_pp[k] / 100.0,
+                                  NULL, NULL);
+}
+
 int qa_analysis_benchmark(const qa_study *s, size_t m, qa_variant_result *res,
                           qa_error *err) {
   const qa_config *cfg = s->cfg;
@@ -85,6 +102,7 @@ int qa_analysis_benchmark(const qa_study *s, size_t m, qa_variant_result *res,
     r->welch_t = r->welch_df = r->welch_p = r->welch_se = r->cohens_d = NAN;
     r->mcnemar_p = r->tost_p = NAN;
     r->equivalent = -1;
+    paired_bench(cfg, &p, is_base, r);
     if (!is_base) {
       qa_welch_result w;
       double var_b = var01(p.k_b, p.n), var_v = var01(p.k_v, p.n);
@@ -152,6 +170,39 @@ static size_t metric_names(const qa_cache *v, const char **out, size_t cap) {
   return n;
 }
 
+/* Mean and variance (divisor n−1) of xv − xb, two-pass. */
+static void diff_moments(const double *xv, const double *xb, size_t n, double *mean,
+                         double *var) {
+  double s = 0, ss = 0;
+  for (size_t i = 0; i < n; i++) s += xv[i] - xb[i];
+  *mean = n ? s / (double)n : NAN;
+  for (size_t i = 0; i < n; i++) {
+    double e = xv[i] - xb[i] - *mean;
+    ss += e * e;
+  }
+  *var = n >= 2 ? ss / (double)(n - 1) : NAN;
+}
+
+/* Paired analysis of one generation metric; STATISTICS.md "Generation
+** quality" (paired): TOST margins are % of the baseline mean. */
+static void paired_metric(const qa_config *cfg, const double *xv, const double *xb, size_t n,
+                          int is_base, qa_metric_result *r) {
+  double mean, var;
+  diff_moments(xv, xb, n, &mean, &var);
+  qa_paired(mean, var, (double)n, &r->paired);
+  r->paired_tost_p = NAN;
+  r->paired_equivalent = -1;
+  for (size_t k = 0; k < QA_MAX_MARGINS; k++) r->margin_tost_p[k] = NAN;
+  if (is_base) return;
+  const qa_paired_result *d = &r->paired;
+  double scale = fabs(r->base_mean) / 100.0;
+  r->paired_tost_p = qa_tost(d->mean, d->se, d->df, scale * cfg->tost_margin_pct, NULL, NULL);
+  r->paired_equivalent = !isnan(r->paired_tost_p) && r->paired_tost_p < cfg->alpha;
+  for (size_t k = 0; k < cfg->n_tost_margins_pct; k++)
+    r->margin_tost_p[k] = qa_tost(d->mean, d->se, d->df, scale * cfg->tost_margins_pct[k],
+                                  NULL, NULL);
+}
+
 static void metric_stats(const qa_config *cfg, const double *xv, const double *xb, size_t n,
                          int is_base, qa_metric_result *r) {
   double mv = qa_mean(xv, n), vv = qa_var(xv, n), mb = qa_mean(xb, n), vb = qa_var(xb, n);
@@ -162,6 +213,8 @@ static void metric_stats(const qa_config *cfg, const double *xv, const double *x
   r->delta_pct = mb != 0 ? 100.0 * (mv / mb - 1.0) : NAN;
   r->welch_p = r->cohens_d = r->tost_p = NAN;
   r->equivalent = -1;
+  r->base_mean = mb;
+  paired_metric(cfg, xv, xb, n, is_base, r);
   if (is_base) return;
   qa_welch_result w;
   qa_welch(mb, vb, (double)n, mv, vv, (double)n, &w);
@@ -233,13 +286,25 @@ int qa_analysis_generation(const qa_study *s, size_t m, qa_variant_result *res,
   return 0;
 }
 
+/* 1 / mean(1/x): the throughput whose time per token is the mean time per
+** token; NaN when a value is not positive (a request that produced
+** nothing has no time per token). */
+static double harmonic_mean(const double *x, size_t n) {
+  double s = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!(x[i] > 0)) return NAN;
+    s += 1.0 / x[i];
+  }
+  return n ? (double)n / s : NAN;
+}
+
 void qa_analysis_perf(const qa_study *s, size_t m, qa_variant_result *res) {
   const qa_config *cfg = s->cfg;
   const qa_model *model = &s->models[m];
   for (size_t vi = 0; vi < model->n_variants; vi++) {
     const qa_cache *v = model->variants[vi].cache;
     qa_perf_result *pf = &res[vi].perf;
-    pf->decode_mean = pf->decode_median = pf->decode_cv_pct = NAN;
+    pf->decode_mean = pf->decode_hmean = pf->decode_median = pf->decode_cv_pct = NAN;
     pf->ttft_mean = pf->ttft_median = pf->usd_per_mtok = pf->savings_pct = NAN;
     const double half = 0.5;
     if ((pf->n_decode = v->n_decode)) {
@@ -247,9 +312,12 @@ void qa_analysis_perf(const qa_study *s, size_t m, qa_variant_result *res) {
       if (qa_quantiles(v->decode_tok_s, v->n_decode, &half, 1, &pf->decode_median, NULL))
         pf->decode_median = NAN;
       pf->decode_cv_pct = 100.0 * qa_sd(v->decode_tok_s, v->n_decode) / pf->decode_mean;
-      /* usd_per_mtok = usd_per_hour / (tok/s · 3600) · 1e6 */
-      if (pf->decode_mean > 0)
-        pf->usd_per_mtok = cfg->usd_per_hour / (pf->decode_mean * 3600.0) * 1e6;
+      pf->decode_hmean = harmonic_mean(v->decode_tok_s, v->n_decode);
+      /* Cost is time per token: usd_per_mtok = usd_per_hour / (r · 3600) · 1e6
+      ** with r the harmonic mean of tok/s, or the arithmetic mean when
+      ** configured (what TR125 did); STATISTICS.md "Tier, cost, memory". */
+      double r = cfg->throughput_arithmetic ? pf->decode_mean : pf->decode_hmean;
+      if (r > 0) pf->usd_per_mtok = cfg->usd_per_hour / (r * 3600.0) * 1e6;
     }
     if ((pf->n_ttft = v->n_ttft)) {
       pf->ttft_mean = qa_mean(v->ttft_ms, v->n_ttft);
@@ -280,7 +348,7 @@ int qa_analysis_pair_bench(const qa_cache *hi, const qa_cache *lo, qa_adjacent_t
   t->d = qa_cohens_d(mh, vh, (double)p.n, ml, vl, (double)p.n);
   t->t = w.t;
   t->p = w.p;
-  t->mcnemar_p = qa_mcnemar_exact(p.b_only, p.v_only);
+  t->p_paired = qa_mcnemar_exact(p.b_only, p.v_only);
   return 1;
 }
 
@@ -301,7 +369,12 @@ int qa_analysis_pair_metric(const qa_cache *hi, const qa_cache *lo, const char *
   t->d = qa_cohens_d(mh, vh, (double)n, ml, vl, (double)n);
   t->t = w.t;
   t->p = w.p;
-  t->mcnemar_p = NAN;
+  /* Paired t on d_i = lower − higher over the shared items. */
+  double dm, dv;
+  qa_paired_result pr;
+  diff_moments(xl, xh, n, &dm, &dv);
+  qa_paired(dm, dv, (double)n, &pr);
+  t->p_paired = pr.p;
   free(xl);
   free(xh);
   return 1;

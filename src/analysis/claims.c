@@ -5,6 +5,7 @@
 ** numbers used.  Claims are validated, never restated.
 */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,61 +31,116 @@ static size_t tier_index(const qa_config *cfg, const char *name) {
   return cfg->n_tiers;
 }
 
+/* "the paired non-inferiority test at -M pp: p = P" and friends. */
+static void add_ev(instance *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_ev(instance *in, const char *fmt, ...) {
+  size_t n = strlen(in->ev);
+  if (n + 1 >= sizeof in->ev) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(in->ev + n, sizeof in->ev - n, fmt, ap);
+  va_end(ap);
+}
+
 static int tier_at_most(instance *in, const qa_claim_cfg *cl) {
   const qa_config *cfg = in->s->cfg;
   size_t want = tier_index(cfg, cl->tier), got = in->r->tier;
   const qa_bench_result *b = &in->r->bench;
-  int n = snprintf(in->ev, sizeof in->ev, "tier %s", qa_analysis_tier_name(cfg, got));
+  add_ev(in, "tier %s", qa_analysis_tier_name(cfg, got));
   if (!isnan(in->r->bench_signal))
-    n += snprintf(in->ev + n, sizeof in->ev - (size_t)n, ", %s delta %+.1f pp",
-                  in->r->bench_signal_source, in->r->bench_signal);
-  if (!isnan(in->r->gen_signal))
-    n += snprintf(in->ev + n, sizeof in->ev - (size_t)n, ", generation %+.1f%%",
-                  in->r->gen_signal);
-  if (in->r->critical_failed)
-    snprintf(in->ev + n, sizeof in->ev - (size_t)n, ", a critical-error check failed");
+    add_ev(in, ", %s delta %+.1f pp", in->r->bench_signal_source, in->r->bench_signal);
+  if (!isnan(in->r->gen_signal)) add_ev(in, ", generation %+.1f%%", in->r->gen_signal);
+  if (in->r->critical_failed) add_ev(in, ", a critical-error check failed");
   if (got > want) return NOT_SUPPORTED;
   if (in->vi == in->s->models[in->m].baseline) return DEMONSTRATED;
-  if (!b->present || want >= cfg->n_tiers) return POINT_ONLY;
-  /* One-sided Welch non-inferiority, H0: diff <= -max_drop_pp/100. */
+  if (!b->present || want >= cfg->n_tiers || !isfinite(cfg->tiers[want].max_drop_pp)) {
+    add_ev(in, "; no benchmark test of the tier's limit");
+    return POINT_ONLY;
+  }
+  /* One-sided paired non-inferiority, H0: d <= -max_drop_pp/100
+  ** (STATISTICS.md "Claims", tier_at_most). */
   double margin = cfg->tiers[want].max_drop_pp / 100.0;
-  double p = qa_noninferiority_p(b->delta_pp / 100.0, b->welch_se, b->welch_df, margin);
-  snprintf(in->ev + n, sizeof in->ev - (size_t)n, "; non-inferiority at -%g pp: p = %.3g",
-           cfg->tiers[want].max_drop_pp, p);
+  double p = qa_noninferiority_p(b->paired.mean, b->paired.se, b->paired.df, margin);
+  add_ev(in, "; paired non-inferiority at -%g pp (n = %zu): p = %.3g",
+         cfg->tiers[want].max_drop_pp, b->n, p);
   return !isnan(p) && p < cfg->alpha ? DEMONSTRATED : POINT_ONLY;
+}
+
+/* Index of a generation metric by name in g, or g->n_metrics. */
+static size_t gen_metric(const qa_gen_result *g, const char *name) {
+  size_t i = 0;
+  while (i < g->n_metrics && strcmp(g->metrics[i].metric, name)) i++;
+  return i;
+}
+
+static int equivalent_generation(instance *in, double m) {
+  const qa_config *cfg = in->s->cfg;
+  const qa_gen_result *g = &in->r->gen;
+  if (!g->present || isnan(g->delta_pct)) {
+    add_ev(in, "no generation data");
+    return INCONCLUSIVE;
+  }
+  add_ev(in, "generation key average delta %+.2f%% (margin %g%%)", g->delta_pct, m);
+  if (fabs(g->delta_pct) > m) return NOT_SUPPORTED;
+  /* The paired TOST at m % of each key metric's baseline mean, on every
+  ** key metric; the weakest p decides. */
+  double worst = 0;
+  int untestable = 0;
+  size_t tested = 0;
+  for (size_t k = 0; k < cfg->n_key_metrics; k++) {
+    size_t i = gen_metric(g, cfg->key_metrics[k]);
+    if (i == g->n_metrics) continue;
+    const qa_metric_result *r = &g->metrics[i];
+    const qa_paired_result *d = &r->paired;
+    double p = qa_tost(d->mean, d->se, d->df, fabs(r->base_mean) * m / 100.0, NULL, NULL);
+    add_ev(in, "%s %s paired TOST p = %.3g", tested ? "," : ";", r->metric, p);
+    tested++;
+    if (isnan(p)) untestable = 1;
+    else if (p > worst) worst = p;
+  }
+  if (!tested) {
+    add_ev(in, "; no key metric to test");
+    return INCONCLUSIVE;
+  }
+  return !untestable && worst < cfg->alpha ? DEMONSTRATED : INCONCLUSIVE;
 }
 
 static int equivalent(instance *in, const qa_claim_cfg *cl) {
   const qa_config *cfg = in->s->cfg;
-  if (strcmp(cl->metric, "benchmark") == 0) {
-    const qa_bench_result *b = &in->r->bench;
-    double m = cl->has_margin ? cl->margin : cfg->tost_margin_pp;
-    if (!b->present) { snprintf(in->ev, sizeof in->ev, "no benchmark data"); return INCONCLUSIVE; }
-    double p = qa_tost(b->delta_pp / 100.0, b->welch_se, b->welch_df, m / 100.0, NULL, NULL);
-    snprintf(in->ev, sizeof in->ev, "benchmark delta %+.1f pp (n = %zu), TOST at +/-%g pp: p = %.3g",
-             b->delta_pp, b->n, m, p);
-    if (fabs(b->delta_pp) > m) return NOT_SUPPORTED;
-    return !isnan(p) && p < cfg->alpha ? DEMONSTRATED : INCONCLUSIVE;
-  }
-  const qa_gen_result *g = &in->r->gen;
-  double m = cl->has_margin ? cl->margin : cfg->tost_margin_pct;
-  if (!g->present || isnan(g->delta_pct)) {
-    snprintf(in->ev, sizeof in->ev, "no generation data");
+  if (strcmp(cl->metric, "benchmark") != 0)
+    return equivalent_generation(in, cl->has_margin ? cl->margin : cfg->tost_margin_pct);
+  const qa_bench_result *b = &in->r->bench;
+  double m = cl->has_margin ? cl->margin : cfg->tost_margin_pp;
+  if (!b->present) {
+    add_ev(in, "no benchmark data");
     return INCONCLUSIVE;
   }
-  snprintf(in->ev, sizeof in->ev, "generation key average delta %+.2f%% against a margin of %g%% "
-           "(no equivalence test on the key average)", g->delta_pct, m);
-  return fabs(g->delta_pct) > m ? NOT_SUPPORTED : INCONCLUSIVE;
+  /* Paired TOST at +/- m pp (STATISTICS.md "Claims", equivalent). */
+  const qa_paired_result *d = &b->paired;
+  double p = qa_tost(d->mean, d->se, d->df, m / 100.0, NULL, NULL);
+  add_ev(in, "benchmark delta %+.1f pp (n = %zu, %llu lost, %llu gained), paired TOST at "
+         "+/-%g pp: p = %.3g", b->delta_pp, b->n, (unsigned long long)b->mcnemar_b,
+         (unsigned long long)b->mcnemar_c, m, p);
+  if (fabs(b->delta_pp) > m) return NOT_SUPPORTED;
+  return !isnan(p) && p < cfg->alpha ? DEMONSTRATED : INCONCLUSIVE;
 }
 
 static int worse_than_baseline(instance *in, const qa_claim_cfg *cl) {
   const qa_bench_result *b = &in->r->bench;
   double m = cl->has_min_drop ? cl->min_drop : 0;
-  if (!b->present) { snprintf(in->ev, sizeof in->ev, "no benchmark data"); return INCONCLUSIVE; }
-  snprintf(in->ev, sizeof in->ev, "benchmark delta %+.1f pp (claimed drop >= %g pp), Welch p = %.3g",
-           b->delta_pp, m, b->welch_p);
+  if (!b->present) {
+    add_ev(in, "no benchmark data");
+    return INCONCLUSIVE;
+  }
+  /* The drop must exceed the claimed m: one-sided paired test of
+  ** H0: d >= -m/100 (STATISTICS.md "Claims", worse_than_baseline). */
+  const qa_paired_result *d = &b->paired;
+  double p = qa_below_p(d->mean, d->se, d->df, -m / 100.0);
+  add_ev(in, "benchmark delta %+.1f pp, 95%% CI [%+.1f, %+.1f] pp (paired, n = %zu); "
+         "one-sided paired test of a drop beyond %g pp: p = %.3g", b->delta_pp,
+         100.0 * d->ci_lo, 100.0 * d->ci_hi, b->n, m, p);
   if (-b->delta_pp < m) return NOT_SUPPORTED;
-  return !isnan(b->welch_p) && b->welch_p < in->s->cfg->alpha ? DEMONSTRATED : POINT_ONLY;
+  return !isnan(p) && p < in->s->cfg->alpha ? DEMONSTRATED : POINT_ONLY;
 }
 
 /* A representation or output number by its claim name; NaN when absent. */
@@ -103,6 +159,32 @@ static double named_metric(const qa_variant_result *r, const char *name) {
   return NAN;
 }
 
+/* cosine_mean (t-interval of the per-sample cosines, and the fraction of
+** samples on the wrong side) and knn_accuracy (Wilson); STATISTICS.md
+** "Claims", metric_at_least / metric_at_most. */
+static int repr_bound(instance *in, const qa_claim_cfg *cl, int at_least) {
+  const qa_repr_result *p = &in->r->repr;
+  const char *side = at_least ? ">=" : "<=";
+  double v = cl->value;
+  int cos = !strcmp(cl->metric, "cosine_mean");
+  double x = !p->present ? NAN : cos ? p->cos_mean : p->knn_accuracy;
+  double lo = cos ? p->cos_ci_lo : p->knn_wilson_lo, hi = cos ? p->cos_ci_hi : p->knn_wilson_hi;
+  if (isnan(x)) {
+    add_ev(in, "%s not available", cl->metric);
+    return INCONCLUSIVE;
+  }
+  add_ev(in, "%s %.4g, 95%% %s [%.4g, %.4g], claimed %s %g", cl->metric, x,
+         cos ? "t-interval" : "Wilson", lo, hi, side, v);
+  if (cos && p->cosine && p->n) {
+    size_t wrong = 0;
+    for (size_t i = 0; i < p->n; i++) wrong += at_least ? p->cosine[i] < v : p->cosine[i] > v;
+    add_ev(in, "; %zu of %zu samples (%.0f%%) %s %g", wrong, p->n,
+           100.0 * (double)wrong / (double)p->n, at_least ? "below" : "above", v);
+  }
+  if (!isnan(lo) && !isnan(hi) && (at_least ? lo >= v : hi <= v)) return DEMONSTRATED;
+  return (at_least ? x >= v : x <= v) ? POINT_ONLY : NOT_SUPPORTED;
+}
+
 static int metric_bound(instance *in, const qa_claim_cfg *cl, int at_least) {
   const char *side = at_least ? ">=" : "<=";
   double v = cl->value, x, lo = NAN, hi = NAN;
@@ -118,6 +200,8 @@ static int metric_bound(instance *in, const qa_claim_cfg *cl, int at_least) {
     if (at_least ? lo >= v : hi <= v) return DEMONSTRATED;
     return (at_least ? x >= v : x <= v) ? POINT_ONLY : NOT_SUPPORTED;
   }
+  if (!strcmp(cl->metric, "cosine_mean") || !strcmp(cl->metric, "knn_accuracy"))
+    return repr_bound(in, cl, at_least);
   x = named_metric(in->r, cl->metric);
   if (isnan(x)) {
     snprintf(in->ev, sizeof in->ev, "%s not available", cl->metric);

@@ -5,6 +5,7 @@
 ** memory", "Adjacent tests", "Multiple comparisons".
 */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,21 @@
 /* Deltas are differences of ratios; a threshold met exactly must not fail
 ** on the last bit. */
 #define TIER_EPS 1e-9
+
+int qa_analysis_tier_recommended(const qa_config *cfg, size_t t) {
+  return t < cfg->n_tiers && t < 2;
+}
+
+double qa_analysis_throughput(const qa_config *cfg, const qa_perf_result *pf) {
+  return cfg->throughput_arithmetic ? pf->decode_mean : pf->decode_hmean;
+}
+
+double qa_analysis_quality(const qa_variant_result *r) {
+  if (r->bench.present && !isnan(r->bench.accuracy)) return r->bench.accuracy;
+  if (r->out.present && !isnan(r->out.accuracy)) return r->out.accuracy;
+  if (r->repr.present && !isnan(r->repr.knn_accuracy)) return r->repr.knn_accuracy;
+  return NAN;
+}
 
 const char *qa_analysis_tier_name(const qa_config *cfg, size_t t) {
   return t < cfg->n_tiers ? cfg->tiers[t].name : "unacceptable";
@@ -76,12 +92,12 @@ static int add_test(qa_analysis *a, size_t *cap, const qa_adjacent_test *t) {
 static int adjacent_pair(const qa_study *s, qa_analysis *a, size_t m, size_t vi, size_t *cap) {
   const qa_model *model = &s->models[m];
   const qa_cache *hi = model->variants[vi].cache, *lo = model->variants[vi + 1].cache;
-  qa_adjacent_test t = {m, vi, vi + 1, NULL, NULL, 0, 0, 0, 0, 0, 0, NAN, NAN, NAN};
+  qa_adjacent_test t = {m, vi, vi + 1, NULL, NULL, 0, 0, 0, 0, 0, 0, NAN, NAN, NAN, NAN};
   if (qa_analysis_pair_bench(hi, lo, &t) == 1 && add_test(a, cap, &t)) return -1;
   /* One generation test per metric both have, in the lower variant's order. */
   const qa_gen_result *g = &a->models[m][vi + 1].gen;
   for (size_t k = 0; k < g->n_metrics; k++) {
-    qa_adjacent_test u = {m, vi, vi + 1, NULL, NULL, 0, 0, 0, 0, 0, 0, NAN, NAN, NAN};
+    qa_adjacent_test u = {m, vi, vi + 1, NULL, NULL, 0, 0, 0, 0, 0, 0, NAN, NAN, NAN, NAN};
     int rc = qa_analysis_pair_metric(hi, lo, g->metrics[k].metric, &u);
     if (rc < 0 || (rc == 1 && add_test(a, cap, &u))) return -1;
   }
@@ -108,6 +124,10 @@ int qa_analysis_adjacent(const qa_study *s, qa_analysis *a, qa_error *err) {
   for (size_t i = 0; i < n; i++) a->adjacent[i].p_bonferroni = adj[i];
   int rc = qa_holm(p, n, adj);
   for (size_t i = 0; !rc && i < n; i++) a->adjacent[i].p_holm = adj[i];
+  /* The paired p values form their own Holm family over the same tests. */
+  for (size_t i = 0; i < n; i++) p[i] = a->adjacent[i].p_paired;
+  rc = rc || qa_holm(p, n, adj);
+  for (size_t i = 0; !rc && i < n; i++) a->adjacent[i].p_paired_holm = adj[i];
   for (size_t i = 0; i < n; i++) {
     const qa_adjacent_test *t = &a->adjacent[i];
     a->n_significant += t->p < cfg->alpha;
@@ -125,13 +145,84 @@ static const qa_analysis *sort_analysis;
 
 static int by_throughput(const void *pa, const void *pb) {
   const qa_decision_row *x = pa, *y = pb;
-  double tx = sort_analysis->models[x->model][x->variant].perf.decode_mean;
-  double ty = sort_analysis->models[y->model][y->variant].perf.decode_mean;
+  const qa_config *cfg = sort_analysis->study->cfg;
+  double tx = qa_analysis_throughput(cfg, &sort_analysis->models[x->model][x->variant].perf);
+  double ty = qa_analysis_throughput(cfg, &sort_analysis->models[y->model][y->variant].perf);
   if (isnan(tx) != isnan(ty)) return isnan(tx) ? 1 : -1;
   if (!isnan(tx) && tx != ty) return tx > ty ? -1 : 1;
   /* Equal or unknown throughput: configuration order. */
   if (x->model != y->model) return x->model < y->model ? -1 : 1;
   return (x->variant > y->variant) - (x->variant < y->variant);
+}
+
+/* 1 when candidate (value x, memory gx) beats the best so far (bx, gb):
+** higher (or lower, when lower_wins) value, ties to the lower memory; the
+** first found keeps a full tie (configuration order). */
+static int better(double x, double gx, double bx, double gb, int have, int lower_wins) {
+  if (isnan(x)) return 0;
+  if (!have) return 1;
+  if (x != bx) return lower_wins ? x < bx : x > bx;
+  return gx < gb;
+}
+
+/* Use-case picks of one memory tier among every recommended (model,
+** variant) that fits within it, all models; STATISTICS.md "picks". */
+static void pick_tier(const qa_study *s, const qa_analysis *a, qa_decision_tier *dt) {
+  const qa_config *cfg = s->cfg;
+  double best[QA_N_PICKS] = {0}, best_gb[QA_N_PICKS] = {0};
+  for (size_t m = 0; m < s->n_models; m++)
+    for (size_t vi = 0; vi < s->models[m].n_variants; vi++) {
+      const qa_variant *v = &s->models[m].variants[vi];
+      const qa_variant_result *r = &a->models[m][vi];
+      if (!v->has_vram_gb || !(v->vram_gb <= dt->vram_gb)) continue;
+      if (!qa_analysis_tier_recommended(cfg, r->tier)) continue;
+      double x[QA_N_PICKS] = {qa_analysis_quality(r), qa_analysis_throughput(cfg, &r->perf),
+                              r->perf.usd_per_mtok};
+      for (int k = 0; k < QA_N_PICKS; k++) {
+        qa_pick *p = &dt->picks[k];
+        if (!better(x[k], v->vram_gb, best[k], best_gb[k], p->present, k == QA_PICK_COST))
+          continue;
+        *p = (qa_pick){1, m, vi};
+        best[k] = x[k];
+        best_gb[k] = v->vram_gb;
+      }
+    }
+}
+
+/* Sweet spot and cliff of every model; STATISTICS.md "Tier, cost, memory". */
+static int model_decisions(const qa_study *s, qa_analysis *a, qa_error *err) {
+  const qa_config *cfg = s->cfg;
+  a->model_decisions = calloc(s->n_models ? s->n_models : 1, sizeof *a->model_decisions);
+  if (!a->model_decisions) return qa_error_set(err, QA_EXIT_IO, NULL, NULL, "out of memory");
+  for (size_t m = 0; m < s->n_models; m++) {
+    const qa_model *model = &s->models[m];
+    qa_model_decision *md = &a->model_decisions[m];
+    md->sweet_spot = md->cliff = SIZE_MAX;
+    md->sweet_spot_noninf_p = NAN;
+    for (size_t vi = 0; vi < model->n_variants; vi++) {
+      const qa_variant *v = &model->variants[vi];
+      const qa_variant_result *r = &a->models[m][vi];
+      if (!qa_analysis_tier_recommended(cfg, r->tier)) {
+        if (md->cliff == SIZE_MAX) md->cliff = vi;
+        continue;
+      }
+      if (md->sweet_spot == SIZE_MAX) { md->sweet_spot = vi; continue; }
+      /* The lowest memory, else the lowest bits; ties keep the earlier. */
+      const qa_variant *w = &model->variants[md->sweet_spot];
+      int lower;
+      if (v->has_vram_gb && w->has_vram_gb) lower = v->vram_gb < w->vram_gb;
+      else lower = v->has_bits_per_weight && w->has_bits_per_weight && v->bits_per_weight < w->bits_per_weight;
+      if (lower) md->sweet_spot = vi;
+    }
+    if (md->sweet_spot == SIZE_MAX || md->sweet_spot == model->baseline) continue;
+    /* Paired non-inferiority at the margin of the last recommended tier. */
+    const qa_bench_result *b = &a->models[m][md->sweet_spot].bench;
+    size_t last = cfg->n_tiers > 1 ? 1 : 0;
+    if (b->present && cfg->n_tiers && isfinite(cfg->tiers[last].max_drop_pp))
+      md->sweet_spot_noninf_p = qa_noninferiority_p(
+          b->paired.mean, b->paired.se, b->paired.df, cfg->tiers[last].max_drop_pp / 100.0);
+  }
+  return 0;
 }
 
 int qa_analysis_decisions(const qa_study *s, qa_analysis *a, qa_error *err) {
@@ -161,6 +252,7 @@ int qa_analysis_decisions(const qa_study *s, qa_analysis *a, qa_error *err) {
     }
     sort_analysis = a;
     qsort(dt->rows, dt->n_rows, sizeof *dt->rows, by_throughput);
+    pick_tier(s, a, dt);
   }
-  return 0;
+  return model_decisions(s, a, err);
 }

@@ -234,6 +234,45 @@ double qa_noninferiority_p(double diff, double se, double df, double margin) {
   return pl;
 }
 
+/* ---- Paired tests ------------------------------------------------------ */
+
+void qa_paired(double mean_d, double var_d, double n, qa_paired_result *out) {
+  out->n = n;
+  out->mean = mean_d;
+  out->sd = out->se = out->df = out->t = out->p = out->ci_lo = out->ci_hi = NAN;
+  if (!(n >= 2.0) || isnan(mean_d) || isnan(var_d)) return;
+  /* Paired t on d_i, df n − 1; STATISTICS.md "Benchmark accuracy" (paired). */
+  out->sd = var_d > 0.0 ? sqrt(var_d) : 0.0;
+  out->se = out->sd / sqrt(n);
+  out->df = n - 1.0;
+  if (out->se == 0.0) {
+    /* Every pair differs by the same amount: the difference is known. */
+    out->p = mean_d == 0.0 ? 1.0 : 0.0;
+    out->ci_lo = out->ci_hi = mean_d;
+    return;
+  }
+  out->t = mean_d / out->se;
+  double p = 2.0 * gsl_cdf_tdist_Q(fabs(out->t), out->df);
+  out->p = p > 1.0 ? 1.0 : p;
+  double h = gsl_cdf_tdist_Qinv(0.025, out->df) * out->se;
+  out->ci_lo = mean_d - h;
+  out->ci_hi = mean_d + h;
+}
+
+void qa_paired_binary(uint64_t b, uint64_t c, double n, qa_paired_result *out) {
+  double mean = n > 0.0 ? ((double)c - (double)b) / n : NAN;
+  /* s_d² = (b + c − n d̄²)/(n − 1): d_i is ±1 on the b + c discordant pairs. */
+  double var = n >= 2.0 ? ((double)b + (double)c - n * mean * mean) / (n - 1.0) : NAN;
+  qa_paired(mean, var, n, out);
+}
+
+double qa_below_p(double diff, double se, double df, double bound) {
+  if (isnan(diff) || isnan(se) || isnan(bound)) return NAN;
+  if (se == 0.0) return diff < bound ? 0.0 : 1.0;
+  if (isnan(df)) return NAN;
+  return gsl_cdf_tdist_P((diff - bound) / se, df);
+}
+
 /* ---- Detectable effects ------------------------------------------------ */
 
 double qa_mde_prop(double p, double n, double alpha, double power) {

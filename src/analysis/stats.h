@@ -137,6 +137,33 @@ double qa_tost(double diff, double se, double df, double margin,
 ** tier_at_most): the p_lower of qa_tost. */
 double qa_noninferiority_p(double diff, double se, double df, double margin);
 
+/* ---- Paired tests (items paired by id; S.md "Benchmark accuracy",
+** "paired") ------------------------------------------------------------ */
+
+typedef struct qa_paired_result {
+  double n;      /* pairs */
+  double mean;   /* d̄, mean of d_i = x_V,i − x_B,i */
+  double sd;     /* s_d, divisor n−1 */
+  double se;     /* s_d/√n */
+  double df;     /* n − 1 */
+  double t, p;   /* two-sided paired t; with s_d = 0: t NaN, p 1 if d̄ = 0 else 0 */
+  double ci_lo, ci_hi;   /* d̄ ± t(0.975, n−1) se (both d̄ when s_d = 0) */
+} qa_paired_result;
+
+/* The paired t analysis from the differences' mean, variance (divisor n−1)
+** and count.  Everything but mean is NaN when n < 2. */
+void qa_paired(double mean_d, double var_d, double n, qa_paired_result *out);
+
+/* The same for 0/1 pairs from the discordant counts (S.md "paired"):
+** b = B right & V wrong, c = B wrong & V right, n pairs,
+** d̄ = (c − b)/n, s_d² = (b + c − n d̄²)/(n − 1). */
+void qa_paired_binary(uint64_t b, uint64_t c, double n, qa_paired_result *out);
+
+/* One-sided p for H0: diff ≥ bound against diff < bound (S.md "Claims",
+** worse_than_baseline with bound = −m): P(T_df ≤ (diff − bound)/se);
+** se = 0: 0 when diff < bound, else 1.  NaN when diff, se or df is. */
+double qa_below_p(double diff, double se, double df, double bound);
+
 /* ---- Detectable effects ------------------------------------------------ */
 
 /* Minimum detectable difference of proportions, as a proportion (the

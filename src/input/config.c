@@ -265,10 +265,34 @@ static int parse_models(ctx *c, const cJSON *root, qa_config *cfg) {
   return 0;
 }
 
+/* analysis.NAME: a non-empty array of at most QA_MAX_MARGINS positive
+** margins, ascending. */
+static int get_margins(ctx *c, const cJSON *obj, const char *name, double *out, size_t *n) {
+  char key[64], item[80];
+  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, name);
+  snprintf(key, sizeof key, "analysis.%s", name);
+  if (!arr) return 0;
+  if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
+    return fail(c, key, "expected a non-empty array of margins, found %s", type_name(arr));
+  if (cJSON_GetArraySize(arr) > QA_MAX_MARGINS)
+    return fail(c, key, "%d margins; at most %d are reported", cJSON_GetArraySize(arr),
+                QA_MAX_MARGINS);
+  *n = 0;
+  for (const cJSON *it = arr->child; it; it = it->next) {
+    index_key(item, sizeof item, key, *n);
+    if (!cJSON_IsNumber(it)) return fail(c, item, "expected a number, found %s", type_name(it));
+    if (check_range(c, item, it->valuedouble, R_POSITIVE)) return -1;
+    if (*n && !(it->valuedouble > out[*n - 1]))
+      return fail(c, item, "margins must be in ascending order");
+    out[(*n)++] = it->valuedouble;
+  }
+  return 0;
+}
+
 static int parse_analysis(ctx *c, const cJSON *root, qa_config *cfg) {
   static const char *const keys[] = {"alpha", "power", "knn_k", "tost_margin_pp",
                                      "tost_margin_pct", "pairs_max", "key_metrics",
-                                     NULL};
+                                     "tost_margins_pp", "tost_margins_pct", NULL};
   const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "analysis");
   double knn_k = cfg->knn_k, pairs_max = (double)cfg->pairs_max;
   const range r_k = {1, 1000, 0, 0, 1};
@@ -284,7 +308,9 @@ static int parse_analysis(ctx *c, const cJSON *root, qa_config *cfg) {
                  &cfg->tost_margin_pct) ||
       get_number(c, obj, "analysis", "pairs_max", r_pairs, NULL, &pairs_max) ||
       get_string_array(c, obj, "analysis", "key_metrics", &cfg->n_key_metrics,
-                       &cfg->key_metrics))
+                       &cfg->key_metrics) ||
+      get_margins(c, obj, "tost_margins_pp", cfg->tost_margins_pp, &cfg->n_tost_margins_pp) ||
+      get_margins(c, obj, "tost_margins_pct", cfg->tost_margins_pct, &cfg->n_tost_margins_pct))
     return -1;
   cfg->knn_k = (int)knn_k;
   cfg->pairs_max = (long long)pairs_max;
@@ -339,14 +365,33 @@ static int parse_tiers(ctx *c, const cJSON *root, qa_config *cfg) {
 
 static int parse_deploy(ctx *c, const cJSON *root, qa_config *cfg) {
   static const char *const keys[] = {"vram_tiers_gb", "usd_per_hour", "vram_overhead",
-                                     NULL};
+                                     "memory_unit", "throughput_mean", NULL};
   char key[64];
+  char *unit = NULL, *mean = NULL;
   const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "deploy");
   if (!obj) return 0;
   if (expect_object(c, obj, "deploy") || check_keys(c, obj, "deploy", keys) ||
       get_number(c, obj, "deploy", "usd_per_hour", R_NONNEG, NULL, &cfg->usd_per_hour) ||
       get_number(c, obj, "deploy", "vram_overhead", R_POSITIVE, NULL, &cfg->vram_overhead))
     return -1;
+  int rc = get_string(c, obj, "deploy", "memory_unit", 0, &unit) ||
+           get_string(c, obj, "deploy", "throughput_mean", 0, &mean);
+  /* STATISTICS.md "Tier, cost, memory": u = 10^9 for GB, 2^30 for GiB. */
+  if (!rc && unit && strcmp(unit, "GB") == 0) {
+    cfg->memory_unit = "GB";
+    cfg->memory_unit_bytes = 1e9;
+  } else if (!rc && unit && strcmp(unit, "GiB") == 0) {
+    cfg->memory_unit = "GiB";
+    cfg->memory_unit_bytes = 1073741824.0;
+  } else if (!rc && unit) {
+    rc = fail(c, "deploy.memory_unit", "expected \"GB\" or \"GiB\"");
+  }
+  if (!rc && mean && strcmp(mean, "harmonic") && strcmp(mean, "arithmetic"))
+    rc = fail(c, "deploy.throughput_mean", "expected \"harmonic\" or \"arithmetic\"");
+  if (!rc && mean) cfg->throughput_arithmetic = strcmp(mean, "arithmetic") == 0;
+  free(unit);
+  free(mean);
+  if (rc) return -1;
   const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, "vram_tiers_gb");
   if (!arr) return 0;
   if (!cJSON_IsArray(arr))
@@ -485,11 +530,15 @@ static int parse_claims(ctx *c, const cJSON *root, qa_config *cfg) {
 }
 
 static int parse_disclosure(ctx *c, const cJSON *root, qa_config *cfg) {
-  static const char *const keys[QA_N_DISCLOSURE + 1] = {
-    "task", "model", "metric", "baseline", "calibration", "test_set", "strata", NULL};
+  /* The checklist's fields, then "caveats": what the data cannot show
+  ** (e.g. simulated parts), printed as a caveat of the report. */
+  static const char *const keys[QA_N_DISCLOSURE + 2] = {
+    "task", "model", "metric", "baseline", "calibration", "test_set", "strata", "caveats",
+    NULL};
   const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "disclosure");
   if (!obj) return 0;
-  if (expect_object(c, obj, "disclosure") || check_keys(c, obj, "disclosure", keys))
+  if (expect_object(c, obj, "disclosure") || check_keys(c, obj, "disclosure", keys) ||
+      get_string(c, obj, "disclosure", "caveats", 0, &cfg->caveats))
     return -1;
   for (size_t i = 0; i < QA_N_DISCLOSURE; i++) {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, keys[i]);
@@ -514,6 +563,11 @@ static int set_defaults(qa_config *cfg) {
   cfg->knn_k = 5;
   cfg->tost_margin_pp = 3.0;
   cfg->tost_margin_pct = 3.0;
+  cfg->n_tost_margins_pp = cfg->n_tost_margins_pct = 2;
+  cfg->tost_margins_pp[0] = cfg->tost_margins_pct[0] = 3.0;
+  cfg->tost_margins_pp[1] = cfg->tost_margins_pct[1] = 5.0;
+  cfg->memory_unit = "GB";
+  cfg->memory_unit_bytes = 1e9;
   cfg->pairs_max = 5000000;
   cfg->usd_per_hour = 0.035;
   cfg->vram_overhead = 1.1;
@@ -717,6 +771,7 @@ void qa_config_free(qa_config *cfg) {
   }
   free(cfg->claims);
   for (size_t i = 0; i < QA_N_DISCLOSURE; i++) free(cfg->disclosure[i]);
+  free(cfg->caveats);
   free_strings(cfg->key_metrics, cfg->n_key_metrics);
   free(cfg->vram_tiers_gb);
   free(cfg->title); free(cfg->subtitle); free(cfg->author); free(cfg->layer);

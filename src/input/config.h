@@ -55,11 +55,15 @@ typedef struct qa_claim_cfg {
   int has_max;      long max;
 } qa_claim_cfg;
 
+/* At most this many TOST margins per list (analysis.tost_margins_*). */
+#define QA_MAX_MARGINS 8
+
 typedef struct qa_config {
   char *path;              /* the configuration file as given */
   char *dir;               /* its directory, for relative paths */
   char *title, *subtitle, *author;
   char *disclosure[QA_N_DISCLOSURE];   /* NULL: not declared */
+  char *caveats;           /* disclosure.caveats: printed as a caveat; NULL: none */
   char *layer;
   size_t n_models;
   qa_model_cfg *models;
@@ -67,6 +71,9 @@ typedef struct qa_config {
   double alpha, power;
   int knn_k;
   double tost_margin_pp, tost_margin_pct;
+  /* Paired TOST margins reported beside the claim margin (default 3 and 5). */
+  size_t n_tost_margins_pp, n_tost_margins_pct;
+  double tost_margins_pp[QA_MAX_MARGINS], tost_margins_pct[QA_MAX_MARGINS];
   long long pairs_max;
   size_t n_key_metrics;
   char **key_metrics;
@@ -76,6 +83,9 @@ typedef struct qa_config {
   size_t n_vram_tiers;
   double *vram_tiers_gb;
   double usd_per_hour, vram_overhead;
+  const char *memory_unit;     /* "GB" (10^9 bytes, default) or "GiB" (2^30) */
+  double memory_unit_bytes;    /* 1e9 or 2^30 */
+  int throughput_arithmetic;   /* 1: cost from the arithmetic mean of tok/s */
   size_t n_critical;
   qa_critical_cfg *critical;
   size_t n_claims;

@@ -255,7 +255,9 @@ static int resolve_variant(const qa_config *cfg, const qa_model_cfg *mc,
   } else if (v->has_params && v->has_bits_per_weight) {
     /* STATISTICS.md "Tier, cost, memory": params · bits / 8 · overhead / 1e9 */
     v->has_vram_gb = 1;
-    v->vram_gb = (double)v->params * v->bits_per_weight / 8.0 * cfg->vram_overhead / 1e9;
+    /* In the configured unit: 10^9 bytes (GB) or 2^30 (GiB). */
+    v->vram_gb = (double)v->params * v->bits_per_weight / 8.0 * cfg->vram_overhead /
+                 cfg->memory_unit_bytes;
   }
   return 0;
 }

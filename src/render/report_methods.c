@@ -167,6 +167,8 @@ static void caveats_list(const rp_ctx *c) {
   const cJSON *pw = obj(c->res, "power"), *mc = obj(c->res, "multiple_comparisons"), *m, *v;
   double mde = qa_json_get_num(pw, "mde_pp");
   int n_below = cJSON_GetArraySize(rp_arr(pw, "tiers_below_mde"));
+  const char *declared = rp_str(c->res, "caveats");
+  if (declared && *declared) rp_list_add(&l, "%s", declared);
   if (!isnan(mde))
     rp_list_add(&l, "The benchmark detects drops of %.1f pp or more (n = %.0f) with the "
                 "stated power; %d configured tier threshold%s below that, so verdicts near "

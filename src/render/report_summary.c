@@ -269,6 +269,9 @@ static void caveat_findings(const rp_ctx *c, rp_list *out) {
   const cJSON *mc = cJSON_GetObjectItemCaseSensitive(c->res, "multiple_comparisons");
   const cJSON *t;
   double mde = qa_json_get_num(pw, "mde_pp");
+  /* What the configuration declares the data cannot show comes first. */
+  const char *declared = rp_str(c->res, "caveats");
+  if (declared && *declared) rp_list_add(out, "%s", declared);
   if (!isnan(mde)) {
     rp_buf b = {0};
     rp_list below = {0};

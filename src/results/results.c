@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -91,6 +92,14 @@ static cJSON *build_models(const qa_study *s, const qa_analysis *a) {
     if (!obj) continue;
     qa_json_str(obj, "name", mod->name);
     qa_json_str(obj, "baseline", mod->variants[mod->baseline].name);
+    if (a) {
+      /* STATISTICS.md "Tier, cost, memory": per model. */
+      const qa_model_decision *md = &a->model_decisions[m];
+      qa_json_str(obj, "sweet_spot",
+                  md->sweet_spot == SIZE_MAX ? NULL : mod->variants[md->sweet_spot].name);
+      qa_json_num(obj, "sweet_spot_noninf_p", md->sweet_spot_noninf_p);
+      qa_json_str(obj, "cliff", md->cliff == SIZE_MAX ? NULL : mod->variants[md->cliff].name);
+    }
     cJSON *vars = cJSON_AddArrayToObject(obj, "variants");
     for (size_t v = 0; vars && v < mod->n_variants; v++) {
       cJSON *vo = build_variant(&mod->variants[v]);
@@ -136,6 +145,7 @@ int qa_results_build(const qa_study *study, const qa_analysis *analysis,
   cJSON_AddStringToObject(root, "generated", date);
   cJSON_AddItemToObject(root, "inputs", build_inputs(study));
   cJSON_AddItemToObject(root, "disclosure", build_disclosure(study->cfg));
+  qa_json_str(root, "caveats", study->cfg->caveats);   /* disclosure.caveats, or null */
   cJSON_AddItemToObject(root, "models", build_models(study, analysis));
   if (analysis) qa_results_add_study(root, study, analysis);
   cJSON_AddItemToObject(root, "provenance", build_provenance());

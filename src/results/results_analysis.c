@@ -35,11 +35,13 @@ static void add_representation(cJSON *obj, const qa_study *s, size_t m,
   qa_json_num(c, "median", r->cos_median);
   qa_json_num(c, "p05", r->cos_p05);
   qa_json_num(c, "min", r->cos_min);
+  cJSON_AddItemToObject(c, "ci95", pair(r->cos_ci_lo, r->cos_ci_hi));
   qa_json_num(o, "sqnr_db", r->sqnr_db);
   qa_json_num(o, "spearman_rho", r->spearman_rho);
   qa_json_num(o, "pairs", (double)r->pairs);
   qa_json_num(o, "knn_k", r->knn_k ? (double)r->knn_k : NAN);
   qa_json_num(o, "knn_accuracy", r->knn_accuracy);
+  cJSON_AddItemToObject(o, "knn_accuracy_wilson95", pair(r->knn_wilson_lo, r->knn_wilson_hi));
   qa_json_num(o, "knn_accuracy_delta_pp", r->knn_delta_pp);
   qa_json_num(o, "neighbor_overlap", r->neighbor_overlap);
   qa_json_num(o, "cka_linear", r->cka_linear);
@@ -90,6 +92,54 @@ static void add_outputs(cJSON *obj, const qa_study *s, size_t m, const qa_output
   }
 }
 
+/* benchmark.paired: the analysis claims and the summary use. */
+static void add_paired_bench(cJSON *o, const qa_config *cfg, const qa_bench_result *r) {
+  const qa_paired_result *d = &r->paired;
+  int base = r->paired_equivalent < 0;
+  cJSON *p = cJSON_AddObjectToObject(o, "paired");
+  qa_json_num(p, "n", (double)r->n);
+  qa_json_num(p, "b", base ? NAN : (double)r->mcnemar_b);
+  qa_json_num(p, "c", base ? NAN : (double)r->mcnemar_c);
+  qa_json_num(p, "delta_pp", 100.0 * d->mean);
+  qa_json_num(p, "se_pp", 100.0 * d->se);
+  cJSON_AddItemToObject(p, "ci95_pp", pair(100.0 * d->ci_lo, 100.0 * d->ci_hi));
+  qa_json_num(p, "t_p", base ? NAN : d->p);
+  qa_json_num(p, "tost_margin_pp", cfg->tost_margin_pp);
+  qa_json_num(p, "tost_p", r->paired_tost_p);
+  add_bool_or_null(p, "equivalent", r->paired_equivalent);
+  cJSON *arr = cJSON_AddArrayToObject(p, "tost");
+  for (size_t k = 0; !base && k < cfg->n_tost_margins_pp; k++) {
+    cJSON *e = cJSON_CreateObject();
+    qa_json_num(e, "margin_pp", cfg->tost_margins_pp[k]);
+    qa_json_num(e, "p", r->margin_tost_p[k]);
+    add_bool_or_null(e, "equivalent",
+                     isnan(r->margin_tost_p[k]) ? -1 : r->margin_tost_p[k] < cfg->alpha);
+    cJSON_AddItemToArray(arr, e);
+  }
+}
+
+/* generation.metrics[].paired */
+static void add_paired_metric(cJSON *o, const qa_config *cfg, const qa_metric_result *r) {
+  const qa_paired_result *d = &r->paired;
+  int base = r->paired_equivalent < 0;
+  cJSON *p = cJSON_AddObjectToObject(o, "paired");
+  qa_json_num(p, "n", (double)r->n);
+  qa_json_num(p, "delta", d->mean);
+  cJSON_AddItemToObject(p, "ci95", pair(d->ci_lo, d->ci_hi));
+  qa_json_num(p, "t_p", base ? NAN : d->p);
+  qa_json_num(p, "tost_p", r->paired_tost_p);
+  add_bool_or_null(p, "equivalent", r->paired_equivalent);
+  cJSON *arr = cJSON_AddArrayToObject(p, "tost");
+  for (size_t k = 0; !base && k < cfg->n_tost_margins_pct; k++) {
+    cJSON *e = cJSON_CreateObject();
+    qa_json_num(e, "margin_pct", cfg->tost_margins_pct[k]);
+    qa_json_num(e, "p", r->margin_tost_p[k]);
+    add_bool_or_null(e, "equivalent",
+                     isnan(r->margin_tost_p[k]) ? -1 : r->margin_tost_p[k] < cfg->alpha);
+    cJSON_AddItemToArray(arr, e);
+  }
+}
+
 static void add_benchmark(cJSON *obj, const qa_config *cfg, const qa_bench_result *r) {
   cJSON *o = cJSON_AddObjectToObject(obj, "benchmark");
   qa_json_num(o, "n", (double)r->n);
@@ -109,6 +159,7 @@ static void add_benchmark(cJSON *obj, const qa_config *cfg, const qa_bench_resul
   qa_json_num(o, "tost_margin_pp", cfg->tost_margin_pp);
   add_bool_or_null(o, "equivalent", r->equivalent);
   qa_json_num(o, "mde_pp", r->mde_pp);
+  add_paired_bench(o, cfg, r);
   cJSON *arr = cJSON_AddArrayToObject(o, "tasks");
   for (size_t k = 0; k < r->n_tasks; k++) {
     const qa_task_result *t = &r->tasks[k];
@@ -143,15 +194,18 @@ static void add_generation(cJSON *obj, const qa_config *cfg, const qa_gen_result
     qa_json_num(e, "cohens_d", r->cohens_d);
     qa_json_num(e, "tost_p", r->tost_p);
     add_bool_or_null(e, "equivalent", r->equivalent);
+    add_paired_metric(e, cfg, r);
     cJSON_AddItemToArray(arr, e);
   }
 }
 
-static void add_perf(cJSON *obj, const qa_perf_result *p) {
+static void add_perf(cJSON *obj, const qa_config *cfg, const qa_perf_result *p) {
   if (!p->n_decode && !p->n_ttft) return;
   cJSON *o = cJSON_AddObjectToObject(obj, "perf");
   qa_json_num(o, "n_decode", (double)p->n_decode);
   qa_json_num(o, "decode_tok_s_mean", p->decode_mean);
+  qa_json_num(o, "decode_tok_s_hmean", p->decode_hmean);
+  qa_json_str(o, "throughput_mean", cfg->throughput_arithmetic ? "arithmetic" : "harmonic");
   qa_json_num(o, "decode_tok_s_median", p->decode_median);
   qa_json_num(o, "decode_cv_pct", p->decode_cv_pct);
   qa_json_num(o, "n_ttft", (double)p->n_ttft);
@@ -168,7 +222,7 @@ void qa_results_add_variant(cJSON *obj, const qa_study *s, const qa_analysis *a,
   if (r->out.present) add_outputs(obj, s, m, &r->out);
   if (r->bench.present) add_benchmark(obj, s->cfg, &r->bench);
   if (r->gen.present) add_generation(obj, s->cfg, &r->gen);
-  add_perf(obj, &r->perf);
+  add_perf(obj, s->cfg, &r->perf);
   qa_json_num(obj, "bench_delta_pp", r->bench.present ? r->bench.delta_pp : NAN);
   qa_json_num(obj, "gen_delta_pct", r->gen_signal);
   qa_json_str(obj, "bench_signal", r->bench_signal_source);
@@ -195,7 +249,9 @@ static cJSON *adjacent_tests(const qa_study *s, const qa_analysis *a) {
     qa_json_num(e, "p", t->p);
     qa_json_num(e, "p_bonferroni", t->p_bonferroni);
     qa_json_num(e, "p_holm", t->p_holm);
-    qa_json_num(e, "mcnemar_p", t->mcnemar_p);
+    qa_json_num(e, "p_paired", t->p_paired);
+    qa_json_num(e, "p_paired_holm", t->p_paired_holm);
+    qa_json_str(e, "paired_test", !strcmp(t->family, "benchmark") ? "mcnemar" : "paired_t");
     cJSON_AddBoolToObject(e, "survives_bonferroni", t->p_bonferroni < s->cfg->alpha);
     cJSON_AddBoolToObject(e, "survives_holm", t->p_holm < s->cfg->alpha);
     cJSON_AddItemToArray(arr, e);
@@ -220,11 +276,23 @@ static cJSON *decision_matrix(const qa_study *s, const qa_analysis *a) {
       qa_json_str(o, "tier", qa_analysis_tier_name(s->cfg, r->tier));
       qa_json_num(o, "bench_delta_pp", r->bench_signal);
       qa_json_num(o, "gen_delta_pct", r->gen_signal);
-      qa_json_num(o, "decode_tok_s", r->perf.decode_mean);
+      qa_json_num(o, "decode_tok_s", qa_analysis_throughput(s->cfg, &r->perf));
       qa_json_num(o, "usd_per_mtok", r->perf.usd_per_mtok);
       /* Recommended: the first or second configured tier. */
-      cJSON_AddBoolToObject(o, "recommended", r->tier < 2 && r->tier < s->cfg->n_tiers);
+      cJSON_AddBoolToObject(o, "recommended", qa_analysis_tier_recommended(s->cfg, r->tier));
       cJSON_AddItemToArray(rows, o);
+    }
+    static const char *const pick_names[QA_N_PICKS] = {"quality", "throughput", "cost"};
+    cJSON *picks = cJSON_AddObjectToObject(e, "picks");
+    for (int k = 0; k < QA_N_PICKS; k++) {
+      const qa_pick *p = &dt->picks[k];
+      if (!p->present) {
+        cJSON_AddNullToObject(picks, pick_names[k]);
+        continue;
+      }
+      cJSON *po = cJSON_AddObjectToObject(picks, pick_names[k]);
+      qa_json_str(po, "model", s->models[p->model].name);
+      qa_json_str(po, "variant", s->models[p->model].variants[p->variant].name);
     }
     cJSON_AddItemToArray(arr, e);
   }

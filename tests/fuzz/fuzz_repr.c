@@ -195,7 +195,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fputc('\n', stderr);
       }
   }
-  qa_model model = {"m", n_variants, variants, 0};
+  /* Labels take the values 0 and 1 (above): C = 2 when present. */
+  qa_model model = {"m", n_variants, variants, 0, with_labels ? 2 : 0};
   qa_study study = {&cfg, 1, &model};
   qa_variant_result res[MAX_VARIANTS];
   memset(res, 0, sizeof res);
