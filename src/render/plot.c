@@ -106,7 +106,7 @@ static void superscript(int e, char *buf, size_t cap) {
                                       "\xE2\x81\xB7", "\xE2\x81\xB8", "\xE2\x81\xB9"};
   char digits[16];
   size_t used = 0;
-  snprintf(digits, sizeof digits, "%d", abs(e));
+  snprintf(digits, sizeof digits, "%lld", e < 0 ? -(long long)e : (long long)e);
   buf[0] = '\0';
   if (e < 0) used += (size_t)snprintf(buf, cap, "\xE2\x81\xBB");   /* U+207B */
   for (const char *c = digits; *c && used < cap; c++)
@@ -115,7 +115,12 @@ static void superscript(int e, char *buf, size_t cap) {
 
 /* m×10ⁿ with m to three significant digits (10ⁿ when m is 1). */
 static void sci(double v, char *buf, size_t cap) {
-  int e = (int)floor(log10(fabs(v)) + 1e-9);
+  /* 0 and non-finite values have no exponent: (int) of -inf is undefined. */
+  if (v == 0.0 || !isfinite(v)) {
+    snprintf(buf, cap, "%s", v == 0.0 ? "0" : "?");
+    return;
+  }
+  int e = (int)floor(log10(fabs(v)) + 1e-9);   /* within [-324, 309] */
   double m = v / pow(10.0, e);
   char sup[48], mant[32];
   superscript(e, sup, sizeof sup);

@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <sys/stat.h>
+
+#include "util/infile.h"
 #include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,15 +37,15 @@ int qa_sha256_file(const char *path, char hex[65], uint64_t *bytes, qa_error *er
   uint8_t digest[SHA256_DIGEST_SIZE];
   int rc = -1;
   uint64_t total = 0;
-  struct stat st;
-  /* A FIFO would block and /dev/zero never ends: regular files only. */
-  if (stat(path, &st) != 0)
-    return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot read: %s", strerror(errno));
-  if (S_ISDIR(st.st_mode))
-    return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot read: %s", strerror(EISDIR));
-  if (!S_ISREG(st.st_mode))
-    return qa_error_set(err, QA_EXIT_IO, path, NULL, "not a regular file; expected a file");
-  FILE *f = fopen(path, "rb");
+  /* A FIFO would block and /dev/zero never ends: regular files only,
+  ** checked on the opened file itself (no window between check and open). */
+  FILE *f = NULL;
+  mode_t mode = 0;
+  int o = qa_infile_open(path, &f, &mode);
+  if (o < 0) return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot read: %s", strerror(errno));
+  if (o > 0)
+    return qa_error_set(err, QA_EXIT_IO, path, NULL, "not a regular file (%s); expected a file",
+                        qa_infile_kind(mode));
   uint8_t *buf = malloc(BLOCK);
   if (!f || !buf) {
     qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot read: %s",
