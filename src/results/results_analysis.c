@@ -92,6 +92,19 @@ static void add_outputs(cJSON *obj, const qa_study *s, size_t m, const qa_output
   }
 }
 
+/* paired.tost: [{margin_key, p, equivalent}] at each configured margin. */
+static void add_tost_list(cJSON *paired, const char *margin_key, const double *margins,
+                          size_t n, const double *p, double alpha) {
+  cJSON *arr = cJSON_AddArrayToObject(paired, "tost");
+  for (size_t k = 0; k < n; k++) {
+    cJSON *e = cJSON_CreateObject();
+    qa_json_num(e, margin_key, margins[k]);
+    qa_json_num(e, "p", p[k]);
+    add_bool_or_null(e, "equivalent", isnan(p[k]) ? -1 : p[k] < alpha);
+    cJSON_AddItemToArray(arr, e);
+  }
+}
+
 /* benchmark.paired: the analysis claims and the summary use. */
 static void add_paired_bench(cJSON *o, const qa_config *cfg, const qa_bench_result *r) {
   const qa_paired_result *d = &r->paired;
@@ -107,15 +120,8 @@ static void add_paired_bench(cJSON *o, const qa_config *cfg, const qa_bench_resu
   qa_json_num(p, "tost_margin_pp", cfg->tost_margin_pp);
   qa_json_num(p, "tost_p", r->paired_tost_p);
   add_bool_or_null(p, "equivalent", r->paired_equivalent);
-  cJSON *arr = cJSON_AddArrayToObject(p, "tost");
-  for (size_t k = 0; !base && k < cfg->n_tost_margins_pp; k++) {
-    cJSON *e = cJSON_CreateObject();
-    qa_json_num(e, "margin_pp", cfg->tost_margins_pp[k]);
-    qa_json_num(e, "p", r->margin_tost_p[k]);
-    add_bool_or_null(e, "equivalent",
-                     isnan(r->margin_tost_p[k]) ? -1 : r->margin_tost_p[k] < cfg->alpha);
-    cJSON_AddItemToArray(arr, e);
-  }
+  add_tost_list(p, "margin_pp", cfg->tost_margins_pp, base ? 0 : cfg->n_tost_margins_pp,
+                r->margin_tost_p, cfg->alpha);
 }
 
 /* generation.metrics[].paired */
@@ -129,15 +135,8 @@ static void add_paired_metric(cJSON *o, const qa_config *cfg, const qa_metric_re
   qa_json_num(p, "t_p", base ? NAN : d->p);
   qa_json_num(p, "tost_p", r->paired_tost_p);
   add_bool_or_null(p, "equivalent", r->paired_equivalent);
-  cJSON *arr = cJSON_AddArrayToObject(p, "tost");
-  for (size_t k = 0; !base && k < cfg->n_tost_margins_pct; k++) {
-    cJSON *e = cJSON_CreateObject();
-    qa_json_num(e, "margin_pct", cfg->tost_margins_pct[k]);
-    qa_json_num(e, "p", r->margin_tost_p[k]);
-    add_bool_or_null(e, "equivalent",
-                     isnan(r->margin_tost_p[k]) ? -1 : r->margin_tost_p[k] < cfg->alpha);
-    cJSON_AddItemToArray(arr, e);
-  }
+  add_tost_list(p, "margin_pct", cfg->tost_margins_pct, base ? 0 : cfg->n_tost_margins_pct,
+                r->margin_tost_p, cfg->alpha);
 }
 
 static void add_benchmark(cJSON *obj, const qa_config *cfg, const qa_bench_result *r) {
