@@ -43,6 +43,8 @@ int qa_sha256_file(const char *path, char hex[65], uint64_t *bytes, qa_error *er
   mode_t mode = 0;
   int o = qa_infile_open(path, &f, &mode);
   if (o < 0) return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot read: %s", strerror(errno));
+  if (o > 0 && S_ISDIR(mode))
+    return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot read: %s", strerror(EISDIR));
   if (o > 0)
     return qa_error_set(err, QA_EXIT_IO, path, NULL, "not a regular file (%s); expected a file",
                         qa_infile_kind(mode));
