@@ -614,3 +614,20 @@ QA_TEST(degen_e2e_eigen_budget_refused) {
   bi_free(&r);
   free(X);
 }
+
+/* Found by fuzz_repr (tests/fuzz/crashes/repr-qaudit-knn-inverse-norm-overflow):
+** two rows 2^-521 long have inverse norms 2^521 whose product overflows;
+** 0 x inf made their cosine NaN and the kNN refused the layer.  Rows 0
+** and 1 are orthogonal (cosine 0), row 2 is parallel to row 0 (cosine 1),
+** so with k = 1: 0 -> 2, 1 -> 0 (cosine 0 with both, tie to the lower
+** index), 2 -> 0. */
+QA_TEST(degen_knn_tiny_rows_inverse_norms_overflow) {
+  double t = ldexp(1.0, -521);
+  const double X[6] = {t, 0, 0, t, 1, 0};
+  int32_t nbr[3] = {-1, -1, -1};
+  qa_error err = {0};
+  CHECK_INT(qa_knn_compute(X, 3, 2, 1, 1, nbr, &err), 0);
+  CHECK_INT(nbr[0], 2);
+  CHECK_INT(nbr[1], 0);
+  CHECK_INT(nbr[2], 0);
+}

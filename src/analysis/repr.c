@@ -224,7 +224,13 @@ static void cosine_tile(const double *A, size_t lda, const double *inv_a, size_t
     if (ia > 0) {
       /* g (ia ib), not (g ia) ib: the same pair gets the same value
       ** whichever side of the diagonal computed it. */
-      for (size_t j = 0; j < rb; j++) g[j] = g[j] * (ia * inv_b[j]);
+      for (size_t j = 0; j < rb; j++) {
+        /* Two rows far below the layer's largest value have inverse norms
+        ** whose product overflows (2^520 each): then scale by the smaller
+        ** first, still the same value from either side (fuzz_repr). */
+        double s = ia * inv_b[j];
+        g[j] = isfinite(s) ? g[j] * s : g[j] * fmin(ia, inv_b[j]) * fmax(ia, inv_b[j]);
+      }
     } else {
       for (size_t j = 0; j < rb; j++) g[j] = inv_b[j] > 0 ? 0.0 : 1.0;
     }
