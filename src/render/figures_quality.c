@@ -110,6 +110,35 @@ static void category_labels(qa_plot *p, const qa_model *model, const size_t *var
   }
 }
 
+/* The cliff of model m (STATISTICS.md "Tier, cost, memory": the first
+** variant in configured order whose tier is not recommended, as
+** models[].cliff in report.json); SIZE_MAX when none. */
+static size_t model_cliff(const qa_figure_src *src, size_t m) {
+  const qa_model_decision *md = src->analysis->model_decisions;
+  return md ? md[m].cliff : SIZE_MAX;
+}
+
+#define CLIFF_LABEL "cliff"
+
+/* The cliff's mark: a ring round its point and the word under its
+** interval, or above the interval and its change when the panel's
+** bottom is too near. */
+static void cliff_mark(qa_plot *p, const qa_plot_area *a, double px, double py, double ylo,
+                       double yhi, int change_above) {
+  cairo_new_sub_path(p->cr);
+  cairo_arc(p->cr, px, py, 6.5, 0, 2 * M_PI);
+  qa_plot_color(p, INK, 1.0);
+  cairo_set_line_width(p->cr, 1.2);
+  cairo_stroke(p->cr);
+  double h = QA_PLOT_NOTE_PT + 2.0;
+  double below = ylo + 3.0 + (change_above ? 0.0 : h);
+  if (below + h <= a->y1)
+    qa_plot_text_halo(p, CLIFF_LABEL, px, below, QA_PLOT_NOTE_PT, 1, 0.5, 0.0, INK);
+  else
+    qa_plot_text_halo(p, CLIFF_LABEL, px, yhi - 3.0 - (change_above ? h : 0.0),
+                      QA_PLOT_NOTE_PT, 1, 0.5, 1.0, INK);
+}
+
 static void accuracy_panel(qa_plot *p, const qa_figure_src *src, size_t m, int bench,
                            const qa_plot_area *a, int show_title) {
   const qa_study *s = src->study;
@@ -152,6 +181,20 @@ static void accuracy_panel(qa_plot *p, const qa_figure_src *src, size_t m, int b
   cairo_set_line_width(p->cr, 0.8);
   cairo_stroke(p->cr);
   char buf[48];
+  size_t cliff = model_cliff(src, m);
+  /* The changes' labels fit their slots: without the unit when they would
+  ** not, then smaller; neighbours never overprint. */
+  const char *unit = " pp";
+  double note_pt = QA_PLOT_NOTE_PT, widest = 0;
+  for (int pass = 0; pass < 2; pass++, unit = "") {
+    widest = 0;
+    for (size_t i = 0; i < n; i++) {
+      fmt_signed(acc[i] - base, 1, unit, buf, sizeof buf);
+      widest = fmax(widest, qa_plot_text_width(p, buf, note_pt, 0));
+    }
+    if (widest <= slot - 2.0) break;
+  }
+  if (widest > slot - 2.0) note_pt = fmax(4.5, note_pt * (slot - 2.0) / widest);
   for (size_t i = 0; i < n; i++) {
     double px = a->x0 + ((double)i + 0.5) * slot;
     double ylo = qa_plot_map(&y.s, lo[i]), yhi = qa_plot_map(&y.s, hi[i]);
@@ -165,11 +208,13 @@ static void accuracy_panel(qa_plot *p, const qa_figure_src *src, size_t m, int b
                    qa_plot_tier_color(res[vars[i]].tier, nt));
     if (vars[i] == model->baseline) continue;
     /* The change above the interval (below it when the top is near). */
-    fmt_signed(acc[i] - base, 1, " pp", buf, sizeof buf);
-    if (yhi - a->y0 > 12.0)
-      qa_plot_text_halo(p, buf, px, yhi - 3.0, QA_PLOT_NOTE_PT, 0, 0.5, 1.0, INK);
+    fmt_signed(acc[i] - base, 1, unit, buf, sizeof buf);
+    int above = yhi - a->y0 > 12.0;
+    if (above)
+      qa_plot_text_halo(p, buf, px, yhi - 3.0, note_pt, 0, 0.5, 1.0, INK);
     else
-      qa_plot_text_halo(p, buf, px, ylo + 3.0, QA_PLOT_NOTE_PT, 0, 0.5, 0.0, INK);
+      qa_plot_text_halo(p, buf, px, ylo + 3.0, note_pt, 0, 0.5, 0.0, INK);
+    if (vars[i] == cliff) cliff_mark(p, a, px, qa_plot_map(&y.s, acc[i]), ylo, yhi, above);
   }
   if (show_title) {
     char fit[256];
@@ -270,7 +315,9 @@ static int accuracy_figure(const qa_figure_src *src, const size_t *models, size_
   qa_plot_legend_size(&p, keys, nk, NULL, 0, QA_PLOT_WIDTH_IN * 72.0 - 60.0, &lw, &lh);
   qa_plot_end(&p);
   double ly = 18.0 + (double)rows * (panel_h + 46.0) - 10.0;
-  if (qa_plot_begin(&p, src->fonts, QA_PLOT_WIDTH_IN, (ly + lh + 16.0) / 72.0, err)) return -1;
+  if (qa_plot_begin(&p, src->fonts, QA_PLOT_WIDTH_IN,
+                    (ly + lh + 16.0 + QA_PLOT_NOTE_PT + 3.0) / 72.0, err))
+    return -1;
   double left = 12.0 + QA_PLOT_LABEL_PT + qa_plot_text_width(&p, "100.0", QA_PLOT_TICK_PT, 0);
   double gap = 16.0 + QA_PLOT_LABEL_PT + qa_plot_text_width(&p, "100.0", QA_PLOT_TICK_PT, 0);
   double panel_w = (p.width - left - 10.0 - gap * (double)(cols - 1)) / (double)cols;
@@ -285,6 +332,9 @@ static int accuracy_figure(const qa_figure_src *src, const size_t *models, size_
   qa_plot_legend(&p, keys, nk, NULL, 0, p.width - left - 10.0, left, ly);
   qa_plot_text(&p, "Bands: tier thresholds on the accuracy drop from the baseline; point "
                "colour: the variant's tier from every signal.", left, ly + lh + 2.0,
+               QA_PLOT_NOTE_PT, 0, 0.0, 0.0, GREY);
+  qa_plot_text(&p, "Ringed, \xE2\x80\x9C" "cliff\xE2\x80\x9D: the first variant in configured order whose tier is "
+               "not recommended. Numbers: change in pp.", left, ly + lh + 2.0 + QA_PLOT_NOTE_PT + 3.0,
                QA_PLOT_NOTE_PT, 0, 0.0, 0.0, GREY);
   int rc = qa_plot_save(&p, png, err);
   qa_plot_end(&p);
@@ -530,11 +580,20 @@ int qa_figure_cost(const qa_figure_src *src, const char *png, char *why, size_t 
 
 /* ---- figure 8: metric agreement ----------------------------------------- */
 
-#define N_CRIT 6
+#define N_CRIT 7
 #define AG_ROW 15.0
 
-/* Cell (row r, criterion k): 1 safe, 0 damaged, -1 no data; text into buf. */
-static int criterion(const qa_study *s, const qa_variant_result *r, int k, char *buf, size_t cap) {
+/* The change of output accuracy from the baseline's, in pp (STATISTICS.md
+** "Outputs"); NaN when either has no labelled predictions. */
+static double output_delta_pp(const qa_variant_result *r, const qa_variant_result *b) {
+  if (!r->out.present || !b->out.present) return NAN;
+  return 100.0 * (r->out.accuracy - b->out.accuracy);
+}
+
+/* Cell (variant r, baseline b, criterion k): 1 safe, 0 damaged, -1 no
+** data; text into buf. */
+static int criterion(const qa_study *s, const qa_variant_result *r, const qa_variant_result *b,
+                     int k, char *buf, size_t cap) {
   double lim_pp = recommended_limit(s, 0), lim_pct = recommended_limit(s, 1);
   switch (k) {
   case 0:
@@ -549,11 +608,17 @@ static int criterion(const qa_study *s, const qa_variant_result *r, int k, char 
     if (!r->repr.present || isnan(r->repr.knn_delta_pp)) return -1;
     fmt_signed(r->repr.knn_delta_pp, 1, " pp", buf, cap);
     return r->repr.knn_delta_pp >= -lim_pp;
-  case 3:
+  case 3: {
+    double d = output_delta_pp(r, b);
+    if (isnan(d)) return -1;
+    fmt_signed(d, 1, " pp", buf, cap);
+    return d >= -lim_pp;
+  }
+  case 4:
     if (!r->bench.present || isnan(r->bench.delta_pp)) return -1;
     fmt_signed(r->bench.delta_pp, 1, " pp", buf, cap);
     return r->bench.delta_pp >= -lim_pp;
-  case 4:
+  case 5:
     if (!r->gen.present || isnan(r->gen.delta_pct)) return -1;
     fmt_signed(r->gen.delta_pct, 1, " %", buf, cap);
     return r->gen.delta_pct >= -lim_pct;
@@ -569,13 +634,16 @@ static int criterion(const qa_study *s, const qa_variant_result *r, int k, char 
 }
 
 static const char *const CRIT_NAMES[N_CRIT] = {"Cosine mean", "CKA", "kNN accuracy",
-                                               "Benchmark", "Generation", "Critical errors"};
+                                               "Output accuracy", "Benchmark", "Generation",
+                                               "Critical errors"};
 
 static void criterion_rule(const qa_study *s, int k, char *buf, size_t cap) {
   switch (k) {
   case 0: case 1: snprintf(buf, cap, "\xE2\x89\xA5 0.99"); break;
-  case 2: case 3: snprintf(buf, cap, "drop \xE2\x89\xA4 %g pp", recommended_limit(s, 0)); break;
-  case 4: snprintf(buf, cap, "drop \xE2\x89\xA4 %g %%", recommended_limit(s, 1)); break;
+  case 2: case 3: case 4:
+    snprintf(buf, cap, "drop \xE2\x89\xA4 %g pp", recommended_limit(s, 0));
+    break;
+  case 5: snprintf(buf, cap, "drop \xE2\x89\xA4 %g %%", recommended_limit(s, 1)); break;
   default: snprintf(buf, cap, "count \xE2\x89\xA4 max"); break;
   }
 }
@@ -595,12 +663,15 @@ typedef struct ag_layout {
 
 static void agreement_header(qa_plot *p, const qa_study *s, const ag_layout *g) {
   char rule[64];
+  /* One size for every header, the largest at which each keeps 3 pt clear
+  ** of its neighbours. */
+  double size = QA_PLOT_TICK_PT;
+  for (int c = 0; c < g->nc; c++)
+    while (size > 5.5 && qa_plot_text_width(p, CRIT_NAMES[g->cols[c]], size, 1) > g->cw - 6.0)
+      size -= 0.5;
   for (int c = 0; c <= g->nc; c++) {
     double cx = c < g->nc ? g->x0 + ((double)c + 0.5) * g->cw : g->tier_x + 0.5 * g->tier_w;
-    double w = c < g->nc ? g->cw : g->tier_w;
     const char *name = c < g->nc ? CRIT_NAMES[g->cols[c]] : "Tier";
-    double size = QA_PLOT_TICK_PT;
-    while (size > 5.5 && qa_plot_text_width(p, name, size, 1) > w - 3.0) size -= 0.5;
     qa_plot_text(p, name, cx, g->y0 - 14.0, size, 1, 0.5, 1.0, INK);
     if (c < g->nc) criterion_rule(s, g->cols[c], rule, sizeof rule);
     else snprintf(rule, sizeof rule, "all signals");
@@ -609,13 +680,13 @@ static void agreement_header(qa_plot *p, const qa_study *s, const ag_layout *g) 
 }
 
 static void agreement_row(qa_plot *p, const qa_study *s, const qa_variant_result *r,
-                          const ag_layout *g, double y) {
+                          const qa_variant_result *b, const ag_layout *g, double y) {
   static const qa_rgb white = {1, 1, 1}, none = {0.93, 0.93, 0.93};
   const qa_rgb safe = qa_plot_mix(QA_OKABE_ITO[3], white, 0.25),
                bad = qa_plot_mix(QA_OKABE_ITO[6], white, 0.05);
   char buf[64], text[96];
   for (int c = 0; c <= g->nc; c++) {
-    int ok = c < g->nc ? criterion(s, r, g->cols[c], buf, sizeof buf) : 2;
+    int ok = c < g->nc ? criterion(s, r, b, g->cols[c], buf, sizeof buf) : 2;
     qa_rgb fill = ok == 2 ? qa_plot_tier_color(r->tier, n_tiers(s)) : ok == 1 ? safe
                   : ok == 0 ? bad : none;
     double cx = c < g->nc ? g->x0 + (double)c * g->cw : g->tier_x;
@@ -666,12 +737,38 @@ static size_t agreement_rows(const qa_figure_src *src, char *shown, char *note, 
   return nr;
 }
 
+/* The criteria (columns) that some non-baseline variant has data for, in
+** CRIT_NAMES order; returns how many. */
+static int agreement_columns(const qa_figure_src *src, int *cols) {
+  const qa_study *s = src->study;
+  char buf[64];
+  int nc = 0;
+  for (int k = 0; k < N_CRIT; k++) {
+    int any = 0;
+    for (size_t m = 0; m < s->n_models; m++)
+      for (size_t v = 0; v < s->models[m].n_variants; v++)
+        any |= !s->models[m].variants[v].is_baseline &&
+               criterion(s, &src->analysis->models[m][v],
+                         &src->analysis->models[m][s->models[m].baseline], k, buf,
+                         sizeof buf) >= 0;
+    if (any) cols[nc++] = k;
+  }
+  return nc;
+}
+
+size_t qa_figure_agreement_columns(const qa_figure_src *src, const char **names, size_t cap) {
+  int cols[N_CRIT];
+  size_t nc = (size_t)agreement_columns(src, cols);
+  for (size_t c = 0; c < nc && c < cap; c++) names[c] = CRIT_NAMES[cols[c]];
+  return nc;
+}
+
 int qa_figure_agreement(const qa_figure_src *src, const char *png, char *why, size_t why_cap,
                         qa_error *err) {
   const qa_study *s = src->study;
   size_t nr = 0, n_lines = 0, n_all = 0;
   int grouped = s->n_models > 1;
-  char buf[64], fit[256];
+  char fit[256];
   ag_layout g = {0};
   for (size_t m = 0; m < s->n_models; m++) n_all += s->models[m].n_variants;
   char *shown = calloc(n_all + 1, 1);
@@ -682,14 +779,7 @@ int qa_figure_agreement(const qa_figure_src *src, const char *png, char *why, si
     for (size_t v = 0; v < s->models[m].n_variants; v++) here += shown[k++];
     n_lines += here + (grouped && here);   /* a model's name heads its rows */
   }
-  for (int k = 0; k < N_CRIT; k++) {
-    int any = 0;
-    for (size_t m = 0; m < s->n_models; m++)
-      for (size_t v = 0; v < s->models[m].n_variants; v++)
-        any |= !s->models[m].variants[v].is_baseline &&
-               criterion(s, &src->analysis->models[m][v], k, buf, sizeof buf) >= 0;
-    if (any) g.cols[g.nc++] = k;
-  }
+  g.nc = agreement_columns(src, g.cols);
   if (!nr || g.nc < 2) {
     free(shown);
     qa_plot_fmt(why, why_cap, "%s", !nr ? "The study has no variant besides its baselines, so "
@@ -735,7 +825,8 @@ int qa_figure_agreement(const qa_figure_src *src, const char *png, char *why, si
       qa_plot_text(&p, qa_plot_fit(&p, s->models[m].variants[v].name, QA_PLOT_LABEL_PT, 0,
                                    label_w - (grouped ? 8.0 : 0.0), fit, sizeof fit),
                    g.x0 - 6.0, y + 0.5 * AG_ROW, QA_PLOT_LABEL_PT, 0, 1.0, 0.5, INK);
-      agreement_row(&p, s, &src->analysis->models[m][v], &g, y);
+      agreement_row(&p, s, &src->analysis->models[m][v],
+                    &src->analysis->models[m][s->models[m].baseline], &g, y);
       y += AG_ROW;
     }
   }
