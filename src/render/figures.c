@@ -90,9 +90,10 @@ void qa_figure_caption(const qa_study *s, int kind, size_t model, char *buf, siz
              "stays in a recommended band.");
     break;
   case QA_FIG_COST:
-    qa_plot_fmt(buf, cap, "Quality of every model and variant against its cost, coloured by tier: "
-             "variants on the dashed Pareto front are the only ones not beaten on both counts "
-             "by another.");
+    qa_plot_fmt(buf, cap, "Quality of every model and variant against its cost per token "
+             "(from the %s mean of its decode tok/s, as in the tables), coloured by tier: "
+             "variants on a dashed Pareto front are the only ones not beaten on both counts by "
+             "another.", s->cfg->throughput_arithmetic ? "arithmetic" : "harmonic");
     break;
   case QA_FIG_AGREEMENT:
     qa_plot_fmt(buf, cap, "Whether each metric calls each variant safe or damaged under the "

@@ -124,6 +124,11 @@ int qa_figure_accuracy(const qa_figure_src *src, const char *png_path, char *why
                        size_t why_cap, qa_error *err);
 int qa_figure_cost(const qa_figure_src *src, const char *png_path, char *why, size_t why_cap,
                    qa_error *err);
+/* The x titles of figure 7's panels: cost (use_usd) or throughput, naming
+** the mean of tok/s the results use (deploy.throughput_mean), and memory,
+** naming deploy.memory_unit ("GB" or "GiB"). */
+void qa_figure_cost_title(const qa_config *cfg, int use_usd, char *buf, size_t cap);
+void qa_figure_memory_title(const qa_config *cfg, char *buf, size_t cap);
 int qa_figure_agreement(const qa_figure_src *src, const char *png_path, char *why,
                         size_t why_cap, qa_error *err);
 /* The column headers of figure 8 ("Cosine mean", ..., "Output accuracy",

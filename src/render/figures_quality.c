@@ -375,19 +375,32 @@ static void box_add(boxes *b, double x0, double y0, double x1, double y1) {
 }
 
 /* A label beside the point at (px, py): right, left, above, below, or the
-** diagonals, the first that overlaps nothing; when none is free the label
-** is drawn to the right only if force, else left out (a crowded plot is
-** read by colour and shape, not by overprinted names). */
+** diagonals, the first that overlaps nothing; then, if force, the same a
+** step further out with a thin leader to the point, and when none is free
+** to the right all the same; else it is left out (a crowded plot is read
+** by colour and shape, not by overprinted names). */
 static void place_label(qa_plot *p, boxes *b, const qa_plot_area *a, const char *s, double px,
                         double py, int force) {
   static const double dx[8] = {1, -1, 0, 0, 1, -1, 1, -1}, dy[8] = {0, 0, -1, 1, -1, -1, 1, 1};
   double w = qa_plot_text_width(p, s, QA_PLOT_TICK_PT, 0), h = QA_PLOT_TICK_PT * 0.9;
-  for (int k = 0; k < 9; k++) {
-    int j = k < 8 ? k : 0;
-    double cx = px + dx[j] * (0.5 * w + 8.5), cy = py + dy[j] * (0.5 * h + 8.0);
+  for (int k = 0; k < 17; k++) {
+    int j = k < 16 ? k % 8 : 0;
+    double out = k >= 8 && k < 16 ? 9.0 : 0.0;
+    double cx = px + dx[j] * (0.5 * w + 8.5 + out), cy = py + dy[j] * (0.5 * h + 8.0 + out);
     double q[4] = {cx - 0.5 * w - 1, cy - 0.5 * h - 1, cx + 0.5 * w + 1, cy + 0.5 * h + 1};
-    if (k == 8 && !force) return;
-    if (k == 8 || box_free(b, q, a)) {
+    if (k >= 8 && !force) return;    /* the outer ring is for the front's labels */
+    if (k == 16 || box_free(b, q, a)) {
+      if (out > 0) {             /* the leader: from the marker's edge to the label's */
+        double ex = cx - dx[j] * (0.5 * w + 1.5), ey = cy - dy[j] * (0.5 * h + 1.5);
+        double len = hypot(ex - px, ey - py);
+        if (len > 7.0) {
+          cairo_move_to(p->cr, px + (ex - px) * 6.0 / len, py + (ey - py) * 6.0 / len);
+          cairo_line_to(p->cr, ex, ey);
+          qa_plot_color(p, GREY, 0.9);
+          cairo_set_line_width(p->cr, 0.5);
+          cairo_stroke(p->cr);
+        }
+      }
       qa_plot_text_halo(p, s, cx, cy, QA_PLOT_TICK_PT, 0, 0.5, 0.5, INK);
       box_add(b, q[0], q[1], q[2], q[3]);
       return;
@@ -424,38 +437,53 @@ static void pareto_staircase(qa_plot *p, const cost_pt *pt, const size_t *front,
   cairo_stroke(p->cr);
 }
 
-/* x of variant r: cost in USD per Mtok, or decode tok/s; NaN when absent. */
-static double cost_x(const qa_variant_result *r, int use_usd) {
-  double x = use_usd ? r->perf.usd_per_mtok : r->perf.decode_mean;
+/* The x of a panel: cost in USD per Mtok, decode tok/s, or memory. */
+enum { X_USD, X_TOK_S, X_MEMORY };
+
+/* x of variant v of model m; NaN when absent.  Throughput is the one the
+** results use (qa_analysis_throughput: harmonic by default), memory the
+** study's vram_gb, in cfg->memory_unit. */
+static double cost_x(const qa_figure_src *src, size_t m, size_t v, int xkind) {
+  const qa_variant_result *r = &src->analysis->models[m][v];
+  const qa_variant *var = &src->study->models[m].variants[v];
+  double x = xkind == X_USD     ? r->perf.usd_per_mtok
+             : xkind == X_TOK_S ? qa_analysis_throughput(src->study->cfg, &r->perf)
+             : var->has_vram_gb ? var->vram_gb
+                                : NAN;
   return x > 0 && isfinite(x) ? x : NAN;
 }
 
-/* Gathers the points.  The quality axis is the first of benchmark
-** accuracy, output accuracy and accuracy change that the most points have.
-** Returns the kind chosen (Y_NONE: nothing). */
-static int cost_points(const qa_figure_src *src, int use_usd, cost_pt *pt, size_t *n,
-                       size_t *n_all) {
+/* The quality axis: the first of benchmark accuracy, output accuracy and
+** accuracy change that the most points with an x of xkind have (Y_NONE:
+** nothing). */
+static int cost_ykind(const qa_figure_src *src, int xkind) {
   const qa_study *s = src->study;
   size_t count[3] = {0, 0, 0}, best = 0;
   int kind = Y_NONE;
   for (size_t m = 0; m < s->n_models; m++)
     for (size_t v = 0; v < s->models[m].n_variants; v++) {
       const qa_variant_result *r = &src->analysis->models[m][v];
-      if (isnan(cost_x(r, use_usd))) continue;
+      if (isnan(cost_x(src, m, v, xkind))) continue;
       for (int k = 0; k < 3; k++) count[k] += isfinite(cost_y(r, k)) != 0;
     }
   for (int k = 0; k < 3; k++)
     if (count[k] > best) { best = count[k]; kind = k; }
+  return kind;
+}
+
+/* Gathers the points with an x of xkind and a y of ykind (at most 256, in
+** configuration order; n_all counts them all). */
+static void cost_points(const qa_figure_src *src, int xkind, int ykind, cost_pt *pt, size_t *n,
+                        size_t *n_all) {
+  const qa_study *s = src->study;
   *n = *n_all = 0;
-  for (size_t m = 0; kind != Y_NONE && m < s->n_models; m++)
+  for (size_t m = 0; ykind != Y_NONE && m < s->n_models; m++)
     for (size_t v = 0; v < s->models[m].n_variants; v++) {
-      const qa_variant_result *r = &src->analysis->models[m][v];
-      double x = cost_x(r, use_usd), y = cost_y(r, kind);
+      double x = cost_x(src, m, v, xkind), y = cost_y(&src->analysis->models[m][v], ykind);
       if (!isfinite(x) || !isfinite(y)) continue;
       (*n_all)++;
       if (*n < 256) pt[(*n)++] = (cost_pt){m, v, x, y};
     }
-  return kind;
 }
 
 /* The stacked legends: tiers, models (when more than one), the front.
@@ -490,9 +518,9 @@ static double cost_legends(qa_plot *p, const qa_study *s, int draw, double lx, d
 ** their labels where they cover neither a point nor the front. */
 static void cost_marks(qa_plot *p, const qa_figure_src *src, const cost_pt *pt, size_t n,
                        const size_t *front, size_t nf, const qa_plot_axis *x,
-                       const qa_plot_axis *y, const qa_plot_area *a) {
+                       const qa_plot_axis *y, const qa_plot_area *a, const boxes *taken) {
   const qa_study *s = src->study;
-  boxes b = {0};
+  boxes b = *taken;
   for (size_t i = 0; i < n; i++) {
     double px = qa_plot_map(&x->s, pt[i].x), py = qa_plot_map(&y->s, pt[i].y);
     box_add(&b, px - 6.5, py - 6.5, px + 6.5, py + 6.5);
@@ -522,6 +550,93 @@ static void cost_marks(qa_plot *p, const qa_figure_src *src, const cost_pt *pt, 
                     qa_plot_map(&x->s, pt[i].x), qa_plot_map(&y->s, pt[i].y), pass);
 }
 
+void qa_figure_cost_title(const qa_config *cfg, int use_usd, char *buf, size_t cap) {
+  const char *mean = cfg->throughput_arithmetic ? "arithmetic" : "harmonic";
+  if (use_usd)
+    qa_plot_fmt(buf, cap, "Cost per million generated tokens (USD, at the %s mean of tok/s)",
+                mean);
+  else
+    qa_plot_fmt(buf, cap, "Decode throughput (tokens/s, %s mean; right is better)", mean);
+}
+
+void qa_figure_memory_title(const qa_config *cfg, char *buf, size_t cap) {
+  qa_plot_fmt(buf, cap, "Memory (%s, measured or estimated; left is smaller)",
+              cfg->memory_unit ? cfg->memory_unit : "GB");
+}
+
+/* One scatter panel: its points, Pareto front and axes. */
+typedef struct cost_panel {
+  int xkind;
+  cost_pt pt[256];
+  size_t n, n_all, front[256], nf;
+  qa_plot_axis x;
+  char x_title[128];
+} cost_panel;
+
+/* Points, front and x axis of a panel; returns 0, or 1 when fewer than two
+** points. */
+static int panel_init(const qa_figure_src *src, cost_panel *c, int xkind, int ykind) {
+  double cost[256], qual[256], x_lo = INFINITY, x_hi = 0;
+  c->xkind = xkind;
+  cost_points(src, xkind, ykind, c->pt, &c->n, &c->n_all);
+  if (c->n < 2) return 1;
+  for (size_t i = 0; i < c->n; i++) {
+    cost[i] = xkind == X_TOK_S ? -c->pt[i].x : c->pt[i].x;   /* throughput: higher is better */
+    qual[i] = c->pt[i].y;
+    x_lo = fmin(x_lo, c->pt[i].x);
+    x_hi = fmax(x_hi, c->pt[i].x);
+  }
+  c->nf = qa_plot_pareto_front(cost, qual, c->n, c->front);
+  int log_x = x_hi / x_lo > 20.0;
+  double xpad = log_x ? 0 : 0.06 * fmax(x_hi - x_lo, 0.05 * x_hi);
+  if (qa_plot_axis_init(&c->x, log_x ? x_lo : fmax(0, x_lo - xpad), x_hi + xpad, log_x, 6, 1,
+                        0, 1))
+    return 1;
+  if (xkind == X_MEMORY) qa_figure_memory_title(src->study->cfg, c->x_title, sizeof c->x_title);
+  else qa_figure_cost_title(src->study->cfg, xkind == X_USD, c->x_title, sizeof c->x_title);
+  c->x.title = c->x_title;
+  return 0;
+}
+
+/* The memory tiers inside the panel's x range: dotted lines, labelled. */
+static void memory_tiers(qa_plot *p, const qa_config *cfg, const qa_plot_axis *x,
+                         const qa_plot_area *a, boxes *b) {
+  const double dash[2] = {1.0, 2.0};
+  char buf[48];
+  for (size_t t = 0; t < cfg->n_vram_tiers; t++) {
+    double v = cfg->vram_tiers_gb[t];
+    if (!(v > x->s.d0 && v < x->s.d1)) continue;
+    double px = qa_plot_map(&x->s, v);
+    cairo_save(p->cr);
+    cairo_set_dash(p->cr, dash, 2, 0);
+    cairo_move_to(p->cr, px, a->y0);
+    cairo_line_to(p->cr, px, a->y1);
+    qa_plot_color(p, GREY, 0.9);
+    cairo_set_line_width(p->cr, 0.8);
+    cairo_stroke(p->cr);
+    cairo_restore(p->cr);
+    qa_plot_fmt(buf, sizeof buf, "%g %s", v, cfg->memory_unit ? cfg->memory_unit : "GB");
+    double w = qa_plot_text_width(p, buf, QA_PLOT_NOTE_PT, 0);
+    qa_plot_text_halo(p, buf, px + 2.0, a->y0 + 2.0, QA_PLOT_NOTE_PT, 0, 0.0, 0.0, GREY);
+    box_add(b, px + 1.0, a->y0 + 1.0, px + 3.0 + w, a->y0 + 3.0 + QA_PLOT_NOTE_PT);
+  }
+}
+
+static void panel_draw(qa_plot *p, const qa_figure_src *src, cost_panel *c, qa_plot_axis *y,
+                       const qa_plot_area *a) {
+  qa_plot_axis_place(&c->x, a->x0, a->x1);
+  qa_plot_axis_place(y, a->y1, a->y0);
+  qa_plot_axes(p, a, &c->x, y, QA_AXES_GRID_X | QA_AXES_GRID_Y);
+  boxes taken;
+  taken.n = 0;
+  if (c->xkind == X_MEMORY) memory_tiers(p, src->study->cfg, &c->x, a, &taken);
+  pareto_staircase(p, c->pt, c->front, c->nf, &c->x, y);
+  cost_marks(p, src, c->pt, c->n, c->front, c->nf, &c->x, y, a, &taken);
+}
+
+#define COST_PANEL_H_IN 3.7     /* one panel; the memory panel adds MEMORY_PANEL_H_IN */
+#define MEMORY_PANEL_H_IN 3.0
+
 int qa_figure_cost(const qa_figure_src *src, const char *png, char *why, size_t why_cap,
                    qa_error *err) {
   const qa_study *s = src->study;
@@ -529,49 +644,52 @@ int qa_figure_cost(const qa_figure_src *src, const char *png, char *why, size_t 
   for (size_t m = 0; m < s->n_models; m++)
     for (size_t v = 0; v < s->models[m].n_variants; v++)
       use_usd |= isfinite(src->analysis->models[m][v].perf.usd_per_mtok) != 0;
-  cost_pt pt[256];
-  size_t n = 0, n_all = 0, front[256];
-  int ykind = cost_points(src, use_usd, pt, &n, &n_all);
-  if (ykind == Y_NONE || n < 2) {
+  cost_panel cp, mp;             /* 12 kB each */
+  int ykind = cost_ykind(src, use_usd ? X_USD : X_TOK_S);
+  if (ykind == Y_NONE || panel_init(src, &cp, use_usd ? X_USD : X_TOK_S, ykind)) {
     qa_plot_fmt(why, why_cap, "Fewer than two variants have both a quality number and decode "
              "timings (/perf/decode_tok_s), so there is no trade-off to plot.");
     return 1;
   }
-  double cost[256], qual[256], x_lo = INFINITY, x_hi = 0, y_lo = INFINITY, y_hi = -INFINITY;
-  for (size_t i = 0; i < n; i++) {
-    cost[i] = use_usd ? pt[i].x : -pt[i].x;     /* throughput: higher is better */
-    qual[i] = pt[i].y;
-    x_lo = fmin(x_lo, pt[i].x);
-    x_hi = fmax(x_hi, pt[i].x);
-    y_lo = fmin(y_lo, pt[i].y);
-    y_hi = fmax(y_hi, pt[i].y);
+  int memory = !panel_init(src, &mp, X_MEMORY, ykind);
+  size_t used = 0;
+  if (memory) {
+    const qa_config *cfg = s->cfg;
+    qa_plot_fmt(why, why_cap, "The lower panel plots the same quality against memory in %s "
+                "(measured, else estimated), with the memory tiers dotted and its own front.",
+                cfg->memory_unit ? cfg->memory_unit : "GB");
+    used = strlen(why);
   }
-  size_t nf = qa_plot_pareto_front(cost, qual, n, front);
-  if (n < n_all)
-    qa_plot_fmt(why, why_cap, "Only the first %zu of %zu variants, in configuration order, "
-                "are plotted; the tables list every variant.", n, n_all);
-  qa_plot_axis x, y;
-  int log_x = x_hi / x_lo > 20.0;
-  double xpad = log_x ? 0 : 0.06 * fmax(x_hi - x_lo, 0.05 * x_hi);
+  if (cp.n < cp.n_all || (memory && mp.n < mp.n_all))
+    qa_plot_fmt(why + used, why_cap - used, "%sOnly the first %zu of %zu variants, in "
+                "configuration order, are plotted; the tables list every variant.",
+                used ? " " : "", cp.n, cp.n_all);
+  /* One quality axis for both panels, so that they read alike. */
+  double y_lo = INFINITY, y_hi = -INFINITY;
+  for (size_t i = 0; i < cp.n; i++) { y_lo = fmin(y_lo, cp.pt[i].y); y_hi = fmax(y_hi, cp.pt[i].y); }
+  for (size_t i = 0; memory && i < mp.n; i++) {
+    y_lo = fmin(y_lo, mp.pt[i].y);
+    y_hi = fmax(y_hi, mp.pt[i].y);
+  }
   double ypad = 0.08 * fmax(y_hi - y_lo, 1.0);
-  if (qa_plot_axis_init(&x, log_x ? x_lo : fmax(0, x_lo - xpad), x_hi + xpad, log_x, 6, 1, 0, 1) ||
-      qa_plot_axis_init(&y, y_lo - ypad, y_hi + ypad, 0, 6, 1, 1, 0))
+  qa_plot_axis y;
+  if (qa_plot_axis_init(&y, y_lo - ypad, y_hi + ypad, 0, 6, 1, 1, 0))
     return qa_error_set(err, QA_EXIT_IO, png, NULL, "cannot scale the axes");
-  x.title = use_usd ? "Cost per million generated tokens (USD)"
-                    : "Decode throughput (tokens/s; right is better)";
   y.title = ykind == Y_BENCH    ? "Benchmark accuracy (%)"
             : ykind == Y_OUTPUT ? "Output accuracy (%)"
                                 : "Accuracy change vs baseline (pp)";
   qa_plot p;
-  if (qa_plot_begin(&p, src->fonts, QA_PLOT_WIDTH_IN, 3.7, err)) return -1;
+  double height_in = COST_PANEL_H_IN + (memory ? MEMORY_PANEL_H_IN : 0.0);
+  if (qa_plot_begin(&p, src->fonts, QA_PLOT_WIDTH_IN, height_in, err)) return -1;
   double lw = cost_legends(&p, s, 0, 0, 0);
   double left = 12.0 + QA_PLOT_LABEL_PT + qa_plot_axis_label_width(&p, &y);
-  qa_plot_area a = {left, 10.0, p.width - lw - 24.0, p.height - 36.0};
-  qa_plot_axis_place(&x, a.x0, a.x1);
-  qa_plot_axis_place(&y, a.y1, a.y0);
-  qa_plot_axes(&p, &a, &x, &y, QA_AXES_GRID_X | QA_AXES_GRID_Y);
-  pareto_staircase(&p, pt, front, nf, &x, &y);
-  cost_marks(&p, src, pt, n, front, nf, &x, &y, &a);
+  double top_h = COST_PANEL_H_IN * 72.0;
+  qa_plot_area a = {left, 10.0, p.width - lw - 24.0, top_h - 36.0};
+  panel_draw(&p, src, &cp, &y, &a);
+  if (memory) {
+    qa_plot_area b = {left, top_h + 6.0, a.x1, p.height - 36.0};
+    panel_draw(&p, src, &mp, &y, &b);
+  }
   cost_legends(&p, s, 1, a.x1 + 16.0, a.y0);
   int rc = qa_plot_save(&p, png, err);
   qa_plot_end(&p);

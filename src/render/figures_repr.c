@@ -657,8 +657,8 @@ int qa_figure_radar(const qa_figure_src *src, const char *png, char *why, size_t
   if (qa_plot_begin(&p, src->fonts, QA_PLOT_WIDTH_IN, RADAR_HEIGHT_IN, err)) return -1;
   radar_layout(&p, &d, keys, &g);
   radar_web(&p, d.spokes, d.ns, g.cx, g.cy, g.R);
-  radar_polygons(&p, &d, g.cx, g.cy, g.R);
   radar_baseline(&p, d.base, d.ns, g.cx, g.cy, g.R);
+  radar_polygons(&p, &d, g.cx, g.cy, g.R);
   double ly = 0.5 * p.height - 0.5 * g.lh;
   qa_plot_legend(&p, keys, d.nv + 1, "Variant", 1, 200, g.legend_x, ly);
   qa_plot_text(&p, RADAR_NOTE, g.legend_x, ly + g.lh + 8.0, QA_PLOT_NOTE_PT, 0, 0.0, 0.0, GREY);
