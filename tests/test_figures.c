@@ -343,6 +343,8 @@ QA_TEST(figures_render_all_lists_every_figure) {
   CHECK_INT(l.figs[1].model, 0);                 /* per model */
   CHECK(l.figs[0].model == SIZE_MAX);            /* every model */
   CHECK_CONTAINS(l.figs[2].caption, "toy");
+  CHECK_CONTAINS(l.figs[7].caption, "Output accuracy is the change");   /* outputs exist */
+  CHECK_CONTAINS(l.figs[5].caption, "through a failed critical-error check");
   qa_figure_list_free(&l);
   CHECK_INT(l.n, 0);
   qa_figure_list_free(&l);                       /* safe twice */

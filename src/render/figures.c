@@ -97,9 +97,8 @@ void qa_figure_caption(const qa_study *s, int kind, size_t model, char *buf, siz
     break;
   case QA_FIG_AGREEMENT:
     qa_plot_fmt(buf, cap, "Whether each metric calls each variant safe or damaged under the "
-             "criterion in its column header (output accuracy: the change of the accuracy of "
-             "the labelled predictions from the baseline's): rows that mix both are where the "
-             "metrics disagree.");
+             "criterion in its column header: rows that mix both are where the metrics "
+             "disagree.");
     break;
   case QA_FIG_KL:
     qa_plot_fmt(buf, cap, "Per-sample KL divergence of each variant's output distribution from "

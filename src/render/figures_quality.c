@@ -898,6 +898,13 @@ int qa_figure_agreement(const qa_figure_src *src, const char *png, char *why, si
     n_lines += here + (grouped && here);   /* a model's name heads its rows */
   }
   g.nc = agreement_columns(src, g.cols);
+  for (int c = 0; c < g.nc; c++)
+    if (g.cols[c] == 3) {      /* say what the output column is, before any row note */
+      char rows_note[320];
+      qa_plot_fmt(rows_note, sizeof rows_note, "%s", why);
+      qa_plot_fmt(why, why_cap, "Output accuracy is the change of the accuracy of the labelled "
+                  "predictions from the baseline's.%s%s", rows_note[0] ? " " : "", rows_note);
+    }
   if (!nr || g.nc < 2) {
     free(shown);
     qa_plot_fmt(why, why_cap, "%s", !nr ? "The study has no variant besides its baselines, so "
