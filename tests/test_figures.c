@@ -39,6 +39,8 @@ typedef struct fake {
   double cosine[FV][FN], spectrum[FV][FD], pca[FV][2 * FN], kl[FV][FN];
   qa_class_result cls[FV][FC];
   qa_critical_result crit[FV];
+  qa_model_decision decision[1];
+  double vram_tiers[2];
 } fake;
 
 static double frac(double x) { return x - floor(x); }
@@ -113,6 +115,9 @@ static void fill_variant(fake *f, int v) {
   r->gen.key_avg = (const double[]){0.40, 0.396, 0.362}[v];
   r->gen.delta_pct = 100 * (r->gen.key_avg / 0.40 - 1);
   r->perf.decode_mean = (const double[]){50, 90, 140}[v];
+  r->perf.decode_hmean = (const double[]){45, 80, 120}[v];
+  f->variants[v].has_vram_gb = 1;
+  f->variants[v].vram_gb = (const double[]){4.4, 2.3, 0.9}[v];
   r->perf.usd_per_mtok = 0.035 / (r->perf.decode_mean * 3600) * 1e6;
   r->bench_signal = b->delta_pp;
   r->bench_signal_source = "benchmark";
@@ -127,6 +132,12 @@ static void fake_init(fake *f, int with_data) {
   static const double pp[3] = {3, 5, 10}, pct[3] = {3, 8, 15};
   memset(f, 0, sizeof *f);
   f->cfg.layer = "final";
+  f->cfg.memory_unit = "GiB";
+  f->cfg.memory_unit_bytes = 1073741824.0;
+  f->vram_tiers[0] = 2;
+  f->vram_tiers[1] = 4;
+  f->cfg.n_vram_tiers = 2;
+  f->cfg.vram_tiers_gb = f->vram_tiers;
   f->cfg.n_tiers = 3;
   f->cfg.tiers = f->tiers;
   for (int t = 0; t < 3; t++) f->tiers[t] = (qa_tier_cfg){tier_names[t], pp[t], pct[t]};
@@ -148,6 +159,10 @@ static void fake_init(fake *f, int with_data) {
   f->rows[0] = f->res;
   f->analysis.study = &f->study;
   f->analysis.models = f->rows;
+  /* int2 (tier 3, not recommended) is the first variant past the
+  ** recommended tiers: the cliff (STATISTICS.md "Tier, cost, memory"). */
+  f->decision[0] = (qa_model_decision){SIZE_MAX, with_data ? 2 : SIZE_MAX, NAN};
+  f->analysis.model_decisions = f->decision;
   for (int v = 0; v < FV; v++) {
     qa_variant_result *r = &f->res[v];
     r->bench_signal = r->gen_signal = NAN;
@@ -198,8 +213,9 @@ typedef struct fig_case {
 **   classes: 3 cells of 24 pt: 22 + 72 + 24 = 118 pt = 1.639 in -> 361 px
 **   pca: panels (468 - 40 - 2 x 18 - 8) / 3 = 128 pt wide, 0.78 x 128 tall;
 **     16 + 99.84 + 31 + legend 2 x 11.315 + note 12 + 8 = 189.47 pt -> 579 px
-**   spectrum 3.4 in -> 748, radar 3.9 in -> 858, cost 3.7 in -> 814 px
-**   accuracy: 18 + 236 - 10 + legend 22.63 + 16 = 282.63 pt -> 864 px
+**   spectrum 3.4 in -> 748, radar 3.9 in -> 858
+**   cost: 3.7 in (cost panel) + 3.0 in (memory panel) = 6.7 in -> 1474 px
+**   accuracy: 18 + 236 - 10 + legend 22.63 + 16 + note line 9.5 = 292.13 pt -> 893 px
 **   agreement: 32 + 2 x 15 + 8 + 11.315 + 16 = 97.315 pt -> 297 px.
 ** Golden hashes: see the file header; update them deliberately. */
 static const fig_case CASES[] = {
@@ -207,10 +223,10 @@ static const fig_case CASES[] = {
   {"classes", qa_figure_classes, 361, 0x14354a401ecffb77ULL},
   {"pca", qa_figure_pca, 579, 0x2f198a343586f23fULL},
   {"spectrum", qa_figure_spectrum, 748, 0xeb66534661ebac78ULL},
-  {"radar", qa_figure_radar, 858, 0x743ee407df1a2eadULL},
-  {"accuracy", qa_figure_accuracy, 864, 0xf69cae398ca30324ULL},
-  {"cost", qa_figure_cost, 814, 0xdf85d9dc0eff51e1ULL},
-  {"agreement", qa_figure_agreement, 297, 0xd58e6e6650992fbaULL},
+  {"radar", qa_figure_radar, 858, 0x823a7fc57bb700bfULL},
+  {"accuracy", qa_figure_accuracy, 893, 0xa094796a1b1ef103ULL},
+  {"cost", qa_figure_cost, 1474, 0x9bbad073f1115331ULL},
+  {"agreement", qa_figure_agreement, 297, 0xf3d306b5206d5404ULL},
   {"kl", qa_figure_kl, 385, 0xca92eb47d7f8c6d4ULL},
 };
 
@@ -327,6 +343,8 @@ QA_TEST(figures_render_all_lists_every_figure) {
   CHECK_INT(l.figs[1].model, 0);                 /* per model */
   CHECK(l.figs[0].model == SIZE_MAX);            /* every model */
   CHECK_CONTAINS(l.figs[2].caption, "toy");
+  CHECK_CONTAINS(l.figs[7].caption, "Output accuracy is the change");   /* outputs exist */
+  CHECK_CONTAINS(l.figs[5].caption, "through a failed critical-error check");
   qa_figure_list_free(&l);
   CHECK_INT(l.n, 0);
   qa_figure_list_free(&l);                       /* safe twice */
@@ -374,5 +392,220 @@ QA_TEST(figures_fail_cleanly) {
   CHECK_INT(qa_figure_cosine(&src, "/nonexistent-dir/x.png", why, sizeof why, &e2), -1);
   CHECK_INT(e2.code, QA_EXIT_IO);
   CHECK_CONTAINS(e2.msg, "/nonexistent-dir/x.png");
+  qa_plot_fonts_free(fonts);
+}
+
+/* ---- what the figures mean: the same scale, columns and marks everywhere - */
+
+/* The RGB (0-255) of the pixel under (x, y) points of a figure. */
+static void pixel_at(cairo_surface_t *s, double x_pt, double y_pt, int rgb[3]) {
+  int x = (int)floor(x_pt * QA_PLOT_DPI / 72.0), y = (int)floor(y_pt * QA_PLOT_DPI / 72.0);
+  const unsigned char *data = cairo_image_surface_get_data(s);
+  uint32_t px = *(const uint32_t *)(data + (size_t)y * (size_t)cairo_image_surface_get_stride(s) +
+                                    4 * (size_t)x);
+  rgb[0] = (int)(px >> 16 & 255u);
+  rgb[1] = (int)(px >> 8 & 255u);
+  rgb[2] = (int)(px & 255u);
+}
+
+/* 1 when the pixel is variant i's colour (cairo rounds 255 c; +-2 for it). */
+static int is_variant_colour(const int rgb[3], size_t i) {
+  qa_rgb c = qa_plot_variant_color(i);
+  return abs(rgb[0] - (int)lround(255 * c.r)) <= 2 && abs(rgb[1] - (int)lround(255 * c.g)) <= 2 &&
+         abs(rgb[2] - (int)lround(255 * c.b)) <= 2;
+}
+
+static cairo_surface_t *draw(qa_figure_fn fn, const qa_figure_src *src, const char *name) {
+  char path[4096], why[1024] = "";
+  qa_error err = {0};
+  snprintf(path, sizeof path, "%s/m-%s.png", qa_test_tmpdir(), name);
+  int rc = fn(src, path, why, sizeof why, &err);
+  if (rc != 0) {
+    qa_test_fail(__FILE__, __LINE__, "%s: rc %d (%s%s)", name, rc, why, err.msg);
+    return NULL;
+  }
+  cairo_surface_t *s = cairo_image_surface_create_from_png(path);
+  if (cairo_surface_status(s)) {
+    cairo_surface_destroy(s);
+    qa_test_fail(__FILE__, __LINE__, "%s: cannot read %s", name, path);
+    return NULL;
+  }
+  return s;
+}
+
+/* Figure 5's radius is the value itself, 0 at the centre and 1 on the rim,
+** whatever the study's range: int2's cosine mean set to 0.5 is drawn half
+** way up the top spoke (spoke 0 points up), and the accuracies are
+** absolute: on the output-accuracy spoke (spoke 6 of 8, pointing left)
+** int8 sits at 0.85 of the rim and int2 at 0.70, their accuracies (a
+** variant / baseline ratio would put int8 on the rim, and the old
+** data-driven centre would move both). */
+QA_TEST(figures_radar_scale_is_fixed_zero_to_one) {
+  static fake f;
+  fake_init(&f, 1);
+  f.res[2].repr.cos_mean = 0.5;
+  qa_plot_fonts *fonts = fonts_or_fail();
+  if (!fonts) return;
+  qa_figure_src src = {&f.study, &f.analysis, fonts, 0};
+  double cx, cy, rim;
+  qa_error err = {0};
+  CHECK_INT(qa_figure_radar_frame(&src, &cx, &cy, &rim, &err), 0);
+  CHECK(rim > 60.0 && rim < 140.0);
+  cairo_surface_t *s = draw(qa_figure_radar, &src, "radar-scale");
+  if (s) {
+    int rgb[3];
+    pixel_at(s, cx, cy - 0.5 * rim, rgb);
+    if (!is_variant_colour(rgb, 2))
+      qa_test_fail(__FILE__, __LINE__, "int2 cosine 0.5 at half the rim: %d,%d,%d", rgb[0], rgb[1],
+                   rgb[2]);
+    pixel_at(s, cx - 0.85 * rim, cy, rgb);
+    if (!is_variant_colour(rgb, 1))
+      qa_test_fail(__FILE__, __LINE__, "int8 output accuracy 0.85: %d,%d,%d", rgb[0], rgb[1], rgb[2]);
+    pixel_at(s, cx - 0.70 * rim, cy, rgb);
+    if (!is_variant_colour(rgb, 2))
+      qa_test_fail(__FILE__, __LINE__, "int2 output accuracy 0.70: %d,%d,%d", rgb[0], rgb[1], rgb[2]);
+    cairo_surface_destroy(s);
+  }
+  /* A study whose every value is near 1 keeps the same frame. */
+  static fake g;
+  fake_init(&g, 1);
+  g.res[2] = g.res[1];
+  qa_figure_src src_g = {&g.study, &g.analysis, fonts, 0};
+  double cx2, cy2, rim2;
+  CHECK_INT(qa_figure_radar_frame(&src_g, &cx2, &cy2, &rim2, &err), 0);
+  CHECK_NEAR(rim2, rim, 1e-9);
+  CHECK_NEAR(cy2, cy, 1e-9);
+  qa_plot_fonts_free(fonts);
+}
+
+/* Figure 8 has an output-accuracy column beside the others when outputs
+** exist, and none when they do not. */
+QA_TEST(figures_agreement_has_output_accuracy) {
+  static fake f;
+  fake_init(&f, 1);
+  qa_figure_src src = {&f.study, &f.analysis, NULL, 0};
+  const char *names[8] = {0};
+  static const char *const want[7] = {"Cosine mean", "CKA", "kNN accuracy", "Output accuracy",
+                                      "Benchmark", "Generation", "Critical errors"};
+  CHECK_INT(qa_figure_agreement_columns(&src, names, 8), 7);
+  for (int k = 0; k < 7; k++) CHECK_STR(names[k], want[k]);
+  for (int v = 0; v < FV; v++) f.res[v].out.present = 0;
+  /* Critical-error checks stay: they come from the counts, not the flag. */
+  CHECK_INT(qa_figure_agreement_columns(&src, names, 8), 6);
+  CHECK_STR(names[2], "kNN accuracy");
+  CHECK_STR(names[3], "Benchmark");
+  CHECK_STR(names[5], "Critical errors");
+}
+
+/* The x range (pixels) where two renderings differ; -1 when identical. */
+static void diff_columns(cairo_surface_t *a, cairo_surface_t *b, int *x_lo, int *x_hi) {
+  int w = cairo_image_surface_get_width(a), h = cairo_image_surface_get_height(a);
+  int sa = cairo_image_surface_get_stride(a), sb = cairo_image_surface_get_stride(b);
+  const unsigned char *da = cairo_image_surface_get_data(a), *db = cairo_image_surface_get_data(b);
+  *x_lo = *x_hi = -1;
+  if (w != cairo_image_surface_get_width(b) || h != cairo_image_surface_get_height(b)) return;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      if ((*(const uint32_t *)(da + (size_t)y * (size_t)sa + 4 * (size_t)x) & 0xFFFFFFu) !=
+          (*(const uint32_t *)(db + (size_t)y * (size_t)sb + 4 * (size_t)x) & 0xFFFFFFu)) {
+        if (*x_lo < 0 || x < *x_lo) *x_lo = x;
+        if (x > *x_hi) *x_hi = x;
+      }
+}
+
+/* Figure 6 marks the variant models[].cliff names and only it: drawn with
+** the cliff on int2, on int8 and on none, the pixels that differ lie in
+** the cliff's slot, the third or the second of the panel's three.  The
+** panel spans [12 + LABEL_PT + width("100.0"), width − 10] pt (its
+** layout), so slot k is its k-th third. */
+QA_TEST(figures_accuracy_marks_the_cliff) {
+  static fake f;
+  fake_init(&f, 1);
+  qa_plot_fonts *fonts = fonts_or_fail();
+  if (!fonts) return;
+  qa_figure_src src = {&f.study, &f.analysis, fonts, 0};
+  qa_plot p;
+  qa_error err = {0};
+  if (qa_plot_begin(&p, fonts, QA_PLOT_WIDTH_IN, 1.0, &err)) {
+    qa_test_fail(__FILE__, __LINE__, "canvas: %s", err.msg);
+    qa_plot_fonts_free(fonts);
+    return;
+  }
+  double x0 = 12.0 + QA_PLOT_LABEL_PT + qa_plot_text_width(&p, "100.0", QA_PLOT_TICK_PT, 0);
+  double x1 = p.width - 10.0, slot = (x1 - x0) / 3.0, px = QA_PLOT_DPI / 72.0;
+  qa_plot_end(&p);
+  cairo_surface_t *on2 = draw(qa_figure_accuracy, &src, "acc-cliff2");
+  f.decision[0].cliff = 1;
+  cairo_surface_t *on1 = draw(qa_figure_accuracy, &src, "acc-cliff1");
+  f.decision[0].cliff = SIZE_MAX;
+  cairo_surface_t *none = draw(qa_figure_accuracy, &src, "acc-none");
+  if (on2 && on1 && none) {
+    int lo, hi;
+    diff_columns(on2, none, &lo, &hi);
+    CHECK(lo >= 0);
+    CHECK(lo >= (int)((x0 + 2 * slot) * px) && hi <= (int)(x1 * px) + 1);
+    diff_columns(on1, none, &lo, &hi);
+    CHECK(lo >= 0);
+    CHECK(lo >= (int)((x0 + slot) * px) && hi <= (int)((x0 + 2 * slot) * px) + 1);
+  }
+  if (on2) cairo_surface_destroy(on2);
+  if (on1) cairo_surface_destroy(on1);
+  if (none) cairo_surface_destroy(none);
+  qa_plot_fonts_free(fonts);
+}
+
+/* Figure 7 names the memory unit and the mean of tok/s in use, and its
+** throughput is the results' (qa_analysis_throughput): with no cost per
+** token, moving the arithmetic mean leaves the harmonic-mean plot
+** unchanged and moving the harmonic mean does not. */
+QA_TEST(figures_cost_uses_the_results_unit_and_mean) {
+  static fake f;
+  fake_init(&f, 1);
+  char buf[160];
+  qa_figure_memory_title(&f.cfg, buf, sizeof buf);
+  CHECK_CONTAINS(buf, "Memory (GiB");
+  f.cfg.memory_unit = "GB";
+  qa_figure_memory_title(&f.cfg, buf, sizeof buf);
+  CHECK_CONTAINS(buf, "Memory (GB");
+  f.cfg.memory_unit = "GiB";
+  qa_figure_cost_title(&f.cfg, 1, buf, sizeof buf);
+  CHECK_CONTAINS(buf, "harmonic mean");
+  f.cfg.throughput_arithmetic = 1;
+  qa_figure_cost_title(&f.cfg, 0, buf, sizeof buf);
+  CHECK_CONTAINS(buf, "arithmetic mean");
+  f.cfg.throughput_arithmetic = 0;
+
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/figs/gib", qa_test_tmpdir());
+  qa_figure_list l;
+  qa_error err = {0};
+  if (qa_figures_render_all(&f.study, &f.analysis, "fonts", dir, &l, &err)) {
+    qa_test_fail(__FILE__, __LINE__, "render_all: %s", err.msg);
+    return;
+  }
+  CHECK_INT(l.figs[6].kind, QA_FIG_COST);
+  CHECK_CONTAINS(l.figs[6].caption, "harmonic mean");
+  CHECK_CONTAINS(l.figs[6].caption, "memory in GiB");
+  qa_figure_list_free(&l);
+
+  qa_plot_fonts *fonts = fonts_or_fail();
+  if (!fonts) return;
+  qa_figure_src src = {&f.study, &f.analysis, fonts, SIZE_MAX};
+  for (int v = 0; v < FV; v++) f.res[v].perf.usd_per_mtok = NAN;
+  cairo_surface_t *a = draw(qa_figure_cost, &src, "cost-a");
+  f.res[2].perf.decode_mean = 400;        /* arithmetic mean: not what is plotted */
+  cairo_surface_t *b = draw(qa_figure_cost, &src, "cost-b");
+  f.res[2].perf.decode_hmean = 100;       /* the harmonic mean: is */
+  cairo_surface_t *c = draw(qa_figure_cost, &src, "cost-c");
+  if (a && b && c) {
+    int lo, hi;
+    diff_columns(a, b, &lo, &hi);
+    CHECK_INT(lo, -1);
+    diff_columns(a, c, &lo, &hi);
+    CHECK(lo >= 0);
+  }
+  if (a) cairo_surface_destroy(a);
+  if (b) cairo_surface_destroy(b);
+  if (c) cairo_surface_destroy(c);
   qa_plot_fonts_free(fonts);
 }

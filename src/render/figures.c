@@ -73,19 +73,27 @@ void qa_figure_caption(const qa_study *s, int kind, size_t model, char *buf, siz
              "that moves, means quantization reshaped the representation.", m);
     break;
   case QA_FIG_RADAR:
-    qa_plot_fmt(buf, cap, "Representation and output metrics of each variant of %s, each scaled "
-             "so that the baseline is 1 (the dashed ring): a polygon that caves in on one "
-             "spoke shows which kind of agreement breaks first.", m);
+    qa_plot_fmt(buf, cap, "Representation and output metrics of each variant of %s on one "
+             "fixed scale in every report, 0 at the centre and 1 on the rim: the similarity "
+             "metrics as they are (1 = identical to the baseline), the accuracies absolute. "
+             "The dashed ring is the baseline at its own values (1 on the similarity spokes, "
+             "its accuracy on the accuracy spokes); a polygon that caves in on one spoke shows "
+             "which kind of agreement breaks first.", m);
     break;
   case QA_FIG_ACCURACY:
     qa_plot_fmt(buf, cap, "Accuracy of each variant with its Wilson 95%% interval, one panel per "
-             "model, over bands of the tier thresholds below the baseline: the cliff is the "
-             "first variant, from left to right, that falls out of the green and blue bands.");
+             "model, over bands of the tier thresholds on the drop from the baseline; a point's "
+             "colour is the variant's tier from every signal (benchmark or output accuracy, "
+             "generation, critical errors). The ringed variant marked \"cliff\" is the first in "
+             "configured order whose tier is not recommended: a variant can be the cliff "
+             "through a failed critical-error check or a generation drop while its accuracy "
+             "stays in a recommended band.");
     break;
   case QA_FIG_COST:
-    qa_plot_fmt(buf, cap, "Quality of every model and variant against its cost, coloured by tier: "
-             "variants on the dashed Pareto front are the only ones not beaten on both counts "
-             "by another.");
+    qa_plot_fmt(buf, cap, "Quality of every model and variant against its cost per token "
+             "(from the %s mean of its decode tok/s, as in the tables), coloured by tier: "
+             "variants on a dashed Pareto front are the only ones not beaten on both counts by "
+             "another.", s->cfg->throughput_arithmetic ? "arithmetic" : "harmonic");
     break;
   case QA_FIG_AGREEMENT:
     qa_plot_fmt(buf, cap, "Whether each metric calls each variant safe or damaged under the "

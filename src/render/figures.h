@@ -113,12 +113,28 @@ int qa_figure_pca(const qa_figure_src *src, const char *png_path, char *why, siz
                   qa_error *err);
 int qa_figure_radar(const qa_figure_src *src, const char *png_path, char *why, size_t why_cap,
                     qa_error *err);
+/* Where figure 5 of src->model puts its centre (cx, cy) and its rim (radius
+** rim), in points on its canvas: a value v of a spoke is drawn at
+** radius v · rim, the same scale (0 at the centre, 1 on the rim) in every
+** report.  Returns 0, 1 when there is no radar, -1 on failure. */
+int qa_figure_radar_frame(const qa_figure_src *src, double *cx, double *cy, double *rim,
+                          qa_error *err);
 /* figures_quality.c */
 int qa_figure_accuracy(const qa_figure_src *src, const char *png_path, char *why,
                        size_t why_cap, qa_error *err);
 int qa_figure_cost(const qa_figure_src *src, const char *png_path, char *why, size_t why_cap,
                    qa_error *err);
+/* The x titles of figure 7's panels: cost (use_usd) or throughput, naming
+** the mean of tok/s the results use (deploy.throughput_mean), and memory,
+** naming deploy.memory_unit ("GB" or "GiB"). */
+void qa_figure_cost_title(const qa_config *cfg, int use_usd, char *buf, size_t cap);
+void qa_figure_memory_title(const qa_config *cfg, char *buf, size_t cap);
 int qa_figure_agreement(const qa_figure_src *src, const char *png_path, char *why,
                         size_t why_cap, qa_error *err);
+/* The column headers of figure 8 ("Cosine mean", ..., "Output accuracy",
+** "Benchmark", ...: the criteria some variant has data for, in order, the
+** tier column not counted); fills at most cap names and returns how many
+** there are. */
+size_t qa_figure_agreement_columns(const qa_figure_src *src, const char **names, size_t cap);
 
 #endif

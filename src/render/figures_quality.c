@@ -110,6 +110,35 @@ static void category_labels(qa_plot *p, const qa_model *model, const size_t *var
   }
 }
 
+/* The cliff of model m (STATISTICS.md "Tier, cost, memory": the first
+** variant in configured order whose tier is not recommended, as
+** models[].cliff in report.json); SIZE_MAX when none. */
+static size_t model_cliff(const qa_figure_src *src, size_t m) {
+  const qa_model_decision *md = src->analysis->model_decisions;
+  return md ? md[m].cliff : SIZE_MAX;
+}
+
+#define CLIFF_LABEL "cliff"
+
+/* The cliff's mark: a ring round its point and the word under its
+** interval, or above the interval and its change when the panel's
+** bottom is too near. */
+static void cliff_mark(qa_plot *p, const qa_plot_area *a, double px, double py, double ylo,
+                       double yhi, int change_above) {
+  cairo_new_sub_path(p->cr);
+  cairo_arc(p->cr, px, py, 6.5, 0, 2 * M_PI);
+  qa_plot_color(p, INK, 1.0);
+  cairo_set_line_width(p->cr, 1.2);
+  cairo_stroke(p->cr);
+  double h = QA_PLOT_NOTE_PT + 2.0;
+  double below = ylo + 3.0 + (change_above ? 0.0 : h);
+  if (below + h <= a->y1)
+    qa_plot_text_halo(p, CLIFF_LABEL, px, below, QA_PLOT_NOTE_PT, 1, 0.5, 0.0, INK);
+  else
+    qa_plot_text_halo(p, CLIFF_LABEL, px, yhi - 3.0 - (change_above ? h : 0.0),
+                      QA_PLOT_NOTE_PT, 1, 0.5, 1.0, INK);
+}
+
 static void accuracy_panel(qa_plot *p, const qa_figure_src *src, size_t m, int bench,
                            const qa_plot_area *a, int show_title) {
   const qa_study *s = src->study;
@@ -152,6 +181,20 @@ static void accuracy_panel(qa_plot *p, const qa_figure_src *src, size_t m, int b
   cairo_set_line_width(p->cr, 0.8);
   cairo_stroke(p->cr);
   char buf[48];
+  size_t cliff = model_cliff(src, m);
+  /* The changes' labels fit their slots: without the unit when they would
+  ** not, then smaller; neighbours never overprint. */
+  const char *unit = " pp";
+  double note_pt = QA_PLOT_NOTE_PT, widest = 0;
+  for (int pass = 0; pass < 2; pass++, unit = "") {
+    widest = 0;
+    for (size_t i = 0; i < n; i++) {
+      fmt_signed(acc[i] - base, 1, unit, buf, sizeof buf);
+      widest = fmax(widest, qa_plot_text_width(p, buf, note_pt, 0));
+    }
+    if (widest <= slot - 2.0) break;
+  }
+  if (widest > slot - 2.0) note_pt = fmax(4.5, note_pt * (slot - 2.0) / widest);
   for (size_t i = 0; i < n; i++) {
     double px = a->x0 + ((double)i + 0.5) * slot;
     double ylo = qa_plot_map(&y.s, lo[i]), yhi = qa_plot_map(&y.s, hi[i]);
@@ -165,11 +208,13 @@ static void accuracy_panel(qa_plot *p, const qa_figure_src *src, size_t m, int b
                    qa_plot_tier_color(res[vars[i]].tier, nt));
     if (vars[i] == model->baseline) continue;
     /* The change above the interval (below it when the top is near). */
-    fmt_signed(acc[i] - base, 1, " pp", buf, sizeof buf);
-    if (yhi - a->y0 > 12.0)
-      qa_plot_text_halo(p, buf, px, yhi - 3.0, QA_PLOT_NOTE_PT, 0, 0.5, 1.0, INK);
+    fmt_signed(acc[i] - base, 1, unit, buf, sizeof buf);
+    int above = yhi - a->y0 > 12.0;
+    if (above)
+      qa_plot_text_halo(p, buf, px, yhi - 3.0, note_pt, 0, 0.5, 1.0, INK);
     else
-      qa_plot_text_halo(p, buf, px, ylo + 3.0, QA_PLOT_NOTE_PT, 0, 0.5, 0.0, INK);
+      qa_plot_text_halo(p, buf, px, ylo + 3.0, note_pt, 0, 0.5, 0.0, INK);
+    if (vars[i] == cliff) cliff_mark(p, a, px, qa_plot_map(&y.s, acc[i]), ylo, yhi, above);
   }
   if (show_title) {
     char fit[256];
@@ -270,7 +315,9 @@ static int accuracy_figure(const qa_figure_src *src, const size_t *models, size_
   qa_plot_legend_size(&p, keys, nk, NULL, 0, QA_PLOT_WIDTH_IN * 72.0 - 60.0, &lw, &lh);
   qa_plot_end(&p);
   double ly = 18.0 + (double)rows * (panel_h + 46.0) - 10.0;
-  if (qa_plot_begin(&p, src->fonts, QA_PLOT_WIDTH_IN, (ly + lh + 16.0) / 72.0, err)) return -1;
+  if (qa_plot_begin(&p, src->fonts, QA_PLOT_WIDTH_IN,
+                    (ly + lh + 16.0 + QA_PLOT_NOTE_PT + 3.0) / 72.0, err))
+    return -1;
   double left = 12.0 + QA_PLOT_LABEL_PT + qa_plot_text_width(&p, "100.0", QA_PLOT_TICK_PT, 0);
   double gap = 16.0 + QA_PLOT_LABEL_PT + qa_plot_text_width(&p, "100.0", QA_PLOT_TICK_PT, 0);
   double panel_w = (p.width - left - 10.0 - gap * (double)(cols - 1)) / (double)cols;
@@ -285,6 +332,9 @@ static int accuracy_figure(const qa_figure_src *src, const size_t *models, size_
   qa_plot_legend(&p, keys, nk, NULL, 0, p.width - left - 10.0, left, ly);
   qa_plot_text(&p, "Bands: tier thresholds on the accuracy drop from the baseline; point "
                "colour: the variant's tier from every signal.", left, ly + lh + 2.0,
+               QA_PLOT_NOTE_PT, 0, 0.0, 0.0, GREY);
+  qa_plot_text(&p, "Ringed, \xE2\x80\x9C" "cliff\xE2\x80\x9D: the first variant in configured order whose tier is "
+               "not recommended. Numbers: change in pp.", left, ly + lh + 2.0 + QA_PLOT_NOTE_PT + 3.0,
                QA_PLOT_NOTE_PT, 0, 0.0, 0.0, GREY);
   int rc = qa_plot_save(&p, png, err);
   qa_plot_end(&p);
@@ -325,19 +375,32 @@ static void box_add(boxes *b, double x0, double y0, double x1, double y1) {
 }
 
 /* A label beside the point at (px, py): right, left, above, below, or the
-** diagonals, the first that overlaps nothing; when none is free the label
-** is drawn to the right only if force, else left out (a crowded plot is
-** read by colour and shape, not by overprinted names). */
+** diagonals, the first that overlaps nothing; then, if force, the same a
+** step further out with a thin leader to the point, and when none is free
+** to the right all the same; else it is left out (a crowded plot is read
+** by colour and shape, not by overprinted names). */
 static void place_label(qa_plot *p, boxes *b, const qa_plot_area *a, const char *s, double px,
                         double py, int force) {
   static const double dx[8] = {1, -1, 0, 0, 1, -1, 1, -1}, dy[8] = {0, 0, -1, 1, -1, -1, 1, 1};
   double w = qa_plot_text_width(p, s, QA_PLOT_TICK_PT, 0), h = QA_PLOT_TICK_PT * 0.9;
-  for (int k = 0; k < 9; k++) {
-    int j = k < 8 ? k : 0;
-    double cx = px + dx[j] * (0.5 * w + 8.5), cy = py + dy[j] * (0.5 * h + 8.0);
+  for (int k = 0; k < 17; k++) {
+    int j = k < 16 ? k % 8 : 0;
+    double out = k >= 8 && k < 16 ? 9.0 : 0.0;
+    double cx = px + dx[j] * (0.5 * w + 8.5 + out), cy = py + dy[j] * (0.5 * h + 8.0 + out);
     double q[4] = {cx - 0.5 * w - 1, cy - 0.5 * h - 1, cx + 0.5 * w + 1, cy + 0.5 * h + 1};
-    if (k == 8 && !force) return;
-    if (k == 8 || box_free(b, q, a)) {
+    if (k >= 8 && !force) return;    /* the outer ring is for the front's labels */
+    if (k == 16 || box_free(b, q, a)) {
+      if (out > 0) {             /* the leader: from the marker's edge to the label's */
+        double ex = cx - dx[j] * (0.5 * w + 1.5), ey = cy - dy[j] * (0.5 * h + 1.5);
+        double len = hypot(ex - px, ey - py);
+        if (len > 7.0) {
+          cairo_move_to(p->cr, px + (ex - px) * 6.0 / len, py + (ey - py) * 6.0 / len);
+          cairo_line_to(p->cr, ex, ey);
+          qa_plot_color(p, GREY, 0.9);
+          cairo_set_line_width(p->cr, 0.5);
+          cairo_stroke(p->cr);
+        }
+      }
       qa_plot_text_halo(p, s, cx, cy, QA_PLOT_TICK_PT, 0, 0.5, 0.5, INK);
       box_add(b, q[0], q[1], q[2], q[3]);
       return;
@@ -374,38 +437,53 @@ static void pareto_staircase(qa_plot *p, const cost_pt *pt, const size_t *front,
   cairo_stroke(p->cr);
 }
 
-/* x of variant r: cost in USD per Mtok, or decode tok/s; NaN when absent. */
-static double cost_x(const qa_variant_result *r, int use_usd) {
-  double x = use_usd ? r->perf.usd_per_mtok : r->perf.decode_mean;
+/* The x of a panel: cost in USD per Mtok, decode tok/s, or memory. */
+enum { X_USD, X_TOK_S, X_MEMORY };
+
+/* x of variant v of model m; NaN when absent.  Throughput is the one the
+** results use (qa_analysis_throughput: harmonic by default), memory the
+** study's vram_gb, in cfg->memory_unit. */
+static double cost_x(const qa_figure_src *src, size_t m, size_t v, int xkind) {
+  const qa_variant_result *r = &src->analysis->models[m][v];
+  const qa_variant *var = &src->study->models[m].variants[v];
+  double x = xkind == X_USD     ? r->perf.usd_per_mtok
+             : xkind == X_TOK_S ? qa_analysis_throughput(src->study->cfg, &r->perf)
+             : var->has_vram_gb ? var->vram_gb
+                                : NAN;
   return x > 0 && isfinite(x) ? x : NAN;
 }
 
-/* Gathers the points.  The quality axis is the first of benchmark
-** accuracy, output accuracy and accuracy change that the most points have.
-** Returns the kind chosen (Y_NONE: nothing). */
-static int cost_points(const qa_figure_src *src, int use_usd, cost_pt *pt, size_t *n,
-                       size_t *n_all) {
+/* The quality axis: the first of benchmark accuracy, output accuracy and
+** accuracy change that the most points with an x of xkind have (Y_NONE:
+** nothing). */
+static int cost_ykind(const qa_figure_src *src, int xkind) {
   const qa_study *s = src->study;
   size_t count[3] = {0, 0, 0}, best = 0;
   int kind = Y_NONE;
   for (size_t m = 0; m < s->n_models; m++)
     for (size_t v = 0; v < s->models[m].n_variants; v++) {
       const qa_variant_result *r = &src->analysis->models[m][v];
-      if (isnan(cost_x(r, use_usd))) continue;
+      if (isnan(cost_x(src, m, v, xkind))) continue;
       for (int k = 0; k < 3; k++) count[k] += isfinite(cost_y(r, k)) != 0;
     }
   for (int k = 0; k < 3; k++)
     if (count[k] > best) { best = count[k]; kind = k; }
+  return kind;
+}
+
+/* Gathers the points with an x of xkind and a y of ykind (at most 256, in
+** configuration order; n_all counts them all). */
+static void cost_points(const qa_figure_src *src, int xkind, int ykind, cost_pt *pt, size_t *n,
+                        size_t *n_all) {
+  const qa_study *s = src->study;
   *n = *n_all = 0;
-  for (size_t m = 0; kind != Y_NONE && m < s->n_models; m++)
+  for (size_t m = 0; ykind != Y_NONE && m < s->n_models; m++)
     for (size_t v = 0; v < s->models[m].n_variants; v++) {
-      const qa_variant_result *r = &src->analysis->models[m][v];
-      double x = cost_x(r, use_usd), y = cost_y(r, kind);
+      double x = cost_x(src, m, v, xkind), y = cost_y(&src->analysis->models[m][v], ykind);
       if (!isfinite(x) || !isfinite(y)) continue;
       (*n_all)++;
       if (*n < 256) pt[(*n)++] = (cost_pt){m, v, x, y};
     }
-  return kind;
 }
 
 /* The stacked legends: tiers, models (when more than one), the front.
@@ -440,9 +518,9 @@ static double cost_legends(qa_plot *p, const qa_study *s, int draw, double lx, d
 ** their labels where they cover neither a point nor the front. */
 static void cost_marks(qa_plot *p, const qa_figure_src *src, const cost_pt *pt, size_t n,
                        const size_t *front, size_t nf, const qa_plot_axis *x,
-                       const qa_plot_axis *y, const qa_plot_area *a) {
+                       const qa_plot_axis *y, const qa_plot_area *a, const boxes *taken) {
   const qa_study *s = src->study;
-  boxes b = {0};
+  boxes b = *taken;
   for (size_t i = 0; i < n; i++) {
     double px = qa_plot_map(&x->s, pt[i].x), py = qa_plot_map(&y->s, pt[i].y);
     box_add(&b, px - 6.5, py - 6.5, px + 6.5, py + 6.5);
@@ -472,6 +550,93 @@ static void cost_marks(qa_plot *p, const qa_figure_src *src, const cost_pt *pt, 
                     qa_plot_map(&x->s, pt[i].x), qa_plot_map(&y->s, pt[i].y), pass);
 }
 
+void qa_figure_cost_title(const qa_config *cfg, int use_usd, char *buf, size_t cap) {
+  const char *mean = cfg->throughput_arithmetic ? "arithmetic" : "harmonic";
+  if (use_usd)
+    qa_plot_fmt(buf, cap, "Cost per million generated tokens (USD, at the %s mean of tok/s)",
+                mean);
+  else
+    qa_plot_fmt(buf, cap, "Decode throughput (tokens/s, %s mean; right is better)", mean);
+}
+
+void qa_figure_memory_title(const qa_config *cfg, char *buf, size_t cap) {
+  qa_plot_fmt(buf, cap, "Memory (%s, measured or estimated; left is smaller)",
+              cfg->memory_unit ? cfg->memory_unit : "GB");
+}
+
+/* One scatter panel: its points, Pareto front and axes. */
+typedef struct cost_panel {
+  int xkind;
+  cost_pt pt[256];
+  size_t n, n_all, front[256], nf;
+  qa_plot_axis x;
+  char x_title[128];
+} cost_panel;
+
+/* Points, front and x axis of a panel; returns 0, or 1 when fewer than two
+** points. */
+static int panel_init(const qa_figure_src *src, cost_panel *c, int xkind, int ykind) {
+  double cost[256], qual[256], x_lo = INFINITY, x_hi = 0;
+  c->xkind = xkind;
+  cost_points(src, xkind, ykind, c->pt, &c->n, &c->n_all);
+  if (c->n < 2) return 1;
+  for (size_t i = 0; i < c->n; i++) {
+    cost[i] = xkind == X_TOK_S ? -c->pt[i].x : c->pt[i].x;   /* throughput: higher is better */
+    qual[i] = c->pt[i].y;
+    x_lo = fmin(x_lo, c->pt[i].x);
+    x_hi = fmax(x_hi, c->pt[i].x);
+  }
+  c->nf = qa_plot_pareto_front(cost, qual, c->n, c->front);
+  int log_x = x_hi / x_lo > 20.0;
+  double xpad = log_x ? 0 : 0.06 * fmax(x_hi - x_lo, 0.05 * x_hi);
+  if (qa_plot_axis_init(&c->x, log_x ? x_lo : fmax(0, x_lo - xpad), x_hi + xpad, log_x, 6, 1,
+                        0, 1))
+    return 1;
+  if (xkind == X_MEMORY) qa_figure_memory_title(src->study->cfg, c->x_title, sizeof c->x_title);
+  else qa_figure_cost_title(src->study->cfg, xkind == X_USD, c->x_title, sizeof c->x_title);
+  c->x.title = c->x_title;
+  return 0;
+}
+
+/* The memory tiers inside the panel's x range: dotted lines, labelled. */
+static void memory_tiers(qa_plot *p, const qa_config *cfg, const qa_plot_axis *x,
+                         const qa_plot_area *a, boxes *b) {
+  const double dash[2] = {1.0, 2.0};
+  char buf[48];
+  for (size_t t = 0; t < cfg->n_vram_tiers; t++) {
+    double v = cfg->vram_tiers_gb[t];
+    if (!(v > x->s.d0 && v < x->s.d1)) continue;
+    double px = qa_plot_map(&x->s, v);
+    cairo_save(p->cr);
+    cairo_set_dash(p->cr, dash, 2, 0);
+    cairo_move_to(p->cr, px, a->y0);
+    cairo_line_to(p->cr, px, a->y1);
+    qa_plot_color(p, GREY, 0.9);
+    cairo_set_line_width(p->cr, 0.8);
+    cairo_stroke(p->cr);
+    cairo_restore(p->cr);
+    qa_plot_fmt(buf, sizeof buf, "%g %s", v, cfg->memory_unit ? cfg->memory_unit : "GB");
+    double w = qa_plot_text_width(p, buf, QA_PLOT_NOTE_PT, 0);
+    qa_plot_text_halo(p, buf, px + 2.0, a->y0 + 2.0, QA_PLOT_NOTE_PT, 0, 0.0, 0.0, GREY);
+    box_add(b, px + 1.0, a->y0 + 1.0, px + 3.0 + w, a->y0 + 3.0 + QA_PLOT_NOTE_PT);
+  }
+}
+
+static void panel_draw(qa_plot *p, const qa_figure_src *src, cost_panel *c, qa_plot_axis *y,
+                       const qa_plot_area *a) {
+  qa_plot_axis_place(&c->x, a->x0, a->x1);
+  qa_plot_axis_place(y, a->y1, a->y0);
+  qa_plot_axes(p, a, &c->x, y, QA_AXES_GRID_X | QA_AXES_GRID_Y);
+  boxes taken;
+  taken.n = 0;
+  if (c->xkind == X_MEMORY) memory_tiers(p, src->study->cfg, &c->x, a, &taken);
+  pareto_staircase(p, c->pt, c->front, c->nf, &c->x, y);
+  cost_marks(p, src, c->pt, c->n, c->front, c->nf, &c->x, y, a, &taken);
+}
+
+#define COST_PANEL_H_IN 3.7     /* one panel; the memory panel adds MEMORY_PANEL_H_IN */
+#define MEMORY_PANEL_H_IN 3.0
+
 int qa_figure_cost(const qa_figure_src *src, const char *png, char *why, size_t why_cap,
                    qa_error *err) {
   const qa_study *s = src->study;
@@ -479,49 +644,52 @@ int qa_figure_cost(const qa_figure_src *src, const char *png, char *why, size_t 
   for (size_t m = 0; m < s->n_models; m++)
     for (size_t v = 0; v < s->models[m].n_variants; v++)
       use_usd |= isfinite(src->analysis->models[m][v].perf.usd_per_mtok) != 0;
-  cost_pt pt[256];
-  size_t n = 0, n_all = 0, front[256];
-  int ykind = cost_points(src, use_usd, pt, &n, &n_all);
-  if (ykind == Y_NONE || n < 2) {
+  cost_panel cp, mp;             /* 12 kB each */
+  int ykind = cost_ykind(src, use_usd ? X_USD : X_TOK_S);
+  if (ykind == Y_NONE || panel_init(src, &cp, use_usd ? X_USD : X_TOK_S, ykind)) {
     qa_plot_fmt(why, why_cap, "Fewer than two variants have both a quality number and decode "
              "timings (/perf/decode_tok_s), so there is no trade-off to plot.");
     return 1;
   }
-  double cost[256], qual[256], x_lo = INFINITY, x_hi = 0, y_lo = INFINITY, y_hi = -INFINITY;
-  for (size_t i = 0; i < n; i++) {
-    cost[i] = use_usd ? pt[i].x : -pt[i].x;     /* throughput: higher is better */
-    qual[i] = pt[i].y;
-    x_lo = fmin(x_lo, pt[i].x);
-    x_hi = fmax(x_hi, pt[i].x);
-    y_lo = fmin(y_lo, pt[i].y);
-    y_hi = fmax(y_hi, pt[i].y);
+  int memory = !panel_init(src, &mp, X_MEMORY, ykind);
+  size_t used = 0;
+  if (memory) {
+    const qa_config *cfg = s->cfg;
+    qa_plot_fmt(why, why_cap, "The lower panel plots the same quality against memory in %s "
+                "(measured, else estimated), with the memory tiers dotted and its own front.",
+                cfg->memory_unit ? cfg->memory_unit : "GB");
+    used = strlen(why);
   }
-  size_t nf = qa_plot_pareto_front(cost, qual, n, front);
-  if (n < n_all)
-    qa_plot_fmt(why, why_cap, "Only the first %zu of %zu variants, in configuration order, "
-                "are plotted; the tables list every variant.", n, n_all);
-  qa_plot_axis x, y;
-  int log_x = x_hi / x_lo > 20.0;
-  double xpad = log_x ? 0 : 0.06 * fmax(x_hi - x_lo, 0.05 * x_hi);
+  if (cp.n < cp.n_all || (memory && mp.n < mp.n_all))
+    qa_plot_fmt(why + used, why_cap - used, "%sOnly the first %zu of %zu variants, in "
+                "configuration order, are plotted; the tables list every variant.",
+                used ? " " : "", cp.n, cp.n_all);
+  /* One quality axis for both panels, so that they read alike. */
+  double y_lo = INFINITY, y_hi = -INFINITY;
+  for (size_t i = 0; i < cp.n; i++) { y_lo = fmin(y_lo, cp.pt[i].y); y_hi = fmax(y_hi, cp.pt[i].y); }
+  for (size_t i = 0; memory && i < mp.n; i++) {
+    y_lo = fmin(y_lo, mp.pt[i].y);
+    y_hi = fmax(y_hi, mp.pt[i].y);
+  }
   double ypad = 0.08 * fmax(y_hi - y_lo, 1.0);
-  if (qa_plot_axis_init(&x, log_x ? x_lo : fmax(0, x_lo - xpad), x_hi + xpad, log_x, 6, 1, 0, 1) ||
-      qa_plot_axis_init(&y, y_lo - ypad, y_hi + ypad, 0, 6, 1, 1, 0))
+  qa_plot_axis y;
+  if (qa_plot_axis_init(&y, y_lo - ypad, y_hi + ypad, 0, 6, 1, 1, 0))
     return qa_error_set(err, QA_EXIT_IO, png, NULL, "cannot scale the axes");
-  x.title = use_usd ? "Cost per million generated tokens (USD)"
-                    : "Decode throughput (tokens/s; right is better)";
   y.title = ykind == Y_BENCH    ? "Benchmark accuracy (%)"
             : ykind == Y_OUTPUT ? "Output accuracy (%)"
                                 : "Accuracy change vs baseline (pp)";
   qa_plot p;
-  if (qa_plot_begin(&p, src->fonts, QA_PLOT_WIDTH_IN, 3.7, err)) return -1;
+  double height_in = COST_PANEL_H_IN + (memory ? MEMORY_PANEL_H_IN : 0.0);
+  if (qa_plot_begin(&p, src->fonts, QA_PLOT_WIDTH_IN, height_in, err)) return -1;
   double lw = cost_legends(&p, s, 0, 0, 0);
   double left = 12.0 + QA_PLOT_LABEL_PT + qa_plot_axis_label_width(&p, &y);
-  qa_plot_area a = {left, 10.0, p.width - lw - 24.0, p.height - 36.0};
-  qa_plot_axis_place(&x, a.x0, a.x1);
-  qa_plot_axis_place(&y, a.y1, a.y0);
-  qa_plot_axes(&p, &a, &x, &y, QA_AXES_GRID_X | QA_AXES_GRID_Y);
-  pareto_staircase(&p, pt, front, nf, &x, &y);
-  cost_marks(&p, src, pt, n, front, nf, &x, &y, &a);
+  double top_h = COST_PANEL_H_IN * 72.0;
+  qa_plot_area a = {left, 10.0, p.width - lw - 24.0, top_h - 36.0};
+  panel_draw(&p, src, &cp, &y, &a);
+  if (memory) {
+    qa_plot_area b = {left, top_h + 6.0, a.x1, p.height - 36.0};
+    panel_draw(&p, src, &mp, &y, &b);
+  }
   cost_legends(&p, s, 1, a.x1 + 16.0, a.y0);
   int rc = qa_plot_save(&p, png, err);
   qa_plot_end(&p);
@@ -530,11 +698,20 @@ int qa_figure_cost(const qa_figure_src *src, const char *png, char *why, size_t 
 
 /* ---- figure 8: metric agreement ----------------------------------------- */
 
-#define N_CRIT 6
+#define N_CRIT 7
 #define AG_ROW 15.0
 
-/* Cell (row r, criterion k): 1 safe, 0 damaged, -1 no data; text into buf. */
-static int criterion(const qa_study *s, const qa_variant_result *r, int k, char *buf, size_t cap) {
+/* The change of output accuracy from the baseline's, in pp (STATISTICS.md
+** "Outputs"); NaN when either has no labelled predictions. */
+static double output_delta_pp(const qa_variant_result *r, const qa_variant_result *b) {
+  if (!r->out.present || !b->out.present) return NAN;
+  return 100.0 * (r->out.accuracy - b->out.accuracy);
+}
+
+/* Cell (variant r, baseline b, criterion k): 1 safe, 0 damaged, -1 no
+** data; text into buf. */
+static int criterion(const qa_study *s, const qa_variant_result *r, const qa_variant_result *b,
+                     int k, char *buf, size_t cap) {
   double lim_pp = recommended_limit(s, 0), lim_pct = recommended_limit(s, 1);
   switch (k) {
   case 0:
@@ -549,11 +726,17 @@ static int criterion(const qa_study *s, const qa_variant_result *r, int k, char 
     if (!r->repr.present || isnan(r->repr.knn_delta_pp)) return -1;
     fmt_signed(r->repr.knn_delta_pp, 1, " pp", buf, cap);
     return r->repr.knn_delta_pp >= -lim_pp;
-  case 3:
+  case 3: {
+    double d = output_delta_pp(r, b);
+    if (isnan(d)) return -1;
+    fmt_signed(d, 1, " pp", buf, cap);
+    return d >= -lim_pp;
+  }
+  case 4:
     if (!r->bench.present || isnan(r->bench.delta_pp)) return -1;
     fmt_signed(r->bench.delta_pp, 1, " pp", buf, cap);
     return r->bench.delta_pp >= -lim_pp;
-  case 4:
+  case 5:
     if (!r->gen.present || isnan(r->gen.delta_pct)) return -1;
     fmt_signed(r->gen.delta_pct, 1, " %", buf, cap);
     return r->gen.delta_pct >= -lim_pct;
@@ -569,13 +752,16 @@ static int criterion(const qa_study *s, const qa_variant_result *r, int k, char 
 }
 
 static const char *const CRIT_NAMES[N_CRIT] = {"Cosine mean", "CKA", "kNN accuracy",
-                                               "Benchmark", "Generation", "Critical errors"};
+                                               "Output accuracy", "Benchmark", "Generation",
+                                               "Critical errors"};
 
 static void criterion_rule(const qa_study *s, int k, char *buf, size_t cap) {
   switch (k) {
   case 0: case 1: snprintf(buf, cap, "\xE2\x89\xA5 0.99"); break;
-  case 2: case 3: snprintf(buf, cap, "drop \xE2\x89\xA4 %g pp", recommended_limit(s, 0)); break;
-  case 4: snprintf(buf, cap, "drop \xE2\x89\xA4 %g %%", recommended_limit(s, 1)); break;
+  case 2: case 3: case 4:
+    snprintf(buf, cap, "drop \xE2\x89\xA4 %g pp", recommended_limit(s, 0));
+    break;
+  case 5: snprintf(buf, cap, "drop \xE2\x89\xA4 %g %%", recommended_limit(s, 1)); break;
   default: snprintf(buf, cap, "count \xE2\x89\xA4 max"); break;
   }
 }
@@ -595,12 +781,15 @@ typedef struct ag_layout {
 
 static void agreement_header(qa_plot *p, const qa_study *s, const ag_layout *g) {
   char rule[64];
+  /* One size for every header, the largest at which each keeps 3 pt clear
+  ** of its neighbours. */
+  double size = QA_PLOT_TICK_PT;
+  for (int c = 0; c < g->nc; c++)
+    while (size > 5.5 && qa_plot_text_width(p, CRIT_NAMES[g->cols[c]], size, 1) > g->cw - 6.0)
+      size -= 0.5;
   for (int c = 0; c <= g->nc; c++) {
     double cx = c < g->nc ? g->x0 + ((double)c + 0.5) * g->cw : g->tier_x + 0.5 * g->tier_w;
-    double w = c < g->nc ? g->cw : g->tier_w;
     const char *name = c < g->nc ? CRIT_NAMES[g->cols[c]] : "Tier";
-    double size = QA_PLOT_TICK_PT;
-    while (size > 5.5 && qa_plot_text_width(p, name, size, 1) > w - 3.0) size -= 0.5;
     qa_plot_text(p, name, cx, g->y0 - 14.0, size, 1, 0.5, 1.0, INK);
     if (c < g->nc) criterion_rule(s, g->cols[c], rule, sizeof rule);
     else snprintf(rule, sizeof rule, "all signals");
@@ -609,13 +798,13 @@ static void agreement_header(qa_plot *p, const qa_study *s, const ag_layout *g) 
 }
 
 static void agreement_row(qa_plot *p, const qa_study *s, const qa_variant_result *r,
-                          const ag_layout *g, double y) {
+                          const qa_variant_result *b, const ag_layout *g, double y) {
   static const qa_rgb white = {1, 1, 1}, none = {0.93, 0.93, 0.93};
   const qa_rgb safe = qa_plot_mix(QA_OKABE_ITO[3], white, 0.25),
                bad = qa_plot_mix(QA_OKABE_ITO[6], white, 0.05);
   char buf[64], text[96];
   for (int c = 0; c <= g->nc; c++) {
-    int ok = c < g->nc ? criterion(s, r, g->cols[c], buf, sizeof buf) : 2;
+    int ok = c < g->nc ? criterion(s, r, b, g->cols[c], buf, sizeof buf) : 2;
     qa_rgb fill = ok == 2 ? qa_plot_tier_color(r->tier, n_tiers(s)) : ok == 1 ? safe
                   : ok == 0 ? bad : none;
     double cx = c < g->nc ? g->x0 + (double)c * g->cw : g->tier_x;
@@ -666,12 +855,38 @@ static size_t agreement_rows(const qa_figure_src *src, char *shown, char *note, 
   return nr;
 }
 
+/* The criteria (columns) that some non-baseline variant has data for, in
+** CRIT_NAMES order; returns how many. */
+static int agreement_columns(const qa_figure_src *src, int *cols) {
+  const qa_study *s = src->study;
+  char buf[64];
+  int nc = 0;
+  for (int k = 0; k < N_CRIT; k++) {
+    int any = 0;
+    for (size_t m = 0; m < s->n_models; m++)
+      for (size_t v = 0; v < s->models[m].n_variants; v++)
+        any |= !s->models[m].variants[v].is_baseline &&
+               criterion(s, &src->analysis->models[m][v],
+                         &src->analysis->models[m][s->models[m].baseline], k, buf,
+                         sizeof buf) >= 0;
+    if (any) cols[nc++] = k;
+  }
+  return nc;
+}
+
+size_t qa_figure_agreement_columns(const qa_figure_src *src, const char **names, size_t cap) {
+  int cols[N_CRIT];
+  size_t nc = (size_t)agreement_columns(src, cols);
+  for (size_t c = 0; c < nc && c < cap; c++) names[c] = CRIT_NAMES[cols[c]];
+  return nc;
+}
+
 int qa_figure_agreement(const qa_figure_src *src, const char *png, char *why, size_t why_cap,
                         qa_error *err) {
   const qa_study *s = src->study;
   size_t nr = 0, n_lines = 0, n_all = 0;
   int grouped = s->n_models > 1;
-  char buf[64], fit[256];
+  char fit[256];
   ag_layout g = {0};
   for (size_t m = 0; m < s->n_models; m++) n_all += s->models[m].n_variants;
   char *shown = calloc(n_all + 1, 1);
@@ -682,14 +897,14 @@ int qa_figure_agreement(const qa_figure_src *src, const char *png, char *why, si
     for (size_t v = 0; v < s->models[m].n_variants; v++) here += shown[k++];
     n_lines += here + (grouped && here);   /* a model's name heads its rows */
   }
-  for (int k = 0; k < N_CRIT; k++) {
-    int any = 0;
-    for (size_t m = 0; m < s->n_models; m++)
-      for (size_t v = 0; v < s->models[m].n_variants; v++)
-        any |= !s->models[m].variants[v].is_baseline &&
-               criterion(s, &src->analysis->models[m][v], k, buf, sizeof buf) >= 0;
-    if (any) g.cols[g.nc++] = k;
-  }
+  g.nc = agreement_columns(src, g.cols);
+  for (int c = 0; c < g.nc; c++)
+    if (g.cols[c] == 3) {      /* say what the output column is, before any row note */
+      char rows_note[320];
+      qa_plot_fmt(rows_note, sizeof rows_note, "%s", why);
+      qa_plot_fmt(why, why_cap, "Output accuracy is the change of the accuracy of the labelled "
+                  "predictions from the baseline's.%s%s", rows_note[0] ? " " : "", rows_note);
+    }
   if (!nr || g.nc < 2) {
     free(shown);
     qa_plot_fmt(why, why_cap, "%s", !nr ? "The study has no variant besides its baselines, so "
@@ -735,7 +950,8 @@ int qa_figure_agreement(const qa_figure_src *src, const char *png, char *why, si
       qa_plot_text(&p, qa_plot_fit(&p, s->models[m].variants[v].name, QA_PLOT_LABEL_PT, 0,
                                    label_w - (grouped ? 8.0 : 0.0), fit, sizeof fit),
                    g.x0 - 6.0, y + 0.5 * AG_ROW, QA_PLOT_LABEL_PT, 0, 1.0, 0.5, INK);
-      agreement_row(&p, s, &src->analysis->models[m][v], &g, y);
+      agreement_row(&p, s, &src->analysis->models[m][v],
+                    &src->analysis->models[m][s->models[m].baseline], &g, y);
       y += AG_ROW;
     }
   }

@@ -431,36 +431,43 @@ int qa_figure_pca(const qa_figure_src *src, const char *png, char *why, size_t w
 
 /* ---- figure 5: radar ---------------------------------------------------- */
 
+/* The radial scale is the same in every report: 0 at the centre, 1 on the
+** rim (docs/figures.md, figure 5).  Every spoke is a number in [0, 1]: the
+** similarity metrics as they are (1 = identical to the baseline), the
+** accuracies absolute, so the baseline's ring runs through 1 on the
+** similarity spokes and through its own accuracy on the others.  A value
+** below 0 (a negative cosine or ρ) is drawn at the centre. */
 #define N_SPOKES 8
+#define N_RINGS 4          /* rings at 0.25, 0.5, 0.75 and the rim at 1 */
 #define SPOKE_GAP 10.0     /* rim to spoke label, clear of the markers */
 
-static double ratio(double v, double b) { return b > 0 ? v / b : NAN; }
-
-/* Spoke k of variant r against the baseline b (1 for the baseline). */
-static double spoke_value(int k, const qa_variant_result *r, const qa_variant_result *b) {
+/* Spoke k of variant r (the similarity spokes of the baseline are 1). */
+static double spoke_value(int k, const qa_variant_result *r, int is_baseline) {
+  if (is_baseline && k != 4 && k != 6 && k != 7) return 1.0;
   switch (k) {
   case 0: return r->repr.present ? r->repr.cos_mean : NAN;
   case 1: return r->repr.present ? r->repr.cka_linear : NAN;
   case 2: return r->repr.present ? r->repr.spearman_rho : NAN;
   case 3: return r->repr.present ? r->repr.neighbor_overlap : NAN;
-  case 4: return r->repr.present ? ratio(r->repr.knn_accuracy, b->repr.knn_accuracy) : NAN;
+  case 4: return r->repr.present ? r->repr.knn_accuracy : NAN;
   case 5: return r->out.present ? r->out.top1_agreement : NAN;
-  case 6: return r->out.present ? ratio(r->out.accuracy, b->out.accuracy) : NAN;
-  default: return r->bench.present && b->bench.present ? ratio(r->bench.accuracy, b->bench.accuracy)
-                                                       : NAN;
+  case 6: return r->out.present ? r->out.accuracy : NAN;
+  default: return r->bench.present ? r->bench.accuracy : NAN;
   }
 }
 
 static const char *const SPOKE_NAMES[N_SPOKES] = {
-  "cosine mean", "CKA", "Spearman \xCF\x81", "neighbour overlap", "kNN accuracy ratio",
-  "top-1 agreement", "output accuracy ratio", "benchmark accuracy ratio"};
+  "cosine mean", "CKA", "Spearman \xCF\x81", "neighbour overlap", "kNN accuracy",
+  "top-1 agreement", "output accuracy", "benchmark accuracy"};
+
+/* Radius fraction of a value: the fixed 0–1 scale, clamped. */
+static double radar_t(double v) { return fmin(1.0, fmax(0.0, v)); }
 
 /* The polygon of values on the spokes; close and leave the path. */
-static void radar_path(qa_plot *p, const double *vals, size_t ns, const qa_plot_axis *r,
-                       double cx, double cy, double R) {
+static void radar_path(qa_plot *p, const double *vals, size_t ns, double cx, double cy,
+                       double R) {
   for (size_t k = 0; k < ns; k++) {
-    double t = fmax(0.0, (vals[k] - r->s.d0) / (r->s.d1 - r->s.d0));
-    double ang = 2 * M_PI * (double)k / (double)ns;
+    double t = radar_t(vals[k]), ang = 2 * M_PI * (double)k / (double)ns;
     double px = cx + R * t * sin(ang), py = cy - R * t * cos(ang);
     if (k == 0) cairo_move_to(p->cr, px, py);
     else cairo_line_to(p->cr, px, py);
@@ -468,17 +475,15 @@ static void radar_path(qa_plot *p, const double *vals, size_t ns, const qa_plot_
   cairo_close_path(p->cr);
 }
 
-static void radar_web(qa_plot *p, const qa_plot_axis *r, const int *spokes, size_t ns,
-                      double cx, double cy, double R) {
-  char buf[64];
-  double ones[N_SPOKES];
-  for (size_t k = 0; k < ns; k++) ones[k] = 1.0;
+/* The web (rings, rim, spokes), the spoke names and the ring values. */
+static void radar_web(qa_plot *p, const int *spokes, size_t ns, double cx, double cy,
+                      double R) {
+  double vals[N_SPOKES];
   cairo_set_line_width(p->cr, 0.5);
   qa_plot_color(p, (qa_rgb){0.85, 0.85, 0.85}, 1.0);
-  for (int i = 0; i <= r->n_ticks; i++) {    /* the rings, then the rim */
-    double vals[N_SPOKES];
-    for (size_t k = 0; k < ns; k++) vals[k] = i < r->n_ticks ? r->ticks[i] : r->s.d1;
-    radar_path(p, vals, ns, r, cx, cy, R);
+  for (int i = 1; i <= N_RINGS; i++) {
+    for (size_t k = 0; k < ns; k++) vals[k] = (double)i / N_RINGS;
+    radar_path(p, vals, ns, cx, cy, R);
   }
   for (size_t k = 0; k < ns; k++) {
     double ang = 2 * M_PI * (double)k / (double)ns;
@@ -492,19 +497,25 @@ static void radar_web(qa_plot *p, const qa_plot_axis *r, const int *spokes, size
                       cy - (R + SPOKE_GAP) * c, QA_PLOT_LABEL_PT, 0, 0.5 - 0.5 * s,
                       0.5 + 0.5 * c, INK);
   }
-  /* Ring values along the gap just right of the top spoke. */
+  /* Ring values along the gap just right of the top spoke, and 0 at the
+  ** centre's lower right. */
+  static const char *const ring_label[N_RINGS + 1] = {"0", "0.25", "0.5", "0.75", "1"};
   double a = M_PI / (double)ns;
-  for (int i = 0; i < r->n_ticks; i++) {
-    double t = (r->ticks[i] - r->s.d0) / (r->s.d1 - r->s.d0);
-    if (t < 0.05) continue;                  /* the centre is named in the legend */
-    qa_plot_axis_label(r, r->ticks[i], buf, sizeof buf);
-    qa_plot_text(p, buf, cx + R * t * sin(a) + 2.0, cy - R * t * cos(a), QA_PLOT_NOTE_PT, 0, 0.0,
-                 0.5, GREY);
+  for (int i = 1; i <= N_RINGS; i++) {
+    double t = (double)i / N_RINGS;
+    qa_plot_text_halo(p, ring_label[i], cx + R * t * sin(a) + 2.0, cy - R * t * cos(a),
+                      QA_PLOT_NOTE_PT, 0, 0.0, 0.5, GREY);
   }
+  qa_plot_text_halo(p, ring_label[0], cx + 3.0, cy + 2.0, QA_PLOT_NOTE_PT, 0, 0.0, 0.0, GREY);
+}
+
+/* The baseline's ring, dashed, through its values. */
+static void radar_baseline(qa_plot *p, const double *vals, size_t ns, double cx, double cy,
+                           double R) {
   const double dash[2] = {3.0, 2.0};
   cairo_save(p->cr);
   cairo_set_dash(p->cr, dash, 2, 0);
-  radar_path(p, ones, ns, r, cx, cy, R);
+  radar_path(p, vals, ns, cx, cy, R);
   qa_plot_color(p, INK, 1.0);
   cairo_set_line_width(p->cr, 1.0);
   cairo_stroke(p->cr);
@@ -531,49 +542,101 @@ static double radar_radius(qa_plot *p, const int *spokes, size_t ns, double left
 typedef struct radar {
   size_t vars[64], nv, ns;
   int spokes[N_SPOKES];
-  double vals[64][N_SPOKES], lo, hi;
+  double vals[64][N_SPOKES], base[N_SPOKES];
 } radar;
 
-/* Variants with three or more metrics, then the spokes all of them have. */
+/* Variants with three or more metrics, then the spokes all of them and
+** the baseline have. */
 static void radar_select(const qa_model *model, const qa_variant_result *res, radar *d) {
   const qa_variant_result *b = &res[model->baseline];
   d->nv = d->ns = 0;
-  d->lo = d->hi = 1.0;
   for (size_t v = 0; v < model->n_variants && d->nv < 64; v++) {
     size_t have = 0;
-    for (int k = 0; k < N_SPOKES; k++) have += isfinite(spoke_value(k, &res[v], b));
+    for (int k = 0; k < N_SPOKES; k++)
+      have += isfinite(spoke_value(k, &res[v], 0)) && isfinite(spoke_value(k, b, 1));
     if (v != model->baseline && have >= 3) d->vars[d->nv++] = v;
   }
   for (int k = 0; k < N_SPOKES; k++) {
-    int all = d->nv > 0;
-    for (size_t i = 0; i < d->nv; i++) all &= isfinite(spoke_value(k, &res[d->vars[i]], b)) != 0;
+    int all = d->nv > 0 && isfinite(spoke_value(k, b, 1));
+    for (size_t i = 0; i < d->nv; i++) all &= isfinite(spoke_value(k, &res[d->vars[i]], 0)) != 0;
     if (all) d->spokes[d->ns++] = k;
   }
+  for (size_t k = 0; k < d->ns; k++) d->base[k] = spoke_value(d->spokes[k], b, 1);
   for (size_t i = 0; i < d->nv; i++)
-    for (size_t k = 0; k < d->ns; k++) {
-      d->vals[i][k] = spoke_value(d->spokes[k], &res[d->vars[i]], b);
-      d->lo = fmin(d->lo, d->vals[i][k]);
-      d->hi = fmax(d->hi, d->vals[i][k]);
-    }
+    for (size_t k = 0; k < d->ns; k++)
+      d->vals[i][k] = spoke_value(d->spokes[k], &res[d->vars[i]], 0);
 }
 
-static void radar_polygons(qa_plot *p, const radar *d, const qa_plot_axis *r, double cx,
-                           double cy, double R) {
+static void radar_polygons(qa_plot *p, const radar *d, double cx, double cy, double R) {
   for (size_t i = 0; i < d->nv; i++) {
     qa_rgb c = qa_plot_variant_color(d->vars[i]);
-    radar_path(p, d->vals[i], d->ns, r, cx, cy, R);
+    radar_path(p, d->vals[i], d->ns, cx, cy, R);
     qa_plot_color(p, c, 0.07);
     cairo_fill_preserve(p->cr);
     qa_plot_color(p, c, 1.0);
     cairo_set_line_width(p->cr, 1.3);
     cairo_stroke(p->cr);
     for (size_t k = 0; k < d->ns; k++) {
-      double t = fmax(0.0, (d->vals[i][k] - r->s.d0) / (r->s.d1 - r->s.d0));
-      double ang = 2 * M_PI * (double)k / (double)d->ns;
+      double t = radar_t(d->vals[i][k]), ang = 2 * M_PI * (double)k / (double)d->ns;
       qa_plot_marker(p, qa_plot_variant_marker(d->vars[i]), cx + R * t * sin(ang),
                      cy - R * t * cos(ang), 4.2, c);
     }
   }
+}
+
+/* Where the radar sits on its canvas: centre, rim radius, legend. */
+typedef struct radar_place {
+  double cx, cy, R, legend_x, lh;
+} radar_place;
+
+#define RADAR_HEIGHT_IN 3.9
+#define RADAR_NOTE "centre 0 \xC2\xB7 rim 1"
+
+static void radar_layout(qa_plot *p, const radar *d, const qa_plot_key *keys, radar_place *g) {
+  double lw, lh;
+  qa_plot_legend_size(p, keys, d->nv + 1, "Variant", 1, 200, &lw, &lh);
+  lw = fmax(lw, qa_plot_text_width(p, RADAR_NOTE, QA_PLOT_NOTE_PT, 0));
+  double right = p->width - lw - 30.0, cx = 0.5 * right, cy = 0.5 * p->height + 2.0;
+  double R = radar_radius(p, d->spokes, d->ns, 10.0, right, 0.5 * p->height - 30.0, cx);
+  /* Centre the radar with its labels and the legend as one block. */
+  double ext_l = R, ext_r = R;
+  for (size_t k = 0; k < d->ns; k++) {
+    double sk = sin(2 * M_PI * (double)k / (double)d->ns);
+    double w = qa_plot_text_width(p, SPOKE_NAMES[d->spokes[k]], QA_PLOT_LABEL_PT, 0);
+    ext_l = fmax(ext_l, -((R + SPOKE_GAP) * sk - (0.5 - 0.5 * sk) * w));
+    ext_r = fmax(ext_r, (R + SPOKE_GAP) * sk + (0.5 + 0.5 * sk) * w);
+  }
+  g->cx = 0.5 * (p->width - (ext_l + ext_r + 30.0 + lw)) + ext_l;
+  g->cy = cy;
+  g->R = R;
+  g->legend_x = g->cx + ext_r + 30.0;
+  g->lh = lh;
+}
+
+static void radar_keys(const qa_model *model, const radar *d, qa_plot_key *keys) {
+  keys[0] = (qa_plot_key){"baseline", INK, QA_KEY_DASHED, 0, 0};
+  for (size_t i = 0; i < d->nv; i++)
+    keys[i + 1] = (qa_plot_key){model->variants[d->vars[i]].name, qa_plot_variant_color(d->vars[i]),
+                                QA_KEY_LINE_MARKER, qa_plot_variant_marker(d->vars[i]), 0};
+}
+
+int qa_figure_radar_frame(const qa_figure_src *src, double *cx, double *cy, double *rim,
+                          qa_error *err) {
+  const qa_model *model = &src->study->models[src->model];
+  radar d;
+  qa_plot_key keys[65];
+  radar_place g;
+  qa_plot p;
+  radar_select(model, src->analysis->models[src->model], &d);
+  if (!d.nv || d.ns < 3) return 1;
+  radar_keys(model, &d, keys);
+  if (qa_plot_begin(&p, src->fonts, QA_PLOT_WIDTH_IN, RADAR_HEIGHT_IN, err)) return -1;
+  radar_layout(&p, &d, keys, &g);
+  qa_plot_end(&p);
+  *cx = g.cx;
+  *cy = g.cy;
+  *rim = g.R;
+  return 0;
 }
 
 int qa_figure_radar(const qa_figure_src *src, const char *png, char *why, size_t why_cap,
@@ -587,45 +650,18 @@ int qa_figure_radar(const qa_figure_src *src, const char *png, char *why, size_t
              "metrics in common to compare, so there is no radar to draw.", QA_FIG_SHORT(model->name, nm));
     return 1;
   }
-  qa_plot_axis r;
-  if (qa_plot_axis_init(&r, fmin(d.lo, 1.0 - 1e-4), d.hi, 0, 4, 1, 0, 1))
-    return qa_error_set(err, QA_EXIT_IO, png, NULL, "cannot scale the radar");
-  /* The rim just past the largest value (or 1): a whole tick step beyond
-  ** it would only push the polygons inward. */
-  double rim = fmax(d.hi, 1.0) + 0.04 * (fmax(d.hi, 1.0) - r.s.d0);
-  if (r.s.d1 > rim) {
-    r.s.d1 = rim;
-    while (r.n_ticks > 1 && r.ticks[r.n_ticks - 1] > rim) r.n_ticks--;
-  }
   qa_plot p;
   qa_plot_key keys[65];
-  if (qa_plot_begin(&p, src->fonts, QA_PLOT_WIDTH_IN, 3.9, err)) return -1;
-  keys[0] = (qa_plot_key){"baseline = 1", INK, QA_KEY_DASHED, 0, 0};
-  for (size_t i = 0; i < d.nv; i++)
-    keys[i + 1] = (qa_plot_key){model->variants[d.vars[i]].name, qa_plot_variant_color(d.vars[i]),
-                                QA_KEY_LINE_MARKER, qa_plot_variant_marker(d.vars[i]), 0};
-  double lw, lh;
-  qa_plot_legend_size(&p, keys, d.nv + 1, "Variant", 1, 200, &lw, &lh);
-  double right = p.width - lw - 30.0, cx = 0.5 * right, cy = 0.5 * p.height + 2.0;
-  double R = radar_radius(&p, d.spokes, d.ns, 10.0, right, 0.5 * p.height - 30.0, cx);
-  /* Centre the radar with its labels and the legend as one block. */
-  double ext_l = R, ext_r = R;
-  for (size_t k = 0; k < d.ns; k++) {
-    double sk = sin(2 * M_PI * (double)k / (double)d.ns);
-    double w = qa_plot_text_width(&p, SPOKE_NAMES[d.spokes[k]], QA_PLOT_LABEL_PT, 0);
-    ext_l = fmax(ext_l, -((R + SPOKE_GAP) * sk - (0.5 - 0.5 * sk) * w));
-    ext_r = fmax(ext_r, (R + SPOKE_GAP) * sk + (0.5 + 0.5 * sk) * w);
-  }
-  cx = 0.5 * (p.width - (ext_l + ext_r + 30.0 + lw)) + ext_l;
-  double legend_x = cx + ext_r + 30.0;
-  radar_web(&p, &r, d.spokes, d.ns, cx, cy, R);
-  radar_polygons(&p, &d, &r, cx, cy, R);
-  char centre[96], buf[32];
-  qa_plot_axis_label(&r, r.s.d0, buf, sizeof buf);
-  snprintf(centre, sizeof centre, "centre = %s", buf);
-  qa_plot_legend(&p, keys, d.nv + 1, "Variant", 1, 200, legend_x, 0.5 * p.height - 0.5 * lh);
-  qa_plot_text(&p, centre, legend_x, 0.5 * p.height + 0.5 * lh + 8.0, QA_PLOT_NOTE_PT, 0, 0.0,
-               0.0, GREY);
+  radar_place g;
+  radar_keys(model, &d, keys);
+  if (qa_plot_begin(&p, src->fonts, QA_PLOT_WIDTH_IN, RADAR_HEIGHT_IN, err)) return -1;
+  radar_layout(&p, &d, keys, &g);
+  radar_web(&p, d.spokes, d.ns, g.cx, g.cy, g.R);
+  radar_baseline(&p, d.base, d.ns, g.cx, g.cy, g.R);
+  radar_polygons(&p, &d, g.cx, g.cy, g.R);
+  double ly = 0.5 * p.height - 0.5 * g.lh;
+  qa_plot_legend(&p, keys, d.nv + 1, "Variant", 1, 200, g.legend_x, ly);
+  qa_plot_text(&p, RADAR_NOTE, g.legend_x, ly + g.lh + 8.0, QA_PLOT_NOTE_PT, 0, 0.0, 0.0, GREY);
   int rc = qa_plot_save(&p, png, err);
   qa_plot_end(&p);
   return rc;
