@@ -161,10 +161,10 @@ static void gen_detail(const rp_ctx *c, const cJSON *m) {
   snprintf(tost_head, sizeof tost_head, "Paired TOST p %s", rp_text(&ms));
   rp_buf_free(&ms);
   const qa_doc_col cols[] = {
-    {"Variant", 0.65, QA_ALIGN_LEFT}, {"Metric", 0.85, QA_ALIGN_LEFT},
-    {"Mean", 0.55, QA_ALIGN_RIGHT}, {"\xCE\x94 (%)", 0.45, QA_ALIGN_RIGHT},
-    {"Paired \xCE\x94, 95% CI", 1.8, QA_ALIGN_RIGHT}, {"Paired t p", 0.6, QA_ALIGN_RIGHT},
-    {tost_head, 1.3, QA_ALIGN_RIGHT}, {"Equiv.", 0.5, QA_ALIGN_CENTER},
+    {"Variant", 0.6, QA_ALIGN_LEFT}, {"Metric", 0.8, QA_ALIGN_LEFT},
+    {"Mean", 0.55, QA_ALIGN_RIGHT}, {"\xCE\x94 (%)", 0.55, QA_ALIGN_RIGHT},
+    {"Paired \xCE\x94, 95% CI", 1.55, QA_ALIGN_RIGHT}, {"Paired t p", 0.68, QA_ALIGN_RIGHT},
+    {tost_head, 1.4, QA_ALIGN_RIGHT}, {"Equiv.", 0.55, QA_ALIGN_CENTER},
     {"Welch p", 0.55, QA_ALIGN_RIGHT}, {"d", 0.5, QA_ALIGN_RIGHT},
     {"Welch TOST p", 0.6, QA_ALIGN_RIGHT}};
   if (isnan(margin))
