@@ -209,15 +209,37 @@ QA_TEST(report_numbers_formatted) {
   ** its count, allowance and verdict (the fixture's claims[] and
   ** outputs.critical_errors): words that only the numbers put there. */
   CHECK_CONTAINS(text, "C1 int4 stays within the acceptable tier on every model "
-                       "demonstrated (point estimate only) enc/int4: tier acceptable");
-  CHECK_CONTAINS(text, "C2 fp16 is equivalent to fp32 on the benchmark within 3 pp inconclusive");
+                       "demonstrated enc/int4: tier acceptable");
+  CHECK_CONTAINS(text, "C2 fp16 is equivalent to fp32 on the benchmark within 3 pp demonstrated");
   CHECK_CONTAINS(text, "C3 int2 loses at least 10 pp of benchmark accuracy demonstrated");
   CHECK_CONTAINS(text, "C4 int2 makes no critical errors not supported");
   CHECK_CONTAINS(text, "int2 VETO APPROVE 3 0 FAIL");
   CHECK_CONTAINS(text, "int2 SPAM APPROVE 2 2 PASS");
   /* Findings of the executive summary, from the fixture's numbers. */
-  CHECK_CONTAINS(text, "the sweet spot is int4 (acceptable: benchmark -2.5 pp, generation -4.1 %");
-  CHECK_CONTAINS(text, "The cliff is at int2 (unacceptable: benchmark -17.3 pp");
+  /* models[].sweet_spot int4 with its paired CI (benchmark.paired.ci95_pp
+  ** [-4.4487, -0.4998]) and sweet_spot_noninf_p 0.0061382 (scipy t.sf((d +
+  ** 0.05)/se, 484), d = -12/485, se from b = 18, c = 6). */
+  CHECK_CONTAINS(text, "the sweet spot, the recommended variant of lowest memory, is int4 "
+                       "(acceptable: benchmark -2.5 pp (paired 95% CI [-4.4, -0.5]), "
+                       "generation -4.1 %");
+  CHECK_CONTAINS(text, "Its paired non-inferiority test at the acceptable margin (a drop of at "
+                       "most 5.0 pp) gives p = 0.00614: the benchmark shows its drop smaller "
+                       "than the margin.");
+  CHECK_CONTAINS(text, "The cliff, the first variant in configured order outside the negligible "
+                       "and acceptable tiers, is int2 (unacceptable: benchmark -17.3 pp");
+  /* The paired TOST of int4 at 3 and 5 pp (0.300528, 0.0061382: scipy
+  ** max(t.sf((d+m)/se), t.cdf((d-m)/se)) with df 484) and its McNemar b / c. */
+  CHECK_CONTAINS(text, "int4 -2.5 [-4.4, -0.5] 18 / 6 0.0227 0.301 / 0.00614 no 0.421 0.432");
+  /* Picks from decision_matrix[].picks: at 8 GB the highest absolute
+  ** accuracy is fp32's 320/485 = 0.660, not the best delta. */
+  CHECK_CONTAINS(text, "the highest quality, enc/fp32 (benchmark accuracy 0.660)");
+  /* The fixture's cost uses the arithmetic mean (perf.throughput_mean);
+  ** the harmonic mean is shown beside it. */
+  CHECK_CONTAINS(text, "int4 200 / 200 142.7 141.3 144.0");
+  CHECK_CONTAINS(text, "(perf.throughput_mean = arithmetic)");
+  /* Adjacent fp16 -> int4 benchmark: McNemar 0.0614283, paired Holm over
+  ** the 12 paired p values = 5 x 0.0614283 = 0.307 (5th smallest). */
+  CHECK_CONTAINS(text, "benchmark 485 0.658 0.635 -0.047 0.461 1.00 1.00 not sig. 0.0614 0.307");
   CHECK_CONTAINS(text, "the worst class is REVIEW at int4");
   CHECK_CONTAINS(text, "(0.842 \xE2\x86\x92 0.700, n = 500)");
   CHECK_CONTAINS(text, "the paired McNemar test (p = 0.0227");
@@ -339,7 +361,7 @@ QA_TEST(report_two_models) {
   report_test_squash(text);
   CHECK_CONTAINS(text, "enc2: hidden states at layer final (N = 2,000, D = 768)");
   CHECK_CONTAINS(text, "enc2: benchmark accuracy, all tasks pooled (baseline fp32)");
-  CHECK_CONTAINS(text, "enc2: the sweet spot is int4");
+  CHECK_CONTAINS(text, "enc2: the sweet spot, the recommended variant of lowest memory, is int4");
   CHECK_CONTAINS(text, "enc2: throughput, latency and cost");
   free(text);
 }

@@ -39,21 +39,22 @@ static void drop_style(const rp_ctx *c, rp_row *r, size_t i, double delta_pp) {
 
 static void pooled_table(const rp_ctx *c, const cJSON *m) {
   qa_doc_col cols[RP_MAX_COLS] = {
-    {"Variant", 1.0, QA_ALIGN_LEFT}, {"N", 0.55, QA_ALIGN_RIGHT},
-    {"Correct", 0.7, QA_ALIGN_RIGHT}, {"Accuracy", 0.8, QA_ALIGN_RIGHT},
-    {"Wilson 95% CI", 1.35, QA_ALIGN_RIGHT}};
+    {"Variant", 0.9, QA_ALIGN_LEFT}, {"N", 0.5, QA_ALIGN_RIGHT},
+    {"Correct", 0.65, QA_ALIGN_RIGHT}, {"Accuracy", 0.75, QA_ALIGN_RIGHT},
+    {"Wilson 95% CI", 1.25, QA_ALIGN_RIGHT}};
   const cJSON *base = bench_of(rp_baseline(m)), *t, *v;
   size_t k = 5, n_tasks = 0;
   const char *tasks[INLINE_TASKS];
   cJSON_ArrayForEach(t, rp_arr(base, "tasks")) {
     if (n_tasks == INLINE_TASKS) break;
     tasks[n_tasks++] = rp_str(t, "task");
-    cols[k++] = (qa_doc_col){rp_str(t, "task"), 0.75, QA_ALIGN_RIGHT};
+    cols[k++] = (qa_doc_col){rp_str(t, "task"), 0.85, QA_ALIGN_RIGHT};
   }
   /* More tasks than fit inline are shown only in the per-task table. */
   if (cJSON_GetArraySize(rp_arr(base, "tasks")) > INLINE_TASKS) { k -= n_tasks; n_tasks = 0; }
-  cols[k++] = (qa_doc_col){"\xCE\x94 (pp)", 0.7, QA_ALIGN_RIGHT};
-  cols[k++] = (qa_doc_col){"Tier", 1.15, QA_ALIGN_LEFT};
+  cols[k++] = (qa_doc_col){"\xCE\x94 (pp)", 0.6, QA_ALIGN_RIGHT};
+  cols[k++] = (qa_doc_col){"Paired 95% CI of \xCE\x94 (pp)", 1.3, QA_ALIGN_RIGHT};
+  cols[k++] = (qa_doc_col){"Tier", 1.1, QA_ALIGN_LEFT};
   char caption[192];
   snprintf(caption, sizeof caption, "%s: benchmark accuracy, all tasks pooled (baseline %s)",
            rp_str(m, "name"), rp_str(m, "baseline"));
@@ -75,48 +76,53 @@ static void pooled_table(const rp_ctx *c, const cJSON *m) {
       rp_row_fixed(&r, i++, qa_json_get_num(task_of(b, tasks[j]), "accuracy"), 3);
     rp_row_signed(&r, i, d, 1);
     drop_style(c, &r, i++, d);
+    rp_fmt_signed_interval(r.cell[i++], RP_CELL,
+                           cJSON_GetObjectItemCaseSensitive(rp_paired_bench(v), "ci95_pp"), 1);
     rp_row_tier(&r, i, c, rp_str(v, "tier"));
     rp_row_emit(tab, &r);
   }
   qa_doc_table_end(tab);
 }
 
-/* Which variants' intervals overlap the baseline's, and which lie apart. */
+/* What the intervals say: items are paired, so the paired interval of the
+** difference (benchmark.paired.ci95_pp), not the overlap of two Wilson
+** intervals, shows whether a difference is resolved. */
 static void interval_observations(const rp_ctx *c, const cJSON *m) {
-  const cJSON *base = bench_of(rp_baseline(m)), *v;
-  const cJSON *bw = cJSON_GetObjectItemCaseSensitive(base, "wilson95");
-  if (!cJSON_IsNumber(cJSON_GetArrayItem(bw, 0))) return;
-  double lo = cJSON_GetArrayItem(bw, 0)->valuedouble, hi = cJSON_GetArrayItem(bw, 1)->valuedouble;
-  rp_list overlap = {0}, apart = {0};
+  const cJSON *v;
+  rp_list zero = {0}, below = {0}, above = {0};
+  (void)c;
   cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
-    const cJSON *b = bench_of(v), *w;
-    if (!b || rp_bool(v, "is_baseline") == 1) continue;
-    w = cJSON_GetObjectItemCaseSensitive(b, "wilson95");
-    if (!cJSON_IsNumber(cJSON_GetArrayItem(w, 0))) continue;
-    double vlo = cJSON_GetArrayItem(w, 0)->valuedouble, vhi = cJSON_GetArrayItem(w, 1)->valuedouble;
+    const cJSON *ci = cJSON_GetObjectItemCaseSensitive(rp_paired_bench(v), "ci95_pp");
+    if (rp_bool(v, "is_baseline") == 1 || !cJSON_IsNumber(cJSON_GetArrayItem(ci, 0))) continue;
+    double lo = cJSON_GetArrayItem(ci, 0)->valuedouble, hi = cJSON_GetArrayItem(ci, 1)->valuedouble;
     char iv[RP_FMT * 2];
-    rp_fmt_interval(iv, sizeof iv, w, 3);
-    if (vhi < lo || vlo > hi)
-      rp_list_add(&apart, "%s's interval %s lies wholly %s the baseline's, a difference this "
-                  "sample resolves.", rp_str(v, "name"), iv, vhi < lo ? "below" : "above");
-    else
-      rp_list_add(&overlap, "%s", rp_str(v, "name"));
+    rp_fmt_signed_interval(iv, sizeof iv, ci, 1);
+    if (hi < 0) rp_list_add(&below, "%s %s pp", rp_str(v, "name"), iv);
+    else if (lo > 0) rp_list_add(&above, "%s %s pp", rp_str(v, "name"), iv);
+    else rp_list_add(&zero, "%s %s pp", rp_str(v, "name"), iv);
   }
   rp_buf b = {0};
-  char biv[RP_FMT * 2];
-  rp_fmt_interval(biv, sizeof biv, bw, 3);
-  if (overlap.n) {
-    rp_printf(&b, "The intervals of ");
-    rp_join(&b, &overlap);
-    rp_printf(&b, " overlap the baseline's %s: their differences from it are within "
-              "sampling noise at this n.", biv);
+  if (below.n) {
+    rp_printf(&b, "The paired 95%% interval of the difference lies wholly below 0 for ");
+    rp_join(&b, &below);
+    rp_printf(&b, ": a loss this sample resolves, whether or not the Wilson intervals overlap.");
   }
-  for (size_t i = 0; i < apart.n; i++)
-    rp_printf(&b, "%s%s", b.len ? " " : "", apart.items[i]);
+  if (above.n) {
+    rp_printf(&b, "%sIt lies wholly above 0 for ", b.len ? " " : "");
+    rp_join(&b, &above);
+    rp_printf(&b, ".");
+  }
+  if (zero.n) {
+    rp_printf(&b, "%sIt contains 0 for ", b.len ? " " : "");
+    rp_join(&b, &zero);
+    rp_printf(&b, ": no difference is resolved, and the interval is how large a loss the data "
+              "still allow.");
+  }
   if (b.len) qa_doc_paragraph(c->doc, rp_text(&b));
   rp_buf_free(&b);
-  rp_list_free(&overlap);
-  rp_list_free(&apart);
+  rp_list_free(&zero);
+  rp_list_free(&below);
+  rp_list_free(&above);
 }
 
 static void task_table(const rp_ctx *c, const cJSON *m) {

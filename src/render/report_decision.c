@@ -2,8 +2,10 @@
 ** Claim validation and the decision matrix: the two sections a reader acts
 ** on.  Claims are shown with their status as the analysis judged them
 ** (src/analysis decides a status; this file only colours it).  The decision
-** matrix lists, per memory tier, the rows that first fit in it, with use-case
-** picks among everything recommended that fits so far.
+** matrix lists, per memory tier, the rows that first fit in it, with the
+** use-case picks the analysis made (decision_matrix[].picks: quality by
+** absolute accuracy, throughput, cost) among everything recommended that
+** fits so far; memory in the configured unit.
 */
 #include <math.h>
 #include <stdio.h>
@@ -78,7 +80,7 @@ static void matrix_row(const rp_ctx *c, qa_doc_table *t, const cJSON *row, size_
   rp_row_init(&r, 9);
   rp_row_set(&r, 0, QA_CELL_NORMAL, "%s", rp_str(row, "model"));
   rp_row_set(&r, 1, QA_CELL_BOLD, "%s", rp_str(row, "variant"));
-  rp_fmt_memory(r.cell[2], RP_CELL, qa_json_get_num(row, "vram_gb"), 0);
+  rp_fmt_memory(r.cell[2], RP_CELL, qa_json_get_num(row, "vram_gb"), rp_mem_unit(c), 0);
   rp_row_tier(&r, 3, c, rp_str(row, "tier"));
   rp_row_signed(&r, 4, qa_json_get_num(row, "bench_delta_pp"), 1);
   rp_row_signed(&r, 5, qa_json_get_num(row, "gen_delta_pct"), 1);
@@ -89,20 +91,53 @@ static void matrix_row(const rp_ctx *c, qa_doc_table *t, const cJSON *row, size_
   rp_row_emit(t, &r);
 }
 
-/* Quality for ranking: benchmark delta, else generation delta. */
-static double quality_key(const cJSON *row) {
-  double b = qa_json_get_num(row, "bench_delta_pp");
-  return isnan(b) ? qa_json_get_num(row, "gen_delta_pct") : b;
+/* The variant object of a pick { model, variant } (NULL when none). */
+static const cJSON *pick_variant(const rp_ctx *c, const cJSON *pick) {
+  const cJSON *m;
+  if (!cJSON_IsObject(pick)) return NULL;
+  cJSON_ArrayForEach(m, c->models)
+    if (!strcmp(rp_str(m, "name"), rp_str(pick, "model")))
+      return rp_variant(m, rp_str(pick, "variant"));
+  return NULL;
 }
 
-/* "enc/int4 (benchmark -2.5 pp, 142.7 tok/s)": the numbers of the roles it wins. */
-static void describe_pick(const cJSON *row, int roles, rp_buf *b) {
-  char q[RP_FMT];
-  int bench = !isnan(qa_json_get_num(row, "bench_delta_pp")), first = 1;
+/* The decision-matrix row of a pick among tiers 0..upto (NULL when none). */
+static const cJSON *pick_row(const cJSON *matrix, int upto, const cJSON *pick) {
+  const cJSON *tier, *row;
+  int k = 0;
+  if (!cJSON_IsObject(pick)) return NULL;
+  cJSON_ArrayForEach(tier, matrix) {
+    if (k++ > upto) break;
+    cJSON_ArrayForEach(row, rp_arr(tier, "rows"))
+      if (!strcmp(rp_str(row, "model"), rp_str(pick, "model")) &&
+          !strcmp(rp_str(row, "variant"), rp_str(pick, "variant")))
+        return row;
+  }
+  return NULL;
+}
+
+/* "benchmark accuracy 0.647": the absolute quality a quality pick was chosen
+** on (STATISTICS.md "picks": pooled benchmark, else outputs, else kNN). */
+static void describe_quality_of(const cJSON *v, rp_buf *b) {
+  double acc = qa_json_get_num(rp_obj(v, "benchmark"), "accuracy");
+  const char *what = "benchmark accuracy";
+  if (isnan(acc)) { acc = qa_json_get_num(rp_obj(v, "outputs"), "accuracy"); what = "output accuracy"; }
+  if (isnan(acc)) {
+    acc = qa_json_get_num(rp_obj(v, "representation"), "knn_accuracy");
+    what = "kNN accuracy";
+  }
+  if (!isnan(acc)) rp_printf(b, "%s %.3f", what, acc);
+  else rp_printf(b, "no accuracy");
+}
+
+/* "enc/int4 (benchmark accuracy 0.631, 142.7 tok/s)": the numbers of the
+** roles it wins. */
+static void describe_pick(const rp_ctx *c, const cJSON *row, const cJSON *v, int roles,
+                          rp_buf *b) {
+  int first = 1;
   rp_printf(b, "%s/%s (", rp_str(row, "model"), rp_str(row, "variant"));
   if (roles & 1) {
-    rp_fmt_signed(q, sizeof q, quality_key(row), 1);
-    rp_printf(b, "%s %s %s", bench ? "benchmark" : "generation", q, bench ? "pp" : "%");
+    describe_quality_of(v, b);
     first = 0;
   }
   if (roles & 2) {
@@ -111,58 +146,60 @@ static void describe_pick(const cJSON *row, int roles, rp_buf *b) {
   }
   if (roles & 4) rp_printf(b, "%s$%.4f/Mtok", first ? "" : ", ", qa_json_get_num(row, "usd_per_mtok"));
   rp_printf(b, ")");
+  (void)c;
 }
 
-/* Picks among recommended rows of memory tiers 0..upto; a row that wins
-** several roles is named once. */
-static void find_picks(const cJSON *matrix, int upto, const cJSON *pick[3]) {
-  const cJSON *tier, *row;
-  int k = 0;
-  pick[0] = pick[1] = pick[2] = NULL;
-  if (upto < 0) return;
-  cJSON_ArrayForEach(tier, matrix) {
-    if (k++ > upto) break;
-    cJSON_ArrayForEach(row, rp_arr(tier, "rows")) {
-      if (rp_bool(row, "recommended") != 1) continue;
-      double q = quality_key(row), s = qa_json_get_num(row, "decode_tok_s");
-      double u = qa_json_get_num(row, "usd_per_mtok");
-      if (!isnan(q) && (!pick[0] || q > quality_key(pick[0]))) pick[0] = row;
-      if (!isnan(s) && (!pick[1] || s > qa_json_get_num(pick[1], "decode_tok_s"))) pick[1] = row;
-      if (!isnan(u) && (!pick[2] || u < qa_json_get_num(pick[2], "usd_per_mtok"))) pick[2] = row;
-    }
-  }
+static int same_pick(const cJSON *a, const cJSON *b) {
+  if (!cJSON_IsObject(a) || !cJSON_IsObject(b)) return !cJSON_IsObject(a) && !cJSON_IsObject(b);
+  return !strcmp(rp_str(a, "model"), rp_str(b, "model")) &&
+         !strcmp(rp_str(a, "variant"), rp_str(b, "variant"));
 }
 
-/* The picks among tiers 0..upto; when they are those of the tier before
+/* The picks of memory tier `upto` as the analysis chose them
+** (decision_matrix[].picks); when they are those of the tier before
 ** (prev_gb), one sentence says so instead of repeating them. */
 static void matrix_picks(const rp_ctx *c, const cJSON *matrix, int upto, double gb,
                          double prev_gb) {
   static const char *const ROLE[] = {"the highest quality", "the highest throughput",
                                      "the lowest cost"};
-  const cJSON *pick[3], *before[3];
-  find_picks(matrix, upto, pick);
-  find_picks(matrix, upto - 1, before);
+  static const char *const KEY[] = {"quality", "throughput", "cost"};
+  const cJSON *here = rp_obj(cJSON_GetArrayItem(matrix, upto), "picks");
+  const cJSON *before = upto > 0 ? rp_obj(cJSON_GetArrayItem(matrix, upto - 1), "picks") : NULL;
+  const cJSON *pick[3];
+  int n_picks = 0, same = before != NULL;
+  for (int i = 0; i < 3; i++) {
+    pick[i] = cJSON_GetObjectItemCaseSensitive(here, KEY[i]);
+    if (!cJSON_IsObject(pick[i])) pick[i] = NULL;
+    n_picks += pick[i] != NULL;
+    if (before && !same_pick(pick[i], cJSON_GetObjectItemCaseSensitive(before, KEY[i]))) same = 0;
+  }
+  const char *unit = rp_mem_unit(c);
   rp_buf b = {0};
-  if (upto > 0 && (pick[0] || pick[1] || pick[2]) && pick[0] == before[0] &&
-      pick[1] == before[1] && pick[2] == before[2]) {
-    rp_printf(&b, "The use-case picks are those of the %.4g GB tier: nothing recommended "
-              "that first fits here is better in quality, throughput or cost.", prev_gb);
-  } else if (!pick[0] && !pick[1] && !pick[2]) {
-    rp_printf(&b, "Nothing recommended fits within %.4g GB.", gb);
+  if (n_picks && same) {
+    rp_printf(&b, "The use-case picks are those of the %.4g %s tier: nothing recommended "
+              "that first fits here is better in quality, throughput or cost.", prev_gb, unit);
+  } else if (!n_picks) {
+    rp_printf(&b, "Nothing recommended fits within %.4g %s.", gb, unit);
   } else {
-    rp_printf(&b, "Use-case picks among every recommended variant that fits within %.4g GB:", gb);
+    rp_printf(&b, "Use-case picks among every recommended variant that fits within %.4g %s "
+              "(quality by absolute accuracy):", gb, unit);
     int done = 0, first = 1;
     for (int i = 0; i < 3; i++) {
       if (!pick[i] || (done & (1 << i))) continue;
       int roles = 0;
       rp_list names = {0};
       for (int j = i; j < 3; j++)
-        if (pick[j] == pick[i]) { roles |= 1 << j; rp_list_add(&names, "%s", ROLE[j]); }
+        if (pick[j] && same_pick(pick[j], pick[i])) {
+          roles |= 1 << j;
+          rp_list_add(&names, "%s", ROLE[j]);
+        }
       done |= roles;
+      const cJSON *row = pick_row(matrix, upto, pick[i]);
       rp_printf(&b, "%s ", first ? "" : ";");
       rp_join(&b, &names);
       rp_printf(&b, ", ");
-      describe_pick(pick[i], roles, &b);
+      if (row) describe_pick(c, row, pick_variant(c, pick[i]), roles, &b);
+      else rp_printf(&b, "%s/%s", rp_str(pick[i], "model"), rp_str(pick[i], "variant"));
       rp_list_free(&names);
       first = 0;
     }
@@ -242,20 +279,21 @@ void rp_section_decision(const rp_ctx *c) {
   cJSON_ArrayForEach(tier, matrix) {
     double gb = qa_json_get_num(tier, "vram_gb");
     char title[96], caption[240], line[200];
-    snprintf(title, sizeof title, "Memory tier %.4g GB", gb);
+    const char *unit = rp_mem_unit(c);
+    snprintf(title, sizeof title, "Memory tier %.4g %s", gb, unit);
     if (skip)
-      snprintf(caption, sizeof caption, "%s: variants that first fit within %.4g GB",
-               rp_str(cJSON_GetArrayItem(c->models, 0), "name"), gb);
+      snprintf(caption, sizeof caption, "%s: variants that first fit within %.4g %s",
+               rp_str(cJSON_GetArrayItem(c->models, 0), "name"), gb, unit);
     else
-      snprintf(caption, sizeof caption, "Variants that first fit within %.4g GB", gb);
+      snprintf(caption, sizeof caption, "Variants that first fit within %.4g %s", gb, unit);
     qa_doc_subsection(c->doc, title);
     if (!cJSON_GetArraySize(rp_arr(tier, "rows"))) {
       /* Nothing new: the picks would repeat the previous tier's. */
       if (isnan(prev_gb))
-        snprintf(line, sizeof line, "No variant fits within %.4g GB.", gb);
+        snprintf(line, sizeof line, "No variant fits within %.4g %s.", gb, unit);
       else
         snprintf(line, sizeof line, "No further variant fits in this tier: it holds the same "
-                 "variants as the %.4g GB tier, with the same picks.", prev_gb);
+                 "variants as the %.4g %s tier, with the same picks.", prev_gb, unit);
       qa_doc_paragraph(c->doc, line);
       k++;
       prev_gb = gb;

@@ -80,12 +80,31 @@ void rp_fmt_small(char *buf, size_t cap, double v) {
   else snprintf(buf, cap, "%.4f", v);
 }
 
-void rp_fmt_memory(char *buf, size_t cap, double gb, int estimated) {
+void rp_fmt_memory(char *buf, size_t cap, double value, const char *unit, int estimated) {
   const char *est = estimated ? " (est.)" : "";
-  if (isnan(gb)) snprintf(buf, cap, RP_DASH);
-  else if (gb >= 0.1) snprintf(buf, cap, "%.2f GB%s", gb, est);
-  else if (gb >= 1e-4) snprintf(buf, cap, "%.3g MB%s", gb * 1e3, est);
-  else snprintf(buf, cap, "%.3g kB%s", gb * 1e6, est);
+  int binary = unit && !strcmp(unit, "GiB");
+  double step = binary ? 1024.0 : 1000.0;
+  if (isnan(value)) snprintf(buf, cap, RP_DASH);
+  else if (value >= 0.1) snprintf(buf, cap, "%.2f %s%s", value, binary ? "GiB" : "GB", est);
+  else if (value * step >= 0.1)
+    snprintf(buf, cap, "%.3g %s%s", value * step, binary ? "MiB" : "MB", est);
+  else snprintf(buf, cap, "%.3g %s%s", value * step * step, binary ? "KiB" : "kB", est);
+}
+
+void rp_fmt_signed_interval(char *buf, size_t cap, const cJSON *pair, int decimals) {
+  const cJSON *lo = cJSON_GetArrayItem(pair, 0), *hi = cJSON_GetArrayItem(pair, 1);
+  if (!cJSON_IsNumber(lo) || !cJSON_IsNumber(hi)) { snprintf(buf, cap, RP_DASH); return; }
+  char a[RP_FMT], b[RP_FMT];
+  /* A bound that is not 0 is never shown as 0 ("[-5.7, -0.03]", not
+  ** "[-5.7, 0.0]"): it says on which side of 0 the interval lies. */
+  double v[2] = {lo->valuedouble, hi->valuedouble};
+  char *out[2] = {a, b};
+  for (int i = 0; i < 2; i++) {
+    int d = decimals;
+    while (v[i] != 0.0 && fabs(v[i]) * pow(10.0, d) < 0.5 && d < decimals + 4) d++;
+    rp_fmt_signed(out[i], RP_FMT, v[i], d);
+  }
+  snprintf(buf, cap, "[%s, %s]", a, b);
 }
 
 const char *rp_s(double n) { return n == 1.0 ? "" : "s"; }
@@ -94,6 +113,30 @@ const char *rp_s(double n) { return n == 1.0 ? "" : "s"; }
 
 double rp_num2(const cJSON *obj, const char *key, const char *sub) {
   return qa_json_get_num(cJSON_GetObjectItemCaseSensitive(obj, key), sub);
+}
+
+const cJSON *rp_obj(const cJSON *obj, const char *key) {
+  const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+  return cJSON_IsObject(it) ? it : NULL;
+}
+
+const cJSON *rp_paired_bench(const cJSON *v) {
+  return rp_obj(rp_obj(v, "benchmark"), "paired");
+}
+
+const char *rp_mem_unit(const rp_ctx *c) {
+  return c && c->cfg && c->cfg->memory_unit ? c->cfg->memory_unit : "GB";
+}
+
+double rp_bench_margin(const rp_ctx *c) {
+  const cJSON *m, *v;
+  double margin = NAN;
+  cJSON_ArrayForEach(m, c->models) {
+    if (isnan(margin)) margin = qa_json_get_num(rp_paired_bench(rp_baseline(m)), "tost_margin_pp");
+    cJSON_ArrayForEach(v, rp_arr(m, "variants"))
+      if (isnan(margin)) margin = qa_json_get_num(rp_paired_bench(v), "tost_margin_pp");
+  }
+  return margin;
 }
 
 int rp_bool(const cJSON *obj, const char *key) {

@@ -1,7 +1,10 @@
 /*
-** Generation quality (continuous per-item scores per metric, with Welch,
-** Cohen's d and TOST against the baseline) and performance and cost
-** (decode throughput, time to first token, price per million tokens).
+** Generation quality (continuous per-item scores per metric against the
+** baseline: the paired difference with its 95% interval, the paired t and
+** the paired TOST at every configured margin, which the judgements use;
+** Welch, Cohen's d and Welch's TOST labelled as the unpaired analysis) and
+** performance and cost (decode throughput, time to first token, price per
+** million tokens from the mean perf.throughput_mean names).
 */
 #include <math.h>
 #include <stdio.h>
@@ -88,41 +91,94 @@ static void gen_overview(const rp_ctx *c, const cJSON *m) {
   qa_doc_table_end(t);
 }
 
+#define MAX_MARGINS 2   /* paired TOST columns of the detail table */
+
+/* The configured paired TOST margins (% of the baseline mean) of model m. */
+static size_t gen_margins(const cJSON *m, double margins[MAX_MARGINS]) {
+  const cJSON *v, *mx, *t;
+  cJSON_ArrayForEach(v, rp_arr(m, "variants")) cJSON_ArrayForEach(mx, rp_arr(gen_of(v), "metrics")) {
+    size_t n = 0;
+    cJSON_ArrayForEach(t, rp_arr(rp_obj(mx, "paired"), "tost"))
+      if (n < MAX_MARGINS && !isnan(qa_json_get_num(t, "margin_pct")))
+        margins[n++] = qa_json_get_num(t, "margin_pct");
+    if (n) return n;
+  }
+  return 0;
+}
+
+static const cJSON *tost_at_pct(const cJSON *paired, double margin) {
+  const cJSON *t;
+  cJSON_ArrayForEach(t, rp_arr(paired, "tost"))
+    if (fabs(qa_json_get_num(t, "margin_pct") - margin) < 1e-9) return t;
+  return NULL;
+}
+
 static void gen_detail_row(const rp_ctx *c, qa_doc_table *t, const cJSON *v, const cJSON *mx,
-                           int first) {
+                           int first, const double *margins, size_t n_margins) {
   rp_row r;
+  const cJSON *pd = rp_obj(mx, "paired");
   double d = qa_json_get_num(mx, "delta_pct"), p = qa_json_get_num(mx, "welch_p");
-  rp_row_init(&r, 10);
+  double pt = qa_json_get_num(pd, "t_p");
+  rp_row_init(&r, 11);
   if (first) rp_row_set(&r, 0, QA_CELL_BOLD, "%s", rp_str(v, "name"));
   rp_row_set(&r, 1, QA_CELL_NORMAL, "%s", rp_str(mx, "metric"));
-  rp_fmt_int(r.cell[2], RP_CELL, qa_json_get_num(mx, "n"));
-  rp_row_fixed(&r, 3, qa_json_get_num(mx, "mean"), 4);
-  rp_fmt_interval(r.cell[4], RP_CELL, cJSON_GetObjectItemCaseSensitive(mx, "ci95"), 4);
-  rp_row_signed(&r, 5, d, 1);
-  pct_style(c, &r, 5, d);
-  rp_row_p(&r, 6, p);
-  if (!isnan(p) && p < c->alpha) r.style[6] = QA_CELL_BOLD;
-  rp_row_fixed(&r, 7, qa_json_get_num(mx, "cohens_d"), 3);
-  rp_row_p(&r, 8, qa_json_get_num(mx, "tost_p"));
-  rp_row_bool(&r, 9, rp_bool(mx, "equivalent"), QA_CELL_GOOD, QA_CELL_WARN);
+  rp_row_fixed(&r, 2, qa_json_get_num(mx, "mean"), 4);
+  rp_row_signed(&r, 3, d, 1);
+  pct_style(c, &r, 3, d);
+  rp_fmt_signed_interval(r.cell[4], RP_CELL, cJSON_GetObjectItemCaseSensitive(pd, "ci95"), 4);
+  rp_row_p(&r, 5, pt);
+  if (!isnan(pt) && pt < c->alpha) r.style[5] = QA_CELL_BOLD;
+  /* The paired TOST p at every margin in one cell, "0.469 / 0.0733". */
+  rp_buf tb = {0};
+  int any = 0;
+  for (size_t k = 0; k < n_margins; k++) {
+    char ps[RP_FMT];
+    double tp = qa_json_get_num(tost_at_pct(pd, margins[k]), "p");
+    any |= !isnan(tp);
+    rp_fmt_p(ps, sizeof ps, tp);
+    rp_printf(&tb, "%s%s", k ? " / " : "", ps);
+  }
+  rp_row_set(&r, 6, QA_CELL_NORMAL, "%s", any ? rp_text(&tb) : RP_DASH);
+  rp_buf_free(&tb);
+  rp_row_bool(&r, 7, rp_bool(pd, "equivalent"), QA_CELL_GOOD, QA_CELL_WARN);
+  rp_row_p(&r, 8, p);
+  r.style[8] = QA_CELL_MUTED;
+  rp_row_fixed(&r, 9, qa_json_get_num(mx, "cohens_d"), 3);
+  r.style[9] = QA_CELL_MUTED;
+  rp_row_p(&r, 10, qa_json_get_num(mx, "tost_p"));
+  r.style[10] = QA_CELL_MUTED;
   rp_row_emit(t, &r);
 }
 
 static void gen_detail(const rp_ctx *c, const cJSON *m) {
   const cJSON *v, *mx;
-  double margin = tost_margin_pct(m);
-  char tost_head[64], caption[192];
-  if (isnan(margin)) snprintf(tost_head, sizeof tost_head, "TOST p");
-  else snprintf(tost_head, sizeof tost_head, "TOST p (\xC2\xB1%.3g%%)", margin);
+  double margin = tost_margin_pct(m), margins[MAX_MARGINS];
+  size_t n_margins = gen_margins(m, margins);
+  char tost_head[96], caption[480];
+  rp_buf ms = {0};
+  for (size_t j = 0; j < n_margins; j++)
+    rp_printf(&ms, "%s\xC2\xB1%.3g%%", j ? " / " : "", margins[j]);
+  snprintf(tost_head, sizeof tost_head, "Paired TOST p %s", rp_text(&ms));
+  rp_buf_free(&ms);
   const qa_doc_col cols[] = {
-    {"Variant", 0.8, QA_ALIGN_LEFT}, {"Metric", 0.95, QA_ALIGN_LEFT},
-    {"n", 0.45, QA_ALIGN_RIGHT}, {"Mean", 0.7, QA_ALIGN_RIGHT},
-    {"95% CI", 1.35, QA_ALIGN_RIGHT}, {"\xCE\x94 (%)", 0.6, QA_ALIGN_RIGHT},
-    {"Welch p", 0.8, QA_ALIGN_RIGHT}, {"d", 0.65, QA_ALIGN_RIGHT},
-    {tost_head, 0.85, QA_ALIGN_RIGHT}, {"Equiv.", 0.6, QA_ALIGN_CENTER}};
-  snprintf(caption, sizeof caption, "%s: every generation metric against %s",
-           rp_str(m, "name"), rp_str(m, "baseline"));
-  qa_doc_table *t = qa_doc_table_begin(c->doc, caption, 10, cols);
+    {"Variant", 0.6, QA_ALIGN_LEFT}, {"Metric", 0.8, QA_ALIGN_LEFT},
+    {"Mean", 0.55, QA_ALIGN_RIGHT}, {"\xCE\x94 (%)", 0.55, QA_ALIGN_RIGHT},
+    {"Paired \xCE\x94, 95% CI", 1.55, QA_ALIGN_RIGHT}, {"Paired t p", 0.68, QA_ALIGN_RIGHT},
+    {tost_head, 1.4, QA_ALIGN_RIGHT}, {"Equiv.", 0.55, QA_ALIGN_CENTER},
+    {"Welch p", 0.55, QA_ALIGN_RIGHT}, {"d", 0.5, QA_ALIGN_RIGHT},
+    {"Welch TOST p", 0.6, QA_ALIGN_RIGHT}};
+  if (isnan(margin))
+    snprintf(caption, sizeof caption, "%s: every generation metric against %s; paired by item "
+             "(the judgements: paired difference, paired t, paired TOST, Equiv.) and unpaired "
+             "(Welch p, d and Welch TOST p, as the source report used)",
+             rp_str(m, "name"), rp_str(m, "baseline"));
+  else
+    snprintf(caption, sizeof caption, "%s: every generation metric against %s; paired by item "
+             "(the judgements: paired difference, paired t, paired TOST, Equiv. at "
+             "\xC2\xB1%.3g%% of the baseline mean) and unpaired (Welch p, d and Welch TOST p "
+             "at \xC2\xB1%.3g%%, as the source report used)", rp_str(m, "name"),
+             rp_str(m, "baseline"), margin, margin);
+  qa_doc_table *t = qa_doc_table_begin(c->doc, caption, 11, cols);
   size_t n_rows = 0;
   cJSON_ArrayForEach(v, rp_arr(m, "variants"))
     n_rows += (size_t)cJSON_GetArraySize(rp_arr(gen_of(v), "metrics"));
@@ -130,14 +186,14 @@ static void gen_detail(const rp_ctx *c, const cJSON *m) {
   cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
     int first = 1;
     cJSON_ArrayForEach(mx, rp_arr(gen_of(v), "metrics")) {
-      gen_detail_row(c, t, v, mx, first);
+      gen_detail_row(c, t, v, mx, first, margins, n_margins);
       first = 0;
     }
   }
   qa_doc_table_end(t);
 }
 
-/* Which metrics TOST confirms equivalent, per variant. */
+/* Which metrics the paired TOST confirms equivalent, per variant. */
 static void gen_observations(const rp_ctx *c, const cJSON *m) {
   const cJSON *v, *mx, *g0 = gen_of(rp_baseline(m));
   rp_list some = {0}, none = {0};
@@ -147,7 +203,8 @@ static void gen_observations(const rp_ctx *c, const cJSON *m) {
     size_t n = 0;
     cJSON_ArrayForEach(mx, rp_arr(gen_of(v), "metrics")) {
       n++;
-      if (rp_bool(mx, "equivalent") == 1) rp_list_add(&eq, "%s", rp_str(mx, "metric"));
+      if (rp_bool(rp_obj(mx, "paired"), "equivalent") == 1)
+        rp_list_add(&eq, "%s", rp_str(mx, "metric"));
     }
     if (!eq.n) {
       rp_list_add(&none, "%s", rp_str(v, "name"));
@@ -163,7 +220,7 @@ static void gen_observations(const rp_ctx *c, const cJSON *m) {
   rp_buf b = {0};
   double margin = tost_margin_pct(m), mde = qa_json_get_num(g0, "mde_d");
   if (some.n || none.n) {
-    rp_printf(&b, "TOST");
+    rp_printf(&b, "The paired TOST");
     if (!isnan(margin)) rp_printf(&b, " at \xC2\xB1%.3g %% of the baseline mean", margin);
     if (some.n) {
       rp_printf(&b, " confirms equivalence for ");
@@ -187,6 +244,22 @@ static void gen_observations(const rp_ctx *c, const cJSON *m) {
   rp_buf_free(&b);
   rp_list_free(&some);
   rp_list_free(&none);
+  /* Where the paired and the unpaired tests disagree on a metric. */
+  rp_list dis = {0}, all = {0};
+  rp_paired_unpaired_generation(c, &all);
+  size_t len = strlen(rp_str(m, "name"));
+  for (size_t i = 0; i < all.n; i++)
+    if (!strncmp(all.items[i], rp_str(m, "name"), len) && all.items[i][len] == '/')
+      rp_list_add(&dis, "%s", all.items[i]);
+  if (dis.n) {
+    char line[160];
+    snprintf(line, sizeof line, "Where the paired t and Welch (unpaired) disagree at alpha "
+             "%.2g:", c->alpha);
+    qa_doc_lead_in(c->doc, line);
+    rp_list_emit(c->doc, &dis);
+  }
+  rp_list_free(&dis);
+  rp_list_free(&all);
 }
 
 void rp_section_generation(const rp_ctx *c) {
@@ -209,10 +282,21 @@ void rp_section_generation(const rp_ctx *c) {
 
 /* ---- performance and cost ---- */
 
+/* perf.throughput_mean of model m ("harmonic" | "arithmetic"), NULL if none. */
+static const char *throughput_mean(const cJSON *m) {
+  const cJSON *v;
+  cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+    const char *s = qa_json_get_str(perf_of(v), "throughput_mean");
+    if (s) return s;
+  }
+  return NULL;
+}
+
 static void perf_table(const rp_ctx *c, const cJSON *m) {
   static const qa_doc_col cols[] = {
     {"Variant", 1.0, QA_ALIGN_LEFT}, {"Requests (decode / TTFT)", 1.0, QA_ALIGN_RIGHT},
-    {"Decode tok/s mean", 0.8, QA_ALIGN_RIGHT}, {"Decode tok/s median", 0.8, QA_ALIGN_RIGHT},
+    {"Decode tok/s mean", 0.8, QA_ALIGN_RIGHT}, {"Decode tok/s harmonic mean", 0.8, QA_ALIGN_RIGHT},
+    {"Decode tok/s median", 0.8, QA_ALIGN_RIGHT},
     {"Decode CV (%)", 0.7, QA_ALIGN_RIGHT}, {"TTFT mean (ms)", 0.75, QA_ALIGN_RIGHT},
     {"TTFT median (ms)", 0.75, QA_ALIGN_RIGHT}, {"$ / Mtok", 0.8, QA_ALIGN_RIGHT},
     {"Savings (%)", 0.75, QA_ALIGN_RIGHT}};
@@ -220,55 +304,70 @@ static void perf_table(const rp_ctx *c, const cJSON *m) {
   char caption[192];
   snprintf(caption, sizeof caption, "%s: throughput, latency and cost (savings against %s)",
            rp_str(m, "name"), rp_str(m, "baseline"));
-  qa_doc_table *t = qa_doc_table_begin(c->doc, caption, 9, cols);
+  qa_doc_table *t = qa_doc_table_begin(c->doc, caption, 10, cols);
   qa_doc_table_expect(t, rp_count_variants(m, "perf"));
+  const char *mean = throughput_mean(m);
+  int harmonic = mean && !strcmp(mean, "harmonic");
   cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
     const cJSON *p = perf_of(v);
     if (!p) continue;
     rp_row r;
     char nd[RP_FMT], nt[RP_FMT];
-    rp_row_init(&r, 9);
+    rp_row_init(&r, 10);
     rp_row_set(&r, 0, QA_CELL_BOLD, "%s", rp_str(v, "name"));
     rp_fmt_int(nd, sizeof nd, qa_json_get_num(p, "n_decode"));
     rp_fmt_int(nt, sizeof nt, qa_json_get_num(p, "n_ttft"));
     rp_row_set(&r, 1, QA_CELL_NORMAL, "%s / %s", nd, nt);
     rp_row_fixed(&r, 2, qa_json_get_num(p, "decode_tok_s_mean"), 1);
-    rp_row_fixed(&r, 3, qa_json_get_num(p, "decode_tok_s_median"), 1);
-    rp_row_fixed(&r, 4, qa_json_get_num(p, "decode_cv_pct"), 1);
-    rp_row_fixed(&r, 5, qa_json_get_num(p, "ttft_ms_mean"), 1);
-    rp_row_fixed(&r, 6, qa_json_get_num(p, "ttft_ms_median"), 1);
-    rp_row_fixed(&r, 7, qa_json_get_num(p, "usd_per_mtok"), 4);
-    rp_row_signed(&r, 8, qa_json_get_num(p, "savings_pct"), 1);
+    rp_row_fixed(&r, 3, qa_json_get_num(p, "decode_tok_s_hmean"), 1);
+    /* The mean the cost is computed from is bold. */
+    r.style[harmonic ? 3 : 2] = QA_CELL_BOLD;
+    rp_row_fixed(&r, 4, qa_json_get_num(p, "decode_tok_s_median"), 1);
+    rp_row_fixed(&r, 5, qa_json_get_num(p, "decode_cv_pct"), 1);
+    rp_row_fixed(&r, 6, qa_json_get_num(p, "ttft_ms_mean"), 1);
+    rp_row_fixed(&r, 7, qa_json_get_num(p, "ttft_ms_median"), 1);
+    rp_row_fixed(&r, 8, qa_json_get_num(p, "usd_per_mtok"), 4);
+    rp_row_signed(&r, 9, qa_json_get_num(p, "savings_pct"), 1);
     rp_row_emit(t, &r);
   }
   qa_doc_table_end(t);
 }
 
-/* The fastest variant, and the fastest recommended one when they differ. */
+/* The fastest variant, and the fastest recommended one when they differ, by
+** the mean the cost uses (perf.throughput_mean). */
 static void perf_observations(const rp_ctx *c, const cJSON *m) {
   const cJSON *v, *fast = NULL, *fast_rec = NULL, *noisy = NULL;
+  const char *mean = throughput_mean(m);
+  int harmonic = mean && !strcmp(mean, "harmonic");
+  const char *key = harmonic ? "decode_tok_s_hmean" : "decode_tok_s_mean";
   cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
     const cJSON *p = perf_of(v);
-    double s = qa_json_get_num(p, "decode_tok_s_mean"), cv = qa_json_get_num(p, "decode_cv_pct");
+    double s = qa_json_get_num(p, key), cv = qa_json_get_num(p, "decode_cv_pct");
     if (isnan(s)) continue;
-    if (!fast || s > qa_json_get_num(perf_of(fast), "decode_tok_s_mean")) fast = v;
+    if (!fast || s > qa_json_get_num(perf_of(fast), key)) fast = v;
     if (rp_tier_recommended(c, rp_str(v, "tier")) &&
-        (!fast_rec || s > qa_json_get_num(perf_of(fast_rec), "decode_tok_s_mean")))
+        (!fast_rec || s > qa_json_get_num(perf_of(fast_rec), key)))
       fast_rec = v;
     if (!isnan(cv) && (!noisy || cv > qa_json_get_num(perf_of(noisy), "decode_cv_pct"))) noisy = v;
   }
   if (!fast) return;
   rp_buf b = {0};
   const cJSON *p = perf_of(fast);
+  if (mean)
+    rp_printf(&b, "Cost per million tokens uses the %s mean of the per-request decode "
+              "throughputs (perf.throughput_mean = %s)%s. ", harmonic ? "harmonic" : "arithmetic",
+              mean, harmonic ? ", which is time per token averaged over requests"
+                             : ", as the source report did; the harmonic mean would give time "
+                               "per token");
   rp_printf(&b, "%s decodes fastest (%.1f tok/s, $%.4f/Mtok, %.1f %% below %s) and is %s.",
-            rp_str(fast, "name"), qa_json_get_num(p, "decode_tok_s_mean"),
+            rp_str(fast, "name"), qa_json_get_num(p, key),
             qa_json_get_num(p, "usd_per_mtok"), qa_json_get_num(p, "savings_pct"),
             rp_str(m, "baseline"), rp_str(fast, "tier"));
   if (fast_rec && fast_rec != fast) {
     p = perf_of(fast_rec);
     rp_printf(&b, " The fastest recommended variant is %s (%.1f tok/s, $%.4f/Mtok, "
               "%.1f %% below %s).", rp_str(fast_rec, "name"),
-              qa_json_get_num(p, "decode_tok_s_mean"), qa_json_get_num(p, "usd_per_mtok"),
+              qa_json_get_num(p, key), qa_json_get_num(p, "usd_per_mtok"),
               qa_json_get_num(p, "savings_pct"), rp_str(m, "baseline"));
   }
   if (noisy)

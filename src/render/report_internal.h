@@ -77,11 +77,15 @@ void rp_fmt_interval(char *buf, size_t cap, const cJSON *pair, int decimals);
 void rp_fmt_int(char *buf, size_t cap, double v);
 /* Small positive quantities (KL): fixed 4 decimals, scientific below 5e-4. */
 void rp_fmt_small(char *buf, size_t cap, double v);
-/* Memory given in GB (10^9 bytes) with its unit: two decimals from 0.1 GB
-** ("1.45 GB", "0.45 GB"), else three significant digits in MB or kB
-** ("37.9 MB", "37.9 kB"), never "0.00 GB"; " (est.)" appended when
+/* Memory given in the configured unit (rp_mem_unit: "GB", 10^9 bytes, or
+** "GiB", 2^30) with that unit: two decimals from 0.1 ("1.45 GB",
+** "0.45 GiB"), else three significant digits in the unit's MB/kB or MiB/KiB
+** ("37.9 MB", "37.9 KiB"), never "0.00 GB"; " (est.)" appended when
 ** estimated is 1. */
-void rp_fmt_memory(char *buf, size_t cap, double gb, int estimated);
+void rp_fmt_memory(char *buf, size_t cap, double value, const char *unit, int estimated);
+
+/* "[-5.7, -0.0] pp" style: an interval of a JSON pair with a sign on each end. */
+void rp_fmt_signed_interval(char *buf, size_t cap, const cJSON *pair, int decimals);
 
 /* "s" unless n is 1, for "variant%s". */
 const char *rp_s(double n);
@@ -89,6 +93,16 @@ const char *rp_s(double n);
 /* ---- the results tree ---- */
 /* obj.key.sub as a number (NaN when absent or null). */
 double rp_num2(const cJSON *obj, const char *key, const char *sub);
+/* obj.key when it is an object, else NULL. */
+const cJSON *rp_obj(const cJSON *obj, const char *key);
+/* benchmark.paired of a variant (NULL when absent). */
+const cJSON *rp_paired_bench(const cJSON *v);
+/* The unit every memory figure is in: the configuration's deploy.memory_unit
+** ("GB" or "GiB"; "GB" without a configuration). */
+const char *rp_mem_unit(const rp_ctx *c);
+/* The primary benchmark margin (pp) of the paired TOST: the first model's
+** baseline benchmark.paired.tost_margin_pp, else any variant's; NaN if none. */
+double rp_bench_margin(const rp_ctx *c);
 /* 1 true, 0 false, -1 absent or null. */
 int rp_bool(const cJSON *obj, const char *key);
 const cJSON *rp_arr(const cJSON *obj, const char *key);  /* NULL unless an array */
@@ -183,10 +197,18 @@ void rp_section_methods(const rp_ctx *c);        /* report_methods.c */
 ** describes where the paired McNemar test and the unpaired Welch test
 ** disagree at alpha, one sentence per variant, into l. */
 void rp_mcnemar_welch_disagreements(const rp_ctx *c, rp_list *l);
+/* The same for each generation metric against the baseline: the paired t
+** (generation.metrics[].paired.t_p) against Welch (welch_p). */
+void rp_paired_unpaired_generation(const rp_ctx *c, rp_list *l);
+/* Adjacent tests where the paired test after its Holm (p_paired_holm) and
+** Welch after Holm (p_holm) disagree at alpha. */
+void rp_paired_unpaired_adjacent(const rp_ctx *c, rp_list *l);
 /* Why res.adjacent_tests is empty, as one sentence (report_stats.c). */
 void rp_no_adjacent_tests(const rp_ctx *c, rp_buf *b);
-/* Non-baseline variants in the first tier whose benchmark TOST did not
-** confirm equivalence ("model/variant" items), and how many are in it. */
+/* Non-baseline variants in the first tier that have benchmark data and
+** whose paired TOST (benchmark.paired.equivalent) did not confirm
+** equivalence ("model/variant" items); returns how many first-tier variants
+** have benchmark data (0: no sentence about equivalence is due). */
 size_t rp_unconfirmed_negligible(const rp_ctx *c, rp_list *names);
 
 #endif

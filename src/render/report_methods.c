@@ -1,8 +1,9 @@
 /*
 ** Methods and caveats, generated from the data: the variants audited, the
 ** sample sizes of each family of numbers, the tier definitions, the
-** statistical methods, the caveats that follow from power and multiplicity,
-** and what was not measured or not declared.
+** statistical methods (each only when its data exist), the caveats that
+** follow from what the study declares, power and multiplicity, and what was
+** not measured or not declared.
 */
 #include <math.h>
 #include <stdio.h>
@@ -47,7 +48,8 @@ static void variants_table(const rp_ctx *c) {
     rp_row_set(&r, 2, base ? QA_CELL_GOOD : QA_CELL_MUTED, "%s", base ? "baseline" : "variant");
     rp_row_fixed(&r, 3, qa_json_get_num(v, "bits_per_weight"), 2);
     fmt_params(r.cell[4], RP_CELL, qa_json_get_num(v, "params"));
-    rp_fmt_memory(r.cell[5], RP_CELL, gb, !isnan(gb) && rp_bool(v, "vram_measured") != 1);
+    rp_fmt_memory(r.cell[5], RP_CELL, gb, rp_mem_unit(c),
+                  !isnan(gb) && rp_bool(v, "vram_measured") != 1);
     rp_row_emit(t, &r);
   }
   qa_doc_table_end(t);
@@ -140,23 +142,62 @@ static void tiers_table(const rp_ctx *c) {
   qa_doc_table_end(tab);
 }
 
+/* Each method is described only when its data exist (a test that never
+** ran is not a method of this report). */
 static void methods_list(const rp_ctx *c) {
   rp_list l = {0};
   const cJSON *pw = obj(c->res, "power");
-  rp_list_add(&l, "Accuracies carry 95%% Wilson score intervals; generation means carry 95%% "
-              "t-intervals.");
-  rp_list_add(&l, "Differences from the baseline: Welch's t-test (unequal variances, "
-              "Welch\xE2\x80\x93Satterthwaite df) and Cohen's d with the pooled standard "
-              "deviation; for the benchmark also the exact McNemar test on items paired by id.");
-  rp_list_add(&l, "Equivalence: two one-sided tests (TOST) with the same standard error and "
-              "df, at the configured margins (pp for the benchmark, %% of the baseline mean "
-              "for generation).");
-  rp_list_add(&l, "Adjacent variants: Welch's t on each neighbouring pair; Bonferroni and "
-              "Holm corrections over the whole family of tests in the report.");
-  if (cJSON_IsObject(pw))
+  int has_bench = rp_any_variant_has(c, "benchmark"), has_gen = rp_any_variant_has(c, "generation");
+  int has_out = rp_any_variant_has(c, "outputs"), has_rep = rp_any_variant_has(c, "representation");
+  int has_perf = rp_any_variant_has(c, "perf");
+  int n_adjacent = cJSON_GetArraySize(rp_arr(c->res, "adjacent_tests"));
+  if (has_rep)
+    rp_list_add(&l, "Representation: per-sample cosine similarity with a 95%% t-interval of "
+                "its mean; leave-one-out kNN accuracy with a 95%% Wilson interval; SQNR, "
+                "Spearman \xCF\x81 of pairwise distances and linear CKA.");
+  if (has_out)
+    rp_list_add(&l, "Outputs: accuracy of the predictions with a 95%% Wilson score interval, "
+                "top-1 agreement with the baseline and the KL divergence of the output "
+                "distributions.");
+  if (has_bench)
+    rp_list_add(&l, "Benchmark against the baseline, paired by item id (the analysis the "
+                "judgements use): the paired difference with its 95%% t-interval, the exact "
+                "McNemar test on the discordant items, and equivalence by two one-sided "
+                "paired t-tests (TOST) at each configured margin in pp. Unpaired, as the "
+                "source report used: Welch's t-test (Welch\xE2\x80\x93Satterthwaite df), its "
+                "TOST and Cohen's d with the pooled standard deviation. Accuracies carry 95%% "
+                "Wilson score intervals.");
+  if (has_gen)
+    rp_list_add(&l, "Generation against the baseline, paired by item id: the paired "
+                "difference of each metric with its 95%% t-interval, the paired t-test and "
+                "the paired TOST at each configured margin in %% of the baseline mean; "
+                "unpaired, as the source report used: Welch's t-test, its TOST and Cohen's d. "
+                "Means carry 95%% t-intervals.");
+  if (n_adjacent)
+    rp_list_add(&l, "Adjacent variants: Welch's t on each neighbouring pair with Bonferroni and "
+                "Holm over the whole family of tests in the report, and beside it the paired "
+                "test (McNemar for the benchmark, paired t for generation) with Holm over the "
+                "paired family.");
+  if (cJSON_IsObject(pw) && (has_bench || has_gen))
     rp_list_add(&l, "Power: minimum detectable effects by the normal approximation at alpha "
                 "%.2g (two-sided) and power %.0f %%.", qa_json_get_num(pw, "alpha"),
                 100 * qa_json_get_num(pw, "power"));
+  if (has_perf) {
+    const cJSON *m, *v;
+    const char *mean = NULL;
+    cJSON_ArrayForEach(m, c->models) cJSON_ArrayForEach(v, rp_arr(m, "variants"))
+      if (!mean) mean = qa_json_get_str(obj(v, "perf"), "throughput_mean");
+    if (mean && !strcmp(mean, "harmonic"))
+      rp_list_add(&l, "Cost: the hourly price over the harmonic mean of the per-request decode "
+                  "throughputs (perf.throughput_mean = harmonic), which is time per token "
+                  "averaged over requests.");
+    else if (mean)
+      rp_list_add(&l, "Cost: the hourly price over the arithmetic mean of the per-request "
+                  "decode throughputs (perf.throughput_mean = arithmetic, as the source report "
+                  "did); time per token would use the harmonic mean.");
+  }
+  rp_list_add(&l, "Memory figures are in %s (%s).", rp_mem_unit(c),
+              !strcmp(rp_mem_unit(c), "GiB") ? "2^30 bytes" : "10^9 bytes");
   rp_subsection(c, RP_SEC_METHODS, "methods_title");
   rp_list_emit(c->doc, &l);
   rp_list_free(&l);
@@ -168,7 +209,7 @@ static void caveats_list(const rp_ctx *c) {
   double mde = qa_json_get_num(pw, "mde_pp");
   int n_below = cJSON_GetArraySize(rp_arr(pw, "tiers_below_mde"));
   const char *declared = rp_str(c->res, "caveats");
-  if (declared && *declared) rp_list_add(&l, "%s", declared);
+  if (declared && *declared) rp_list_add(&l, "Declared by the study: %s", declared);
   if (!isnan(mde))
     rp_list_add(&l, "The benchmark detects drops of %.1f pp or more (n = %.0f) with the "
                 "stated power; %d configured tier threshold%s below that, so verdicts near "
@@ -185,9 +226,10 @@ static void caveats_list(const rp_ctx *c) {
                 qa_json_get_num(mc, "survive_holm"), qa_json_get_num(mc, "significant"));
   size_t n_first = rp_unconfirmed_negligible(c, &unconf);
   if (unconf.n)
-    rp_list_add(&l, "%zu of %zu first-tier verdict%s %s not confirmed by TOST: a "
-                "non-significant difference is not equivalence.", unconf.n, n_first,
-                rp_s((double)n_first), unconf.n == 1 ? "is" : "are");
+    rp_list_add(&l, "%zu of %zu first-tier verdict%s with benchmark data %s not confirmed by "
+                "the paired TOST on the benchmark: a non-significant difference is not "
+                "equivalence.", unconf.n, n_first, rp_s((double)n_first),
+                unconf.n == 1 ? "is" : "are");
   rp_list_free(&unconf);
   rp_buf est = {0};
   size_t n_est = 0, n_all = 0;
@@ -198,12 +240,13 @@ static void caveats_list(const rp_ctx *c) {
       n_est++;
     }
   }
+  const char *matrix = cJSON_GetArraySize(rp_arr(c->res, "decision_matrix"))
+                           ? "; the decision matrix is only as good as that estimate." : ".";
   if (n_est && n_est == n_all && n_all > 1)
     rp_list_add(&l, "Memory is estimated from parameters and bits per weight, not measured, "
-                "for every variant; the decision matrix is only as good as that estimate.");
+                "for every variant%s", matrix);
   else if (n_est)
-    rp_list_add(&l, "Memory is estimated, not measured, for %s; the decision matrix is only "
-                "as good as that estimate.", rp_text(&est));
+    rp_list_add(&l, "Memory is estimated, not measured, for %s%s", rp_text(&est), matrix);
   rp_buf_free(&est);
   rp_subsection(c, RP_SEC_METHODS, "caveats_title");
   if (l.n) rp_list_emit(c->doc, &l);

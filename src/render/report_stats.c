@@ -1,9 +1,13 @@
 /*
-** Statistical tests: adjacent-variant Welch tests with Bonferroni and Holm
-** over the whole family, tests against the baseline (paired McNemar,
-** unpaired Welch, TOST equivalence), and power: what the sample sizes can
-** detect, set against the tier thresholds.  The caveats that follow from
-** these are written here in words, with their numbers.
+** Statistical tests: adjacent-variant tests with Bonferroni and Holm over
+** the whole family (Welch, unpaired as the source report used, beside the
+** paired test, McNemar or paired t, with its own Holm), tests against the
+** baseline (the paired difference with its 95% interval, McNemar, the
+** paired TOST at every configured margin; Welch and its TOST labelled as
+** the unpaired analysis), and power: what the sample sizes can detect, set
+** against the tier thresholds.  Judgements (equivalence, marginal results)
+** rest on the paired tests.  The caveats that follow are written here in
+** words, with their numbers.
 */
 #include <math.h>
 #include <stdio.h>
@@ -32,7 +36,7 @@ static void adjacent_row(const rp_ctx *c, qa_doc_table *t, const cJSON *a, int f
   double p = qa_json_get_num(a, "p");
   int sig = !isnan(p) && p < c->alpha;
   int bonf = rp_bool(a, "survives_bonferroni") == 1, holm = rp_bool(a, "survives_holm") == 1;
-  rp_row_init(&r, 10);
+  rp_row_init(&r, 12);
   if (first)
     rp_row_set(&r, 0, QA_CELL_BOLD, "%s \xE2\x86\x92 %s", rp_str(a, "higher"),
                rp_str(a, "lower"));
@@ -51,6 +55,11 @@ static void adjacent_row(const rp_ctx *c, qa_doc_table *t, const cJSON *a, int f
   else if (holm) rp_row_set(&r, 9, QA_CELL_NORMAL, "Holm only");
   else if (bonf) rp_row_set(&r, 9, QA_CELL_NORMAL, "Bonferroni only");
   else rp_row_set(&r, 9, QA_CELL_WARN, "neither");
+  double pp = qa_json_get_num(a, "p_paired"), pph = qa_json_get_num(a, "p_paired_holm");
+  rp_row_p(&r, 10, pp);
+  if (!isnan(pp) && pp < c->alpha) r.style[10] = QA_CELL_BOLD;
+  rp_row_p(&r, 11, pph);
+  if (!isnan(pph) && pph < c->alpha) r.style[11] = QA_CELL_GOOD;
   rp_row_emit(t, &r);
 }
 
@@ -73,15 +82,37 @@ static void multiple_comparisons(const rp_ctx *c) {
     comparison_label(c, a, label, sizeof label);
     rp_fmt_p_text(ps, sizeof ps, p);
     rp_fmt_p(ph, sizeof ph, qa_json_get_num(a, "p_holm"));
-    rp_list_add(&lost, "%s %s (%s, Holm %s)", label,
-                !strcmp(rp_str(a, "family"), "benchmark") ? "benchmark" : rp_str(a, "metric"),
-                ps, ph);
+    double pph = qa_json_get_num(a, "p_paired_holm");
+    char pps[RP_FMT] = "";
+    if (!isnan(pph)) {
+      rp_fmt_p(pps, sizeof pps, pph);
+      rp_list_add(&lost, "%s %s (Welch %s, Holm %s; paired Holm %s%s)", label,
+                  !strcmp(rp_str(a, "family"), "benchmark") ? "benchmark" : rp_str(a, "metric"),
+                  ps, ph, pps, pph < c->alpha ? ", significant" : ", not significant either");
+    } else {
+      rp_list_add(&lost, "%s %s (Welch %s, Holm %s)", label,
+                  !strcmp(rp_str(a, "family"), "benchmark") ? "benchmark" : rp_str(a, "metric"),
+                  ps, ph);
+    }
   }
   if (lost.n) {
-    rp_printf(&b, " Significant before correction but not after Holm: ");
+    rp_printf(&b, " Significant by the unpaired Welch test before correction but not after "
+              "Holm: ");
     rp_join(&b, &lost);
-    rp_printf(&b, "; treat these as marginal.");
+    rp_printf(&b, ". A result is marginal only when the paired test after its Holm is not "
+              "significant either.");
   }
+  /* The paired family: how many survive its own Holm. */
+  size_t n_paired = 0, n_paired_holm = 0;
+  cJSON_ArrayForEach(a, rp_arr(c->res, "adjacent_tests")) {
+    double pph = qa_json_get_num(a, "p_paired_holm");
+    if (isnan(pph)) continue;
+    n_paired++;
+    n_paired_holm += pph < c->alpha;
+  }
+  if (n_paired)
+    rp_printf(&b, " Of the %zu paired tests (McNemar for the benchmark, paired t for "
+              "generation), %zu survive Holm over the paired family.", n_paired, n_paired_holm);
   if (b.len) qa_doc_paragraph(c->doc, rp_text(&b));
   rp_buf_free(&b);
   rp_list_free(&lost);
@@ -93,7 +124,8 @@ static void adjacent_part(const rp_ctx *c) {
     {"n", 0.5, QA_ALIGN_RIGHT}, {"Mean higher", 0.65, QA_ALIGN_RIGHT},
     {"Mean lower", 0.65, QA_ALIGN_RIGHT}, {"d", 0.6, QA_ALIGN_RIGHT},
     {"p", 0.75, QA_ALIGN_RIGHT}, {"p Bonf.", 0.75, QA_ALIGN_RIGHT},
-    {"p Holm", 0.75, QA_ALIGN_RIGHT}, {"Survives", 0.75, QA_ALIGN_LEFT}};
+    {"p Holm", 0.75, QA_ALIGN_RIGHT}, {"Survives", 0.75, QA_ALIGN_LEFT},
+    {"Paired p", 0.75, QA_ALIGN_RIGHT}, {"Paired p Holm", 0.75, QA_ALIGN_RIGHT}};
   const cJSON *a, *m, *tests = rp_arr(c->res, "adjacent_tests");
   rp_subsection(c, RP_SEC_STATISTICS, "adjacent_title");
   if (!cJSON_GetArraySize(tests)) {
@@ -107,16 +139,20 @@ static void adjacent_part(const rp_ctx *c) {
   /* One table per model, so that a comparison reads "Q8_0 -> Q6_K". */
   cJSON_ArrayForEach(m, c->models) {
     const char *name = rp_str(m, "name");
-    char caption[192], prev[160] = "";
+    char caption[400], prev[160] = "";
     qa_doc_table *t = NULL;
     cJSON_ArrayForEach(a, tests) {
       if (strcmp(rp_str(a, "model"), name)) continue;
       if (!t) {
         if (rp_n_models(c) > 1)
-          snprintf(caption, sizeof caption, "%s: adjacent-variant tests (Welch)", name);
+          snprintf(caption, sizeof caption, "%s: adjacent-variant tests; p, Bonferroni and "
+                   "Holm from Welch (unpaired, as the source report used), paired p from "
+                   "McNemar (benchmark) or the paired t (generation) with its own Holm", name);
         else
-          snprintf(caption, sizeof caption, "Adjacent-variant tests (Welch)");
-        t = qa_doc_table_begin(c->doc, caption, 10, cols);
+          snprintf(caption, sizeof caption, "Adjacent-variant tests; p, Bonferroni and Holm "
+                   "from Welch (unpaired, as the source report used), paired p from McNemar "
+                   "(benchmark) or the paired t (generation) with its own Holm");
+        t = qa_doc_table_begin(c->doc, caption, 12, cols);
         size_t n_rows = 0;
         const cJSON *x;
         cJSON_ArrayForEach(x, tests) n_rows += !strcmp(rp_str(x, "model"), name);
@@ -166,68 +202,174 @@ void rp_mcnemar_welch_disagreements(const rp_ctx *c, rp_list *l) {
   }
 }
 
+void rp_paired_unpaired_generation(const rp_ctx *c, rp_list *l) {
+  const cJSON *m, *v, *mx;
+  cJSON_ArrayForEach(m, c->models) cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+    if (rp_bool(v, "is_baseline") == 1) continue;
+    cJSON_ArrayForEach(mx, rp_arr(rp_obj(v, "generation"), "metrics")) {
+      const cJSON *pd = rp_obj(mx, "paired");
+      double pw = qa_json_get_num(mx, "welch_p"), pt = qa_json_get_num(pd, "t_p");
+      if (isnan(pw) || isnan(pt) || (pw < c->alpha) == (pt < c->alpha)) continue;
+      char sw[RP_FMT], st[RP_FMT];
+      rp_fmt_p_text(sw, sizeof sw, pw);
+      rp_fmt_p_text(st, sizeof st, pt);
+      if (pt < c->alpha) {
+        char iv[RP_FMT * 2];
+        rp_fmt_signed_interval(iv, sizeof iv, cJSON_GetObjectItemCaseSensitive(pd, "ci95"), 4);
+        rp_list_add(l, "%s/%s %s: the paired t test (%s) detects a change of %+.4f in the mean "
+                    "(paired 95%% CI %s) that the unpaired Welch test (%s) does not; pairing "
+                    "by item removes the between-item variance.%s", rp_str(m, "name"),
+                    rp_str(v, "name"), rp_str(mx, "metric"), st, qa_json_get_num(pd, "delta"),
+                    iv, sw, rp_bool(pd, "equivalent") == 1
+                                ? " The paired TOST still shows it within the margin." : "");
+      }
+      else
+        rp_list_add(l, "%s/%s %s: the unpaired Welch test (%s) rejects but the paired t test "
+                    "(%s) does not.", rp_str(m, "name"), rp_str(v, "name"),
+                    rp_str(mx, "metric"), sw, st);
+    }
+  }
+}
+
+void rp_paired_unpaired_adjacent(const rp_ctx *c, rp_list *l) {
+  const cJSON *a;
+  cJSON_ArrayForEach(a, rp_arr(c->res, "adjacent_tests")) {
+    double ph = qa_json_get_num(a, "p_holm"), pph = qa_json_get_num(a, "p_paired_holm");
+    if (isnan(ph) || isnan(pph) || (ph < c->alpha) == (pph < c->alpha)) continue;
+    char label[160], sw[RP_FMT], swh[RP_FMT], sp[RP_FMT], sph[RP_FMT];
+    comparison_label(c, a, label, sizeof label);
+    rp_fmt_p_text(sw, sizeof sw, qa_json_get_num(a, "p"));
+    rp_fmt_p(swh, sizeof swh, ph);
+    rp_fmt_p_text(sp, sizeof sp, qa_json_get_num(a, "p_paired"));
+    rp_fmt_p(sph, sizeof sph, pph);
+    const char *paired = !strcmp(rp_str(a, "paired_test"), "mcnemar") ? "McNemar" : "t";
+    const char *metric = !strcmp(rp_str(a, "family"), "benchmark") ? "benchmark"
+                                                                     : rp_str(a, "metric");
+    if (pph < c->alpha)
+      rp_list_add(l, "%s %s: after Holm the paired %s test (%s, Holm %s) is significant and "
+                  "the unpaired Welch test (%s, Holm %s) is not.", label, metric, paired, sp,
+                  sph, sw, swh);
+    else
+      rp_list_add(l, "%s %s: after Holm the unpaired Welch test (%s, Holm %s) is significant "
+                  "and the paired %s test (%s, Holm %s) is not.", label, metric, sw, swh,
+                  paired, sp, sph);
+  }
+}
+
 size_t rp_unconfirmed_negligible(const rp_ctx *c, rp_list *names) {
   const cJSON *m, *v;
   size_t n_first = 0;
   cJSON_ArrayForEach(m, c->models) cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
     if (rp_bool(v, "is_baseline") == 1 || rp_tier_index(c, rp_str(v, "tier")) != 0) continue;
+    const cJSON *pd = rp_paired_bench(v);
+    if (!pd) continue;   /* no benchmark: nothing to say about its equivalence */
     n_first++;
-    if (rp_bool(bench_of(v), "equivalent") != 1)
+    if (rp_bool(pd, "equivalent") != 1)
       rp_list_add(names, "%s/%s", rp_str(m, "name"), rp_str(v, "name"));
   }
   return n_first;
 }
 
+#define MAX_MARGINS 3   /* paired TOST columns of the baseline table */
+
+/* The configured paired TOST margins (pp), from the first variant that has
+** benchmark.paired.tost; returns how many (at most MAX_MARGINS). */
+static size_t bench_margins(const rp_ctx *c, double margins[MAX_MARGINS]) {
+  const cJSON *m, *v, *t;
+  cJSON_ArrayForEach(m, c->models) cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+    size_t n = 0;
+    cJSON_ArrayForEach(t, rp_arr(rp_paired_bench(v), "tost"))
+      if (n < MAX_MARGINS && !isnan(qa_json_get_num(t, "margin_pp")))
+        margins[n++] = qa_json_get_num(t, "margin_pp");
+    if (n) return n;
+  }
+  return 0;
+}
+
+/* paired.tost entry at margin (NULL when absent). */
+static const cJSON *tost_at(const cJSON *paired, double margin) {
+  const cJSON *t;
+  cJSON_ArrayForEach(t, rp_arr(paired, "tost"))
+    if (fabs(qa_json_get_num(t, "margin_pp") - margin) < 1e-9) return t;
+  return NULL;
+}
+
 /* One variant; with several models the model is named on its first row
 ** (first = 1) and the column is left out when there is one model. */
 static void baseline_row(const rp_ctx *c, qa_doc_table *t, const cJSON *m, const cJSON *v,
-                         int first) {
-  const cJSON *b = bench_of(v);
+                         int first, const double *margins, size_t n_margins) {
+  const cJSON *b = bench_of(v), *pd = rp_obj(b, "paired");
   rp_row r;
   double pw = qa_json_get_num(b, "welch_p"), pm = qa_json_get_num(b, "mcnemar_p");
   char bb[RP_FMT], cc[RP_FMT];
-  rp_row_init(&r, 9);
+  rp_row_init(&r, 11);
   if (first) rp_row_set(&r, 0, QA_CELL_NORMAL, "%s", rp_str(m, "name"));
   rp_row_set(&r, 1, QA_CELL_BOLD, "%s", rp_str(v, "name"));
   rp_row_signed(&r, 2, qa_json_get_num(b, "delta_pp"), 1);
-  rp_row_p(&r, 3, pw);
-  if (!isnan(pw) && pw < c->alpha) r.style[3] = QA_CELL_BOLD;
-  rp_fmt_fixed(bb, sizeof bb, qa_json_get_num(b, "mcnemar_b"), 0);
-  rp_fmt_fixed(cc, sizeof cc, qa_json_get_num(b, "mcnemar_c"), 0);
+  rp_fmt_signed_interval(r.cell[3], RP_CELL, cJSON_GetObjectItemCaseSensitive(pd, "ci95_pp"), 1);
+  rp_fmt_fixed(bb, sizeof bb, qa_json_get_num(pd ? pd : b, pd ? "b" : "mcnemar_b"), 0);
+  rp_fmt_fixed(cc, sizeof cc, qa_json_get_num(pd ? pd : b, pd ? "c" : "mcnemar_c"), 0);
   rp_row_set(&r, 4, QA_CELL_NORMAL, "%s / %s", bb, cc);
   rp_row_p(&r, 5, pm);
   if (!isnan(pm) && pm < c->alpha) r.style[5] = QA_CELL_BOLD;
-  rp_row_p(&r, 6, qa_json_get_num(b, "tost_p"));
-  rp_row_bool(&r, 7, rp_bool(b, "equivalent"), QA_CELL_GOOD, QA_CELL_WARN);
-  rp_row_tier(&r, 8, c, rp_str(v, "tier"));
+  /* The paired TOST p at every margin in one cell, "0.469 / 0.0733". */
+  rp_buf tb = {0};
+  int any = 0;
+  for (size_t k = 0; k < n_margins; k++) {
+    char ps[RP_FMT];
+    double tp = qa_json_get_num(tost_at(pd, margins[k]), "p");
+    any |= !isnan(tp);
+    rp_fmt_p(ps, sizeof ps, tp);
+    rp_printf(&tb, "%s%s", k ? " / " : "", ps);
+  }
+  rp_row_set(&r, 6, QA_CELL_NORMAL, "%s", any ? rp_text(&tb) : RP_DASH);
+  rp_buf_free(&tb);
+  rp_row_bool(&r, 7, rp_bool(pd, "equivalent"), QA_CELL_GOOD, QA_CELL_WARN);
+  rp_row_p(&r, 8, pw);
+  r.style[8] = QA_CELL_MUTED;
+  rp_row_p(&r, 9, qa_json_get_num(b, "tost_p"));
+  r.style[9] = QA_CELL_MUTED;
+  rp_row_tier(&r, 10, c, rp_str(v, "tier"));
   rp_row_drop_first(&r, rp_n_models(c) > 1 ? 0 : 1);
   rp_row_emit(t, &r);
 }
 
 static void baseline_part(const rp_ctx *c) {
   const cJSON *m, *v;
-  double margin = NAN;
+  double margin = rp_bench_margin(c), margins[MAX_MARGINS];
+  size_t n_margins = bench_margins(c, margins);
+  char tost_head[96], caption[480], mg[RP_FMT] = "", wmg[RP_FMT] = "";
+  rp_buf ms = {0};
+  for (size_t j = 0; j < n_margins; j++)
+    rp_printf(&ms, "%s\xC2\xB1%.3g", j ? " / " : "", margins[j]);
+  snprintf(tost_head, sizeof tost_head, "Paired TOST p %s pp", rp_text(&ms));
+  rp_buf_free(&ms);
+  double wm = NAN;
   cJSON_ArrayForEach(m, c->models)
-    if (isnan(margin)) margin = qa_json_get_num(bench_of(rp_baseline(m)), "tost_margin_pp");
-  char tost[64];
-  if (isnan(margin)) snprintf(tost, sizeof tost, "TOST p");
-  else snprintf(tost, sizeof tost, "TOST p (\xC2\xB1%.3g pp)", margin);
+    if (isnan(wm)) wm = qa_json_get_num(bench_of(rp_baseline(m)), "tost_margin_pp");
+  if (!isnan(margin)) snprintf(mg, sizeof mg, " at \xC2\xB1%.3g pp", margin);
+  if (!isnan(wm)) snprintf(wmg, sizeof wmg, " at \xC2\xB1%.3g pp", wm);
+  snprintf(caption, sizeof caption, "Benchmark tests against the baseline: paired by item (the "
+           "judgements: paired difference, McNemar, paired TOST, Equiv.%s) and unpaired "
+           "(Welch p and Welch TOST p%s, as the source report used)", mg, wmg);
   const qa_doc_col cols[] = {
-    {"Model", 1.1, QA_ALIGN_LEFT},
-    {"Variant", 0.8, QA_ALIGN_LEFT}, {"\xCE\x94 (pp)", 0.65, QA_ALIGN_RIGHT},
-    {"Welch p", 0.75, QA_ALIGN_RIGHT}, {"McNemar b / c", 0.85, QA_ALIGN_RIGHT},
-    {"McNemar p", 0.8, QA_ALIGN_RIGHT}, {tost, 1.1, QA_ALIGN_RIGHT},
-    {"Equiv.", 0.6, QA_ALIGN_CENTER}, {"Tier", 1.2, QA_ALIGN_LEFT}};
+    {"Model", 1.0, QA_ALIGN_LEFT},
+    {"Variant", 0.8, QA_ALIGN_LEFT}, {"\xCE\x94 (pp)", 0.55, QA_ALIGN_RIGHT},
+    {"Paired 95% CI (pp)", 1.2, QA_ALIGN_RIGHT}, {"b / c", 0.7, QA_ALIGN_RIGHT},
+    {"McNemar p", 0.7, QA_ALIGN_RIGHT}, {tost_head, 1.35, QA_ALIGN_RIGHT},
+    {"Equiv.", 0.55, QA_ALIGN_CENTER}, {"Welch p", 0.6, QA_ALIGN_RIGHT},
+    {"Welch TOST p", 0.65, QA_ALIGN_RIGHT}, {"Tier", 1.0, QA_ALIGN_LEFT}};
+  size_t k = 11;
   rp_subsection(c, RP_SEC_STATISTICS, "baseline_title");
   if (!rp_any_variant_has(c, "benchmark")) {
     qa_doc_paragraph(c->doc, "No variant has benchmark results, so there are no paired or "
-                             "equivalence tests; add /eval/<task>/correct to the caches.");
+                             "equivalence tests on the benchmark; add /eval/<task>/correct to "
+                             "the caches.");
     return;
   }
   rp_prose(c, RP_SEC_STATISTICS, "baseline_intro");
   size_t skip = rp_n_models(c) > 1 ? 0 : 1;
-  qa_doc_table *t = qa_doc_table_begin(c->doc, "Benchmark tests against the baseline",
-                                       9 - skip, cols + skip);
+  qa_doc_table *t = qa_doc_table_begin(c->doc, caption, k - skip, cols + skip);
   size_t n_rows = 0;
   cJSON_ArrayForEach(m, c->models)
     n_rows += rp_count_variants(m, "benchmark") - (bench_of(rp_baseline(m)) != NULL);
@@ -236,7 +378,7 @@ static void baseline_part(const rp_ctx *c) {
     int first = 1;
     cJSON_ArrayForEach(v, rp_arr(m, "variants"))
       if (rp_bool(v, "is_baseline") != 1 && bench_of(v)) {
-        baseline_row(c, t, m, v, first);
+        baseline_row(c, t, m, v, first, margins, n_margins);
         first = 0;
       }
   }
@@ -258,20 +400,23 @@ static void baseline_part(const rp_ctx *c) {
   size_t n_first = rp_unconfirmed_negligible(c, &unconf);
   if (n_first) {
     rp_buf b = {0};
+    char mg[RP_FMT] = "";
     const char *t0 = rp_str(cJSON_GetArrayItem(c->tiers, 0), "name");
+    if (!isnan(margin)) snprintf(mg, sizeof mg, " at \xC2\xB1%.3g pp", margin);
     if (unconf.n == n_first && n_first > 1) {
       rp_printf(&b, "None of the %zu quantized variants in the %s tier is confirmed "
-                "equivalent by TOST. Their \"%s\" verdict is a point estimate within the "
-                "threshold, not demonstrated equivalence.", n_first, t0, t0);
+                "equivalent by the paired TOST%s. Their \"%s\" verdict is a point estimate "
+                "within the threshold, not demonstrated equivalence.", n_first, t0, mg, t0);
     } else if (unconf.n) {
       rp_printf(&b, "Of %zu quantized variant%s in the %s tier, %zu %s not confirmed "
-                "equivalent by TOST: ", n_first, rp_s((double)n_first), t0, unconf.n,
-                unconf.n == 1 ? "is" : "are");
+                "equivalent by the paired TOST%s: ", n_first, rp_s((double)n_first), t0,
+                unconf.n, unconf.n == 1 ? "is" : "are", mg);
       rp_join(&b, &unconf);
       rp_printf(&b, ". Their \"%s\" verdict is a point estimate within the threshold, "
                 "not demonstrated equivalence.", t0);
     } else {
-      rp_printf(&b, "Every quantized variant in the %s tier is confirmed equivalent by TOST.", t0);
+      rp_printf(&b, "Every quantized variant in the %s tier is confirmed equivalent by the "
+                "paired TOST%s.", t0, mg);
     }
     qa_doc_paragraph(c->doc, rp_text(&b));
     rp_buf_free(&b);
@@ -334,9 +479,11 @@ static void power_part(const rp_ctx *c) {
   rp_list caveats = {0};
   double mde = qa_json_get_num(pw, "mde_pp");
   if (!isnan(mde) && cJSON_GetArraySize(rp_arr(pw, "tiers_below_mde")))
-    rp_list_add(&caveats, "Tier thresholds below the detectable effect: a variant classified "
-                "in one of them may have no loss or a true loss of up to about %.1f pp; the "
-                "tier is a point-estimate guide, not a detected difference.", mde);
+    rp_list_add(&caveats, "Tier thresholds below the detectable effect: %.1f pp is the drop the "
+                "test detects with %.0f %% power, not a bound on the loss. A variant placed in "
+                "one of these tiers is placed by its point estimate; what bounds its loss is "
+                "the paired 95 %% interval of its difference (table above).", mde,
+                100 * qa_json_get_num(pw, "power"));
   cJSON_ArrayForEach(m, c->models) {
     double own = qa_json_get_num(bench_of(rp_baseline(m)), "mde_pp");
     if (!isnan(own))
@@ -349,8 +496,10 @@ static void power_part(const rp_ctx *c) {
                 qa_json_get_num(mc, "m"), qa_json_get_num(mc, "alpha"),
                 qa_json_get_num(mc, "expected_false_positives"));
   if (rp_any_variant_has(c, "benchmark"))
-    rp_list_add(&caveats, "Benchmark tests apply Welch's t to 0/1 results; Cohen's d on "
-                "binary data is bounded and is not comparable with generation d.");
+    rp_list_add(&caveats, "Welch's t on the benchmark's 0/1 results is the unpaired analysis "
+                "the source report used and is kept for comparison; the judgements use the "
+                "paired tests. Cohen's d on binary data is bounded and is not comparable with "
+                "generation d.");
   rp_list_emit(c->doc, &caveats);
   rp_list_free(&caveats);
 }

@@ -1,12 +1,17 @@
 /*
 ** The executive summary: findings written from the numbers of the results
-** tree, each naming its numbers.  Per model the sweet spot (the last variant,
-** in configured order, still in the first two tiers) and the cliff (the
-** first one below them); the worst class and how far it falls while the
-** average holds; where metrics disagree; failed critical-error checks;
-** claims that did not hold; and the caveats that bound all of it (power,
-** multiple comparisons, equivalence).  It decides what to say, never a
-** number: every number quoted exists in report.json.
+** tree, each naming its numbers.  Per model the sweet spot and the cliff as
+** the analysis chose them (models[].sweet_spot: the recommended variant of
+** lowest memory, with its paired non-inferiority p; models[].cliff: the
+** first variant in configured order outside the recommended tiers); the
+** worst class and how far it falls while the average holds; where metrics
+** disagree (benchmark against generation, representation against outputs,
+** paired against unpaired tests); failed critical-error checks; claims that
+** did not hold or hold only on a mean; and the caveats that bound all of it
+** (what the study declares, power, multiple comparisons, equivalence by the
+** paired TOST).  It decides what to say, never a number: every number
+** quoted exists in report.json.  A sentence about a family of data (the
+** benchmark, generation) is written only when that family exists.
 */
 #include <math.h>
 #include <stdio.h>
@@ -35,22 +40,30 @@ static int fails_critical(const cJSON *v) {
 static void describe_quality(const cJSON *v, rp_buf *b) {
   char bench[RP_FMT], gen[RP_FMT];
   double bd = qa_json_get_num(v, "bench_delta_pp"), gd = qa_json_get_num(v, "gen_delta_pct");
+  /* Without benchmark data the bench signal is the outputs' or kNN accuracy. */
+  if (isnan(bd)) bd = qa_json_get_num(v, "bench_signal_pp");
   rp_fmt_signed(bench, sizeof bench, bd, 1);
   rp_fmt_signed(gen, sizeof gen, gd, 1);
+  const cJSON *ci = cJSON_GetObjectItemCaseSensitive(rp_paired_bench(v), "ci95_pp");
   rp_printf(b, "%s", rp_str(v, "tier"));
   if (!isnan(bd)) rp_printf(b, ": %s %s pp", bench_signal_name(v), bench);
+  if (!isnan(bd) && cJSON_IsNumber(cJSON_GetArrayItem(ci, 0))) {
+    char iv[RP_FMT * 2];
+    rp_fmt_signed_interval(iv, sizeof iv, ci, 1);
+    rp_printf(b, " (paired 95%% CI %s)", iv);
+  }
   if (!isnan(gd)) rp_printf(b, "%s generation %s %%", isnan(bd) ? ":" : ",", gen);
   if (fails_critical(v)) rp_printf(b, "; fails a critical-error check");
 }
 
 /* "; 0.77 GB; $0.0681/Mtok, 70.7 % cheaper than fp32" when known. */
-static void describe_cost(const cJSON *v, const char *baseline, rp_buf *b) {
+static void describe_cost(const rp_ctx *c, const cJSON *v, const char *baseline, rp_buf *b) {
   const cJSON *perf = cJSON_GetObjectItemCaseSensitive(v, "perf");
   double gb = qa_json_get_num(v, "vram_gb"), usd = qa_json_get_num(perf, "usd_per_mtok");
   double save = qa_json_get_num(perf, "savings_pct");
   if (!isnan(gb)) {
     char mem[RP_FMT];
-    rp_fmt_memory(mem, sizeof mem, gb, rp_bool(v, "vram_measured") != 1);
+    rp_fmt_memory(mem, sizeof mem, gb, rp_mem_unit(c), rp_bool(v, "vram_measured") != 1);
     rp_printf(b, "; %s", mem);
   }
   if (!isnan(usd)) rp_printf(b, "; $%.4f/Mtok", usd);
@@ -71,50 +84,93 @@ static const cJSON *adjacent_bench(const rp_ctx *c, const char *model,
 static void describe_step(const rp_ctx *c, const char *model, const char *higher,
                           const char *lower, rp_buf *b) {
   const cJSON *a = adjacent_bench(c, model, higher, lower);
-  char p[RP_FMT], holm[RP_FMT];
+  char p[RP_FMT], holm[RP_FMT], pp[RP_FMT], pholm[RP_FMT];
   if (!a || isnan(qa_json_get_num(a, "p"))) return;
+  double ph = qa_json_get_num(a, "p_paired_holm");
   rp_fmt_p_text(p, sizeof p, qa_json_get_num(a, "p"));
   rp_fmt_p(holm, sizeof holm, qa_json_get_num(a, "p_holm"));
-  rp_printf(b, " The %s \xE2\x86\x92 %s benchmark step has Welch %s (Holm-adjusted %s)%s.",
-            higher, lower, p, holm,
-            rp_bool(a, "survives_holm") == 1 ? ", a drop that survives correction"
-                                             : ", not significant after correction");
+  if (!isnan(ph)) {
+    rp_fmt_p_text(pp, sizeof pp, qa_json_get_num(a, "p_paired"));
+    rp_fmt_p(pholm, sizeof pholm, ph);
+    rp_printf(b, " The %s \xE2\x86\x92 %s benchmark step has paired McNemar %s (Holm-adjusted "
+              "%s)%s; the unpaired Welch test gives %s (Holm %s).", higher, lower, pp, pholm,
+              ph < c->alpha ? ", a drop that survives correction"
+                            : ", not significant after correction", p, holm);
+  } else {
+    rp_printf(b, " The %s \xE2\x86\x92 %s benchmark step has unpaired Welch %s (Holm-adjusted "
+              "%s)%s.", higher, lower, p, holm,
+              rp_bool(a, "survives_holm") == 1 ? ", a drop that survives correction"
+                                               : ", not significant after correction");
+  }
+}
+
+/* The variant named by model.key (sweet_spot, cliff), or NULL. */
+static const cJSON *named_variant(const cJSON *m, const char *key) {
+  const char *name = qa_json_get_str(m, key);
+  return name ? rp_variant(m, name) : NULL;
+}
+
+/* The variant before v in configured order (NULL for the first). */
+static const cJSON *variant_before(const cJSON *m, const cJSON *v) {
+  const cJSON *x, *prev = NULL;
+  cJSON_ArrayForEach(x, rp_arr(m, "variants")) {
+    if (x == v) return prev;
+    prev = x;
+  }
+  return NULL;
+}
+
+/* " Its paired non-inferiority test at the acceptable margin (5.0 pp) gives
+** p = 0.0371, so the drop is shown smaller than the margin." */
+static void describe_noninf(const rp_ctx *c, const cJSON *m, rp_buf *b) {
+  double p = qa_json_get_num(m, "sweet_spot_noninf_p");
+  int last = c->n_tiers >= 3 ? 1 : 0;   /* the last recommended tier */
+  double margin = rp_tier_threshold(c, last, 0);
+  if (isnan(p) || isnan(margin)) return;
+  char ps[RP_FMT];
+  rp_fmt_p_text(ps, sizeof ps, p);
+  rp_printf(b, " Its paired non-inferiority test at the %s margin (a drop of at most %.1f pp) "
+            "gives %s: %s.", rp_str(cJSON_GetArrayItem(c->tiers, last), "name"), margin, ps,
+            p < c->alpha ? "the benchmark shows its drop smaller than the margin"
+                         : "the benchmark does not show its drop smaller than the margin, so "
+                           "the recommendation rests on the point estimate");
 }
 
 static void model_sweet_spot(const rp_ctx *c, const cJSON *m, rp_list *out) {
-  const cJSON *v, *sweet = NULL, *cliff = NULL, *prev = NULL, *before_cliff = NULL;
+  const cJSON *v, *sweet = named_variant(m, "sweet_spot"), *cliff = named_variant(m, "cliff");
   const char *name = rp_str(m, "name"), *base = rp_str(m, "baseline");
   int n_quant = 0;
-  cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
-    if (rp_bool(v, "is_baseline") == 1) { prev = v; continue; }
-    n_quant++;
-    if (!cliff && rp_tier_recommended(c, rp_str(v, "tier"))) sweet = v;
-    else if (!cliff) { cliff = v; before_cliff = prev; }
-    prev = v;
-  }
+  cJSON_ArrayForEach(v, rp_arr(m, "variants")) n_quant += rp_bool(v, "is_baseline") != 1;
+  if (sweet && rp_bool(sweet, "is_baseline") == 1) sweet = NULL;
   rp_buf b = {0};
   const char *t0 = rp_str(cJSON_GetArrayItem(c->tiers, 0), "name");
   const char *t1 = rp_str(cJSON_GetArrayItem(c->tiers, 1), "name");
   if (!n_quant) {
     rp_printf(&b, "%s: only the baseline %s was audited; there is nothing to compare.", name, base);
   } else if (sweet) {
-    rp_printf(&b, "%s: the sweet spot is %s (", name, rp_str(sweet, "name"));
+    rp_printf(&b, "%s: the sweet spot, the recommended variant of lowest memory, is %s (",
+              name, rp_str(sweet, "name"));
     describe_quality(sweet, &b);
-    describe_cost(sweet, base, &b);
+    describe_cost(c, sweet, base, &b);
+    rp_printf(&b, ").");
+    describe_noninf(c, m, &b);
     if (cliff) {
-      rp_printf(&b, "). The cliff is at %s (", rp_str(cliff, "name"));
+      rp_printf(&b, " The cliff, the first variant in configured order outside the %s and %s "
+                "tiers, is %s (", t0, t1, rp_str(cliff, "name"));
       describe_quality(cliff, &b);
       rp_printf(&b, ").");
-      describe_step(c, name, rp_str(before_cliff, "name"), rp_str(cliff, "name"), &b);
+      const cJSON *before = variant_before(m, cliff);
+      if (before) describe_step(c, name, rp_str(before, "name"), rp_str(cliff, "name"), &b);
     } else {
-      rp_printf(&b, "); every quantized variant stays %s or %s, so no cliff was reached.",
-                t0, t1);
+      rp_printf(&b, " Every quantized variant stays %s or %s, so no cliff was reached.", t0, t1);
     }
-  } else {
+  } else if (cliff) {
     rp_printf(&b, "%s: no quantized variant stays %s or %s; the first, %s, is already (",
               name, t0, t1, rp_str(cliff, "name"));
     describe_quality(cliff, &b);
     rp_printf(&b, ").");
+  } else {
+    rp_printf(&b, "%s: no quantized variant is recommended.", name);
   }
   rp_list_take(out, &b);
 }
@@ -218,28 +274,144 @@ static void failed_checks(const rp_ctx *c, rp_list *out) {
   }
 }
 
+/* "12 samples of class self_harm predicted safe": the first failed check. */
+static void describe_failed_check(const cJSON *v, rp_buf *b) {
+  const cJSON *ce;
+  cJSON_ArrayForEach(ce, rp_arr(rp_obj(v, "outputs"), "critical_errors"))
+    if (rp_bool(ce, "pass") == 0) {
+      rp_printf(b, "%.0f samples of class %s predicted %s, allowed %.0f",
+                qa_json_get_num(ce, "count"), rp_str(ce, "label"), rp_str(ce, "predicted"),
+                qa_json_get_num(ce, "max"));
+      return;
+    }
+}
+
+/* The benchmark signal against generation: which tier each alone would
+** earn, and why the variant has the tier it has. */
+static void signals_disagree(const rp_ctx *c, const char *mn, const cJSON *v, rp_list *out) {
+  const char *vn = rp_str(v, "name"), *tier = rp_str(v, "tier");
+  double bd = qa_json_get_num(v, "bench_delta_pp"), gd = qa_json_get_num(v, "gen_delta_pct");
+  const char *tb = rp_tier_of_signal(c, bd, 0), *tg = rp_tier_of_signal(c, gd, 1);
+  int critical = fails_critical(v);
+  if (tb && tg && strcmp(tb, tg) != 0) {
+    int kb = rp_tier_index(c, tb), kg = rp_tier_index(c, tg);
+    const char *worse = kb > kg ? tb : tg;
+    rp_buf b = {0};
+    rp_printf(&b, "%s/%s: the %s alone (%+.1f pp) is %s, generation alone (%+.1f %%) is %s",
+              mn, vn, bench_signal_name(v), bd, tb, gd, tg);
+    if (critical && strcmp(worse, tier) != 0) {
+      rp_printf(&b, "; together they would make it %s, but it is %s through its failed "
+                "critical-error check (", worse, tier);
+      describe_failed_check(v, &b);
+      rp_printf(&b, ").");
+    } else if (!strcmp(worse, tier)) {
+      rp_printf(&b, "; the tier takes the worse of the two, %s.", tier);
+    } else {
+      rp_printf(&b, "; its tier is %s.", tier);
+    }
+    rp_list_take(out, &b);
+    return;
+  }
+  if (critical && (!tb || rp_tier_recommended(c, tb)) && (!tg || rp_tier_recommended(c, tg))) {
+    rp_buf b = {0};
+    rp_printf(&b, "%s/%s: quality deltas alone would pass, but a failed critical-error check (",
+              mn, vn);
+    describe_failed_check(v, &b);
+    rp_printf(&b, ") makes it %s.", tier);
+    rp_list_take(out, &b);
+  }
+}
+
+/* The change in output accuracy (pp) and whether it is a number of the
+** results (bench_signal_pp when the outputs are the bench signal); else
+** only the two accuracies are quoted. */
+static double output_delta_pp(const cJSON *m, const cJSON *v, int *quoted) {
+  const char *sig = qa_json_get_str(v, "bench_signal");
+  *quoted = 0;
+  if (sig && !strcmp(sig, "outputs") && !isnan(qa_json_get_num(v, "bench_signal_pp"))) {
+    *quoted = 1;
+    return qa_json_get_num(v, "bench_signal_pp");
+  }
+  double a = qa_json_get_num(rp_obj(v, "outputs"), "accuracy");
+  double a0 = qa_json_get_num(rp_obj(rp_baseline(m), "outputs"), "accuracy");
+  return 100.0 * (a - a0);   /* only to decide; never printed */
+}
+
+/* Representation against outputs: kNN accuracy against output accuracy,
+** and a cosine that looks harmless against an accuracy that falls. */
+static void repr_disagree(const rp_ctx *c, const cJSON *m, const cJSON *v, rp_list *out) {
+  const char *mn = rp_str(m, "name"), *vn = rp_str(v, "name"), *tier = rp_str(v, "tier");
+  const cJSON *rep = rp_obj(v, "representation"), *outp = rp_obj(v, "outputs");
+  double cosm = rp_num2(rep, "cosine", "mean");
+  double kd = qa_json_get_num(rep, "knn_accuracy_delta_pp");
+  int quoted = 0;
+  double od = outp ? output_delta_pp(m, v, &quoted) : NAN;
+  double bd = rp_obj(v, "benchmark") ? qa_json_get_num(v, "bench_delta_pp") : NAN;
+  const char *tk = rp_tier_of_signal(c, kd, 0), *to = rp_tier_of_signal(c, od, 0);
+  if (tk && to && strcmp(tk, to) != 0) {
+    rp_buf b = {0};
+    int opposite = (kd >= 0.05 && od <= -0.05) || (kd <= -0.05 && od >= 0.05);
+    rp_printf(&b, "%s/%s: kNN accuracy on the hidden states moves %+.1f pp (%s alone) while "
+              "output accuracy ", mn, vn, kd, tk);
+    if (quoted) rp_printf(&b, "moves %+.1f pp", od);
+    else rp_printf(&b, "goes from %.3f to %.3f",
+                   qa_json_get_num(rp_obj(rp_baseline(m), "outputs"), "accuracy"),
+                   qa_json_get_num(outp, "accuracy"));
+    rp_printf(&b, " (%s alone)%s", to,
+              opposite ? ": they point in opposite directions, so the neighbourhoods of the "
+                         "representation do not show what the predictions lose or gain."
+                       : ".");
+    rp_list_take(out, &b);
+  }
+  /* 0.99: the cosine that "looks harmless" (as in model_worst_class). */
+  if (!isnan(cosm) && cosm >= 0.99) {
+    const char *what = NULL;
+    double drop = NAN;
+    if (!isnan(bd) && rp_tier_index(c, rp_tier_of_signal(c, bd, 0)) >= 1) {
+      what = "benchmark accuracy"; drop = bd;
+    } else if (quoted && rp_tier_index(c, to) >= 1) {
+      what = "output accuracy"; drop = od;
+    }
+    if (what)
+      rp_list_add(out, "%s/%s: mean cosine %.4f looks harmless, yet %s moves %+.1f pp (%s "
+                  "alone); the variant is %s.", mn, vn, cosm, what, drop,
+                  rp_tier_of_signal(c, drop, 0), tier);
+    else if (rp_tier_index(c, tier) >= 2)
+      rp_list_add(out, "%s/%s: mean cosine %.4f looks harmless, yet the variant is %s.",
+                  mn, vn, cosm, tier);
+  }
+}
+
 /* Where two views of the same variant point different ways. */
 static void disagreements(const rp_ctx *c, rp_list *out) {
   const cJSON *m, *v;
   cJSON_ArrayForEach(m, c->models) cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
     if (rp_bool(v, "is_baseline") == 1) continue;
-    const char *mn = rp_str(m, "name"), *vn = rp_str(v, "name"), *tier = rp_str(v, "tier");
-    double cosm = rp_num2(cJSON_GetObjectItemCaseSensitive(v, "representation"), "cosine", "mean");
-    double bd = qa_json_get_num(v, "bench_delta_pp"), gd = qa_json_get_num(v, "gen_delta_pct");
-    const char *tb = rp_tier_of_signal(c, bd, 0), *tg = rp_tier_of_signal(c, gd, 1);
-    if (!isnan(cosm) && cosm >= 0.99 && rp_tier_index(c, tier) >= 2)
-      rp_list_add(out, "%s/%s: mean cosine %.4f looks harmless, yet the variant is %s.",
-                  mn, vn, cosm, tier);
-    if (tb && tg && strcmp(tb, tg) != 0)
-      rp_list_add(out, "%s/%s: the %s alone (%+.1f pp) is %s, generation alone (%+.1f %%) "
-                  "is %s; the tier takes the worse, %s.", mn, vn, bench_signal_name(v),
-                  bd, tb, gd, tg, tier);
-    if (fails_critical(v) && (!tb || rp_tier_recommended(c, tb)) &&
-        (!tg || rp_tier_recommended(c, tg)))
-      rp_list_add(out, "%s/%s: quality deltas alone would pass, but a failed "
-                  "critical-error check makes it %s.", mn, vn, tier);
+    signals_disagree(c, rp_str(m, "name"), v, out);
+    repr_disagree(c, m, v, out);
   }
-  rp_mcnemar_welch_disagreements(c, out);
+  /* Paired results under a declared caveat (TR125's simulated pairing) say
+  ** so on every line, so that none reads as the study's evidence. */
+  rp_list paired = {0};
+  rp_mcnemar_welch_disagreements(c, &paired);
+  rp_paired_unpaired_generation(c, &paired);
+  rp_paired_unpaired_adjacent(c, &paired);
+  int caveat = *rp_str(c->res, "caveats") != '\0';
+  for (size_t i = 0; i < paired.n; i++)
+    rp_list_add(out, "%s%s", paired.items[i],
+                caveat ? " (A paired result: the caveat the study declares above applies.)" : "");
+  rp_list_free(&paired);
+}
+
+/* 1 when a claim's evidence counts samples on the wrong side and the count
+** is not 0 ("; 585 of 2000 samples (29%) below 0.95"). */
+static int wrong_side_samples(const char *ev) {
+  const char *s = strstr(ev, " samples (");
+  if (!s) return 0;
+  const char *seg = s;
+  while (seg > ev && seg[-1] != ';') seg--;
+  while (*seg == ' ') seg++;
+  return strncmp(seg, "0 of ", 5) != 0;
 }
 
 static void claims_findings(const rp_ctx *c, rp_list *out) {
@@ -253,12 +425,19 @@ static void claims_findings(const rp_ctx *c, rp_list *out) {
   if (!cJSON_GetArraySize(rp_arr(c->res, "claims"))) return;
   rp_printf(&b, "Claims: %d demonstrated, %d demonstrated on the point estimate only, "
             "%d inconclusive, %d not supported.", count[0], count[1], count[2], count[3]);
+  if (*rp_str(c->res, "caveats"))
+    rp_printf(&b, " Claims are judged on the paired tests, so the caveat the study declares "
+              "above applies to them.");
   cJSON_ArrayForEach(cl, rp_arr(c->res, "claims")) {
     const char *st = rp_str(cl, "status");
-    if (strcmp(st, STATUSES[2]) && strcmp(st, STATUSES[3])) continue;
     const char *ev = rp_str(cl, "evidence");
+    int weak = !strcmp(st, STATUSES[2]) || !strcmp(st, STATUSES[3]);
+    /* A claim shown on its mean while some samples lie on the wrong side
+    ** (claims.c writes "; K of N samples (P%) below v") says so here too. */
+    if (!weak && !wrong_side_samples(ev)) continue;
     size_t n = strlen(ev);
-    rp_printf(&b, " %s (\"%s\") is %s: %s%s", rp_str(cl, "id"), rp_str(cl, "text"), st, ev,
+    rp_printf(&b, " %s (\"%s\") is %s%s: %s%s", rp_str(cl, "id"), rp_str(cl, "text"), st,
+              weak ? "" : " on its mean, not on every sample", ev,
               n && ev[n - 1] == '.' ? "" : ".");
   }
   rp_list_take(out, &b);
@@ -269,9 +448,6 @@ static void caveat_findings(const rp_ctx *c, rp_list *out) {
   const cJSON *mc = cJSON_GetObjectItemCaseSensitive(c->res, "multiple_comparisons");
   const cJSON *t;
   double mde = qa_json_get_num(pw, "mde_pp");
-  /* What the configuration declares the data cannot show comes first. */
-  const char *declared = rp_str(c->res, "caveats");
-  if (declared && *declared) rp_list_add(out, "%s", declared);
   if (!isnan(mde)) {
     rp_buf b = {0};
     rp_list below = {0};
@@ -296,18 +472,27 @@ static void caveat_findings(const rp_ctx *c, rp_list *out) {
   size_t n_first = rp_unconfirmed_negligible(c, &unconfirmed);
   if (n_first) {
     rp_buf b = {0};
-    rp_printf(&b, "%zu of %zu quantized variant%s in the %s tier %s not confirmed "
-              "equivalent by TOST on the benchmark", unconfirmed.n, n_first,
-              rp_s((double)n_first), rp_str(cJSON_GetArrayItem(c->tiers, 0), "name"),
-              unconfirmed.n == 1 ? "is" : "are");
-    /* Name them unless it is all of them. */
-    if (unconfirmed.n && unconfirmed.n < n_first) {
-      rp_printf(&b, " (");
-      rp_join(&b, &unconfirmed);
-      rp_printf(&b, ")");
+    char margin[RP_FMT] = "";
+    const char *t0 = rp_str(cJSON_GetArrayItem(c->tiers, 0), "name");
+    if (!isnan(rp_bench_margin(c)))
+      snprintf(margin, sizeof margin, " at \xC2\xB1%.3g pp", rp_bench_margin(c));
+    if (!unconfirmed.n) {
+      rp_printf(&b, "Every quantized variant in the %s tier with benchmark data (%zu) is "
+                "confirmed equivalent to its baseline by the paired TOST on the benchmark%s.",
+                t0, n_first, margin);
+    } else {
+      rp_printf(&b, "%zu of %zu quantized variant%s in the %s tier with benchmark data %s not "
+                "confirmed equivalent by the paired TOST on the benchmark%s", unconfirmed.n,
+                n_first, rp_s((double)n_first), t0, unconfirmed.n == 1 ? "is" : "are", margin);
+      /* Name them unless it is all of them. */
+      if (unconfirmed.n < n_first) {
+        rp_printf(&b, " (");
+        rp_join(&b, &unconfirmed);
+        rp_printf(&b, ")");
+      }
+      rp_printf(&b, "; \"%s\" there means a small point estimate, not demonstrated "
+                "equivalence.", t0);
     }
-    rp_printf(&b, "%s", unconfirmed.n ? "; \"negligible\" there means a small point "
-              "estimate, not demonstrated equivalence." : ".");
     rp_list_take(out, &b);
   }
   rp_list_free(&unconfirmed);
@@ -324,22 +509,32 @@ static void caveat_findings(const rp_ctx *c, rp_list *out) {
                 qa_json_get_num(mc, "survive_holm"));
 }
 
-/* The smallest memory tier that has a recommended row (rows are sorted by
-** decode speed, so its first recommended row is the fastest). */
+/* The smallest memory tier that has a recommended row, and its throughput
+** pick as the analysis chose it (decision_matrix[].picks.throughput). */
 static void deployment_finding(const rp_ctx *c, rp_list *out) {
   const cJSON *tier, *row;
-  cJSON_ArrayForEach(tier, rp_arr(c->res, "decision_matrix"))
-    cJSON_ArrayForEach(row, rp_arr(tier, "rows")) {
-      if (rp_bool(row, "recommended") != 1) continue;
-      char speed[RP_FMT], usd[RP_FMT];
-      rp_fmt_fixed(speed, sizeof speed, qa_json_get_num(row, "decode_tok_s"), 1);
-      rp_fmt_fixed(usd, sizeof usd, qa_json_get_num(row, "usd_per_mtok"), 4);
-      rp_list_add(out, "Deployment: the smallest memory tier with a recommended variant is "
-                  "%.4g GB, where %s/%s is the fastest choice (%s, %s tok/s, $%s/Mtok); "
-                  "see the decision matrix for every tier.", qa_json_get_num(tier, "vram_gb"),
-                  rp_str(row, "model"), rp_str(row, "variant"), rp_str(row, "tier"), speed, usd);
-      return;
+  cJSON_ArrayForEach(tier, rp_arr(c->res, "decision_matrix")) {
+    const cJSON *pick = cJSON_GetObjectItemCaseSensitive(rp_obj(tier, "picks"), "throughput");
+    if (!cJSON_IsObject(pick)) continue;
+    const cJSON *t2, *found = NULL;
+    cJSON_ArrayForEach(t2, rp_arr(c->res, "decision_matrix")) {
+      cJSON_ArrayForEach(row, rp_arr(t2, "rows"))
+        if (!strcmp(rp_str(row, "model"), rp_str(pick, "model")) &&
+            !strcmp(rp_str(row, "variant"), rp_str(pick, "variant")))
+          found = row;
+      if (t2 == tier) break;
     }
+    if (!found) return;
+    char speed[RP_FMT], usd[RP_FMT];
+    rp_fmt_fixed(speed, sizeof speed, qa_json_get_num(found, "decode_tok_s"), 1);
+    rp_fmt_fixed(usd, sizeof usd, qa_json_get_num(found, "usd_per_mtok"), 4);
+    rp_list_add(out, "Deployment: the smallest memory tier with a recommended variant is "
+                "%.4g %s, where %s/%s is the fastest choice (%s, %s tok/s, $%s/Mtok); "
+                "see the decision matrix for every tier.", qa_json_get_num(tier, "vram_gb"),
+                rp_mem_unit(c), rp_str(found, "model"), rp_str(found, "variant"),
+                rp_str(found, "tier"), speed, usd);
+    return;
+  }
 }
 
 static void opening(const rp_ctx *c) {
@@ -365,6 +560,15 @@ static void opening(const rp_ctx *c) {
   }
   qa_doc_paragraph(c->doc, rp_text(&b));
   rp_buf_free(&b);
+  /* What the configuration declares the data cannot show comes before any
+  ** finding, so that no finding reads as more than it is. */
+  const char *declared = rp_str(c->res, "caveats");
+  if (*declared) {
+    rp_buf d = {0};
+    rp_printf(&d, "Caveat declared by the study: %s", declared);
+    qa_doc_paragraph(c->doc, rp_text(&d));
+    rp_buf_free(&d);
+  }
 }
 
 void rp_section_summary(const rp_ctx *c) {
@@ -391,8 +595,9 @@ void rp_section_summary(const rp_ctx *c) {
   rp_subsection(c, RP_SEC_SUMMARY, "disagree_title");
   if (disagree.n) rp_list_emit(c->doc, &disagree);
   else qa_doc_paragraph(c->doc, "Nowhere: for every variant the benchmark and generation "
-                                "signals fall in the same tier, and the paired and unpaired "
-                                "benchmark tests agree at alpha.");
+                                "signals fall in the same tier, the representation and output "
+                                "metrics point the same way, and the paired and unpaired tests "
+                                "agree at alpha.");
   caveat_findings(c, &caveats);
   if (caveats.n) {
     rp_subsection(c, RP_SEC_SUMMARY, "evidence_title");
