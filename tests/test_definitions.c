@@ -26,6 +26,13 @@
 **    vram_gb 0.3, q4 by both (config 0.5 over attribute 0.9).
 ** Expected values: SciPy 1.10.1 / NumPy (Debian python3-scipy), with the
 ** calls written beside each; the scripts are summarised in each comment.
+**
+** Planted bugs (issue 11) each of these catches: the generation TOST margin
+** not scaled by the baseline mean (defs_generation_*), KL p99 taken as p95
+** (defs_kl_*), savings_pct and knn_accuracy_delta_pp with the wrong sign
+** (defs_perf_*, defs_representation_*), decode_cv_pct from the variance
+** (defs_perf_*), tier_at_most's margin off by 10x (defs_claims_tier_*),
+** key_avg over every metric (defs_generation_*, defs_claims_*).
 */
 #include "harness.h"
 #include "h5fixture.h"
@@ -63,6 +70,7 @@ typedef struct dcache {
   size_t n_decode;
   double decode[8];
   double vram_attr;             /* > 0: root attribute vram_gb */
+  int without_labels;           /* 1: /samples/label and label_names removed */
 } dcache;
 
 static int write_dcache(const char *path, const dcache *c) {
@@ -87,6 +95,10 @@ static int write_dcache(const char *path, const dcache *c) {
     rc |= fx_floats(f, "/perf/decode_tok_s", H5T_IEEE_F64LE, 1, k, c->decode, 0);
   }
   if (c->vram_attr > 0) rc |= fx_attr_f64(f, "vram_gb", c->vram_attr);
+  if (c->without_labels) {
+    rc |= H5Ldelete(f, "/samples/label", H5P_DEFAULT) < 0;
+    rc |= H5Ldelete(f, "/samples/label_names", H5P_DEFAULT) < 0;
+  }
   H5Fclose(f);
   return rc ? -1 : 0;
 }
@@ -243,6 +255,7 @@ static const char *const STUDY_EXTRA =
   CL("KL2", "metric_at_least", "q2", ", \"metric\": \"knn_accuracy\", \"value\": 0.9") ","
   CL("KL3", "metric_at_least", "q2", ", \"metric\": \"knn_accuracy\", \"value\": 0.95") ","
   CL("KM1", "metric_at_most", "q2", ", \"metric\": \"knn_accuracy\", \"value\": 0.99") ","
+  CL("KM2", "metric_at_most", "q2", ", \"metric\": \"knn_accuracy\", \"value\": 0.95") ","
   CL("KM3", "metric_at_most", "q2", ", \"metric\": \"knn_accuracy\", \"value\": 0.9") ","
   CL("SL1", "metric_at_least", "q8", ", \"metric\": \"sqnr_db\", \"value\": 20") ","
   CL("SL2", "metric_at_least", "q8", ", \"metric\": \"sqnr_db\", \"value\": 21") ","
@@ -362,6 +375,7 @@ QA_TEST(defs_claims_metric_bounds) {
   STATUS(&fx, "KL2", POINT);
   STATUS(&fx, "KL3", NOTSUP);
   STATUS(&fx, "KM1", DEM);
+  STATUS(&fx, "KM2", POINT);
   STATUS(&fx, "KM3", NOTSUP);
   /* Point-only metrics: sqnr_db of q8 20.639029274316613, kl_mean
   ** 0.058622597338971405 (values below). */
@@ -456,6 +470,16 @@ QA_TEST(defs_claims_inconclusive_without_data) {
   if (build("nohidden", p, names, NULL, 2, NULL, extra2, &fx)) { release(&fx); return; }
   STATUS(&fx, "CO", INCON);
   STATUS(&fx, "KN", INCON);
+  release(&fx);
+  /* Without labels: no output accuracy and no critical-error count. */
+  c[0].without_labels = c[1].without_labels = 1;
+  const char *extra3 = "\"claims\": ["
+    CL("AC", "metric_at_least", "same", ", \"metric\": \"accuracy\", \"value\": 0.5") ","
+    CL("CE", "critical_errors_at_most", "same", ", \"max\": 0") "]";
+  if (build("nolabels", p, names, NULL, 2, NULL, extra3, &fx)) { release(&fx); return; }
+  CHECK(isnan(fx.a->models[0][1].out.accuracy));
+  STATUS(&fx, "AC", INCON);
+  STATUS(&fx, "CE", INCON);
   release(&fx);
 }
 
