@@ -27,12 +27,14 @@
 ** Expected values: SciPy 1.10.1 / NumPy (Debian python3-scipy), with the
 ** calls written beside each; the scripts are summarised in each comment.
 **
-** Planted bugs (issue 11) each of these catches: the generation TOST margin
-** not scaled by the baseline mean (defs_generation_*), KL p99 taken as p95
-** (defs_kl_*), savings_pct and knn_accuracy_delta_pp with the wrong sign
-** (defs_perf_*, defs_representation_*), decode_cv_pct from the variance
-** (defs_perf_*), tier_at_most's margin off by 10x (defs_claims_tier_*),
-** key_avg over every metric (defs_generation_*, defs_claims_*).
+** Planted bugs (issue 11) each of these catches: the generation TOST
+** margin not scaled by the baseline mean (definitions_generation_*), KL
+** p99 taken as p95 (definitions_kl_*), savings_pct and
+** knn_accuracy_delta_pp with the wrong sign (definitions_perf_*,
+** definitions_representation_*), decode_cv_pct from the variance
+** (definitions_perf_*), tier_at_most's margin off by 10x
+** (definitions_claims_tier_*), key_avg over every metric
+** (definitions_generation_*, definitions_claims_*).
 */
 #include "harness.h"
 #include "h5fixture.h"
@@ -280,7 +282,7 @@ static const char *const DEM = "demonstrated", *const POINT = "demonstrated (poi
 
 /* ---- claims: every status each kind reaches ---- */
 
-QA_TEST(defs_claims_tier_at_most) {
+QA_TEST(definitions_claims_tier_at_most) {
   fixture fx;
   if (build_study(&fx)) { release(&fx); return; }
   /* q8 loses 1 pp (b = 2, c = 1 of n = 100).  SciPy: d = q8 - base (0/1);
@@ -302,7 +304,7 @@ QA_TEST(defs_claims_tier_at_most) {
   release(&fx);
 }
 
-QA_TEST(defs_claims_equivalent_benchmark_and_generation) {
+QA_TEST(definitions_claims_equivalent_benchmark_and_generation) {
   fixture fx;
   if (build_study(&fx)) { release(&fx); return; }
   /* Benchmark, q8 delta -1 pp.  SciPy paired TOST = max of the two
@@ -325,7 +327,7 @@ QA_TEST(defs_claims_equivalent_benchmark_and_generation) {
   release(&fx);
 }
 
-QA_TEST(defs_claims_worse_than_baseline) {
+QA_TEST(definitions_claims_worse_than_baseline) {
   fixture fx;
   if (build_study(&fx)) { release(&fx); return; }
   /* q2 drops 20 pp (b = 20, c = 0, n = 100).  SciPy
@@ -340,7 +342,7 @@ QA_TEST(defs_claims_worse_than_baseline) {
   release(&fx);
 }
 
-QA_TEST(defs_claims_metric_bounds) {
+QA_TEST(definitions_claims_metric_bounds) {
   fixture fx;
   if (build_study(&fx)) { release(&fx); return; }
   /* Benchmark q8: 69 of 100, Wilson (closed form, z = norm.ppf(0.975))
@@ -388,7 +390,7 @@ QA_TEST(defs_claims_metric_bounds) {
   release(&fx);
 }
 
-QA_TEST(defs_claims_critical_errors_and_failed_check) {
+QA_TEST(definitions_claims_critical_errors_and_failed_check) {
   fixture fx;
   if (build_study(&fx)) { release(&fx); return; }
   /* q4: samples 0 and 3 (label a) predicted b: count 2 > max 0. */
@@ -430,7 +432,7 @@ QA_TEST(defs_claims_critical_errors_and_failed_check) {
 /* Studies without benchmark data (and one without hidden states): the
 ** claims that need them are inconclusive; tier_at_most falls to point
 ** estimate only. */
-QA_TEST(defs_claims_inconclusive_without_data) {
+QA_TEST(definitions_claims_inconclusive_without_data) {
   static dcache c[N_VAR];
   study_caches(c);
   c[1] = c[0];                              /* identical to the baseline */
@@ -485,7 +487,7 @@ QA_TEST(defs_claims_inconclusive_without_data) {
 
 /* ---- numbers ---- */
 
-QA_TEST(defs_kl_summary_from_logits) {
+QA_TEST(definitions_kl_summary_from_logits) {
   fixture fx;
   if (build_study(&fx)) { release(&fx); return; }
   /* NumPy/SciPy: p = softmax(float32 logits as float64, axis=1);
@@ -519,7 +521,7 @@ QA_TEST(defs_kl_summary_from_logits) {
   release(&fx);
 }
 
-QA_TEST(defs_representation_knn_sign_and_intervals) {
+QA_TEST(definitions_representation_knn_sign_and_intervals) {
   fixture fx;
   if (build_study(&fx)) { release(&fx); return; }
   /* NumPy leave-one-out kNN (k = 3, cosine, ties by lower index, vote ties
@@ -550,7 +552,7 @@ QA_TEST(defs_representation_knn_sign_and_intervals) {
   release(&fx);
 }
 
-QA_TEST(defs_benchmark_mde_at_p07) {
+QA_TEST(definitions_benchmark_mde_at_p07) {
   fixture fx;
   if (build_study(&fx)) { release(&fx); return; }
   /* mde_pp at the baseline's p = 0.7, n = 100: 100 (norm.ppf(0.975) +
@@ -569,12 +571,12 @@ QA_TEST(defs_benchmark_mde_at_p07) {
   REL(fx.a->models[0][V_Q2].bench.welch_p, 0.0037436876042730351, 1e-9);
   CHECK_INT(r->mcnemar_b, 2);
   CHECK_INT(r->mcnemar_c, 1);
-  /* Paired TOST at the default 3 pp (SciPy as in defs_claims_tier_at_most). */
+  /* Paired TOST at the default 3 pp (SciPy as in definitions_claims_tier_at_most). */
   REL(r->paired_tost_p, 0.12628666439030933, 1e-9);
   release(&fx);
 }
 
-QA_TEST(defs_generation_tost_margin_and_key_avg) {
+QA_TEST(definitions_generation_tost_margin_and_key_avg) {
   fixture fx;
   if (build_study(&fx)) { release(&fx); return; }
   const qa_gen_result *g = &fx.a->models[0][V_Q8].gen;
@@ -616,7 +618,7 @@ QA_TEST(defs_generation_tost_margin_and_key_avg) {
   release(&fx);
 }
 
-QA_TEST(defs_perf_cv_savings_and_cost) {
+QA_TEST(definitions_perf_cv_savings_and_cost) {
   fixture fx;
   if (build_study(&fx)) { release(&fx); return; }
   /* NumPy: cv = 100 std(ddof=1) / mean (sd differs from variance here:
@@ -640,7 +642,7 @@ QA_TEST(defs_perf_cv_savings_and_cost) {
   release(&fx);
 }
 
-QA_TEST(defs_vram_measured_over_estimate) {
+QA_TEST(definitions_vram_measured_over_estimate) {
   fixture fx;
   if (build_study(&fx)) { release(&fx); return; }
   const qa_model *m = &fx.study->models[0];
