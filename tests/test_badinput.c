@@ -1203,16 +1203,21 @@ QA_TEST(badinput_output_figures_symlink_outside) {
   CHECK_INT(symlink(bi_path(&c, "precious"), bi_path(&c, "out/figures")), 0);
   bi_report(&c, &r);
   check_file_text_at(__LINE__, bi_path(&c, "precious/thesis.txt"), "years of work\n");
-  /* Either a complete report (figures now a real folder) or one error line
-  ** and no report at all: never a new report with an error. */
+  /* The all-or-nothing commit refuses a figures/ that is not a folder of
+  ** its own before writing anything: exit 3, one line naming OUTDIR/figures;
+  ** the link is left as it was and no report appears. */
+  BI_EXPECT(&r, 3, bi_path(&c, "out/figures"), "is a symbolic link, not a folder",
+            "wrote nothing");
   struct stat st;
-  if (r.code == 0) {
-    CHECK(lstat(bi_path(&c, "out/figures"), &st) == 0 && S_ISDIR(st.st_mode));
-  } else {
-    BI_EXPECT(&r, 3, c.out);
-    CHECK(lstat(bi_path(&c, "out/report.json"), &st) != 0);
-    CHECK(lstat(bi_path(&c, "out/report.pdf"), &st) != 0);
-  }
+  CHECK(lstat(bi_path(&c, "out/figures"), &st) == 0 && S_ISLNK(st.st_mode));
+  size_t n = 0;
+  char **names = bi_list(c.out, &n);
+  CHECK_INT(n, 1);                                  /* the link alone */
+  if (n >= 1) CHECK_STR(names[0], "figures");
+  bi_list_free(names, n);
+  names = bi_list(bi_path(&c, "precious"), &n);
+  CHECK_INT(n, 1);                                  /* thesis.txt, nothing added */
+  bi_list_free(names, n);
   bi_free(&r);
 }
 
@@ -1241,11 +1246,23 @@ QA_TEST(badinput_output_temp_name_symlink) {
   char *argv[] = {"./qaudit", "report", c.cfg, "-o", c.out, "--quiet", NULL};
   bi_exec_opts(&r, &o, argv);
   check_file_text_at(__LINE__, bi_path(&c, "victim.txt"), "do not overwrite\n");
+  /* The writes open their temporaries O_CREAT | O_EXCL | O_NOFOLLOW, after
+  ** unlinking a stale entry of that name: the report succeeds, quietly,
+  ** into regular files, and the planted links are gone. */
+  CHECK_INT(r.code, 0);
+  CHECK(!r.err || !r.err[0]);
   struct stat st;
-  if (r.code == 0)
-    CHECK(lstat(bi_path(&c, "out/report.json"), &st) == 0 && S_ISREG(st.st_mode));
-  else
-    BI_EXPECT(&r, 3, c.out);
+  CHECK(lstat(bi_path(&c, "out/report.json"), &st) == 0 && S_ISREG(st.st_mode));
+  CHECK(lstat(bi_path(&c, "out/report.pdf"), &st) == 0 && S_ISREG(st.st_mode));
+  CHECK(lstat(bi_path(&c, "out/figures"), &st) == 0 && S_ISDIR(st.st_mode));
+  char *json = bi_slurp(bi_path(&c, "out/report.json"), NULL);
+  CHECK_CONTAINS(json, "\"qaudit_version\"");
+  free(json);
+  size_t n = 0;
+  char **names = bi_list(c.out, &n);
+  CHECK_INT(n, 3);                   /* figures, report.json, report.pdf: no link left */
+  for (size_t i = 0; i < n; i++) CHECK(names[i][0] != '.');
+  bi_list_free(names, n);
   bi_free(&r);
 }
 

@@ -209,6 +209,8 @@ QA_TEST(tr125_claims_and_cost) {
     ** config.json says deploy.throughput_mean "arithmetic"). */
     if (cJSON_IsNumber(cJSON_GetObjectItem(e, "savings_pct")))
       CHECK_NEAR(rnd(num(p, "savings_pct"), 0), num(e, "savings_pct"), 1e-9);
+    /* SS10.2 prints whole-percent CVs of the decode throughput, 100 sd / mean. */
+    CHECK_NEAR(rnd(num(p, "decode_cv_pct"), 0), num(e, "decode_cv_pct"), 1e-9);
     CHECK_STR(str(p, "throughput_mean"), "arithmetic");
     CHECK_NEAR(rnd(num(p, "ttft_ms_mean"), 0), num(e, "ttft_ms_mean"), 1e-9);
   }
