@@ -456,14 +456,17 @@ static void caveat_findings(const rp_ctx *c, rp_list *out) {
       rp_list_add(&below, "%s (%.1f pp)", cJSON_IsString(t) ? t->valuestring : "?",
                   rp_tier_threshold(c, k, 0));
     }
-    rp_printf(&b, "Power: with %.0f pooled benchmark items the smallest drop detectable "
-              "at %.0f %% power and alpha %.2g is %.1f pp.", qa_json_get_num(pw, "benchmark_n"),
-              100 * qa_json_get_num(pw, "power"), qa_json_get_num(pw, "alpha"), mde);
+    rp_printf(&b, "Power: with %.0f pooled benchmark items an unpaired comparison detects "
+              "a drop of %.1f pp at %.0f %% power and alpha %.2g (the MDE, at p = 0.5).",
+              qa_json_get_num(pw, "benchmark_n"), mde, 100 * qa_json_get_num(pw, "power"),
+              qa_json_get_num(pw, "alpha"));
     if (below.n) {
       rp_printf(&b, " The ");
       rp_join(&b, &below);
-      rp_printf(&b, " thresholds lie below it, so verdicts between 0 and -%.1f pp are "
-                "point estimates, not detected differences.", mde);
+      rp_printf(&b, " thresholds lie below it: a verdict near them rests on its point "
+                "estimate unless its paired interval (above, and in the benchmark tables) "
+                "lies wholly on one side. The MDE is what the test could detect, not a "
+                "bound on the loss.");
     }
     rp_list_take(out, &b);
     rp_list_free(&below);
