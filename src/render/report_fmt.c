@@ -384,3 +384,24 @@ void rp_row_emit(qa_doc_table *t, const rp_row *r) {
   for (size_t i = 0; i < r->n; i++) cells[i] = r->cell[i];
   qa_doc_table_row_styled(t, cells, r->style, r->has_fill ? r->fill : NULL);
 }
+
+/* Cell i: the paired TOST p at each of margins[0..n) from paired.tost[]
+** (matched on margin_key, "margin_pp" or "margin_pct"), "0.469 / 0.0733";
+** a dash when none exists. */
+void rp_row_tost(rp_row *r, size_t i, const cJSON *paired, const char *margin_key,
+                 const double *margins, size_t n) {
+  rp_buf tb = {0};
+  int any = 0;
+  for (size_t k = 0; k < n; k++) {
+    const cJSON *t, *hit = NULL;
+    cJSON_ArrayForEach(t, rp_arr(paired, "tost"))
+      if (!hit && fabs(qa_json_get_num(t, margin_key) - margins[k]) < 1e-9) hit = t;
+    char ps[RP_FMT];
+    double tp = qa_json_get_num(hit, "p");
+    any |= !isnan(tp);
+    rp_fmt_p(ps, sizeof ps, tp);
+    rp_printf(&tb, "%s%s", k ? " / " : "", ps);
+  }
+  rp_row_set(r, i, QA_CELL_NORMAL, "%s", any ? rp_text(&tb) : RP_DASH);
+  rp_buf_free(&tb);
+}

@@ -106,13 +106,6 @@ static size_t gen_margins(const cJSON *m, double margins[MAX_MARGINS]) {
   return 0;
 }
 
-static const cJSON *tost_at_pct(const cJSON *paired, double margin) {
-  const cJSON *t;
-  cJSON_ArrayForEach(t, rp_arr(paired, "tost"))
-    if (fabs(qa_json_get_num(t, "margin_pct") - margin) < 1e-9) return t;
-  return NULL;
-}
-
 static void gen_detail_row(const rp_ctx *c, qa_doc_table *t, const cJSON *v, const cJSON *mx,
                            int first, const double *margins, size_t n_margins) {
   rp_row r;
@@ -128,18 +121,7 @@ static void gen_detail_row(const rp_ctx *c, qa_doc_table *t, const cJSON *v, con
   rp_fmt_signed_interval(r.cell[4], RP_CELL, cJSON_GetObjectItemCaseSensitive(pd, "ci95"), 4);
   rp_row_p(&r, 5, pt);
   if (!isnan(pt) && pt < c->alpha) r.style[5] = QA_CELL_BOLD;
-  /* The paired TOST p at every margin in one cell, "0.469 / 0.0733". */
-  rp_buf tb = {0};
-  int any = 0;
-  for (size_t k = 0; k < n_margins; k++) {
-    char ps[RP_FMT];
-    double tp = qa_json_get_num(tost_at_pct(pd, margins[k]), "p");
-    any |= !isnan(tp);
-    rp_fmt_p(ps, sizeof ps, tp);
-    rp_printf(&tb, "%s%s", k ? " / " : "", ps);
-  }
-  rp_row_set(&r, 6, QA_CELL_NORMAL, "%s", any ? rp_text(&tb) : RP_DASH);
-  rp_buf_free(&tb);
+  rp_row_tost(&r, 6, pd, "margin_pct", margins, n_margins);
   rp_row_bool(&r, 7, rp_bool(pd, "equivalent"), QA_CELL_GOOD, QA_CELL_WARN);
   rp_row_p(&r, 8, p);
   r.style[8] = QA_CELL_MUTED;

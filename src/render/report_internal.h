@@ -157,6 +157,8 @@ void rp_row_set(rp_row *r, size_t i, qa_doc_cell_style st, const char *fmt, ...)
 void rp_row_fixed(rp_row *r, size_t i, double v, int decimals);
 void rp_row_signed(rp_row *r, size_t i, double v, int decimals);
 void rp_row_p(rp_row *r, size_t i, double p);
+void rp_row_tost(rp_row *r, size_t i, const cJSON *paired, const char *margin_key,
+                 const double *margins, size_t n);
 void rp_row_fill(rp_row *r, size_t i, const double rgb[3]);
 /* The tier name as a colour chip: GOOD first tier, NORMAL second, WARN
 ** middle tiers, BAD the last ("unacceptable"). */

@@ -286,14 +286,6 @@ static size_t bench_margins(const rp_ctx *c, double margins[MAX_MARGINS]) {
   return 0;
 }
 
-/* paired.tost entry at margin (NULL when absent). */
-static const cJSON *tost_at(const cJSON *paired, double margin) {
-  const cJSON *t;
-  cJSON_ArrayForEach(t, rp_arr(paired, "tost"))
-    if (fabs(qa_json_get_num(t, "margin_pp") - margin) < 1e-9) return t;
-  return NULL;
-}
-
 /* One variant; with several models the model is named on its first row
 ** (first = 1) and the column is left out when there is one model. */
 static void baseline_row(const rp_ctx *c, qa_doc_table *t, const cJSON *m, const cJSON *v,
@@ -312,18 +304,7 @@ static void baseline_row(const rp_ctx *c, qa_doc_table *t, const cJSON *m, const
   rp_row_set(&r, 4, QA_CELL_NORMAL, "%s / %s", bb, cc);
   rp_row_p(&r, 5, pm);
   if (!isnan(pm) && pm < c->alpha) r.style[5] = QA_CELL_BOLD;
-  /* The paired TOST p at every margin in one cell, "0.469 / 0.0733". */
-  rp_buf tb = {0};
-  int any = 0;
-  for (size_t k = 0; k < n_margins; k++) {
-    char ps[RP_FMT];
-    double tp = qa_json_get_num(tost_at(pd, margins[k]), "p");
-    any |= !isnan(tp);
-    rp_fmt_p(ps, sizeof ps, tp);
-    rp_printf(&tb, "%s%s", k ? " / " : "", ps);
-  }
-  rp_row_set(&r, 6, QA_CELL_NORMAL, "%s", any ? rp_text(&tb) : RP_DASH);
-  rp_buf_free(&tb);
+  rp_row_tost(&r, 6, pd, "margin_pp", margins, n_margins);
   rp_row_bool(&r, 7, rp_bool(pd, "equivalent"), QA_CELL_GOOD, QA_CELL_WARN);
   rp_row_p(&r, 8, pw);
   r.style[8] = QA_CELL_MUTED;
