@@ -89,3 +89,12 @@ QA_TEST(paired_too_few_pairs) {
   CHECK(isnan(r.se) && isnan(r.p) && isnan(r.ci_lo));
   CHECK(isnan(qa_below_p(r.mean, r.se, r.df, -0.05)));
 }
+
+/* McNemar on the same three fixtures: SciPy 1.10.1
+** binomtest(min(b, c), b + c, 0.5).pvalue (the exact two-sided test). */
+QA_TEST(paired_mcnemar_on_the_fixtures) {
+  CHECK_NEAR(qa_mcnemar_exact(0, 0), 1.0, 0);               /* identical: no discordant pair */
+  CHECK_NEAR(qa_mcnemar_exact(1, 1), 1.0, 1e-15);           /* binomtest(1, 2) = 1 */
+  CHECK_NEAR(qa_mcnemar_exact(1, 0), 1.0, 1e-15);           /* binomtest(0, 1) = 1 */
+  CHECK_NEAR(qa_mcnemar_exact(6, 4), 0.75390625, 1e-14);    /* all ten pairs discordant */
+}
