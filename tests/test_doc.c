@@ -1,5 +1,5 @@
 /*
-** Tests of src/render/doc*.c: a whole document (title page, TOC, sections,
+** Tests of src/doc/doc*.c: a whole document (title page, TOC, sections,
 ** long text, a 120-row table over several pages, a figure) is saved and
 ** read back with poppler's pdftotext/pdfinfo (poppler-utils), which are an
 ** independent PDF reader: page numbers in the TOC are checked against the
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render/doc.h"
+#include "doc/doc.h"
 
 #define DOC_TEST_FONTS "fonts"
 /* 1700000000 s after the epoch is 2023-11-14 22:13:20 UTC (date -u -d @1700000000). */

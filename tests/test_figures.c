@@ -1,5 +1,5 @@
 /*
-** Tests of src/render/figures*.c on a study built by hand: one model "toy"
+** Tests of src/figures/figures*.c on a study built by hand: one model "toy"
 ** with a baseline, a harmless variant and a cliff, every field a figure
 ** reads filled from closed-form expressions (no randomness).  Each figure
 ** is drawn, read back with cairo_image_surface_create_from_png, and
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render/figures.h"
+#include "figures/figures.h"
 
 enum { FN = 60, FD = 6, FC = 3, FV = 3 };
 

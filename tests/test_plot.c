@@ -1,5 +1,5 @@
 /*
-** Tests of src/render/plot.c: ticks, tick labels, scales, colour maps, the
+** Tests of src/plot/plot.c: ticks, tick labels, scales, colour maps, the
 ** Pareto front, fonts and text metrics.
 **
 ** Sources of the expected values:
@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "render/plot.h"
+#include "plot/plot.h"
 
 static void check_ticks(double lo, double hi, int target, double want_step, const double *want,
                         int want_n) {

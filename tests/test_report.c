@@ -1,5 +1,5 @@
 /*
-** Tests of the report writer (src/render/report*.c): the hand-built results
+** Tests of the report writer (src/report/report*.c): the hand-built results
 ** tree tests/fixtures/report_sample.json is rendered to a PDF and read back
 ** with poppler's pdftotext (poppler-utils), an independent PDF reader.
 ** Checked: every section title in INTERFACE.md section 5 order, key numbers
@@ -26,8 +26,8 @@
 #include <sys/stat.h>
 
 #include "input/config.h"
-#include "render/report.h"
-#include "render/report_internal.h"
+#include "report/report.h"
+#include "report/report_internal.h"
 
 #define REPORT_FIXTURE "tests/fixtures/report_sample.json"
 /* 1772443800 s after the epoch is 2026-03-02 09:30:00 UTC (date -u -d @1772443800),

@@ -12,8 +12,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "render/doc_internal.h"
-#include "render/plot.h"
+#include "doc/doc_internal.h"
+#include "plot/plot.h"
 
 #include <time.h>
 

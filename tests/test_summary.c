@@ -1,5 +1,5 @@
 /*
-** Tests of the executive summary's wording (src/render/report_summary.c)
+** Tests of the executive summary's wording (src/report/report_summary.c)
 ** on crafted results trees: each study below is a few hand-written
 ** variants whose numbers force one finding, rendered to a PDF and read back
 ** with poppler's pdftotext.  The sentences are asserted exactly, numbers
@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "input/config.h"
-#include "render/report.h"
+#include "report/report.h"
 
 /* 2026-03-02 09:30:00 UTC (date -u -d @1772443800), as test_report.c. */
 #define SUMMARY_EPOCH 1772443800LL

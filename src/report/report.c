@@ -8,15 +8,15 @@
 ** PDF and report.json agree); the configuration supplies the title, author
 ** and its own text for the appendix, nothing numeric.
 */
-#include "render/report.h"
+#include "report/report.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "render/doc.h"
-#include "render/report_internal.h"
+#include "doc/doc.h"
+#include "report/report_internal.h"
 #include "results/results.h"
 
 /* Human labels of the disclosure fields, in qa_disclosure_fields order. */

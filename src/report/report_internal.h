@@ -1,5 +1,5 @@
 /*
-** Shared internals of the report writer (src/render/report*.c).  Not for use
+** Shared internals of the report writer (src/report/report*.c).  Not for use
 ** outside them.
 **
 ** Every section reads the results tree (INTERFACE.md section 4) and nothing
@@ -17,7 +17,7 @@
 #include <stddef.h>
 
 #include "input/config.h"
-#include "render/doc.h"
+#include "doc/doc.h"
 
 /* ---- the template (report_template.c; format in docs/templates.md) ---- */
 /* Sections in the default order; the template may reorder them. */

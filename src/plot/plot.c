@@ -9,7 +9,7 @@
 ** library is not thread-safe.  Each face is closed by cairo, through the
 ** user data destroy hook, when its last reference goes.
 */
-#include "render/plot.h"
+#include "plot/plot.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,7 +7,7 @@
 **
 ** This file decides names, order and captions; it never draws.
 */
-#include "render/figures.h"
+#include "figures/figures.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "render/report_internal.h"
+#include "report/report_internal.h"
 #include "results/results.h"
 
 #define INLINE_TASKS 3       /* task columns shown in the pooled table */

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "render/report_internal.h"
+#include "report/report_internal.h"
 #include "results/results.h"
 
 #define INLINE_METRICS 4   /* metric columns in the overview table */

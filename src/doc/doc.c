@@ -14,7 +14,7 @@
 ** This module must never know what the document is about: no statistics,
 ** no results, no wording beyond "Table", "Figure", "Contents" and "Page".
 */
-#include "render/doc_internal.h"
+#include "doc/doc_internal.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /*
 ** Shared internals of the qa_doc module (doc.c, doc_text.c, doc_table.c).
-** Not for use outside src/render/doc*.c.
+** Not for use outside src/doc/doc*.c.
 **
 ** Coordinates are PDF points from the bottom-left corner.  doc->y is the top
 ** of the free space on the current page; content is laid top to bottom and
@@ -11,7 +11,7 @@
 
 #include <hpdf.h>
 
-#include "render/doc.h"
+#include "doc/doc.h"
 
 /* A4 portrait (ISO 216: 210 x 297 mm at 72 pt per 25.4 mm). */
 #define DOC_PAGE_W 595.276

@@ -1,6 +1,6 @@
 /*
 ** The report's figures (INTERFACE.md section 5): each one a PNG drawn with
-** src/render/plot.h from the numbers of the analysis, never from a file.
+** src/plot/plot.h from the numbers of the analysis, never from a file.
 **
 ** Every figure function returns 0 when it drew the PNG, 1 when there is
 ** nothing to show (it then writes one sentence saying why into `why`, for
@@ -20,7 +20,7 @@
 
 #include "analysis/analysis.h"
 #include "input/study.h"
-#include "render/plot.h"
+#include "plot/plot.h"
 #include "util/error.h"
 
 /* The kinds of figure, numbered as in the report. */

@@ -5,7 +5,7 @@
 ** across pages, numbered sections with bookmarks and a table of contents,
 ** tables that continue across pages with their header repeated, PNG figures,
 ** and "Page i of n" footers.  It must never know anything about quantization,
-** statistics or the results tree: src/render/report.c decides what to say,
+** statistics or the results tree: src/report/report.c decides what to say,
 ** this module only decides where the ink goes.
 **
 ** Output is deterministic: the same options and calls give a byte-identical

@@ -10,7 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "input/config.h"
-#include "render/figures.h"
+#include "figures/figures.h"
 #include "util/error.h"
 
 typedef struct qa_report_opts {

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "render/report_internal.h"
+#include "report/report_internal.h"
 #include "results/results.h"
 
 static const cJSON *bench_of(const cJSON *v) {

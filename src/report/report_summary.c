@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "render/report_internal.h"
+#include "report/report_internal.h"
 #include "results/results.h"
 
 /* The name of the quantity behind a variant's bench signal. */

@@ -12,7 +12,7 @@
 ** whole on one page.
 ** This file must never decide what a cell says, only how it looks.
 */
-#include "render/doc_internal.h"
+#include "doc/doc_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render/figures.h"
+#include "figures/figures.h"
 
 #define ROW_H 24.0
 #define N_BINS 56

@@ -11,7 +11,7 @@
 ** header and footer go in the margins above DOC_TOP and below DOC_BOTTOM:
 ** this file must never draw in a body page's text area.
 */
-#include "render/doc_internal.h"
+#include "doc/doc_internal.h"
 
 #include <math.h>
 #include <stdio.h>

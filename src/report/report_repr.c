@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "render/report_internal.h"
+#include "report/report_internal.h"
 #include "results/results.h"
 
 #define MAX_VARIANT_COLS 8   /* variants per per-class table before it splits */

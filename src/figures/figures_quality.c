@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render/figures.h"
+#include "figures/figures.h"
 
 #define MINUS "\xE2\x88\x92"
 

@@ -32,7 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render/report_internal.h"
+#include "report/report_internal.h"
 #include "util/infile.h"
 
 #define MAX_TEMPLATE_BYTES (1u << 20)

@@ -9,7 +9,7 @@
 ** character or before a combining mark.  This file must never decide page
 ** structure (sections, TOC, footers): it only flows text from doc->y down.
 */
-#include "render/doc_internal.h"
+#include "doc/doc_internal.h"
 
 #include "util/text.h"
 

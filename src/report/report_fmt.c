@@ -3,7 +3,7 @@
 ** the results tree, tiers, growing strings and table rows.  Nothing here
 ** decides what a section says; nothing here computes a statistic.
 */
-#include "render/report_internal.h"
+#include "report/report_internal.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "render/report_internal.h"
+#include "report/report_internal.h"
 #include "results/results.h"
 
 /* ---- claims ---- */
