@@ -38,6 +38,7 @@
 */
 #include "harness.h"
 #include "h5fixture.h"
+#include "analysis_fixture.h"
 
 #include <stdlib.h>
 
@@ -105,60 +106,29 @@ static int write_dcache(const char *path, const dcache *c) {
   return rc ? -1 : 0;
 }
 
-typedef struct fixture {
-  qa_config *cfg;
-  qa_study *study;
-  qa_analysis *a;
-} fixture;
+typedef qa_test_study fixture;
 
-/* As test_analysis.c's build(): caches as <name>.h5 in a fresh folder, a
-** config of one model "m" with those variants (first = baseline), the
-** variants' and model's extra members, the extra top-level members, and
-** the analysis run in-process.  Returns 0 or -1 (failure recorded). */
+/* Caches as <name>.h5 (write_dcache) in a fresh folder, then the config of
+** one model "m" with those variants (first = baseline), the variants' and
+** model's extra members and the extra top-level members, and the analysis
+** run in-process (analysis_fixture.h).  Returns 0 or -1. */
 static int build(const char *tag, const dcache *const *caches, const char *const *names,
                  const char *const *variant_extra, size_t n, const char *model_extra,
                  const char *extra, fixture *fx) {
-  char dir[512], path[700], cmd[700];
+  char dir[600], path[800];
   memset(fx, 0, sizeof *fx);
-  snprintf(dir, sizeof dir, "%s/definitions-%s", qa_test_tmpdir(), tag);
-  snprintf(cmd, sizeof cmd, "mkdir -p '%s'", dir);
-  if (system(cmd) != 0) return qa_test_fail(__FILE__, __LINE__, "mkdir") - 1;
-  char vars[2048] = "";
-  size_t used = 0;
+  if (qa_test_study_dir("definitions", tag, dir, sizeof dir)) return -1;
   for (size_t i = 0; i < n; i++) {
     snprintf(path, sizeof path, "%s/%s.h5", dir, names[i]);
     if (write_dcache(path, caches[i])) return qa_test_fail(__FILE__, __LINE__, "write") - 1;
-    used += (size_t)snprintf(vars + used, sizeof vars - used,
-                             "%s{\"name\": \"%s\", \"file\": \"%s.h5\"%s}", i ? ", " : "",
-                             names[i], names[i],
-                             variant_extra && variant_extra[i] ? variant_extra[i] : "");
   }
-  snprintf(path, sizeof path, "%s/config.json", dir);
-  FILE *f = fopen(path, "w");
-  if (!f) return qa_test_fail(__FILE__, __LINE__, "config") - 1;
-  fprintf(f, "{\"layer\": \"final\", \"models\": [{\"name\": \"m\", \"baseline\": \"%s\"%s, "
-          "\"variants\": [%s]}]%s%s}\n", names[0], model_extra ? model_extra : "", vars,
-          extra ? ", " : "", extra ? extra : "");
-  fclose(f);
-  qa_error err = {0};
-  qa_analysis_opts o = {1};
-  if (qa_config_load(path, &fx->cfg, &err) || qa_study_load(fx->cfg, NULL, &fx->study, &err) ||
-      qa_analysis_run(fx->study, &o, NULL, &fx->a, &err))
-    return qa_test_fail(__FILE__, __LINE__, "analysis: %s", err.msg) - 1;
-  return 0;
+  return qa_test_study_run(dir, names, n, variant_extra, model_extra, extra, fx);
 }
 
-static void release(fixture *fx) {
-  qa_analysis_free(fx->a);
-  qa_study_free(fx->study);
-  qa_config_free(fx->cfg);
-}
+static void release(fixture *fx) { qa_test_study_free(fx); }
 
 static const qa_claim_result *claim(const fixture *fx, const char *id) {
-  static const qa_claim_result missing = {"?", "?", "(missing claim)", ""};
-  for (size_t i = 0; i < fx->a->n_claims; i++)
-    if (!strcmp(fx->a->claims[i].id, id)) return &fx->a->claims[i];
-  return &missing;
+  return qa_test_claim(fx, id);
 }
 
 /* The four caches of the header. */
