@@ -297,7 +297,8 @@ QA_TEST(summary_cosine_claim_carries_the_fraction) {
 
 QA_TEST(summary_declared_caveat_bounds_paired_results) {
   /* A declared caveat (disclosure.caveats -> res.caveats) comes before the
-  ** findings, and every paired-against-unpaired line says it applies.
+  ** findings, and one line before the paired-against-unpaired lines says it
+  ** applies to them.
   ** q8: McNemar p 0.01 < 0.05 while Welch p 0.9 is not (rp_mcnemar_welch_
   ** disagreements; b = 10, c = 1, delta -2.25 pp = (1 - 10)/400). */
   cJSON *json = summary_study(
@@ -314,10 +315,11 @@ QA_TEST(summary_declared_caveat_bounds_paired_results) {
   cJSON_Delete(json);
   char *summary = summary_part(text, "1 Executive summary", "2 Disclosure checklist");
   CHECK_CONTAINS(summary, "Caveat declared by the study: Simulated pairing. 1.1 Key findings");
-  CHECK_CONTAINS(summary, "enc/q8: the paired McNemar test (p = 0.0100; 10 items lost, 1 gained) "
+  CHECK_CONTAINS(summary, "The 1 paired result below rests on the pairing the study's declared "
+                          "caveat describes (above): it is not the study's own evidence. \xE2\x80\xA2 "
+                          "enc/q8: the paired McNemar test (p = 0.0100; 10 items lost, 1 gained) "
                           "detects the -2.2 pp change that the unpaired Welch test (p = 0.900) "
-                          "does not; pairing by item removes the between-item variance. (A "
-                          "paired result: the caveat the study declares above applies.)");
+                          "does not; pairing by item removes the between-item variance.");
   CHECK_CONTAINS(summary, "1 of 1 quantized variant in the negligible tier with benchmark data is "
                           "not confirmed equivalent by the paired TOST on the benchmark at "
                           "\xC2\xB1" "3 pp; \"negligible\" there means a small point estimate, "

@@ -390,16 +390,18 @@ static void disagreements(const rp_ctx *c, rp_list *out) {
     signals_disagree(c, rp_str(m, "name"), v, out);
     repr_disagree(c, m, v, out);
   }
-  /* Paired results under a declared caveat (TR125's simulated pairing) say
-  ** so on every line, so that none reads as the study's evidence. */
+  /* Paired results under a declared caveat (TR125's simulated pairing): one
+  ** line before them says so, so that none reads as the study's evidence. */
   rp_list paired = {0};
   rp_mcnemar_welch_disagreements(c, &paired);
   rp_paired_unpaired_generation(c, &paired);
   rp_paired_unpaired_adjacent(c, &paired);
-  int caveat = *rp_str(c->res, "caveats") != '\0';
-  for (size_t i = 0; i < paired.n; i++)
-    rp_list_add(out, "%s%s", paired.items[i],
-                caveat ? " (A paired result: the caveat the study declares above applies.)" : "");
+  if (paired.n && *rp_str(c->res, "caveats") != '\0')
+    rp_list_add(out, "The %zu paired result%s below rest%s on the pairing the study's declared "
+                "caveat describes (above): %s not the study's own evidence.", paired.n,
+                paired.n == 1 ? "" : "s", paired.n == 1 ? "s" : "",
+                paired.n == 1 ? "it is" : "they are");
+  for (size_t i = 0; i < paired.n; i++) rp_list_add(out, "%s", paired.items[i]);
   rp_list_free(&paired);
 }
 
