@@ -8,6 +8,7 @@
 #include "h5fixture.h"
 #include "analysis_fixture.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "analysis/analysis.h"
@@ -349,5 +350,33 @@ QA_TEST(analysis_memory_unit_picks_and_sweet_spot) {
   /* Within 2 GiB the baseline competes too: the same accuracy, so quality
   ** goes to the lower memory (q8); the throughput ties keep config order. */
   CHECK_INT(fx.a->decision[1].picks[QA_PICK_QUALITY].variant, 1);
+  release(&fx);
+}
+
+QA_TEST(analysis_sweet_spot_noninferiority_p) {
+  /* int4 loses 6.25 pp (b = 1, c = 0, n = 16) and 10 % generation: with
+  ** tiers negligible (3 pp, 3 %) and acceptable (10 pp, 12 %) it is
+  ** acceptable, the recommended variant of lowest bits, so the sweet spot.
+  ** Its paired non-inferiority p at the last recommended tier's 10 pp:
+  ** t = (-1/16 + 0.1) / (0.25 / 4) = 0.6, df 15; SciPy t.sf(0.6, 15) =
+  ** 0.27873121755992014.  No variant leaves the recommended tiers: no cliff. */
+  fx_cache base, var;
+  sixteen_items(&base, &var);
+  const fx_cache *c[2] = {&base, &var};
+  const char *names[2] = {"fp32", "int4"};
+  variant_extra[0] = ", \"bits_per_weight\": 32";
+  variant_extra[1] = ", \"bits_per_weight\": 4";
+  fixture fx;
+  int rc = build("noninf", c, names, 2,
+                 "\"analysis\": {\"key_metrics\": [\"m\"]}, \"tiers\": ["
+                 "{\"name\": \"negligible\", \"max_drop_pp\": 3, \"max_drop_pct\": 3}, "
+                 "{\"name\": \"acceptable\", \"max_drop_pp\": 10, \"max_drop_pct\": 12}]", &fx);
+  variant_extra[0] = variant_extra[1] = NULL;
+  if (rc) { release(&fx); return; }
+  const qa_model_decision *md = &fx.a->model_decisions[0];
+  CHECK_INT(fx.a->models[0][1].tier, 1);
+  CHECK_INT(md->sweet_spot, 1);
+  CHECK_INT(md->cliff, SIZE_MAX);
+  CHECK_NEAR(md->sweet_spot_noninf_p, 0.27873121755992014, 1e-10);
   release(&fx);
 }
