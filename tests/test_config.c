@@ -195,3 +195,46 @@ QA_TEST(config_template_key) {
     CHECK_INT(code, QA_EXIT_USAGE);
   }
 }
+
+QA_TEST(config_issue11_keys_and_defaults) {
+  qa_config *cfg = NULL;
+  qa_error err = {0};
+  /* Defaults (INTERFACE.md section 3): margins [3, 5], GB, harmonic. */
+  CHECK_INT(qa_config_parse(MINIMAL, "study.json", &cfg, &err), 0);
+  if (!cfg) return;
+  CHECK_INT(cfg->n_tost_margins_pp, 2);
+  CHECK_NEAR(cfg->tost_margins_pp[1], 5.0, 0);
+  CHECK_STR(cfg->memory_unit, "GB");
+  CHECK_NEAR(cfg->memory_unit_bytes, 1e9, 0);
+  CHECK_INT(cfg->throughput_arithmetic, 0);
+  CHECK(cfg->caveats == NULL);
+  qa_config_free(cfg);
+  /* A caveat is free text, longer than a name may be (5,000 bytes). */
+  static char text[8192];
+  char caveat[5001];
+  memset(caveat, 'c', 5000);
+  caveat[5000] = '\0';
+  snprintf(text, sizeof text,
+           "{\"models\": [{\"name\": \"m\", \"variants\": [{\"name\": \"a\", \"file\": \"a.h5\"}]}], "
+           "\"disclosure\": {\"caveats\": \"%s\"}, \"analysis\": {\"tost_margins_pp\": [1, 2, 4]}, "
+           "\"deploy\": {\"memory_unit\": \"GiB\", \"throughput_mean\": \"arithmetic\"}}", caveat);
+  cfg = NULL;
+  CHECK_INT(qa_config_parse(text, "study.json", &cfg, &err), 0);
+  if (!cfg) return;
+  CHECK_INT(strlen(cfg->caveats), 5000);
+  CHECK_INT(cfg->n_tost_margins_pp, 3);
+  CHECK_NEAR(cfg->tost_margins_pp[2], 4.0, 0);
+  CHECK_NEAR(cfg->memory_unit_bytes, 1073741824.0, 0);      /* 2^30 */
+  CHECK_INT(cfg->throughput_arithmetic, 1);
+  qa_config_free(cfg);
+  /* Margins must ascend; the unit is GB or GiB. */
+  cfg = NULL;
+  CHECK(qa_config_parse("{\"models\": [{\"name\": \"m\", \"variants\": [{\"name\": \"a\", "
+                        "\"file\": \"a.h5\"}]}], \"analysis\": {\"tost_margins_pp\": [5, 3]}}",
+                        "study.json", &cfg, &err) != 0);
+  CHECK_CONTAINS(err.msg, "ascending");
+  CHECK(qa_config_parse("{\"models\": [{\"name\": \"m\", \"variants\": [{\"name\": \"a\", "
+                        "\"file\": \"a.h5\"}]}], \"deploy\": {\"memory_unit\": \"MB\"}}",
+                        "study.json", &cfg, &err) != 0);
+  CHECK_CONTAINS(err.msg, "\"GB\" or \"GiB\"");
+}

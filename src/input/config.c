@@ -538,7 +538,7 @@ static int parse_disclosure(ctx *c, const cJSON *root, qa_config *cfg) {
   const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "disclosure");
   if (!obj) return 0;
   if (expect_object(c, obj, "disclosure") || check_keys(c, obj, "disclosure", keys) ||
-      get_string(c, obj, "disclosure", "caveats", 0, &cfg->caveats))
+      get_text(c, obj, "disclosure", "caveats", 0, &cfg->caveats))
     return -1;
   for (size_t i = 0; i < QA_N_DISCLOSURE; i++) {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, keys[i]);
