@@ -21,6 +21,7 @@ static void free_variant(qa_variant_result *r) {
   free(r->out.critical);
   free(r->bench.tasks);
   free(r->gen.metrics);
+  qa_tokens_result_free(&r->tokens);
 }
 
 void qa_analysis_free(qa_analysis *a) {
@@ -93,6 +94,41 @@ static void repr_intervals(qa_variant_result *r, size_t n_variants) {
   }
 }
 
+/* Token-level outputs of model m (STATISTICS.md "Token-level outputs"):
+** every cache's /tokens/logits streamed once in lockstep, then each
+** variant summarised against the baseline. */
+static int analyse_tokens(const qa_study *s, size_t m, qa_variant_result *res, int threads,
+                          qa_progress *p, qa_error *err) {
+  const qa_model *model = &s->models[m];
+  const qa_cache *base = model->variants[model->baseline].cache;
+  if (!base->n_tokens) return 0;
+  size_t nv = model->n_variants;
+  const char *paths[nv];
+  size_t order[nv];                       /* order[0] = baseline, then the rest */
+  size_t k = 0;
+  order[k++] = model->baseline;
+  for (size_t v = 0; v < nv; v++)
+    if (v != model->baseline) order[k++] = v;
+  for (size_t i = 0; i < nv; i++) paths[i] = model->variants[order[i]].cache->path;
+  char detail[256];
+  snprintf(detail, sizeof detail, "%s: %zu positions x %zu vocabulary, %zu files", model->name,
+           base->n_tokens, base->vocab, nv);
+  qa_progress_stage(p, "token logits", detail);
+  qa_tokens_values vals[nv];
+  qa_tokens_stream_opts o = {0, threads, 1, p, model->name};
+  if (qa_tokens_stream(paths, nv, base->n_tokens, base->vocab, base->tok_target, &o, vals, err))
+    return -1;
+  int rc = 0;
+  for (size_t i = 0; i < nv && !rc; i++)
+    if (qa_tokens_summarize(&vals[0], &vals[i], base->n_tokens, base->vocab,
+                            base->has_tok_doc ? base->tok_doc : NULL, base->tok_slice,
+                            base->n_slice_names, base->slice_names, s->cfg->alpha,
+                            &res[order[i]].tokens))
+      rc = qa_error_set(err, QA_EXIT_IO, NULL, NULL, "out of memory");
+  for (size_t i = 0; i < nv; i++) qa_tokens_values_free(&vals[i]);
+  return rc;
+}
+
 int qa_analysis_run(const qa_study *s, const qa_analysis_opts *opts, qa_progress *p,
                     qa_analysis **out, qa_error *err) {
   *out = NULL;
@@ -113,7 +149,8 @@ int qa_analysis_run(const qa_study *s, const qa_analysis_opts *opts, qa_progress
     qa_progress_stage(p, "analysis", s->models[m].name);
     rc = qa_analysis_representation(s, m, res, opts ? opts->threads : 0, p, err) ||
          qa_analysis_outputs(s, m, res, err) || qa_analysis_benchmark(s, m, res, err) ||
-         qa_analysis_generation(s, m, res, err);
+         qa_analysis_generation(s, m, res, err) ||
+         analyse_tokens(s, m, res, opts ? opts->threads : 0, p, err);
     if (!rc) qa_analysis_perf(s, m, res);
     if (!rc) repr_intervals(res, s->models[m].n_variants);
   }

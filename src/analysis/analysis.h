@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "analysis/stats.h"
+#include "analysis/tokens.h"
 #include "input/study.h"
 #include "util/error.h"
 #include "util/progress.h"
@@ -118,6 +119,7 @@ typedef struct qa_variant_result {
   qa_bench_result bench;
   qa_gen_result gen;
   qa_perf_result perf;
+  qa_tokens_result tokens;                 /* present 0 without /tokens/logits */
   double bench_signal, gen_signal;         /* NaN when absent */
   const char *bench_signal_source;         /* "benchmark", "outputs", "knn", NULL */
   size_t tier;                             /* index into cfg tiers; n_tiers = unacceptable */
@@ -126,8 +128,8 @@ typedef struct qa_variant_result {
 
 typedef struct qa_adjacent_test {
   size_t model, higher, lower;             /* indices into the study */
-  const char *family;                      /* "benchmark" or "generation" */
-  const char *metric;                      /* "accuracy" or the metric name */
+  const char *family;                      /* "benchmark", "generation" or "tokens" */
+  const char *metric;                      /* "accuracy", the metric name, or "nll" */
   size_t n;
   double mean_higher, mean_lower, d, t, p, p_bonferroni, p_holm;
   double p_paired, p_paired_holm;          /* McNemar (benchmark), paired t (generation) */

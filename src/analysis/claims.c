@@ -51,8 +51,19 @@ static int tier_at_most(instance *in, const qa_claim_cfg *cl) {
     add_ev(in, ", %s delta %+.1f pp", in->r->bench_signal_source, in->r->bench_signal);
   if (!isnan(in->r->gen_signal)) add_ev(in, ", generation %+.1f%%", in->r->gen_signal);
   if (in->r->critical_failed) add_ev(in, ", a critical-error check failed");
+  const qa_tokens_result *tk = &in->r->tokens;
+  double max_kld = want < cfg->n_tiers ? cfg->tiers[want].max_kld : HUGE_VAL;
+  if (tk->present && in->vi != in->s->models[in->m].baseline)
+    add_ev(in, ", mean KLD %.4g [%.4g, %.4g]", tk->kld_mean, tk->kld_ci_lo, tk->kld_ci_hi);
   if (got > want) return NOT_SUPPORTED;
   if (in->vi == in->s->models[in->m].baseline) return DEMONSTRATED;
+  /* The tier's KLD limit is tested by the interval of the mean KLD. */
+  int tok_status = DEMONSTRATED;
+  if (tk->present && isfinite(max_kld)) {
+    add_ev(in, " against max_kld %g", max_kld);
+    if (!(tk->kld_ci_hi <= max_kld)) tok_status = POINT_ONLY;
+  }
+  if (!b->present && tk->present && isfinite(max_kld)) return tok_status;
   if (!b->present || want >= cfg->n_tiers || !isfinite(cfg->tiers[want].max_drop_pp)) {
     add_ev(in, "; no benchmark test of the tier's limit");
     return POINT_ONLY;
@@ -63,7 +74,8 @@ static int tier_at_most(instance *in, const qa_claim_cfg *cl) {
   double p = qa_noninferiority_p(b->paired.mean, b->paired.se, b->paired.df, margin);
   add_ev(in, "; paired non-inferiority at -%g pp (n = %zu): p = %.3g",
          cfg->tiers[want].max_drop_pp, b->n, p);
-  return !isnan(p) && p < cfg->alpha ? DEMONSTRATED : POINT_ONLY;
+  int st = !isnan(p) && p < cfg->alpha ? DEMONSTRATED : POINT_ONLY;
+  return st < tok_status ? st : tok_status;
 }
 
 /* Index of a generation metric by name in g, or g->n_metrics. */
@@ -185,7 +197,45 @@ static int repr_bound(instance *in, const qa_claim_cfg *cl, int at_least) {
   return (at_least ? x >= v : x <= v) ? POINT_ONLY : NOT_SUPPORTED;
 }
 
+/* Token metrics (STATISTICS.md "Token-level outputs", Claims): the interval
+** mean ± z·se_doc (ppl_ratio: exp of the ln-ratio interval) wholly on the
+** claimed side demonstrates; kld_p99 has no interval, point only. */
+static int token_bound(instance *in, const qa_claim_cfg *cl, int at_least) {
+  const qa_tokens_result *t = &in->r->tokens;
+  const char *m = cl->metric, *side = at_least ? ">=" : "<=";
+  double v = cl->value, x, lo = NAN, hi = NAN;
+  if (!t->present) {
+    snprintf(in->ev, sizeof in->ev, "%s: no token-level data (/tokens/logits)", m);
+    return INCONCLUSIVE;
+  }
+  if (!strcmp(m, "kld_mean")) { x = t->kld_mean; lo = t->kld_ci_lo; hi = t->kld_ci_hi; }
+  else if (!strcmp(m, "same_top")) { x = t->same_top; lo = t->same_top_ci_lo; hi = t->same_top_ci_hi; }
+  else if (!strcmp(m, "ln_ppl_ratio")) {
+    x = t->ln_ppl_ratio; lo = t->ln_ppl_ratio_ci_lo; hi = t->ln_ppl_ratio_ci_hi;
+  } else if (!strcmp(m, "ppl_ratio")) {
+    x = t->ppl_ratio; lo = t->ppl_ratio_ci_lo; hi = t->ppl_ratio_ci_hi;
+  } else {
+    x = t->kld_pct[2];                   /* p99 */
+  }
+  int clustered = isfinite(t->kld_se_doc);
+  if (isnan(lo))
+    snprintf(in->ev, sizeof in->ev, "%s = %.4g over %zu positions, claimed %s %g (a percentile: "
+             "point estimate only)", m, x, t->n, side, v);
+  else
+    snprintf(in->ev, sizeof in->ev, "%s = %.4g, 95%% interval [%.4g, %.4g] (%s, %zu positions, "
+             "%zu documents), claimed %s %g", m, x, lo, hi,
+             clustered ? "document-clustered" : "positions independent", t->n, t->docs, side, v);
+  if (!isnan(lo) && (at_least ? lo >= v : hi <= v)) return DEMONSTRATED;
+  return (at_least ? x >= v : x <= v) ? POINT_ONLY : NOT_SUPPORTED;
+}
+
+static int is_token_metric(const char *m) {
+  return !strcmp(m, "kld_mean") || !strcmp(m, "kld_p99") || !strcmp(m, "same_top") ||
+         !strcmp(m, "ppl_ratio") || !strcmp(m, "ln_ppl_ratio");
+}
+
 static int metric_bound(instance *in, const qa_claim_cfg *cl, int at_least) {
+  if (is_token_metric(cl->metric)) return token_bound(in, cl, at_least);
   const char *side = at_least ? ">=" : "<=";
   double v = cl->value, x, lo = NAN, hi = NAN;
   if (!strcmp(cl->metric, "benchmark") || !strcmp(cl->metric, "accuracy")) {

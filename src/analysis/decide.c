@@ -4,6 +4,7 @@
 ** matrix per memory tier.  Definitions: STATISTICS.md "Tier, cost,
 ** memory", "Adjacent tests", "Multiple comparisons".
 */
+#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -69,7 +70,10 @@ void qa_analysis_tiers(const qa_study *s, qa_analysis *a) {
         const qa_tier_cfg *tc = &cfg->tiers[t];
         int ok_b = isnan(r->bench_signal) || tc->max_drop_pp + TIER_EPS >= -r->bench_signal;
         int ok_g = isnan(r->gen_signal) || tc->max_drop_pct + TIER_EPS >= -r->gen_signal;
-        if (ok_b && ok_g) break;
+        /* STATISTICS.md "Token-level": max_kld bounds the mean token KLD. */
+        int ok_k = !r->tokens.present || tc->max_kld == HUGE_VAL ||
+                   r->tokens.kld_mean <= tc->max_kld;
+        if (ok_b && ok_g && ok_k) break;
       }
       /* A failed critical-error check is unacceptable whatever else holds. */
       r->tier = r->critical_failed ? cfg->n_tiers : t;
@@ -89,6 +93,35 @@ static int add_test(qa_analysis *a, size_t *cap, const qa_adjacent_test *t) {
   return 0;
 }
 
+/* The tokens family (STATISTICS.md "Token-level outputs", adjacent test):
+** d_t = nll_lower − nll_higher per position, z = mean(d)/se_doc(d) (se with
+** one document), two-sided normal p, d = mean(d)/s(d).  The test is paired
+** by construction, so p_paired is p. */
+static int pair_tokens(const qa_study *s, const qa_analysis *a, size_t m, size_t vi,
+                       qa_adjacent_test *t) {
+  const qa_tokens_result *hi = &a->models[m][vi].tokens, *lo = &a->models[m][vi + 1].tokens;
+  if (!hi->present || !lo->present || hi->n != lo->n || hi->n < 2) return 0;
+  const qa_cache *base = s->models[m].variants[s->models[m].baseline].cache;
+  size_t n = hi->n;
+  double *d = malloc(n * sizeof *d);
+  if (!d) return -1;
+  for (size_t i = 0; i < n; i++) d[i] = lo->nll[i] - hi->nll[i];
+  double mean = qa_mean(d, n), sd = qa_sd(d, n);
+  double se_doc = qa_tokens_se_doc(d, base->has_tok_doc ? base->tok_doc : NULL, n, NULL);
+  free(d);
+  double se = isfinite(se_doc) ? se_doc : sd / sqrt((double)n);
+  t->family = "tokens";
+  t->metric = "nll";
+  t->n = n;
+  t->mean_higher = qa_mean(hi->nll, n);
+  t->mean_lower = qa_mean(lo->nll, n);
+  t->d = sd > 0 ? mean / sd : NAN;
+  t->t = se > 0 ? mean / se : NAN;
+  t->p = se > 0 ? 2 * gsl_cdf_ugaussian_Q(fabs(t->t)) : (mean == 0 ? 1.0 : 0.0);
+  t->p_paired = t->p;
+  return 1;
+}
+
 static int adjacent_pair(const qa_study *s, qa_analysis *a, size_t m, size_t vi, size_t *cap) {
   const qa_model *model = &s->models[m];
   const qa_cache *hi = model->variants[vi].cache, *lo = model->variants[vi + 1].cache;
@@ -101,6 +134,9 @@ static int adjacent_pair(const qa_study *s, qa_analysis *a, size_t m, size_t vi,
     int rc = qa_analysis_pair_metric(hi, lo, g->metrics[k].metric, &u);
     if (rc < 0 || (rc == 1 && add_test(a, cap, &u))) return -1;
   }
+  qa_adjacent_test w = {m, vi, vi + 1, NULL, NULL, 0, 0, 0, 0, 0, 0, NAN, NAN, NAN, NAN};
+  int rc = pair_tokens(s, a, m, vi, &w);
+  if (rc < 0 || (rc == 1 && add_test(a, cap, &w))) return -1;
   return 0;
 }
 

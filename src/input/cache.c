@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "input/h5read.h"
+#include "input/tokread.h"
 #include "input/isolate.h"
 #include "util/text.h"
 
@@ -45,6 +46,7 @@ uint64_t qa_cache_memory(const qa_cache *c) {
   for (size_t t = 0; t < c->n_tasks; t++)
     b += (uint64_t)c->tasks[t].n_items * (9 + 8 * c->tasks[t].n_metrics);
   b += (uint64_t)(c->n_decode + c->n_ttft) * sizeof(double);
+  b += (uint64_t)c->n_tokens * (sizeof *c->tok_target + sizeof *c->tok_doc + sizeof *c->tok_slice);
   return b;
 }
 
@@ -71,6 +73,8 @@ void qa_cache_free(qa_cache *c) {
   }
   free(c->tasks);
   free(c->decode_tok_s); free(c->ttft_ms);
+  free(c->tok_target); free(c->tok_doc); free(c->tok_slice);
+  h5r_free_strings(c->slice_names, c->n_slice_names);
   free(c);
 }
 
@@ -566,6 +570,137 @@ static int load_perf(qa_cache *c, h5r_file *f, qa_error *err) {
   return 0;
 }
 
+/* ---- /tokens ----------------------------------------------------------- */
+
+/* Reads a [T] integer dataset of the token group, checking T. */
+static int read_token_ints(h5r_file *f, const char *path, size_t t, int64_t **out,
+                           qa_error *err) {
+  hsize_t dims[1];
+  if (read_ints(f, path, dims, out, err)) return -1;
+  if ((size_t)dims[0] != t) {
+    free(*out);
+    *out = NULL;
+    return qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                        "%llu positions, but /tokens/logits has %zu rows; token datasets "
+                        "must agree", (unsigned long long)dims[0], t);
+  }
+  return 0;
+}
+
+/* /tokens (INTERFACE.md section 2): the targets, documents and slices are
+** read; of the logits only the shape, stored type and chunking, since they
+** may be far larger than memory (input/tokread.h streams them). */
+static int load_tokens(qa_cache *c, h5r_file *f, qa_error *err) {
+  int e = h5r_exists(f, "/tokens", err);
+  if (e <= 0) return e;
+  if ((e = h5r_exists(f, "/tokens/logits", err)) < 0) return -1;
+  if (!e) return qa_error_set(err, QA_EXIT_DATA, f->path, "/tokens/logits",
+                              "not found; a /tokens group needs the logits of each position");
+  hsize_t dims[2];
+  hid_t d = h5r_open(f, "/tokens/logits", H5R_FLOAT, 2, dims, err);
+  if (d < 0) return -1;
+  hid_t type = H5Dget_type(d), dcpl = H5Dget_create_plist(d);
+  size_t size = type >= 0 ? H5Tget_size(type) : 0;
+  c->tok_dtype = size == 2 ? QA_TOK_F16 : size == 4 ? QA_TOK_F32 : QA_TOK_F64;
+  if (dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED) {
+    hsize_t cd[2] = {0, 0};
+    if (H5Pget_chunk(dcpl, 2, cd) == 2) c->tok_chunk_rows = (size_t)cd[0];
+  }
+  if (type >= 0) H5Tclose(type);
+  if (dcpl >= 0) H5Pclose(dcpl);
+  H5Dclose(d);
+  c->n_tokens = (size_t)dims[0];
+  c->vocab = (size_t)dims[1];
+  if (c->vocab > INT32_MAX)
+    return qa_error_set(err, QA_EXIT_DATA, f->path, "/tokens/logits",
+                        "%zu columns; a vocabulary has at most %d entries", c->vocab, INT32_MAX);
+  size_t t = c->n_tokens;
+  if ((e = h5r_exists(f, "/tokens/target", err)) < 0) return -1;
+  if (!e) return qa_error_set(err, QA_EXIT_DATA, f->path, "/tokens/target",
+                              "not found; /tokens/logits needs the target token of each position");
+  int64_t *raw = NULL;
+  if (read_token_ints(f, "/tokens/target", t, &raw, err)) return -1;
+  c->tok_target = malloc(t * sizeof *c->tok_target);
+  int rc = c->tok_target ? 0 : qa_error_set(err, QA_EXIT_IO, f->path, "/tokens/target", "out of memory");
+  for (size_t i = 0; !rc && i < t; i++) {
+    if (raw[i] < 0 || (uint64_t)raw[i] >= c->vocab)
+      rc = qa_error_set(err, QA_EXIT_DATA, f->path, "/tokens/target",
+                        "token %lld at position %zu is outside the vocabulary [0, %zu)",
+                        (long long)raw[i], i, c->vocab);
+    else
+      c->tok_target[i] = (int32_t)raw[i];
+  }
+  free(raw);
+  if (rc) return -1;
+  if ((e = h5r_exists(f, "/tokens/doc", err)) < 0) return -1;
+  if (e) {
+    if (read_token_ints(f, "/tokens/doc", t, &c->tok_doc, err)) return -1;
+    c->has_tok_doc = 1;
+  } else if (!(c->tok_doc = calloc(t, sizeof *c->tok_doc))) {
+    return qa_error_set(err, QA_EXIT_IO, f->path, "/tokens/doc", "out of memory");
+  }
+  int has_slice = h5r_exists(f, "/tokens/slice", err);
+  int has_names = has_slice < 0 ? -1 : h5r_exists(f, "/tokens/slice_names", err);
+  if (has_slice < 0 || has_names < 0) return -1;
+  if (has_slice && !has_names)
+    return qa_error_set(err, QA_EXIT_DATA, f->path, "/tokens/slice_names",
+                        "not found; /tokens/slice needs the names of its slices");
+  if (has_names) {
+    hid_t dn = h5r_open(f, "/tokens/slice_names", H5R_STRING, 1, dims, err);
+    if (dn < 0) return -1;
+    rc = h5r_read_names(f, "/tokens/slice_names", dn, (size_t)dims[0], "slice name",
+                        &c->slice_names, err);
+    H5Dclose(dn);
+    if (rc) return -1;
+    c->n_slice_names = (size_t)dims[0];
+  }
+  if (has_slice) {
+    if (read_token_ints(f, "/tokens/slice", t, &raw, err)) return -1;
+    c->tok_slice = malloc(t * sizeof *c->tok_slice);
+    rc = c->tok_slice ? 0 : qa_error_set(err, QA_EXIT_IO, f->path, "/tokens/slice", "out of memory");
+    for (size_t i = 0; !rc && i < t; i++) {
+      if (raw[i] < 0 || (uint64_t)raw[i] >= c->n_slice_names)
+        rc = qa_error_set(err, QA_EXIT_DATA, f->path, "/tokens/slice",
+                          "slice %lld at position %zu is outside the %zu names of "
+                          "/tokens/slice_names", (long long)raw[i], i, c->n_slice_names);
+      else
+        c->tok_slice[i] = (int32_t)raw[i];
+    }
+    free(raw);
+    if (rc) return -1;
+  }
+  return 0;
+}
+
+/* `qaudit validate`: every logit of /tokens/logits finite, read in row
+** blocks of about 8 MB. */
+static int check_token_logits(const qa_cache *c, qa_error *err) {
+  if (!c->n_tokens) return 0;
+  qa_tokread *r = NULL;
+  if (qa_tokread_open(c->path, c->n_tokens, c->vocab, &r, err)) return -1;
+  size_t elem = qa_tokread_elem(r), v = c->vocab;
+  size_t blk = (8u << 20) / (v * elem);
+  if (blk < 1) blk = 1;
+  void *raw = malloc(blk * v * elem);
+  double *row = malloc(v * sizeof *row);
+  int rc = raw && row ? 0 : qa_error_set(err, QA_EXIT_IO, c->path, "/tokens/logits", "out of memory");
+  for (size_t r0 = 0; !rc && r0 < c->n_tokens; r0 += blk) {
+    size_t n = c->n_tokens - r0 < blk ? c->n_tokens - r0 : blk;
+    rc = qa_tokread_rows(r, r0, n, raw, err);
+    for (size_t i = 0; !rc && i < n; i++) {
+      size_t j = qa_tokread_row_to_double(qa_tokread_kind(r), (char *)raw + i * v * elem, v, row);
+      if (j < v)
+        rc = qa_error_set(err, QA_EXIT_DATA, c->path, "/tokens/logits",
+                          "%s at position %zu, column %zu; logits must be finite",
+                          isnan(row[j]) ? "NaN" : row[j] > 0 ? "+Inf" : "-Inf", r0 + i, j);
+    }
+  }
+  free(raw);
+  free(row);
+  qa_tokread_close(r);
+  return rc;
+}
+
 /* Opens path as HDF5, telling a missing file (I/O) from one that is not
 ** HDF5 or is truncated (data). */
 static hid_t open_file(const char *path, qa_error *err) {
@@ -663,13 +798,14 @@ static int load_direct(const char *path, const qa_cache_opts *opts, int all_laye
   int rc = load_attrs(c, &f, opts, err) || load_samples(c, &f, n_from, err) ||
            load_hidden(c, &f, opts, n_from, err) || load_outputs(c, &f, n_from, err) ||
            check_labels(c, &f, err) || load_eval(c, &f, err) || load_perf(c, &f, err) ||
-           (all_layers && check_all_layers(c, &f, n_from, err));
+           load_tokens(c, &f, err) || (all_layers && check_all_layers(c, &f, n_from, err));
   if (!rc && c->n_samples && !c->has_ids) {
     if (!(c->ids = malloc(c->n_samples * sizeof *c->ids)))
       rc = qa_error_set(err, QA_EXIT_IO, path, NULL, "out of memory");
     for (size_t i = 0; !rc && i < c->n_samples; i++) c->ids[i] = (int64_t)i;
   }
   H5Fclose(fid);
+  if (!rc && all_layers) rc = check_token_logits(c, err);
   if (rc) { qa_cache_free(c); return -1; }
   *out = c;
   return 0;

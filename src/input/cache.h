@@ -69,9 +69,25 @@ typedef struct qa_cache {
   size_t n_tasks;
   qa_task *tasks;        /* sorted by name */
 
+  /* Token-level data (/tokens): T positions of a V-word vocabulary.  The
+  ** logits are never loaded; their shape, stored type and chunking are
+  ** kept for the streaming reader (input/tokread.h). */
+  size_t n_tokens;       /* T; 0 without /tokens */
+  size_t vocab;          /* V: columns of /tokens/logits */
+  int tok_dtype;         /* QA_TOK_F16, QA_TOK_F32 or QA_TOK_F64 (stored type) */
+  size_t tok_chunk_rows; /* rows of a chunk of /tokens/logits; 0: contiguous */
+  int32_t *tok_target;   /* [T] in [0, V) */
+  int64_t *tok_doc;      /* [T]; all 0 when /tokens/doc is absent */
+  int has_tok_doc;
+  int32_t *tok_slice;    /* [T] in [0, n_slice_names), or NULL */
+  size_t n_slice_names;
+  char **slice_names;
+
   size_t n_decode;  double *decode_tok_s;   /* /perf/decode_tok_s or NULL */
   size_t n_ttft;    double *ttft_ms;        /* /perf/ttft_ms or NULL */
 } qa_cache;
+
+enum { QA_TOK_F16 = 1, QA_TOK_F32, QA_TOK_F64 };
 
 /* Members of one group (/hidden layers, /eval tasks, score metrics)
 ** accepted at most; a group with more is refused before it is listed. */

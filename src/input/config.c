@@ -318,7 +318,7 @@ static int parse_analysis(ctx *c, const cJSON *root, qa_config *cfg) {
 }
 
 static int parse_tiers(ctx *c, const cJSON *root, qa_config *cfg) {
-  static const char *const keys[] = {"name", "max_drop_pp", "max_drop_pct", NULL};
+  static const char *const keys[] = {"name", "max_drop_pp", "max_drop_pct", "max_kld", NULL};
   char item_key[64];
   const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "tiers");
   if (!arr) return 0;
@@ -331,16 +331,17 @@ static int parse_tiers(ctx *c, const cJSON *root, qa_config *cfg) {
   if (!cfg->tiers) return qa_error_set(c->err, QA_EXIT_IO, c->file, "tiers", "out of memory");
   for (const cJSON *it = arr->child; it; it = it->next) {
     qa_tier_cfg *t = &cfg->tiers[cfg->n_tiers];
-    int has_pp = 0, has_pct = 0;
+    int has_pp = 0, has_pct = 0, has_kld = 0;
     index_key(item_key, sizeof item_key, "tiers", cfg->n_tiers++);
-    t->max_drop_pp = t->max_drop_pct = HUGE_VAL;
+    t->max_drop_pp = t->max_drop_pct = t->max_kld = HUGE_VAL;
     if (expect_object(c, it, item_key) || check_keys(c, it, item_key, keys) ||
         get_string(c, it, item_key, "name", 1, &t->name) ||
         get_number(c, it, item_key, "max_drop_pp", R_ANY, &has_pp, &t->max_drop_pp) ||
-        get_number(c, it, item_key, "max_drop_pct", R_ANY, &has_pct, &t->max_drop_pct))
+        get_number(c, it, item_key, "max_drop_pct", R_ANY, &has_pct, &t->max_drop_pct) ||
+        get_number(c, it, item_key, "max_kld", R_NONNEG, &has_kld, &t->max_kld))
       return -1;
-    if (!has_pp && !has_pct)
-      return fail(c, item_key, "expected max_drop_pp or max_drop_pct");
+    if (!has_pp && !has_pct && !has_kld)
+      return fail(c, item_key, "expected max_drop_pp, max_drop_pct or max_kld");
     if (strcmp(t->name, "unacceptable") == 0)
       return fail(c, item_key, "\"unacceptable\" is the implicit last tier; do not configure it");
     /* Tiers run from the strictest to the loosest: each declared limit must
@@ -357,6 +358,11 @@ static int parse_tiers(ctx *c, const cJSON *root, qa_config *cfg) {
         snprintf(sub, sizeof sub, "%s.max_drop_pct", item_key);
         return fail(c, sub, "%g is not above tiers[%zu]'s %g; tiers must be in ascending order",
                     t->max_drop_pct, j, e->max_drop_pct);
+      }
+      if (has_kld && e->max_kld != HUGE_VAL && !(t->max_kld > e->max_kld)) {
+        snprintf(sub, sizeof sub, "%s.max_kld", item_key);
+        return fail(c, sub, "%g is not above tiers[%zu]'s %g; tiers must be in ascending order",
+                    t->max_kld, j, e->max_kld);
       }
     }
   }
@@ -445,7 +451,8 @@ static int check_claim(ctx *c, const char *key, const qa_claim_cfg *cl,
   static const char *const metrics[] = {
     "benchmark", "generation", "accuracy", "cosine_mean", "sqnr_db", "spearman_rho",
     "knn_accuracy", "neighbor_overlap", "cka_linear", "effective_rank",
-    "top1_agreement", "kl_mean", NULL};
+    "top1_agreement", "kl_mean", "kld_mean", "kld_p99", "same_top", "ppl_ratio",
+    "ln_ppl_ratio", NULL};
   char sub[300];
   const char *k = cl->kind;
   int known_metric = 0;
@@ -556,7 +563,7 @@ static int parse_disclosure(ctx *c, const cJSON *root, qa_config *cfg) {
 static int set_defaults(qa_config *cfg) {
   static const char *const keys[] = {"bertscore", "coherence", "rouge_l"};
   static const qa_tier_cfg tiers[] = {
-    {"negligible", 3, 3}, {"acceptable", 5, 8}, {"concerning", 10, 15}};
+    {"negligible", 3, 3, HUGE_VAL}, {"acceptable", 5, 8, HUGE_VAL}, {"concerning", 10, 15, 0.1}};
   static const double vram[] = {2, 4, 6, 8};
   cfg->alpha = 0.05;
   cfg->power = 0.80;

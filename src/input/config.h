@@ -40,6 +40,7 @@ typedef struct qa_model_cfg {
 typedef struct qa_tier_cfg {
   char *name;
   double max_drop_pp, max_drop_pct;
+  double max_kld;          /* mean token KLD in nats; HUGE_VAL: not constrained */
 } qa_tier_cfg;
 
 typedef struct qa_critical_cfg {

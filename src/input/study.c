@@ -213,6 +213,51 @@ done:
   return rc;
 }
 
+/* Token data are compared position by position (INTERFACE.md section 2):
+** T, V, the targets, documents and slices must equal the baseline's. */
+static int check_tokens(const qa_cache *b, const qa_cache *v, qa_error *err) {
+  if (!b->n_tokens && !v->n_tokens) return 0;
+  if (!b->n_tokens || !v->n_tokens)
+    return qa_error_set(err, QA_EXIT_DATA, v->path, "/tokens",
+                        "%s, but the baseline %s (%s); token data must be in every cache of "
+                        "the model or in none", v->n_tokens ? "present" : "absent",
+                        b->n_tokens ? "has them" : "has none", b->path);
+  if (v->n_tokens != b->n_tokens || v->vocab != b->vocab)
+    return qa_error_set(err, QA_EXIT_DATA, v->path, "/tokens/logits",
+                        "shape [%zu,%zu] differs from the baseline's [%zu,%zu] (%s)",
+                        v->n_tokens, v->vocab, b->n_tokens, b->vocab, b->path);
+  for (size_t i = 0; i < b->n_tokens; i++)
+    if (v->tok_target[i] != b->tok_target[i])
+      return qa_error_set(err, QA_EXIT_DATA, v->path, "/tokens/target",
+                          "token %d at position %zu differs from the baseline's %d (%s); "
+                          "variants must be evaluated on the same tokens",
+                          v->tok_target[i], i, b->tok_target[i], b->path);
+  for (size_t i = 0; i < b->n_tokens; i++)
+    if (v->tok_doc[i] != b->tok_doc[i])
+      return qa_error_set(err, QA_EXIT_DATA, v->path, "/tokens/doc",
+                          "document %lld at position %zu differs from the baseline's %lld (%s)",
+                          (long long)v->tok_doc[i], i, (long long)b->tok_doc[i], b->path);
+  if (!b->tok_slice != !v->tok_slice)
+    return qa_error_set(err, QA_EXIT_DATA, v->path, "/tokens/slice", "%s, but %s in the baseline (%s)",
+                        v->tok_slice ? "present" : "absent", b->tok_slice ? "present" : "absent",
+                        b->path);
+  for (size_t i = 0; b->tok_slice && i < b->n_tokens; i++)
+    if (v->tok_slice[i] != b->tok_slice[i])
+      return qa_error_set(err, QA_EXIT_DATA, v->path, "/tokens/slice",
+                          "slice %d at position %zu differs from the baseline's %d (%s)",
+                          v->tok_slice[i], i, b->tok_slice[i], b->path);
+  if (v->n_slice_names != b->n_slice_names)
+    return qa_error_set(err, QA_EXIT_DATA, v->path, "/tokens/slice_names",
+                        "%zu names differ from the baseline's %zu (%s)", v->n_slice_names,
+                        b->n_slice_names, b->path);
+  for (size_t i = 0; i < b->n_slice_names; i++)
+    if (strcmp(v->slice_names[i], b->slice_names[i]) != 0)
+      return qa_error_set(err, QA_EXIT_DATA, v->path, "/tokens/slice_names",
+                          "slice %zu is named \"%s\", the baseline's \"%s\" (%s)", i,
+                          v->slice_names[i], b->slice_names[i], b->path);
+  return 0;
+}
+
 /* Reorders each task's items to the baseline task's items. */
 static int align_tasks(const qa_cache *b, qa_cache *v, qa_error *err) {
   char path[300];
@@ -315,7 +360,7 @@ static int load_model(const qa_config *cfg, size_t mi, qa_progress *p, qa_model 
     if (vi == m->baseline) continue;
     if (check_shapes(base, c, err) ||
         (ref < m->n_variants && vi != ref && check_classes(m, ref, c, err)) ||
-        align_samples(base, c, err) || align_tasks(base, c, err))
+        align_samples(base, c, err) || align_tasks(base, c, err) || check_tokens(base, c, err))
       return -1;
   }
   /* One C for the model; without a declared one, the largest implied. */

@@ -214,6 +214,62 @@ static void add_perf(cJSON *obj, const qa_config *cfg, const qa_perf_result *p) 
   qa_json_num(o, "savings_pct", p->savings_pct);
 }
 
+/* models[].variants[].tokens (INTERFACE.md section 4), plus the intervals
+** the report and claims use (mean ± z·se_doc; ppl_ratio's the exp of the
+** ln-ratio interval) and the slice of highest mean KLD. */
+static void add_tokens(cJSON *obj, const qa_tokens_result *r) {
+  cJSON *o = cJSON_AddObjectToObject(obj, "tokens");
+  qa_json_num(o, "n", (double)r->n);
+  qa_json_num(o, "docs", (double)r->docs);
+  qa_json_num(o, "vocab", (double)r->vocab);
+  qa_json_num(o, "ppl", r->ppl);
+  qa_json_num(o, "ppl_unc", r->ppl_unc);
+  qa_json_num(o, "ppl_base", r->ppl_base);
+  qa_json_num(o, "ppl_base_unc", r->ppl_base_unc);
+  qa_json_num(o, "ln_ppl_ratio", r->ln_ppl_ratio);
+  qa_json_num(o, "ln_ppl_ratio_se", r->ln_ppl_ratio_se);
+  qa_json_num(o, "ln_ppl_ratio_se_doc", r->ln_ppl_ratio_se_doc);
+  cJSON_AddItemToObject(o, "ln_ppl_ratio_ci95", pair(r->ln_ppl_ratio_ci_lo, r->ln_ppl_ratio_ci_hi));
+  qa_json_num(o, "ppl_ratio", r->ppl_ratio);
+  qa_json_num(o, "ppl_ratio_se", r->ppl_ratio_se);
+  cJSON_AddItemToObject(o, "ppl_ratio_ci95", pair(r->ppl_ratio_ci_lo, r->ppl_ratio_ci_hi));
+  qa_json_num(o, "ppl_diff", r->ppl_diff);
+  qa_json_num(o, "ppl_diff_se", r->ppl_diff_se);
+  qa_json_num(o, "cor_ln_ppl", r->cor_ln_ppl);
+  cJSON *k = cJSON_AddObjectToObject(o, "kld");
+  qa_json_num(k, "mean", r->kld_mean);
+  qa_json_num(k, "se", r->kld_se);
+  qa_json_num(k, "se_doc", r->kld_se_doc);
+  for (int q = 0; q < QA_TOK_KLD_PCTS; q++) qa_json_num(k, qa_tok_kld_keys[q], r->kld_pct[q]);
+  cJSON_AddItemToObject(o, "kld_ci95", pair(r->kld_ci_lo, r->kld_ci_hi));
+  cJSON *d = cJSON_AddObjectToObject(o, "dp");
+  qa_json_num(d, "mean", r->dp_mean);
+  qa_json_num(d, "se", r->dp_se);
+  for (int q = 0; q < QA_TOK_DP_PCTS; q++) qa_json_num(d, qa_tok_dp_keys[q], r->dp_pct[q]);
+  qa_json_num(o, "rms_dp", r->rms_dp);
+  qa_json_num(o, "rms_dp_se", r->rms_dp_se);
+  qa_json_num(o, "same_top", r->same_top);
+  qa_json_num(o, "same_top_se", r->same_top_se);
+  qa_json_num(o, "same_top_se_doc", r->same_top_se_doc);
+  cJSON_AddItemToObject(o, "same_top_ci95", pair(r->same_top_ci_lo, r->same_top_ci_hi));
+  cJSON *arr = cJSON_AddArrayToObject(o, "slices");
+  for (size_t i = 0; i < r->n_slices; i++) {
+    const qa_tokens_slice *sl = &r->slices[i];
+    cJSON *e = cJSON_CreateObject();
+    qa_json_str(e, "slice", sl->name);
+    qa_json_num(e, "n", (double)sl->n);
+    qa_json_num(e, "docs", (double)sl->docs);
+    qa_json_num(e, "kld_mean", sl->kld_mean);
+    qa_json_num(e, "kld_se_doc", sl->kld_se_doc);
+    qa_json_num(e, "kld_p99", sl->kld_p99);
+    qa_json_num(e, "same_top", sl->same_top);
+    qa_json_num(e, "ln_ppl_ratio", sl->ln_ppl_ratio);
+    qa_json_num(e, "ln_ppl_ratio_se_doc", sl->ln_ppl_ratio_se_doc);
+    cJSON_AddItemToArray(arr, e);
+  }
+  qa_json_str(o, "worst_slice", r->worst_slice < r->n_slices ? r->slices[r->worst_slice].name : NULL);
+}
+
 void qa_results_add_variant(cJSON *obj, const qa_study *s, const qa_analysis *a, size_t m,
                             size_t v) {
   const qa_variant_result *r = &a->models[m][v];
@@ -222,6 +278,7 @@ void qa_results_add_variant(cJSON *obj, const qa_study *s, const qa_analysis *a,
   if (r->bench.present) add_benchmark(obj, s->cfg, &r->bench);
   if (r->gen.present) add_generation(obj, s->cfg, &r->gen);
   add_perf(obj, s->cfg, &r->perf);
+  if (r->tokens.present) add_tokens(obj, &r->tokens);
   qa_json_num(obj, "bench_delta_pp", r->bench.present ? r->bench.delta_pp : NAN);
   qa_json_num(obj, "gen_delta_pct", r->gen_signal);
   qa_json_str(obj, "bench_signal", r->bench_signal_source);
@@ -244,13 +301,15 @@ static cJSON *adjacent_tests(const qa_study *s, const qa_analysis *a) {
     qa_json_num(e, "mean_higher", t->mean_higher);
     qa_json_num(e, "mean_lower", t->mean_lower);
     qa_json_num(e, "d", t->d);
-    qa_json_num(e, "welch_t", t->t);
+    int tok = !strcmp(t->family, "tokens");
+    qa_json_num(e, tok ? "z" : "welch_t", t->t);
     qa_json_num(e, "p", t->p);
     qa_json_num(e, "p_bonferroni", t->p_bonferroni);
     qa_json_num(e, "p_holm", t->p_holm);
     qa_json_num(e, "p_paired", t->p_paired);
     qa_json_num(e, "p_paired_holm", t->p_paired_holm);
-    qa_json_str(e, "paired_test", !strcmp(t->family, "benchmark") ? "mcnemar" : "paired_t");
+    qa_json_str(e, "paired_test", !strcmp(t->family, "benchmark") ? "mcnemar"
+                                  : tok ? "clustered_z" : "paired_t");
     cJSON_AddBoolToObject(e, "survives_bonferroni", t->p_bonferroni < s->cfg->alpha);
     cJSON_AddBoolToObject(e, "survives_holm", t->p_holm < s->cfg->alpha);
     cJSON_AddItemToArray(arr, e);
@@ -323,6 +382,8 @@ void qa_results_add_study(cJSON *root, const qa_study *s, const qa_analysis *a) 
     qa_json_str(e, "name", qa_analysis_tier_name(cfg, t));
     qa_json_num(e, "max_drop_pp", t < cfg->n_tiers ? cfg->tiers[t].max_drop_pp : NAN);
     qa_json_num(e, "max_drop_pct", t < cfg->n_tiers ? cfg->tiers[t].max_drop_pct : NAN);
+    qa_json_num(e, "max_kld", t < cfg->n_tiers && cfg->tiers[t].max_kld != HUGE_VAL
+                                  ? cfg->tiers[t].max_kld : NAN);
     cJSON_AddItemToArray(tiers, e);
     if (t < cfg->n_tiers && cfg->tiers[t].max_drop_pp < a->mde_pp)
       cJSON_AddItemToArray(below, cJSON_CreateString(cfg->tiers[t].name));
