@@ -8,6 +8,7 @@
 #include <gsl/gsl_errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "analysis/stats.h"
 
@@ -115,9 +116,11 @@ static int analyse_tokens(const qa_study *s, size_t m, qa_variant_result *res, i
            base->n_tokens, base->vocab, nv);
   qa_progress_stage(p, "token logits", detail);
   qa_tokens_values vals[nv];
-  qa_tokens_stream_opts o = {0, threads, 1, p, model->name};
+  char digests[nv][65];
+  qa_tokens_stream_opts o = {0, threads, 1, p, model->name, digests};
   if (qa_tokens_stream(paths, nv, base->n_tokens, base->vocab, base->tok_target, &o, vals, err))
     return -1;
+  for (size_t i = 0; i < nv; i++) memcpy(res[order[i]].input_sha256, digests[i], 65);
   int rc = 0;
   for (size_t i = 0; i < nv && !rc; i++)
     if (qa_tokens_summarize(&vals[0], &vals[i], base->n_tokens, base->vocab,

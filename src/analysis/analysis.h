@@ -120,6 +120,8 @@ typedef struct qa_variant_result {
   qa_gen_result gen;
   qa_perf_result perf;
   qa_tokens_result tokens;                 /* present 0 without /tokens/logits */
+  char input_sha256[65];                   /* the cache's digest when the token stream
+                                              took it (qa_variant.sha256_deferred) */
   double bench_signal, gen_signal;         /* NaN when absent */
   const char *bench_signal_source;         /* "benchmark", "outputs", "knn", NULL */
   size_t tier;                             /* index into cfg tiers; n_tiers = unacceptable */

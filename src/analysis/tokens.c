@@ -17,6 +17,12 @@
 #include "input/cache.h"
 #include "input/isolate.h"
 #include "input/tokread.h"
+#include "util/sha256.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
 
 const double qa_tok_kld_q[QA_TOK_KLD_PCTS] = {1.0, 0.999, 0.99, 0.95, 0.90, 0.5,
                                               0.10, 0.05, 0.01, 0.001, 0.0};
@@ -105,20 +111,23 @@ typedef struct sink {
 
 /* Position t: the baseline's row xb (already widened into b->xb) against
 ** every variant row produced by get(k). */
-typedef const double *(*row_fn)(void *ctx, size_t k, size_t t, double *buf, bad_at *bad);
+typedef const double *(*row_fn)(void *ctx, size_t k, size_t t, double *buf, double *max,
+                                bad_at *bad);
 
 static void one_position(size_t t, size_t nv, size_t v, int32_t y, row_bufs *b, row_fn get,
                          void *ctx, const sink *s, bad_at *bad) {
-  const double *xb = get(ctx, 0, t, b->xb, bad);
+  double mb = NAN, mv = NAN;
+  const double *xb = get(ctx, 0, t, b->xb, &mb, bad);
   if (!xb) return;
-  qa_tokens_base_row base = {0, 0, 0, b->p};
-  qa_tokens_base(xb, v, y, &base);
+  qa_tokens_base_row base = {0, 0, 0, b->p, 0};
+  qa_tokens_base_m(xb, v, y, mb, &base);
   s->nll[0][t] = base.nll;
   for (size_t k = 1; k < nv; k++) {
-    const double *xv = get(ctx, k, t, b->xv, bad);
+    mv = NAN;
+    const double *xv = get(ctx, k, t, b->xv, &mv, bad);
     if (!xv) continue;
-    qa_tokens_row(&base, xb, xv, v, y, &s->nll[k][t], &s->kld[k][t], &s->dp[k][t],
-                  &s->same[k][t]);
+    qa_tokens_row_m(&base, xb, xv, v, y, mv, &s->nll[k][t], &s->kld[k][t], &s->dp[k][t],
+                    &s->same[k][t]);
   }
 }
 
@@ -126,7 +135,9 @@ static void one_position(size_t t, size_t nv, size_t v, int32_t y, row_bufs *b, 
 
 typedef struct mem_ctx { const double *const *logits; size_t v; } mem_ctx;
 
-static const double *mem_row(void *ctx, size_t k, size_t t, double *buf, bad_at *bad) {
+static const double *mem_row(void *ctx, size_t k, size_t t, double *buf, double *max,
+                             bad_at *bad) {
+  (void)max;                         /* found by the row functions */
   mem_ctx *m = ctx;
   const double *row = m->logits[k] + t * m->v;
   for (size_t j = 0; j < m->v; j++)
@@ -183,6 +194,7 @@ typedef struct shared_out {
   double **nll, **kld, **dp;
   uint8_t **same;
   volatile size_t *reading;          /* the file being read, for crash messages */
+  char (*digests)[65];               /* [nv] or NULL */
 } shared_out;
 
 typedef struct stream_job {
@@ -203,10 +215,11 @@ typedef struct block_ctx {
   size_t r0, v;
 } block_ctx;
 
-static const double *raw_row(void *ctx, size_t k, size_t t, double *buf, bad_at *bad) {
+static const double *raw_row(void *ctx, size_t k, size_t t, double *buf, double *max,
+                             bad_at *bad) {
   block_ctx *c = ctx;
   const char *row = (const char *)c->raw[k] + (t - c->r0) * c->v * c->elem[k];
-  size_t j = qa_tokread_row_to_double(c->kind[k], row, c->v, buf);
+  size_t j = qa_tokread_row_to_double_max(c->kind[k], row, c->v, buf, max);
   if (j < c->v) {
     note_bad(bad, t, k, j);
     return NULL;
@@ -244,8 +257,89 @@ static size_t pick_block(size_t want, size_t t, size_t v, size_t elem, size_t ch
   if (want) return want < t ? want : t;
   size_t b = (8u << 20) / (v * elem);
   if (b < 1) b = 1;
-  if (chunk_rows && chunk_rows <= 4 * b) b = chunk_rows * (b / chunk_rows > 0 ? b / chunk_rows : 1);
+  /* Whole chunk rows when a chunk row is at most 64 MB: read directly. */
+  if (chunk_rows && chunk_rows * v * elem <= ((size_t)64 << 20))
+    b = chunk_rows * (b / chunk_rows > 0 ? b / chunk_rows : 1);
   return b < t ? b : t;
+}
+
+/* ---- hashing in lockstep ---------------------------------------------- */
+
+/* The SHA-256 of every file, read in 4 MB pieces a little ahead of where
+** the stream has read (the same fraction of each file), so that one of the
+** two reads of a byte finds it in the page cache: the logits leave the
+** disk once even when they are far larger than memory. */
+typedef struct hasher {
+  pthread_t th;
+  const char *const *paths;
+  size_t nv, t;
+  size_t rows_read;                  /* atomically: rows the stream has read */
+  int stop;                          /* atomically: give up */
+  char (*out)[65];
+  int failed;
+  size_t failed_file;
+  int failed_errno;
+} hasher;
+
+#define HASH_PIECE ((size_t)4 << 20)
+#define HASH_LEAD ((uint64_t)64 << 20)
+
+static void *hash_work(void *arg) {
+  hasher *h = arg;
+  size_t nv = h->nv;
+  int fd[nv];
+  uint64_t size[nv], pos[nv];
+  qa_sha256 ctx[nv];
+  unsigned char *buf = malloc(HASH_PIECE);
+  for (size_t k = 0; k < nv; k++) fd[k] = -1;
+  if (!buf) { h->failed = 1; h->failed_errno = ENOMEM; return NULL; }
+  for (size_t k = 0; k < nv && !h->failed; k++) {
+    struct stat st;
+    fd[k] = open(h->paths[k], O_RDONLY | O_NONBLOCK);
+    if (fd[k] < 0 || fstat(fd[k], &st) != 0) {
+      h->failed = 1;
+      h->failed_file = k;
+      h->failed_errno = errno;
+      break;
+    }
+    size[k] = (uint64_t)st.st_size;
+    pos[k] = 0;
+    qa_sha256_init(&ctx[k]);
+  }
+  while (!h->failed && !__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE)) {
+    size_t rr = __atomic_load_n(&h->rows_read, __ATOMIC_ACQUIRE);
+    int moved = 0, left = 0;
+    for (size_t k = 0; k < nv && !h->failed; k++) {
+      uint64_t limit = rr >= h->t ? size[k]
+                       : (uint64_t)((double)size[k] * (double)rr / (double)h->t) + HASH_LEAD;
+      if (limit > size[k]) limit = size[k];
+      if (pos[k] < limit) {
+        size_t want = limit - pos[k] < HASH_PIECE ? (size_t)(limit - pos[k]) : HASH_PIECE;
+        ssize_t n = pread(fd[k], buf, want, (off_t)pos[k]);
+        if (n <= 0) {
+          h->failed = 1;
+          h->failed_file = k;
+          h->failed_errno = n < 0 ? errno : EIO;
+          break;
+        }
+        qa_sha256_update(&ctx[k], buf, (size_t)n);
+        pos[k] += (uint64_t)n;
+        moved = 1;
+      }
+      left |= pos[k] < size[k];
+    }
+    if (!left) break;
+    if (!moved) {
+      struct timespec nap = {0, 1000000};
+      nanosleep(&nap, NULL);
+    }
+  }
+  for (size_t k = 0; k < nv; k++) {
+    if (!h->failed && !h->stop) qa_sha256_final(&ctx[k], h->out[k]);
+    if (fd[k] >= 0) close(fd[k]);
+  }
+  free(buf);
+  return NULL;
 }
 
 static int stream_run(void *arg, qa_error *err) {
@@ -270,6 +364,10 @@ static int stream_run(void *arg, qa_error *err) {
   worker *ws = rc ? NULL : calloc(nth, sizeof *ws);
   size_t blk = rc ? 0 : pick_block(j->block, j->t, j->v, elem[0], qa_tokread_chunk_rows(rd[0]));
   if (!rc && !ws) rc = qa_error_set(err, QA_EXIT_IO, j->paths[0], "/tokens/logits", "out of memory");
+  for (size_t k = 0; k < nv && !rc; k++) {
+    *j->sh->reading = k;
+    rc = qa_tokread_plan(rd[k], blk, err);
+  }
   for (size_t k = 0; k < nv && !rc; k++)
     for (int s = 0; s < 2 && !rc; s++)
       if (!(raw[s][k] = malloc(blk * j->v * elem[k])))
@@ -281,11 +379,18 @@ static int stream_run(void *arg, qa_error *err) {
       rc = qa_error_set(err, QA_EXIT_IO, j->paths[0], "/tokens/logits", "out of memory");
   }
   size_t n_blocks = rc ? 0 : (j->t + blk - 1) / blk;
+  hasher hs = {0, j->paths, nv, j->t, 0, 0, j->sh->digests, 0, 0, 0};
+  int hashing = 0;
+  if (!rc && j->sh->digests) {
+    if (pthread_create(&hs.th, NULL, hash_work, &hs) == 0) hashing = 1;
+    else { hs.rows_read = j->t; hash_work(&hs); }   /* no thread: hashed first */
+  }
   /* Block b+1 is read while the threads work on block b. */
   for (size_t k = 0; k < nv && !rc && n_blocks; k++) {
     *j->sh->reading = k;
     rc = qa_tokread_rows(rd[k], 0, blk < j->t ? blk : j->t, raw[0][k], err);
   }
+  if (hashing) __atomic_store_n(&hs.rows_read, blk < j->t ? blk : j->t, __ATOMIC_RELEASE);
   bad_at bad = {0, 0, 0, 0};
   for (size_t b = 0; b < n_blocks && !rc; b++) {
     int cur = (int)(b & 1);
@@ -307,6 +412,7 @@ static int stream_run(void *arg, qa_error *err) {
       *j->sh->reading = k;
       rc = qa_tokread_rows(rd[k], n0, n1 - n0, raw[!cur][k], err);
     }
+    if (hashing) __atomic_store_n(&hs.rows_read, n1, __ATOMIC_RELEASE);
     for (size_t i = 0; i < nth; i++) {
       if (ws[i].running) pthread_join(ws[i].th, NULL);
       if (ws[i].bad.found) note_bad(&bad, ws[i].bad.row, ws[i].bad.file, ws[i].bad.col);
@@ -322,6 +428,14 @@ static int stream_run(void *arg, qa_error *err) {
     }
     if (j->progress) qa_progress_step(j->progress, "token logits", b + 1, n_blocks);
   }
+  if (hashing) {
+    if (rc) __atomic_store_n(&hs.stop, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&hs.rows_read, j->t, __ATOMIC_RELEASE);
+    pthread_join(hs.th, NULL);
+  }
+  if (!rc && j->sh->digests && hs.failed)
+    rc = qa_error_set(err, QA_EXIT_IO, j->paths[hs.failed_file], NULL,
+                      "cannot be read to its end for its SHA-256: %s", strerror(hs.failed_errno));
   for (size_t i = 0; ws && i < nth; i++) bufs_free(&ws[i].bufs);
   free(ws);
   for (size_t k = 0; k < nv; k++) {
@@ -339,7 +453,8 @@ int qa_tokens_stream(const char *const *paths, size_t nv, size_t t_rows, size_t 
   if (nv == 0 || t_rows == 0 || v_cols == 0) return 0;
   /* Shared: nll of every file, kld/dp/same of the variants. */
   size_t per_var = t_rows * (3 * sizeof(double) + 1);
-  size_t bytes = 64 + t_rows * sizeof(double) + (nv - 1) * per_var;
+  size_t digest_bytes = opts && opts->digests ? nv * 65 : 0;
+  size_t bytes = 64 + t_rows * sizeof(double) + (nv - 1) * per_var + digest_bytes;
   uint64_t avail = qa_memory_available();
   if ((double)bytes * 2.2 > (double)avail)
     return qa_error_set(err, QA_EXIT_DATA, paths[0], "/tokens/logits",
@@ -364,7 +479,8 @@ int qa_tokens_stream(const char *const *paths, size_t nv, size_t t_rows, size_t 
     same[k] = (uint8_t *)at;
     at += t_rows;
   }
-  shared_out sh = {mem, bytes, nll, kld, dp, same, (volatile size_t *)mem};
+  shared_out sh = {mem, bytes, nll, kld, dp, same, (volatile size_t *)mem,
+                   digest_bytes ? (char (*)[65])at : NULL};
   *sh.reading = 0;
   stream_job job = {paths, nv, t_rows, v_cols, opts ? opts->block_rows : 0, targets,
                     opts ? opts->threads : 0, opts ? opts->progress : NULL,
@@ -396,6 +512,7 @@ int qa_tokens_stream(const char *const *paths, size_t nv, size_t t_rows, size_t 
       memcpy(out[k].dp, dp[k], t_rows * sizeof(double));
       memcpy(out[k].same, same[k], t_rows);
     }
+  if (!rc && sh.digests) memcpy(opts->digests, sh.digests, nv * 65);
   munmap(mem, bytes);
   return rc;
 }

@@ -84,7 +84,8 @@ typedef struct qa_tokens_base_row {
   double lse;                    /* log Σ exp(x_j), in double, max-shifted */
   double nll;                    /* lse − x[y] */
   size_t argmax;                 /* first maximum */
-  double *p;                     /* [V] softmax probabilities (caller's buffer) */
+  double *p;                     /* [V] exp(x_j − max) (caller's buffer) */
+  double inv_sum;                /* 1 / Σ p_j: p_j · inv_sum is the probability */
 } qa_tokens_base_row;
 
 /* Fills b from the baseline's logits xb[0..V) and the target y. */
@@ -93,6 +94,12 @@ void qa_tokens_base(const double *xb, size_t v, int32_t y, qa_tokens_base_row *b
 ** dp, same. */
 void qa_tokens_row(const qa_tokens_base_row *b, const double *xb, const double *xv, size_t v,
                    int32_t y, double *nll, double *kld, double *dp, uint8_t *same);
+
+/* The same with the row's maximum already known (NaN: not known), as the
+** float16 reader finds it while widening. */
+void qa_tokens_base_m(const double *xb, size_t v, int32_t y, double max, qa_tokens_base_row *b);
+void qa_tokens_row_m(const qa_tokens_base_row *b, const double *xb, const double *xv, size_t v,
+                     int32_t y, double max, double *nll, double *kld, double *dp, uint8_t *same);
 
 /* 1 when the vectorised exp (glibc's libmvec, AVX-512 or AVX2) serves the
 ** rows, 0 when libm's scalar exp does; QAUDIT_SCALAR_EXP=1 forces 0. */
@@ -108,6 +115,8 @@ typedef struct qa_tokens_stream_opts {
   int isolate;                   /* 1: in a child process (the default in reports) */
   qa_progress *progress;         /* may be NULL */
   const char *label;             /* the model, for progress lines */
+  char (*digests)[65];           /* [nv]: SHA-256 of each file, taken while the stream
+                                    reads it (one read of its bytes); NULL: not hashed */
 } qa_tokens_stream_opts;
 
 /* Streams /tokens/logits of paths[0] (the baseline) and paths[1..nv) in

@@ -2,8 +2,10 @@
 ** Token-level outputs, stage 1: the values of one position (tokens.h).
 **
 ** Per position the work is one exp per logit of every file (the floor):
-** the baseline's exps are kept as its probabilities and serve every
-** variant.  kld is summed in the centred form Σ p_j ((xb_j − xv_j) − c),
+** the baseline's exps e_j = exp(x_j − max) are kept and serve every
+** variant, p_j = e_j / Σe.  The eight-lane loops are compiled for AVX-512,
+** AVX2 and plain x86-64 (target_clones) with the same order of operations
+** and no contraction into FMA, so every machine gets the same bits.  kld is summed in the centred form Σ p_j ((xb_j − xv_j) − c),
 ** c = lse_b − lse_v, whose terms are the per-entry log ratios: it keeps
 ** its relative accuracy when the KLD is tiny, where A − lse_b + lse_v
 ** (A = Σ p_j (xb_j − xv_j)) would cancel to 1e-8.
@@ -109,24 +111,47 @@ static double sum_exp(const double *x, size_t v, double shift, double *e) {
 /* Maximum and its first index.  Eight running maxima (the compiler may
 ** not reorder a floating-point reduction itself), merged at the end: the
 ** maximum does not depend on the order. */
-static double row_max(const double *x, size_t v, size_t *arg) {
-  double m8[8];
+#ifdef QA_TOK_MVEC
+#define QA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define QA_CLONES
+#endif
+
+/* The first index of the maximum m: eight at a time (a branch-free test
+** the compiler vectorises), then the exact position. */
+QA_CLONES static size_t first_of(const double *x, size_t v, double m) {
   size_t j = 0;
-  for (int l = 0; l < 8; l++) m8[l] = x[0];
-  for (; j + 8 <= v; j += 8)
-    for (int l = 0; l < 8; l++) m8[l] = x[j + l] > m8[l] ? x[j + l] : m8[l];
-  double m = m8[0];
-  for (int l = 1; l < 8; l++) m = m8[l] > m ? m8[l] : m;
-  for (; j < v; j++) m = x[j] > m ? x[j] : m;
-  size_t a = 0;
-  while (x[a] != m) a++;
-  *arg = a;
+  for (; j + 8 <= v; j += 8) {
+    int hit = 0;
+    for (int l = 0; l < 8; l++) hit |= x[j + l] == m;
+    if (hit) break;
+  }
+  while (j < v && x[j] != m) j++;
+  return j < v ? j : 0;
+}
+
+/* Maximum (eight running maxima: the compiler may not reorder a
+** floating-point reduction itself; the maximum does not depend on the
+** order) and its first index.  A known maximum (not NaN) is taken as is. */
+QA_CLONES static double row_max(const double *x, size_t v, double known, size_t *arg) {
+  double m = known;
+  if (isnan(m)) {
+    double m8[8];
+    size_t j = 0;
+    for (int l = 0; l < 8; l++) m8[l] = x[0];
+    for (; j + 8 <= v; j += 8)
+      for (int l = 0; l < 8; l++) m8[l] = x[j + l] > m8[l] ? x[j + l] : m8[l];
+    m = m8[0];
+    for (int l = 1; l < 8; l++) m = m8[l] > m ? m8[l] : m;
+    for (; j < v; j++) m = x[j] > m ? x[j] : m;
+  }
+  *arg = first_of(x, v, m);
   return m;
 }
 
 /* Σ p_j ((xb_j − xv_j) − c) in eight lanes summed in a fixed order, so the
 ** result is the same on every machine and at every block size. */
-static double kld_sum(const double *p, const double *xb, const double *xv, size_t v, double c) {
+QA_CLONES static double kld_sum(const double *p, const double *xb, const double *xv, size_t v, double c) {
   double a8[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   size_t j = 0;
   for (; j + 8 <= v; j += 8)
@@ -136,22 +161,30 @@ static double kld_sum(const double *p, const double *xb, const double *xv, size_
   return k;
 }
 
-void qa_tokens_base(const double *xb, size_t v, int32_t y, qa_tokens_base_row *b) {
-  double m = row_max(xb, v, &b->argmax);
+void qa_tokens_base_m(const double *xb, size_t v, int32_t y, double max, qa_tokens_base_row *b) {
+  double m = row_max(xb, v, max, &b->argmax);
   double s = sum_exp(xb, v, m, b->p);
   b->lse = m + log(s);
   b->nll = b->lse - xb[y];
-  double inv = 1.0 / s;
-  for (size_t j = 0; j < v; j++) b->p[j] *= inv;
+  b->inv_sum = 1.0 / s;
+}
+
+void qa_tokens_base(const double *xb, size_t v, int32_t y, qa_tokens_base_row *b) {
+  qa_tokens_base_m(xb, v, y, NAN, b);
 }
 
 void qa_tokens_row(const qa_tokens_base_row *b, const double *xb, const double *xv, size_t v,
                    int32_t y, double *nll, double *kld, double *dp, uint8_t *same) {
+  qa_tokens_row_m(b, xb, xv, v, y, NAN, nll, kld, dp, same);
+}
+
+void qa_tokens_row_m(const qa_tokens_base_row *b, const double *xb, const double *xv, size_t v,
+                     int32_t y, double max, double *nll, double *kld, double *dp, uint8_t *same) {
   size_t arg;
-  double m = row_max(xv, v, &arg);
+  double m = row_max(xv, v, max, &arg);
   double lse = m + log(sum_exp(xv, v, m, NULL));
   double c = b->lse - lse;
-  double k = kld_sum(b->p, xb, xv, v, c);
+  double k = b->inv_sum * kld_sum(b->p, xb, xv, v, c);
   *nll = lse - xv[y];
   *kld = k;
   *dp = exp(-*nll) - exp(-b->nll);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "util/sha256.h"
@@ -322,7 +323,7 @@ static int load_model(const qa_config *cfg, size_t mi, qa_progress *p, qa_model 
     qa_cache_opts opts = {cfg->layer, !mc->name || !vc->name, left, cfg->max_memory_bytes != 0};
     v->cfg = vc;
     qa_progress_step(p, "reading caches", (*done_files)++, total_files);
-    if (qa_sha256_file(vc->path, v->sha256, &v->bytes, err)) {
+    if (qa_sha256_check_file(vc->path, err)) {
       /* A cache that cannot be opened is named with its configuration key. */
       char msg[sizeof err->msg];
       snprintf(msg, sizeof msg, "%s", err->msg);
@@ -330,6 +331,15 @@ static int load_model(const qa_config *cfg, size_t mi, qa_progress *p, qa_model 
       return qa_error_set(err, err->code, cfg->path, key, "%s", msg);
     }
     if (qa_cache_load(vc->path, &opts, &v->cache, err)) return -1;
+    /* The digest of a cache with token logits is taken while the token
+    ** stream reads it (analysis/tokens.c), so its bytes are read once. */
+    if (v->cache->n_tokens) {
+      struct stat st;
+      v->sha256_deferred = 1;
+      v->bytes = stat(vc->path, &st) == 0 ? (uint64_t)st.st_size : 0;
+    } else if (qa_sha256_file(vc->path, v->sha256, &v->bytes, err)) {
+      return -1;
+    }
     *used += qa_cache_memory(v->cache);
     if (resolve_variant(cfg, mc, vc, v, err)) return -1;
     for (size_t j = 0; j < vi; j++)

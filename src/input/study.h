@@ -26,7 +26,8 @@ typedef struct qa_variant {
   int has_params;          int64_t params;           /* variant, model, file */
   int has_vram_gb;         double vram_gb;           /* measured, else estimate */
   int vram_measured;           /* 1: from the file or config; 0: estimated */
-  char sha256[65];
+  char sha256[65];             /* "" while sha256_deferred */
+  int sha256_deferred;         /* 1: hashed by the token stream (qa_variant_result) */
   uint64_t bytes;
 } qa_variant;
 

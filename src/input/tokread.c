@@ -22,7 +22,9 @@ struct qa_tokread {
   const char *path;
   hid_t fid, dset, space, mtype;
   int kind;
-  size_t elem, v, t, chunk_rows;
+  size_t elem, v, t, chunk_rows, chunk_cols;
+  int filtered;
+  unsigned long fileno;
 };
 
 int qa_tokread_kind(const qa_tokread *r) { return r->kind; }
@@ -92,6 +94,7 @@ int qa_tokread_open(const char *path, size_t t_rows, size_t v_cols, qa_tokread *
     return qa_error_set(err, QA_EXIT_DATA, path, "/", "cannot be read (file damaged?)");
   }
   f.fileno = root.fileno;
+  r->fileno = root.fileno;
   hsize_t dims[2];
   hid_t d = h5r_open(&f, "/tokens/logits", H5R_FLOAT, 2, dims, err);
   if (d < 0) { qa_tokread_close(r); return -1; }
@@ -107,21 +110,12 @@ int qa_tokread_open(const char *path, size_t t_rows, size_t v_cols, qa_tokread *
   if (ftype >= 0) H5Tclose(ftype);
   if (dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED) {
     hsize_t cd[2] = {0, 0};
-    if (H5Pget_chunk(dcpl, 2, cd) == 2) r->chunk_rows = (size_t)cd[0];
-    /* One row of chunks in the chunk cache: every chunk a block touches is
-    ** decoded once, however the block and chunk boundaries fall. */
-    size_t per_row = cd[1] ? (size_t)((v_cols + cd[1] - 1) / cd[1]) : 1;
-    size_t bytes = per_row * (size_t)cd[0] * (size_t)cd[1] * r->elem;
-    hid_t dapl = H5Dget_access_plist(d);
-    if (dapl >= 0) {
-      H5Pset_chunk_cache(dapl, 8 * per_row + 101, bytes + (1u << 20), 1.0);
-      H5Dclose(r->dset);
-      char hard[H5R_PATH_MAX];
-      r->dset = h5r_resolve(&f, "/tokens/logits", hard, err) > 0
-                    ? H5Dopen2(r->fid, hard, dapl) : -1;
-      H5Pclose(dapl);
+    if (H5Pget_chunk(dcpl, 2, cd) == 2) {
+      r->chunk_rows = (size_t)cd[0];
+      r->chunk_cols = (size_t)cd[1];
     }
   }
+  r->filtered = dcpl >= 0 && H5Pget_nfilters(dcpl) > 0;
   if (dcpl >= 0) H5Pclose(dcpl);
   r->kind = kind;
   r->space = r->dset >= 0 ? H5Dget_space(r->dset) : -1;
@@ -131,6 +125,34 @@ int qa_tokread_open(const char *path, size_t t_rows, size_t v_cols, qa_tokread *
                         "cannot be opened (file damaged?)");
   }
   *out = r;
+  return 0;
+}
+
+int qa_tokread_plan(qa_tokread *r, size_t block_rows, qa_error *err) {
+  if (!r->chunk_rows) return 0;
+  /* A block of whole chunk rows of an unfiltered dataset is read straight
+  ** into the caller's buffer when the chunk cache is off (a cached chunk
+  ** would cost one more copy); otherwise one row of chunks is cached, so
+  ** that each chunk is read and decoded once. */
+  size_t per_row = (r->v + r->chunk_cols - 1) / r->chunk_cols;
+  size_t bytes = per_row * r->chunk_rows * r->chunk_cols * r->elem;
+  int direct = !r->filtered && block_rows % r->chunk_rows == 0;
+  hid_t dapl = H5Dget_access_plist(r->dset);
+  if (dapl < 0 || H5Pset_chunk_cache(dapl, direct ? 0 : 8 * per_row + 101,
+                                     direct ? 0 : bytes + ((size_t)1 << 20), 1.0) < 0) {
+    if (dapl >= 0) H5Pclose(dapl);
+    return qa_error_set(err, QA_EXIT_DATA, r->path, "/tokens/logits", "cannot be opened");
+  }
+  char hard[H5R_PATH_MAX];
+  h5r_file f = {r->path, r->fid, UINT64_MAX, "available", r->fileno};
+  H5Sclose(r->space);
+  H5Dclose(r->dset);
+  r->space = -1;
+  r->dset = h5r_resolve(&f, "/tokens/logits", hard, err) > 0 ? H5Dopen2(r->fid, hard, dapl) : -1;
+  H5Pclose(dapl);
+  r->space = r->dset >= 0 ? H5Dget_space(r->dset) : -1;
+  if (r->dset < 0 || r->space < 0)
+    return qa_error_set(err, QA_EXIT_DATA, r->path, "/tokens/logits", "cannot be opened");
   return 0;
 }
 
@@ -181,6 +203,16 @@ size_t qa_tokread_row_to_double_plain(int kind, const void *row, size_t v, doubl
   return bad;
 }
 
+/* The first word whose exponent is all ones (NaN or Inf), or v. */
+static size_t first_bad16(const uint16_t *h, size_t v, uint16_t expmask) {
+  unsigned any = 0;
+  for (size_t j = 0; j < v; j++) any |= (unsigned)((h[j] & expmask) == expmask);
+  if (!any) return v;
+  for (size_t j = 0; j < v; j++)
+    if ((h[j] & expmask) == expmask) return j;
+  return v;
+}
+
 #ifdef QA_TOK_X86
 __attribute__((target("avx,f16c"))) static void f16c_row(const uint16_t *h, size_t v,
                                                           double *out) {
@@ -193,7 +225,70 @@ __attribute__((target("avx,f16c"))) static void f16c_row(const uint16_t *h, size
   }
   for (; j < v; j++) out[j] = half_to_double(h[j]);
 }
+
+/* AVX-512: 16 halves widened to doubles, stored, and folded into a
+** running maximum, in one pass. */
+__attribute__((target("avx512f,avx2"))) static double f16_row_max_512(const uint16_t *h,
+                                                                      size_t v, double *out,
+                                                                      int *bad) {
+  __m512d m0 = _mm512_set1_pd(-INFINITY), m1 = m0;
+  const __m256i expo = _mm256_set1_epi16(0x7c00);
+  __m256i any = _mm256_setzero_si256();
+  size_t j = 0;
+  for (; j + 16 <= v; j += 16) {
+    __m256i w = _mm256_loadu_si256((const __m256i *)(h + j));
+    any = _mm256_or_si256(any, _mm256_cmpeq_epi16(_mm256_and_si256(w, expo), expo));
+    __m512 f = _mm512_cvtph_ps(w);
+    __m512d a = _mm512_cvtps_pd(_mm512_castps512_ps256(f));
+    __m512d b = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(f), 1)));
+    _mm512_storeu_pd(out + j, a);
+    _mm512_storeu_pd(out + j + 8, b);
+    m0 = _mm512_max_pd(m0, a);
+    m1 = _mm512_max_pd(m1, b);
+  }
+  double m = _mm512_reduce_max_pd(_mm512_max_pd(m0, m1));
+  *bad = !_mm256_testz_si256(any, any);
+  for (; j < v; j++) {
+    out[j] = half_to_double(h[j]);
+    m = out[j] > m ? out[j] : m;
+    *bad |= !isfinite(out[j]);
+  }
+  return m;
+}
+
+static int have_avx512(void) {
+  static int have = -1;
+  if (have < 0) {
+    __builtin_cpu_init();
+    have = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2");
+  }
+  return have;
+}
 #endif
+
+size_t qa_tokread_row_to_double_max(int kind, const void *row, size_t v, double *out,
+                                    double *max) {
+#ifdef QA_TOK_X86
+  if (kind == QA_TOKRAW_F16 && have_avx512()) {
+    int bad = 0;
+    *max = f16_row_max_512(row, v, out, &bad);
+    return bad ? first_bad16(row, v, 0x7c00u) : v;
+  }
+#endif
+  size_t bad = qa_tokread_row_to_double(kind, row, v, out);
+  if (bad == v) {
+    double m8[8], m;
+    size_t j = 0;
+    for (int l = 0; l < 8; l++) m8[l] = out[0];
+    for (; j + 8 <= v; j += 8)
+      for (int l = 0; l < 8; l++) m8[l] = out[j + l] > m8[l] ? out[j + l] : m8[l];
+    m = m8[0];
+    for (int l = 1; l < 8; l++) m = m8[l] > m ? m8[l] : m;
+    for (; j < v; j++) m = out[j] > m ? out[j] : m;
+    *max = m;
+  }
+  return bad;
+}
 
 int qa_tokread_f16c(void) {
 #ifdef QA_TOK_X86
@@ -206,16 +301,6 @@ int qa_tokread_f16c(void) {
 #else
   return 0;
 #endif
-}
-
-/* The first word whose exponent is all ones (NaN or Inf), or v. */
-static size_t first_bad16(const uint16_t *h, size_t v, uint16_t expmask) {
-  unsigned any = 0;
-  for (size_t j = 0; j < v; j++) any |= (unsigned)((h[j] & expmask) == expmask);
-  if (!any) return v;
-  for (size_t j = 0; j < v; j++)
-    if ((h[j] & expmask) == expmask) return j;
-  return v;
 }
 
 size_t qa_tokread_row_to_double(int kind, const void *row, size_t v, double *out) {

@@ -33,6 +33,11 @@ int qa_tokread_kind(const qa_tokread *r);
 size_t qa_tokread_elem(const qa_tokread *r);
 /* Rows of a chunk (0: contiguous). */
 size_t qa_tokread_chunk_rows(const qa_tokread *r);
+/* Sets the chunk cache for reads of block_rows rows (call once, before
+** the first read): off when blocks are whole chunk rows of an unfiltered
+** dataset (HDF5 then reads chunks straight into the caller's buffer), else
+** one row of chunks. */
+int qa_tokread_plan(qa_tokread *r, size_t block_rows, qa_error *err);
 /* Reads rows [row0, row0 + n) into raw (n · v_cols · elem bytes). */
 int qa_tokread_rows(qa_tokread *r, size_t row0, size_t n, void *raw, qa_error *err);
 void qa_tokread_close(qa_tokread *r);
@@ -40,6 +45,10 @@ void qa_tokread_close(qa_tokread *r);
 /* Widens one row of v words of kind into out[0..v).  Returns v when every
 ** value is finite, else the column of the first NaN or Inf. */
 size_t qa_tokread_row_to_double(int kind, const void *row, size_t v, double *out);
+/* The same, and *max = the row's maximum when every value is finite (one
+** pass for float16 on AVX-512). */
+size_t qa_tokread_row_to_double_max(int kind, const void *row, size_t v, double *out,
+                                    double *max);
 /* The same without the vector instructions (tests prove them equal). */
 size_t qa_tokread_row_to_double_plain(int kind, const void *row, size_t v, double *out);
 /* 1 when F16C serves float16 rows on this CPU. */

@@ -44,7 +44,7 @@ void qa_iso8601(long long epoch, char out[32]) {
   strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static cJSON *build_inputs(const qa_study *s) {
+static cJSON *build_inputs(const qa_study *s, const qa_analysis *a) {
   cJSON *arr = cJSON_CreateArray();
   for (size_t m = 0; arr && m < s->n_models; m++)
     for (size_t v = 0; v < s->models[m].n_variants; v++) {
@@ -52,7 +52,8 @@ static cJSON *build_inputs(const qa_study *s) {
       cJSON *in = cJSON_CreateObject();
       if (!in) continue;
       qa_json_str(in, "path", var->cfg->path);
-      qa_json_str(in, "sha256", var->sha256);
+      /* A token cache was hashed while its logits were streamed. */
+      qa_json_str(in, "sha256", var->sha256_deferred ? a->models[m][v].input_sha256 : var->sha256);
       qa_json_num(in, "bytes", (double)var->bytes);
       qa_json_str(in, "model", s->models[m].name);
       qa_json_str(in, "variant", var->name);
@@ -143,7 +144,7 @@ int qa_results_build(const qa_study *study, const qa_analysis *analysis,
   qa_iso8601(opts->epoch, date);
   cJSON_AddStringToObject(root, "qaudit_version", QA_VERSION);
   cJSON_AddStringToObject(root, "generated", date);
-  cJSON_AddItemToObject(root, "inputs", build_inputs(study));
+  cJSON_AddItemToObject(root, "inputs", build_inputs(study, analysis));
   cJSON_AddItemToObject(root, "disclosure", build_disclosure(study->cfg));
   qa_json_str(root, "caveats", study->cfg->caveats);   /* disclosure.caveats, or null */
   cJSON_AddItemToObject(root, "models", build_models(study, analysis));

@@ -31,6 +31,34 @@ void qa_sha256_hex(const void *data, size_t len, char hex[65]) {
   to_hex(digest, hex);
 }
 
+_Static_assert(sizeof(qa_sha256) >= sizeof(struct sha256_ctx), "qa_sha256 too small");
+
+void qa_sha256_init(qa_sha256 *h) { sha256_init((struct sha256_ctx *)(void *)h); }
+
+void qa_sha256_update(qa_sha256 *h, const void *data, size_t len) {
+  sha256_update((struct sha256_ctx *)(void *)h, len, data);
+}
+
+void qa_sha256_final(qa_sha256 *h, char hex[65]) {
+  uint8_t digest[SHA256_DIGEST_SIZE];
+  sha256_digest((struct sha256_ctx *)(void *)h, SHA256_DIGEST_SIZE, digest);
+  to_hex(digest, hex);
+}
+
+int qa_sha256_check_file(const char *path, qa_error *err) {
+  FILE *f = NULL;
+  mode_t mode = 0;
+  int o = qa_infile_open(path, &f, &mode);
+  if (o < 0) return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot read: %s", strerror(errno));
+  if (o > 0 && S_ISDIR(mode))
+    return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot read: %s", strerror(EISDIR));
+  if (o > 0)
+    return qa_error_set(err, QA_EXIT_IO, path, NULL, "not a regular file (%s); expected a file",
+                        qa_infile_kind(mode));
+  if (f) fclose(f);
+  return 0;
+}
+
 int qa_sha256_file(const char *path, char hex[65], uint64_t *bytes, qa_error *err) {
   enum { BLOCK = 1 << 20 };
   struct sha256_ctx ctx;
