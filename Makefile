@@ -91,6 +91,12 @@ build/bench_repr: build/bench/bench_repr.o $(OBJ)
 build/eigen_bench: build/bench/eigen_bench.o $(OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# Token-level benchmark (bench/run.sh section 4): the cache generator and
+# the floor; standalone programs on libhdf5 and libm.
+build/gen_tokens build/tokens_floor: build/%: bench/%.c
+	@mkdir -p build
+	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
+
 test-sanitize:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory $(SAN)/qaudit $(SAN)/qaudit_tests examples
@@ -108,7 +114,8 @@ fuzz:
 
 bench:
 	@sh scripts/install-deps.sh bench
-	@$(MAKE) --no-print-directory qaudit build/bench_repr build/eigen_bench
+	@$(MAKE) --no-print-directory qaudit build/bench_repr build/eigen_bench build/gen_tokens \
+	  build/tokens_floor
 	@sh bench/run.sh
 
 install: qaudit

@@ -4,8 +4,14 @@
 #     NumPy/SciPy/scikit-learn script, and vs the bare-GEMM floor.
 #  2. N=50,000, D=1024, baseline + 5 variants: time and peak memory.
 #  3. Eigen-decomposition: GSL vs LAPACK at D=768 and D=4096.
+#  4. Token-level outputs: T=100,000 x V=32,000 and T=20,000 x V=152,000
+#     float16 logits, baseline + 3 variants (4 x 6.4 GB and 4 x 6.1 GB):
+#     qaudit vs NumPy/SciPy (speed and every number) and vs the floor
+#     (read every logit once + one double exp per logit).
 # Data go to ${QAUDIT_BENCH_DIR:-/tmp/qaudit-bench}; set BENCH_LARGE=0 to
-# skip the large run.
+# skip the large run, BENCH_TOKENS=0 to skip section 4, BENCH_KEEP=1 to
+# keep section 4's caches (each size is deleted after its run otherwise;
+# it needs ~26 GB of disk), BENCH_TOKENS_SIZES="TxV ..." for other sizes.
 set -e
 cd "$(dirname "$0")/.."
 dir=${QAUDIT_BENCH_DIR:-/tmp/qaudit-bench}
@@ -45,3 +51,68 @@ echo "== 3. eigen-decomposition, GSL vs LAPACK"
 build/eigen_bench --no-gsl-pca 768 4096
 # GSL eigenvectors too at D=768 only: at D=4096 they take many minutes.
 build/eigen_bench 768
+
+# Seconds of /usr/bin/time -v's "Elapsed (wall clock)" and MB of its
+# "Maximum resident set size" (qaudit's largest process: the parent or the
+# isolated child that streams the logits).
+time_s() { awk '/Elapsed \(wall clock\)/ { n = split($NF, a, ":"); s = 0
+  for (i = 1; i <= n; i++) s = s * 60 + a[i]; print s }' "$1"; }
+time_mb() { awk '/Maximum resident set size/ { printf "%d", $NF / 1024 }' "$1"; }
+cached() {   # percentage of the files' pages in the page cache
+  command -v fincore >/dev/null 2>&1 || { echo "?"; return; }
+  fincore -b -n -o RES,SIZE "$@" | awk '{ r += $1; s += $2 } END { printf "%.0f", s ? 100 * r / s : 0 }'
+}
+
+tokbench() {   # T V
+  t=$1; v=$2; d="$dir/tokens-${t}x$v"; o=$d
+  echo "-- T=$t V=$v, baseline + 3 variants, float16 logits ($threads threads)"
+  if [ ! -f "$d/config.json" ]; then
+    need=$(awk -v t="$t" -v v="$v" 'BEGIN { printf "%d", t * v * 2 * 4 / 1024 * 1.02 + 1048576 }')
+    free=$(df -Pk "$dir" | awk 'NR == 2 { print $4 }')
+    if [ "$free" -lt "$need" ]; then
+      echo "skipped: needs $((need / 1048576)) GB of disk in $dir, $((free / 1048576)) GB free"
+      return 0
+    fi
+    build/gen_tokens "$d" "$t" "$v" 3
+  fi
+  files="$d/base.h5 $d/v1.h5 $d/v2.h5 $d/v3.h5"
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($threads cores)"
+  c1=$(cached $files)
+  # shellcheck disable=SC2086
+  if /usr/bin/time -v ./qaudit report "$d/config.json" -o "$o.out" --quiet --threads "$threads" \
+       2> "$o.time.txt"; then qok=1; else qok=0; echo "qaudit report failed:"; tail -3 "$o.time.txt"; fi
+  c2=$(cached $files)
+  $py bench/tokens_numpy.py "$d/config.json" > "$o.py.txt"
+  c3=$(cached $files)
+  # shellcheck disable=SC2086
+  build/tokens_floor $files > "$o.floor.txt"
+  awk '/^(page_cache_pct|read_s|read_mb_s|exp_path|exp_s_1t|exp_s_2t|floor_s|peak_mb) /' "$o.floor.txt" |
+    sed 's/^/floor: /'
+  awk '/^conv_/' "$o.floor.txt" | sed 's/^/float16 (warm page cache): /'
+  p=$(awk '/^python_wall_s/ { print $2 }' "$o.py.txt")
+  ppeak=$(awk '/^python_wall_s/ { print $4 }' "$o.py.txt")
+  floor=$(awk '/^floor_s/ { print $2 }' "$o.floor.txt")
+  rd=$(awk '/^read_s/ { print $2 }' "$o.floor.txt")
+  echo "page cache before qaudit / numpy / floor: $c1% / $c2% / $c3% of the $(awk '/^logits_gb/ { print $2 }' "$o.floor.txt") GB"
+  if [ "$qok" = 1 ]; then
+    q=$(time_s "$o.time.txt"); qpeak=$(time_mb "$o.time.txt")
+    awk -v q="$q" -v qp="$qpeak" -v p="$p" -v pp="$ppeak" -v f="$floor" -v r="$rd" 'BEGIN {
+      printf "qaudit report: %.2f s, peak %d MB (target < 1024 MB)\n", q, qp
+      printf "python (numpy/scipy/h5py, incl. reading): %.2f s, peak %d MB\n", p, pp
+      printf "speed-up over python: %.1fx (target >= 5x)\n", p / q
+      printf "floor (read %.2f s + exp): %.2f s; qaudit / floor = %.2f (target <= 1.5)\n", r, f, q / f
+    }'
+    $py bench/tokens_compare.py "$o.out/report.json" "$o.py.txt" | sed 's/^/qaudit vs numpy: /'
+  else
+    echo "python (numpy/scipy/h5py, incl. reading): $p s, peak $ppeak MB; floor $floor s"
+  fi
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  if [ "${BENCH_KEEP:-0}" != 1 ]; then rm -rf "$d"; fi
+}
+
+if [ "${BENCH_TOKENS:-1}" != 0 ]; then
+  echo "== 4. token-level outputs"
+  for size in ${BENCH_TOKENS_SIZES:-100000x32000 20000x152000}; do
+    tokbench "${size%x*}" "${size#*x}"
+  done
+fi

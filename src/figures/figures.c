@@ -3,7 +3,8 @@
 ** with a caption that says what to look for, or one sentence saying why a
 ** figure has nothing to show.  The figures themselves live in
 ** figures_dist.c (distributions and spectra), figures_repr.c (per class,
-** PCA, radar) and figures_quality.c (accuracy, cost, agreement).
+** PCA, radar), figures_quality.c (accuracy, cost, agreement) and
+** figures_tokens.c (per-token KLD, PPL ratio, KLD by slice).
 **
 ** This file decides names, order and captions; it never draws.
 */
@@ -34,13 +35,17 @@ static const fig_kind KINDS[QA_FIG_N_KINDS] = {
   {QA_FIG_COST, "cost", 0, 1.0, qa_figure_cost},
   {QA_FIG_AGREEMENT, "agreement", 0, 1.0, qa_figure_agreement},
   {QA_FIG_KL, "kl", 0, 1.0, qa_figure_kl},
+  {QA_FIG_TOK_KLD, "tok-kld", 1, 1.0, qa_figure_tok_kld},
+  {QA_FIG_TOK_PPL, "tok-ppl", 0, 1.0, qa_figure_tok_ppl},
+  {QA_FIG_TOK_SLICES, "tok-slices", 1, 1.0, qa_figure_tok_slices},
 };
 
 void qa_figure_title(const qa_study *s, int kind, size_t model, char *buf, size_t cap) {
   static const char *const titles[QA_FIG_N_KINDS] = {
     "Per-sample cosine distance", "Per-class heat map", "PCA projection", "Eigen-spectrum",
     "Multi-metric radar", "Accuracy by variant", "Quality against cost", "Metric agreement",
-    "KL divergence distribution"};
+    "KL divergence distribution", "Per-token KLD distribution", "PPL ratio by variant",
+    "Mean KLD by slice"};
   const char *t = kind >= 1 && kind <= QA_FIG_N_KINDS ? titles[kind - 1] : "Figure";
   char nm[QA_PLOT_NAME_BYTES + 4];
   if (model < s->n_models) qa_plot_fmt(buf, cap, "%s (%s)", t, QA_FIG_SHORT(s->models[model].name, nm));
@@ -104,6 +109,25 @@ void qa_figure_caption(const qa_study *s, int kind, size_t model, char *buf, siz
     qa_plot_fmt(buf, cap, "Per-sample KL divergence of each variant's output distribution from "
              "the baseline's (nats, log axis): look at the right tail and at the p99 and "
              "maximum markers.");
+    break;
+  case QA_FIG_TOK_KLD:
+    qa_plot_fmt(buf, cap, "Per-token KL divergence of each variant of %s from the baseline's "
+             "next-token distribution: the share of positions whose KLD is at least x, on log "
+             "axes. A curve further right is further from the baseline; its upper part is the "
+             "bulk of the positions, its lower part the tail, and its marks on the dashed lines "
+             "are its p99 and p99.9, the values that 1 %% and 0.1 %% of the positions exceed.", m);
+    break;
+  case QA_FIG_TOK_PPL:
+    qa_plot_fmt(buf, cap, "Perplexity of each variant relative to its baseline's, with the 95%% "
+             "interval from the document-clustered standard error of the ln ratio; the dashed "
+             "line at 1 is the baseline, and a variant marked \"cliff\" (ringed) is the first "
+             "in configured order whose tier is not recommended.");
+    break;
+  case QA_FIG_TOK_SLICES:
+    qa_plot_fmt(buf, cap, "Mean KL divergence of each variant of %s from the baseline by slice of "
+             "the evaluated text, darker for larger, with every position in the last row: a "
+             "cell much darker than the last row of its column is a kind of text the variant "
+             "handles worse; each variant's worst slice is framed.", m);
     break;
   default:
     qa_plot_fmt(buf, cap, "%s", "");
@@ -217,6 +241,7 @@ static int render_one(const qa_figure_src *src, const fig_kind *k, const char *d
     return qa_error_set(err, QA_EXIT_IO, dir, NULL, "figure path too long");
   int rc = k->draw(src, path, why, sizeof why, err);
   if (rc < 0) return -1;
+  if (rc == QA_FIG_NOT_APPLICABLE) return 0;
   if (rc == 0 ? add_figure(out, src->study, k, src->model, path, why)
               : add_skip(out, src->study, k->kind, src->model,
                          why[0] ? why : "There is nothing to show."))
@@ -253,7 +278,15 @@ static void pick_models(const qa_study *s, const qa_analysis *a, char *drawn) {
   }
 }
 
-static int note_models_left_out(qa_figure_list *out, size_t n_models) {
+/* 1 when some variant has token-level results (figures 10 to 12 apply). */
+static int has_tokens(const qa_study *s, const qa_analysis *a) {
+  for (size_t m = 0; m < s->n_models; m++)
+    for (size_t v = 0; v < s->models[m].n_variants; v++)
+      if (a->models[m][v].tokens.present) return 1;
+  return 0;
+}
+
+static int note_models_left_out(qa_figure_list *out, size_t n_models, int tokens) {
   char reason[320];
   qa_plot_fmt(reason, sizeof reason, "with %zu models, these are drawn for the %d whose "
               "variants reach the worst tiers (ties in configuration order); the tables and "
@@ -265,7 +298,9 @@ static int note_models_left_out(qa_figure_list *out, size_t n_models) {
   qa_figure_skip *k = &out->skipped[out->n_skipped];
   k->kind = 0;
   k->model = SIZE_MAX;
-  k->title = dup_str("Per-class heat maps, PCA projections, eigen-spectra and radars");
+  k->title = dup_str(tokens ? "Per-class heat maps, PCA projections, eigen-spectra, radars, "
+                              "per-token KLD distributions and KLD by slice"
+                            : "Per-class heat maps, PCA projections, eigen-spectra and radars");
   k->reason = dup_str(reason);
   if (!k->title || !k->reason) {
     free(k->title);
@@ -301,7 +336,8 @@ int qa_figures_render_all(const qa_study *s, const qa_analysis *a, const char *f
       rc = render_one(&src, &KINDS[k], dir, out, err);
     }
   }
-  if (!rc && s->n_models > QA_FIG_MAX_MODELS && note_models_left_out(out, s->n_models))
+  if (!rc && s->n_models > QA_FIG_MAX_MODELS &&
+      note_models_left_out(out, s->n_models, has_tokens(s, a)))
     rc = qa_error_set(err, QA_EXIT_IO, dir, NULL, "out of memory");
   qa_plot_fonts_free(fonts);
   free(drawn);

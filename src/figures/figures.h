@@ -9,9 +9,13 @@
 ** src/analysis computed (the same p05, min, tier, Wilson bounds as the
 ** tables), so a figure and a table cannot disagree.
 **
+** A figure of a family the study does not have at all (the token figures
+** of a study without /tokens) returns QA_FIG_NOT_APPLICABLE instead: it is
+** neither drawn nor listed among the figures not drawn.
+**
 ** qa_figures_render_all draws every applicable figure into one directory
-** and lists them, in report order, with their captions.  Figures 2 to 5
-** are drawn once per model; the others show every model at once.
+** and lists them, in report order, with their captions.  Figures 2 to 5,
+** 10 and 12 are drawn once per model; the others show every model at once.
 */
 #ifndef QA_FIGURES_H
 #define QA_FIGURES_H
@@ -34,7 +38,10 @@ enum {
   QA_FIG_COST,           /* quality against cost, Pareto front */
   QA_FIG_AGREEMENT,      /* metric agreement grid */
   QA_FIG_KL,             /* per-sample KL distributions */
-  QA_FIG_N_KINDS = QA_FIG_KL
+  QA_FIG_TOK_KLD,        /* per-token KLD distribution (per model) */
+  QA_FIG_TOK_PPL,        /* PPL ratio with its 95% interval */
+  QA_FIG_TOK_SLICES,     /* mean KLD by slice and variant (per model) */
+  QA_FIG_N_KINDS = QA_FIG_TOK_SLICES
 };
 
 typedef struct qa_figure {
@@ -60,7 +67,7 @@ typedef struct qa_figure_list {
   qa_figure_skip *skipped;
 } qa_figure_list;
 
-/* The per-model figures (2 to 5) are drawn for at most this many models;
+/* The per-model figures (2 to 5, 10, 12) are drawn for at most this many models;
 ** a larger study gets them for the models that reach the worst tiers, and
 ** a note in the list of figures not drawn. */
 #define QA_FIG_MAX_MODELS 12
@@ -92,7 +99,10 @@ typedef struct qa_figure_src {
   size_t model;
 } qa_figure_src;
 
-/* Returns 0 (drawn), 1 (nothing to show: why says why) or -1.  A figure
+#define QA_FIG_NOT_APPLICABLE 2
+
+/* Returns 0 (drawn), 1 (nothing to show: why says why),
+** QA_FIG_NOT_APPLICABLE or -1.  A figure
 ** that drew only part of what it could (the rows with the worst tails of a
 ** large study) returns 0 with a sentence in why saying so, which is added
 ** to its caption. */
@@ -136,5 +146,12 @@ int qa_figure_agreement(const qa_figure_src *src, const char *png_path, char *wh
 ** tier column not counted); fills at most cap names and returns how many
 ** there are. */
 size_t qa_figure_agreement_columns(const qa_figure_src *src, const char **names, size_t cap);
+/* figures_tokens.c: token-level outputs (a->models[m][v].tokens). */
+int qa_figure_tok_kld(const qa_figure_src *src, const char *png_path, char *why, size_t why_cap,
+                      qa_error *err);
+int qa_figure_tok_ppl(const qa_figure_src *src, const char *png_path, char *why, size_t why_cap,
+                      qa_error *err);
+int qa_figure_tok_slices(const qa_figure_src *src, const char *png_path, char *why,
+                         size_t why_cap, qa_error *err);
 
 #endif

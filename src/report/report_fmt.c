@@ -107,6 +107,30 @@ void rp_fmt_signed_interval(char *buf, size_t cap, const cJSON *pair, int decima
   snprintf(buf, cap, "[%s, %s]", a, b);
 }
 
+int rp_decimals_for(double u, int lo, int hi, int fallback) {
+  if (!isfinite(u) || u == 0.0) return fallback;
+  int d = 1 - (int)floor(log10(fabs(u)));
+  return d < lo ? lo : d > hi ? hi : d;
+}
+
+void rp_fmt_pm(char *buf, size_t cap, double v, double u, int with_sign, int fallback) {
+  char a[RP_FMT];
+  int d = rp_decimals_for(u, 1, 6, fallback);
+  if (with_sign) rp_fmt_signed(a, sizeof a, v, d);
+  else rp_fmt_fixed(a, sizeof a, v, d);
+  if (isnan(v) || !isfinite(u)) snprintf(buf, cap, "%s", a);
+  else snprintf(buf, cap, "%s \xC2\xB1 %.*f", a, d, u);
+}
+
+void rp_fmt_small_interval(char *buf, size_t cap, const cJSON *pair) {
+  const cJSON *lo = cJSON_GetArrayItem(pair, 0), *hi = cJSON_GetArrayItem(pair, 1);
+  if (!cJSON_IsNumber(lo) || !cJSON_IsNumber(hi)) { snprintf(buf, cap, RP_DASH); return; }
+  char a[RP_FMT], b[RP_FMT];
+  rp_fmt_small(a, sizeof a, lo->valuedouble);
+  rp_fmt_small(b, sizeof b, hi->valuedouble);
+  snprintf(buf, cap, "[%s, %s]", a, b);
+}
+
 const char *rp_s(double n) { return n == 1.0 ? "" : "s"; }
 
 /* ---- the results tree ---- */

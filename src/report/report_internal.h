@@ -23,7 +23,7 @@
 /* Sections in the default order; the template may reorder them. */
 typedef enum {
   RP_SEC_TITLE_PAGE, RP_SEC_CONTENTS, RP_SEC_SUMMARY, RP_SEC_DISCLOSURE, RP_SEC_CLAIMS,
-  RP_SEC_DECISION, RP_SEC_REPRESENTATION, RP_SEC_PER_CLASS, RP_SEC_FIGURES,
+  RP_SEC_DECISION, RP_SEC_REPRESENTATION, RP_SEC_PER_CLASS, RP_SEC_TOKENS, RP_SEC_FIGURES,
   RP_SEC_BENCHMARK, RP_SEC_GENERATION, RP_SEC_STATISTICS, RP_SEC_PERFORMANCE,
   RP_SEC_METHODS, RP_SEC_PROVENANCE, RP_N_SECTIONS
 } rp_section_id;
@@ -86,6 +86,18 @@ void rp_fmt_memory(char *buf, size_t cap, double value, const char *unit, int es
 
 /* "[-5.7, -0.0] pp" style: an interval of a JSON pair with a sign on each end. */
 void rp_fmt_signed_interval(char *buf, size_t cap, const cJSON *pair, int decimals);
+
+/* Decimals that show an uncertainty u with two significant digits
+** (0.00037 -> 5, 0.066 -> 3, 1.2 -> 1), clamped to [lo, hi]; fallback when
+** u is NaN, infinite or 0. */
+int rp_decimals_for(double u, int lo, int hi, int fallback);
+/* "v ± u" with rp_decimals_for(u, 1, 6, fallback) decimals on both;
+** with_sign: v as rp_fmt_signed ("+0.01559 ± 0.00037").  "—" when v is
+** NaN; v alone when u is NaN. */
+void rp_fmt_pm(char *buf, size_t cap, double v, double u, int with_sign, int fallback);
+/* "[lo, hi]" of a JSON pair, each end as rp_fmt_small ("[0.0253, 0.0258]",
+** "[1.2e-05, 3.4e-05]"). */
+void rp_fmt_small_interval(char *buf, size_t cap, const cJSON *pair);
 
 /* "s" unless n is 1, for "variant%s". */
 const char *rp_s(double n);
@@ -189,11 +201,21 @@ void rp_section_claims(const rp_ctx *c);         /* report_decision.c */
 void rp_section_decision(const rp_ctx *c);       /* report_decision.c */
 void rp_section_representation(const rp_ctx *c); /* report_repr.c */
 void rp_section_per_class(const rp_ctx *c);      /* report_repr.c */
+void rp_section_tokens(const rp_ctx *c);         /* report_tokens.c; nothing without tokens */
 void rp_section_benchmark(const rp_ctx *c);      /* report_bench.c */
 void rp_section_generation(const rp_ctx *c);     /* report_gen.c */
 void rp_section_perf(const rp_ctx *c);           /* report_gen.c */
 void rp_section_stats(const rp_ctx *c);          /* report_stats.c */
 void rp_section_methods(const rp_ctx *c);        /* report_methods.c */
+
+/* Token-level outputs in other sections (report_tokens.c), each written
+** only when some variant has a `tokens` object: the summary's finding of
+** model m (one sentence per non-baseline variant, into out); the methods'
+** paragraph on the token statistics and the document-clustered errors; the
+** sample sizes of model m's baseline. */
+void rp_tokens_finding(const rp_ctx *c, const cJSON *m, rp_list *out);
+void rp_tokens_method(const rp_ctx *c, rp_list *out);
+void rp_tokens_sample_size(const rp_ctx *c, const cJSON *m, rp_list *out);
 
 /* Shared by the summary and the statistics section (report_stats.c):
 ** describes where the paired McNemar test and the unpaired Welch test

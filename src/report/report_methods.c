@@ -106,6 +106,7 @@ static void sample_sizes(const rp_ctx *c) {
       rp_list_add(&l, "%s, timing: %.0f decode and %.0f time-to-first-token requests "
                   "(baseline).", mn, qa_json_get_num(perf, "n_decode"),
                   qa_json_get_num(perf, "n_ttft"));
+    rp_tokens_sample_size(c, m, &l);
   }
   rp_subsection(c, RP_SEC_METHODS, "samples_title");
   if (l.n) rp_list_emit(c->doc, &l);
@@ -142,6 +143,14 @@ static void tiers_table(const rp_ctx *c) {
   qa_doc_table_end(tab);
 }
 
+/* 1 when some adjacent test is of token data (family "tokens"). */
+static int adjacent_tokens(const rp_ctx *c) {
+  const cJSON *a;
+  cJSON_ArrayForEach(a, rp_arr(c->res, "adjacent_tests"))
+    if (!strcmp(rp_str(a, "family"), "tokens")) return 1;
+  return 0;
+}
+
 /* Each method is described only when its data exist (a test that never
 ** ran is not a method of this report). */
 static void methods_list(const rp_ctx *c) {
@@ -159,6 +168,7 @@ static void methods_list(const rp_ctx *c) {
     rp_list_add(&l, "Outputs: accuracy of the predictions with a 95%% Wilson score interval, "
                 "top-1 agreement with the baseline and the KL divergence of the output "
                 "distributions.");
+  rp_tokens_method(c, &l);
   if (has_bench)
     rp_list_add(&l, "Benchmark against the baseline, paired by item id (the analysis the "
                 "judgements use): the paired difference with its 95%% t-interval, the exact "
@@ -177,7 +187,11 @@ static void methods_list(const rp_ctx *c) {
     rp_list_add(&l, "Adjacent variants: Welch's t on each neighbouring pair with Bonferroni and "
                 "Holm over the whole family of tests in the report, and beside it the paired "
                 "test (McNemar for the benchmark, paired t for generation) with Holm over the "
-                "paired family.");
+                "paired family.%s", adjacent_tokens(c)
+                    ? " Token data add, per neighbouring pair, a two-sided normal test of the "
+                      "mean per-position difference of the target's negative log-likelihood, "
+                      "with its document-clustered standard error, in the same family."
+                    : "");
   if (cJSON_IsObject(pw) && (has_bench || has_gen))
     rp_list_add(&l, "Power: minimum detectable effects by the normal approximation at alpha "
                 "%.2g (two-sided) and power %.0f %%.", qa_json_get_num(pw, "alpha"),
@@ -275,6 +289,19 @@ static void not_measured(const rp_ctx *c) {
     }
     if (lack && !have) rp_list_add(&l, "No variant has %s.", WHAT[k]);
     else if (lack) rp_list_add(&l, "No %s for %s.", WHAT[k], rp_text(&missing));
+    rp_buf_free(&missing);
+  }
+  {
+    /* Token data belong to language models: their absence is news only
+    ** beside variants that have them. */
+    rp_buf missing = {0};
+    int have = 0;
+    cJSON_ArrayForEach(m, c->models) cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+      if (obj(v, "tokens")) { have++; continue; }
+      rp_printf(&missing, "%s%s/%s", missing.len ? ", " : "", rp_str(m, "name"), rp_str(v, "name"));
+    }
+    if (have && missing.len)
+      rp_list_add(&l, "No next-token logits (/tokens/logits) for %s.", rp_text(&missing));
     rp_buf_free(&missing);
   }
   for (size_t i = 0; i < QA_N_DISCLOSURE; i++) {

@@ -53,6 +53,13 @@ static void describe_quality(const cJSON *v, rp_buf *b) {
     rp_printf(b, " (paired 95%% CI %s)", iv);
   }
   if (!isnan(gd)) rp_printf(b, "%s generation %s %%", isnan(bd) ? ":" : ",", gen);
+  /* With token data a tier's max_kld bounds the mean KLD (STATISTICS.md). */
+  double kld = rp_num2(rp_obj(v, "tokens"), "kld", "mean");
+  if (!isnan(kld) && rp_bool(v, "is_baseline") != 1) {
+    char k[RP_FMT];
+    rp_fmt_small(k, sizeof k, kld);
+    rp_printf(b, "%s mean KLD %s nats", isnan(bd) && isnan(gd) ? ":" : ",", k);
+  }
   if (fails_critical(v)) rp_printf(b, "; fails a critical-error check");
 }
 
@@ -590,6 +597,7 @@ void rp_section_summary(const rp_ctx *c) {
   cJSON_ArrayForEach(m, c->models) {
     model_sweet_spot(c, m, &findings);
     model_worst_class(c, m, &findings);
+    rp_tokens_finding(c, m, &findings);
   }
   failed_checks(c, &findings);
   claims_findings(c, &findings);

@@ -18,7 +18,9 @@
 ** A value is the rest of its line, plus every following line that starts
 ** with a space or a tab; lines are joined with one space.  Every section
 ** must appear exactly once (its position is its place in the report), the
-** title page first; unknown sections, unknown keys, duplicates and bad
+** title page first, except a section added later ([tokens]), which a
+** template written before it may leave out: it then follows its default
+** neighbour ([per_class]) with the built-in title; unknown sections, unknown keys, duplicates and bad
 ** values are errors naming the file and line, exit 1.  Titles left out fall
 ** back to the built-in English ones; prose left out is left out.
 **
@@ -65,6 +67,8 @@ static const section_spec SPECS[RP_N_SECTIONS] = {
                    {"counts_title", "Summary by tier"}}},
   {"representation", 0, {{"title", "Representation metrics"}, {"intro", NULL}}},
   {"per_class", 0, {{"title", "Per-class breakdown"}, {"intro", NULL}, {"note", NULL}}},
+  {"tokens", 0, {{"title", "Token-level outputs"}, {"intro", NULL}, {"ladder_intro", NULL},
+                 {"slices_intro", NULL}}},
   {"figures", 0, {{"title", "Figures"}, {"intro", NULL},
                   {"skipped_title", "Figures not drawn"}}},
   {"benchmark", 0, {{"title", "Benchmark accuracy"}, {"intro", NULL},
@@ -90,6 +94,14 @@ static const section_spec SPECS[RP_N_SECTIONS] = {
                      {"tool_title", "Tool and libraries"},
                      {"inputs_title", "Inputs"},
                      {"config_title", "Configuration"}}},
+};
+
+/* Sections added after templates were first written: a template that
+** does not list one gets it right after `after` (its place in the default
+** order), with the built-in title and no prose, so that a team's template
+** keeps working.  Every other section must be listed. */
+static const struct late_section { rp_section_id id, after; } LATE[] = {
+  {RP_SEC_TOKENS, RP_SEC_PER_CLASS},
 };
 
 /* The [page] block: running header and footer, with placeholders. */
@@ -332,6 +344,19 @@ static int parse_line(parser *p, const char *s, size_t n) {
   return key_line(p, s, n);
 }
 
+/* A late section the template does not list: right after its `after`
+** section, included, with the built-in title. */
+static void place_late(rp_template *t, const struct late_section *late) {
+  size_t at = 0;
+  while (at < t->n_order && t->order[at] != late->after) at++;
+  if (at < t->n_order) at++;
+  memmove(t->order + at + 1, t->order + at, (t->n_order - at) * sizeof *t->order);
+  t->order[at] = late->id;
+  t->n_order++;
+  t->sec[late->id].seen = 1;
+  t->sec[late->id].include = 1;
+}
+
 int rp_template_parse(const char *text, const char *path, rp_template **out, qa_error *err) {
   *out = NULL;
   rp_template *t = calloc(1, sizeof *t);
@@ -352,6 +377,8 @@ int rp_template_parse(const char *text, const char *path, rp_template **out, qa_
     s += n + (s[n] == '\n');
   }
   if (end_value(&p)) { rp_template_free(t); return -1; }
+  for (size_t k = 0; k < sizeof LATE / sizeof *LATE; k++)
+    if (!t->sec[LATE[k].id].seen && t->sec[LATE[k].after].seen) place_late(t, &LATE[k]);
   for (int i = 0; i < RP_N_SECTIONS; i++)
     if (!t->sec[i].seen) {
       fail_at(&p, p.line ? p.line : 1, "section [%s] is missing: list every section once, in "
