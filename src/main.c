@@ -22,6 +22,7 @@
 #include "figures/figures.h"
 #include "report/report.h"
 #include "results/results.h"
+#include "util/blas.h"
 #include "util/error.h"
 #include "util/outfile.h"
 #include "util/progress.h"
@@ -334,10 +335,13 @@ static int cmd_inspect(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+  /* The right BLAS kernels before anything runs (util/blas.h). */
+  qa_blas_select(argv);
   if (argc < 2) return usage_error("%s", "no command given");
   const char *cmd = argv[1];
   if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
     printf("qaudit %s\n", QA_VERSION);
+    printf("BLAS: %s; core %s, %s\n", qa_openblas_version(), qa_blas_core(), qa_blas_core_origin());
     return 0;
   }
   if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {

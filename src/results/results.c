@@ -3,6 +3,7 @@
 ** Key names are the contract: change one only together with INTERFACE.md.
 */
 #include "results/results.h"
+#include "util/blas.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -130,6 +131,10 @@ static cJSON *build_provenance(void) {
            CJSON_VERSION_PATCH);
   qa_json_str(lib, "cjson", buf);
   qa_json_str(lib, "openblas", qa_openblas_version());
+  /* The kernels that ran, and how they were chosen (util/blas.h). */
+  char core[256];
+  snprintf(core, sizeof core, "%s, %s", qa_blas_core(), qa_blas_core_origin());
+  qa_json_str(lib, "openblas_core", core);
   return o;
 }
 
