@@ -1163,6 +1163,10 @@ QA_TEST(badinput_disk_full_while_writing_pdf_keeps_earlier_report) {
 ** must not mean the filesystem root ("" + "/report.json").  The child runs
 ** as nobody when the tests run as root, so that a wrong write to / fails
 ** instead of littering it. */
+static void chdir_to(const void *dir) {
+  if (chdir((const char *)dir) != 0) _exit(124);
+}
+
 QA_TEST(badinput_output_folder_empty_string) {
   char dir[] = "/tmp/qaudit-bi-emptyout-XXXXXX", cfg[200], path[200];
   if (!mkdtemp(dir)) { qa_test_fail(__FILE__, __LINE__, "mkdtemp: %s", strerror(errno)); return; }
@@ -1179,8 +1183,13 @@ QA_TEST(badinput_output_folder_empty_string) {
     chmod(path, 0644);
   }
   snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+  /* nobody may not enter the clone's folder (a clone under /root, 0700):
+  ** run a copy of the binary from the world-readable folder. */
+  snprintf(path, sizeof path, "%s/qaudit", dir);
+  CHECK_INT(bi_copy_tree("./qaudit", path), 0);
+  chmod(path, 0755);
   bi_result r;
-  bi_opts o = {0, NULL, 1, NULL, NULL};
+  bi_opts o = {0, NULL, 1, chdir_to, dir};
   char *argv[] = {"./qaudit", "report", cfg, "-o", "", "--quiet", NULL};
   bi_exec_opts(&r, &o, argv);
   BI_EXPECT(&r, 1, "-o", "directory");
