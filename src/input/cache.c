@@ -20,6 +20,7 @@
 
 #include "input/h5read.h"
 #include "input/tokread.h"
+#include "input/cache_wire.h"
 #include "input/isolate.h"
 #include "util/text.h"
 
@@ -728,13 +729,17 @@ static hid_t open_file(const char *path, qa_error *err) {
 static int load_direct(const char *path, const qa_cache_opts *opts, int all_layers,
                        qa_cache **out, qa_error *err);
 
-/* The child's part: read everything, keep nothing. */
-typedef struct trial { const char *path; const qa_cache_opts *opts; int all_layers; } trial;
+/* The child's part: read everything, and send it to the parent through fd
+** (cache_wire.h) when fd >= 0, else keep nothing. */
+typedef struct trial { const char *path; const qa_cache_opts *opts; int all_layers; int fd; } trial;
 
 static int trial_load(void *arg, qa_error *err) {
   trial *t = arg;
   qa_cache *c = NULL;
   int rc = load_direct(t->path, t->opts, t->all_layers, &c, err);
+  if (!rc && t->fd >= 0 && qa_cache_wire_write(c, t->fd))
+    rc = qa_error_set(err, QA_EXIT_IO, t->path, NULL,
+                      "cannot pass the loaded cache to qaudit (out of memory?)");
   qa_cache_free(c);
   return rc;
 }
@@ -744,7 +749,7 @@ int qa_cache_validate(const char *path, qa_error *err) {
   ** cost is linear in the number of layers (1,501 layers of [6,3] take
   ** well under a second). */
   qa_cache_opts opts = {NULL, 1, 0, 0};
-  trial t = {path, &opts, 1};
+  trial t = {path, &opts, 1, -1};
   return qa_isolated(path, trial_load, &t, qa_isolation_timeout(path), err);
 }
 
@@ -769,9 +774,22 @@ int qa_cache_load(const char *path, const qa_cache_opts *opts, qa_cache **out,
   *out = NULL;
   /* A file the HDF5 library could crash or hang on is read first in a
   ** child process (input/isolate.h). */
-  trial t = {path, opts, 0};
-  if (qa_isolated(path, trial_load, &t, qa_isolation_timeout(path), err)) return -1;
-  return load_direct(path, opts, 0, out, err);
+  /* A file the HDF5 library could crash or hang on is read in a child
+  ** process (input/isolate.h), which passes what it read back: the file is
+  ** read once. */
+  if (!qa_isolation_enabled()) return load_direct(path, opts, 0, out, err);
+  int fd = qa_cache_wire_fd();
+  trial t = {path, opts, 0, fd};
+  if (qa_isolated(path, trial_load, &t, qa_isolation_timeout(path), err)) {
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  if (fd < 0) return load_direct(path, opts, 0, out, err);   /* no in-memory file */
+  int rc = qa_cache_wire_read(fd, out);
+  close(fd);
+  if (rc) return qa_error_set(err, QA_EXIT_IO, path, NULL,
+                              "cannot receive the loaded cache (out of memory?)");
+  return 0;
 }
 
 static int load_direct(const char *path, const qa_cache_opts *opts, int all_layers,

@@ -43,10 +43,14 @@ static void read_error(int fd, qa_error *err) {
   }
 }
 
+int qa_isolation_enabled(void) {
+  const char *off = getenv("QAUDIT_NO_ISOLATION");
+  return !(off && *off && strcmp(off, "0") != 0);
+}
+
 int qa_isolated(const char *path, int (*fn)(void *arg, qa_error *err), void *arg,
                 double timeout_s, qa_error *err) {
-  const char *off = getenv("QAUDIT_NO_ISOLATION");
-  if (off && *off && strcmp(off, "0") != 0) return fn(arg, err);
+  if (!qa_isolation_enabled()) return fn(arg, err);
   int fds[2];
   if (pipe(fds) != 0) return fn(arg, err);
   fflush(NULL);

@@ -20,6 +20,9 @@
 int qa_isolated(const char *path, int (*fn)(void *arg, qa_error *err), void *arg,
                 double timeout_s, qa_error *err);
 
+/* 0 when QAUDIT_NO_ISOLATION turns isolation off, else 1. */
+int qa_isolation_enabled(void);
+
 /* Seconds a clean read of a file of this size may take: 60 s plus 1 s per
 ** 20 MB. */
 double qa_isolation_timeout(const char *path);
