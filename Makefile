@@ -34,6 +34,8 @@ SAN_TEST_OBJ := $(TEST_SRC:%.c=$(SAN)/%.o)
 
 EXAMPLE_GEN := build/gen_showcase
 SHOWCASE    := examples/showcase/caches/.stamp
+TINYLM_GEN  := build/gen_tinylm
+TINYLM      := examples/tinylm/caches/.stamp
 
 .PHONY: all deps run test test-sanitize valgrind bench fuzz install clean examples
 all: qaudit
@@ -70,7 +72,17 @@ $(SHOWCASE): $(EXAMPLE_GEN)
 	$(EXAMPLE_GEN) examples/showcase/caches
 	@touch $@
 
-examples: $(SHOWCASE)
+# tinylm: a trained byte-level LM (examples/tinylm/README.md); links hdf5 and libm only.
+$(TINYLM_GEN): examples/tinylm/gen_tinylm.c
+	@mkdir -p build
+	$(CC) $(CFLAGS) -o $@ $< $(shell pkg-config --libs hdf5 2>/dev/null) -lm
+
+$(TINYLM): $(TINYLM_GEN) examples/tinylm/tinylm.bin examples/tinylm/eval/manifest.tsv
+	@mkdir -p examples/tinylm/caches
+	$(TINYLM_GEN) examples/tinylm examples/tinylm/caches
+	@touch $@
+
+examples: $(SHOWCASE) $(TINYLM)
 
 run:
 	@$(MAKE) --no-print-directory deps
@@ -78,7 +90,8 @@ run:
 	./qaudit report examples/showcase/config.json -o out
 	./qaudit report examples/digits/config.json -o out/digits
 	./qaudit report examples/tr125/config.json -o out/tr125
-	@echo "qaudit: wrote out/report.pdf and out/report.json (showcase), out/digits/ and out/tr125/"
+	./qaudit report examples/tinylm/config.json -o out/tinylm
+	@echo "qaudit: wrote out/report.pdf and out/report.json (showcase), out/digits/, out/tr125/ and out/tinylm/"
 
 test:
 	@$(MAKE) --no-print-directory deps
@@ -125,7 +138,7 @@ install: qaudit
 	-install -m 644 templates/* $(DESTDIR)$(DATADIR)/templates/
 
 clean:
-	rm -rf build qaudit examples/showcase/caches
+	rm -rf build qaudit examples/showcase/caches examples/tinylm/caches
 	find out -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
 
 build/src/main.o $(SAN)/src/main.o: CFLAGS += -DQA_DATADIR='"$(DATADIR)"'
