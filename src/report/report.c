@@ -173,7 +173,8 @@ static void disclosure_section(const rp_ctx *c) {
 static void provenance_tool(const rp_ctx *c) {
   static const qa_doc_col cols[] = {
     {"Component", 1.2, QA_ALIGN_LEFT}, {"Version", 4.5, QA_ALIGN_LEFT}};
-  static const char *const LIBS[] = {"hdf5", "gsl", "cairo", "libharu", "cjson", "openblas"};
+  static const char *const LIBS[] = {"hdf5", "gsl", "cairo", "libharu", "cjson", "openblas",
+                                     "openblas_core"};
   const cJSON *prov = cJSON_GetObjectItemCaseSensitive(c->res, "provenance");
   const cJSON *libs = cJSON_GetObjectItemCaseSensitive(prov, "libraries");
   const char *version = qa_json_get_str(prov, "qaudit_version");

@@ -115,6 +115,12 @@ int rp_decimals_for(double u, int lo, int hi, int fallback) {
 
 void rp_fmt_pm(char *buf, size_t cap, double v, double u, int with_sign, int fallback) {
   char a[RP_FMT];
+  /* An uncertainty below 1e-5 on a small value: scientific, which fixed
+  ** decimals (at most 6) would print as 0.000000. */
+  if (isfinite(u) && u > 0 && u < 1e-5 && fabs(v) < 1e-3) {
+    snprintf(buf, cap, with_sign && v > 0 ? "+%.2e \xC2\xB1 %.1e" : "%.2e \xC2\xB1 %.1e", v, u);
+    return;
+  }
   int d = rp_decimals_for(u, 1, 6, fallback);
   if (with_sign) rp_fmt_signed(a, sizeof a, v, d);
   else rp_fmt_fixed(a, sizeof a, v, d);

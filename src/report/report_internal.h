@@ -93,7 +93,8 @@ void rp_fmt_signed_interval(char *buf, size_t cap, const cJSON *pair, int decima
 int rp_decimals_for(double u, int lo, int hi, int fallback);
 /* "v ± u" with rp_decimals_for(u, 1, 6, fallback) decimals on both;
 ** with_sign: v as rp_fmt_signed ("+0.01559 ± 0.00037").  "—" when v is
-** NaN; v alone when u is NaN. */
+** NaN; v alone when u is NaN; scientific when u < 1e-5 and |v| < 1e-3
+** ("1.37e-06 ± 2.1e-08"). */
 void rp_fmt_pm(char *buf, size_t cap, double v, double u, int with_sign, int fallback);
 /* "[lo, hi]" of a JSON pair, each end as rp_fmt_small ("[0.0253, 0.0258]",
 ** "[1.2e-05, 3.4e-05]"). */

@@ -118,26 +118,43 @@ static void tiers_table(const rp_ctx *c) {
   static const qa_doc_col cols[] = {
     {"Tier", 1.3, QA_ALIGN_LEFT}, {"Benchmark drop at most (pp)", 1.2, QA_ALIGN_RIGHT},
     {"Generation drop at most (%)", 1.2, QA_ALIGN_RIGHT},
+    {"Mean KLD at most (nats)", 1.2, QA_ALIGN_RIGHT},
     {"Quantized variants", 1.0, QA_ALIGN_RIGHT}};
   const cJSON *t, *counts = obj(c->res, "tier_counts");
+  /* The KLD column only when a tier bounds it and some variant has tokens. */
+  int kld = 0;
+  cJSON_ArrayForEach(t, c->tiers) kld |= !isnan(qa_json_get_num(t, "max_kld"));
+  kld &= rp_any_variant_has(c, "tokens");
+  qa_doc_col shown[5];
+  size_t nc = 0;
+  for (size_t i = 0; i < 5; i++)
+    if (i != 3 || kld) shown[nc++] = cols[i];
   rp_subsection(c, RP_SEC_METHODS, "tiers_title");
   if (!c->n_tiers) {
     qa_doc_paragraph(c->doc, "The results list no tiers.");
     return;
   }
   rp_prose(c, RP_SEC_METHODS, "tiers_intro");
-  qa_doc_table *tab = qa_doc_table_begin(c->doc, "Quality tiers as configured", 4, cols);
+  qa_doc_table *tab = qa_doc_table_begin(c->doc, "Quality tiers as configured", nc, shown);
   qa_doc_table_expect(tab, (size_t)c->n_tiers);
   cJSON_ArrayForEach(t, c->tiers) {
     rp_row r;
     double n = qa_json_get_num(counts, rp_str(t, "name"));
-    rp_row_init(&r, 4);
+    size_t k = 3;
+    rp_row_init(&r, nc);
     rp_row_tier(&r, 0, c, rp_str(t, "name"));
     if (isnan(qa_json_get_num(t, "max_drop_pp"))) rp_row_set(&r, 1, QA_CELL_MUTED, "worse");
     else rp_row_fixed(&r, 1, qa_json_get_num(t, "max_drop_pp"), 1);
     if (isnan(qa_json_get_num(t, "max_drop_pct"))) rp_row_set(&r, 2, QA_CELL_MUTED, "worse");
     else rp_row_fixed(&r, 2, qa_json_get_num(t, "max_drop_pct"), 1);
-    rp_row_fixed(&r, 3, isnan(n) ? 0.0 : n, 0);
+    if (kld) {
+      /* A tier without max_kld does not bound KLD; the last takes the rest. */
+      double mk = qa_json_get_num(t, "max_kld");
+      if (!isnan(mk)) rp_fmt_small(r.cell[k], RP_CELL, mk);
+      else rp_row_set(&r, k, QA_CELL_MUTED, t->next ? "any" : "worse");
+      k++;
+    }
+    rp_row_fixed(&r, k, isnan(n) ? 0.0 : n, 0);
     rp_row_emit(tab, &r);
   }
   qa_doc_table_end(tab);

@@ -67,21 +67,41 @@ static void positions_text(const cJSON *ref, rp_buf *b) {
 
 /* ---- the headline table ---- */
 
-/* Mean KLD and its interval with three significant digits of the mean
-** ("0.00147 [0.00141, 0.00153]", "0.117 [0.115, 0.120]"), the ends with
-** the mean's decimals; as rp_fmt_small below 5e-4. */
-static void fmt_kld_ci(const cJSON *k, char *mean, char *ci, size_t cap) {
-  double v = rp_num2(k, "kld", "mean");
-  const cJSON *pair = cJSON_GetObjectItemCaseSensitive(k, "kld_ci95");
-  if (isnan(v) || fabs(v) < 5e-4) {
-    rp_fmt_small(mean, cap, v);
-    rp_fmt_small_interval(ci, cap, pair);
-    return;
+/* A KLD to three significant digits ("0.00147", "0.0412", "1.80"), in
+** scientific notation below 5e-4 ("1.37e-06"), "0" for 0; decimals of the
+** fixed form into *dec (-1: scientific). */
+static void fmt_kld3(char *buf, size_t cap, double v, int *dec) {
+  int d = -1;
+  if (isnan(v)) snprintf(buf, cap, RP_DASH);
+  else if (v == 0.0) { d = 4; snprintf(buf, cap, "0"); }
+  else if (fabs(v) < 5e-4) snprintf(buf, cap, "%.2e", v);
+  else {
+    d = 2 - (int)floor(log10(fabs(v)));
+    d = d < 0 ? 0 : d > 6 ? 6 : d;
+    snprintf(buf, cap, "%.*f", d, v);
   }
-  int d = 2 - (int)floor(log10(fabs(v)));
-  d = d < 1 ? 1 : d > 6 ? 6 : d;
-  rp_fmt_fixed(mean, cap, v, d);
-  rp_fmt_interval(ci, cap, pair, d);
+  if (dec) *dec = d;
+}
+
+/* Mean KLD and its interval, the ends in the mean's form:
+** "0.00147 [0.00141, 0.00153]", "1.37e-06 [1.31e-06, 1.43e-06]". */
+static void fmt_kld_ci(const cJSON *k, char *mean, char *ci, size_t cap) {
+  int d;
+  fmt_kld3(mean, cap, rp_num2(k, "kld", "mean"), &d);
+  const cJSON *pair = cJSON_GetObjectItemCaseSensitive(k, "kld_ci95");
+  const cJSON *lo = cJSON_GetArrayItem(pair, 0), *hi = cJSON_GetArrayItem(pair, 1);
+  if (!cJSON_IsNumber(lo) || !cJSON_IsNumber(hi)) snprintf(ci, cap, RP_DASH);
+  else if (d < 0) snprintf(ci, cap, "[%.2e, %.2e]", lo->valuedouble, hi->valuedouble);
+  else rp_fmt_interval(ci, cap, pair, d);
+}
+
+/* "91.20 ± 0.20": percent, at most two decimals (a table column is narrow). */
+static void fmt_same_top(char *buf, size_t cap, const cJSON *k) {
+  double v = 100 * qa_json_get_num(k, "same_top"), se = 100 * qa_json_get_num(k, "same_top_se");
+  int d = rp_decimals_for(se, 1, 2, 2);
+  if (isnan(v)) snprintf(buf, cap, RP_DASH);
+  else if (!isfinite(se)) snprintf(buf, cap, "%.*f", d, v);
+  else snprintf(buf, cap, "%.*f \xC2\xB1 %.*f", d, v, d, se);
 }
 
 /* Decimals of the PPL ratio: enough for its naive se to show. */
@@ -103,9 +123,8 @@ static void headline_row(qa_doc_table *t, const cJSON *v, int is_base) {
     rp_fmt_small(r.cell[6], RP_CELL, rp_num2(k, "kld", "p99"));
     rp_fmt_small(r.cell[7], RP_CELL, rp_num2(k, "kld", "p99_9"));
     rp_fmt_small(r.cell[8], RP_CELL, rp_num2(k, "kld", "max"));
-    rp_fmt_pm(r.cell[9], RP_CELL, 100 * qa_json_get_num(k, "same_top"),
-              100 * qa_json_get_num(k, "same_top_se"), 0, 2);
-    rp_row_fixed(&r, 10, 100 * qa_json_get_num(k, "rms_dp"), 3);
+    fmt_same_top(r.cell[9], RP_CELL, k);
+    rp_row_fixed(&r, 10, 100 * qa_json_get_num(k, "rms_dp"), 2);
   } else {
     r.style[0] = QA_CELL_MUTED;
   }
@@ -116,12 +135,12 @@ static void headline_table(const rp_ctx *c, const cJSON *m, const cJSON *const *
   /* Widths in points of the 483 pt text width: each column holds its
   ** widest number at 8 pt without the table layer shrinking it. */
   static const qa_doc_col cols[] = {
-    {"Variant", 56, QA_ALIGN_LEFT}, {"PPL \xC2\xB1 unc.", 48, QA_ALIGN_RIGHT},
-    {"PPL ratio", 44, QA_ALIGN_RIGHT}, {"Ratio 95% CI", 54, QA_ALIGN_RIGHT},
-    {"Mean KLD", 40, QA_ALIGN_RIGHT}, {"KLD 95% CI", 48, QA_ALIGN_RIGHT},
+    {"Variant", 46, QA_ALIGN_LEFT}, {"PPL \xC2\xB1 unc.", 46, QA_ALIGN_RIGHT},
+    {"PPL ratio", 46, QA_ALIGN_RIGHT}, {"Ratio 95% CI", 54, QA_ALIGN_RIGHT},
+    {"Mean KLD", 46, QA_ALIGN_RIGHT}, {"KLD 95% CI", 54, QA_ALIGN_RIGHT},
     {"KLD p99", 38, QA_ALIGN_RIGHT}, {"KLD p99.9", 38, QA_ALIGN_RIGHT},
-    {"KLD max", 40, QA_ALIGN_RIGHT}, {"Same top (%)", 40, QA_ALIGN_RIGHT},
-    {"RMS \xCE\x94p (%)", 37, QA_ALIGN_RIGHT}};
+    {"KLD max", 38, QA_ALIGN_RIGHT}, {"Same top (%)", 44, QA_ALIGN_RIGHT},
+    {"RMS \xCE\x94p (%)", 33, QA_ALIGN_RIGHT}};
   const cJSON *ref = tok_reference(m), *base = rp_baseline(m);
   char vocab[RP_FMT];
   rp_buf cap = {0};
@@ -279,10 +298,10 @@ static size_t pick_slices(const cJSON *m, const cJSON *const *vars, size_t n_var
 
 static void slice_table(const rp_ctx *c, const cJSON *m, const cJSON *const *vars, size_t n_vars) {
   static const qa_doc_col cols[] = {
-    {"Slice", 1.1, QA_ALIGN_LEFT}, {"Variant", 0.9, QA_ALIGN_LEFT},
+    {"Slice", 1.4, QA_ALIGN_LEFT}, {"Variant", 0.85, QA_ALIGN_LEFT},
     {"Positions", 0.75, QA_ALIGN_RIGHT}, {"Mean KLD \xC2\xB1 se_doc", 1.75, QA_ALIGN_RIGHT},
     {"KLD p99", 0.7, QA_ALIGN_RIGHT}, {"Same top (%)", 0.75, QA_ALIGN_RIGHT},
-    {"ln PPL ratio \xC2\xB1 se_doc", 1.75, QA_ALIGN_RIGHT}};
+    {"ln PPL ratio \xC2\xB1 se_doc", 1.55, QA_ALIGN_RIGHT}};
   const char *names[MAX_SLICES];
   size_t of = 0, n = pick_slices(m, vars, n_vars, names, &of);
   if (!n) return;
@@ -383,7 +402,7 @@ void rp_tokens_finding(const rp_ctx *c, const cJSON *m, rp_list *out) {
     rp_fmt_interval(ratio_ci, sizeof ratio_ci, cJSON_GetObjectItemCaseSensitive(k, "ppl_ratio_ci95"), dr);
     fmt_kld_ci(k, kld, kld_ci, sizeof kld);
     rp_fmt_fixed(same, sizeof same, 100 * qa_json_get_num(k, "same_top"),
-                 rp_decimals_for(100 * qa_json_get_num(k, "same_top_se"), 1, 6, 2));
+                 rp_decimals_for(100 * qa_json_get_num(k, "same_top_se"), 1, 2, 2));
     rp_fmt_small(p99, sizeof p99, rp_num2(k, "kld", "p99"));
     rp_printf(&b, " %s: PPL ratio %s %s, mean KLD %s %s nats, same top %s %%",
               rp_str(vars[i], "name"), ratio, ratio_ci, kld, kld_ci, same);
@@ -391,7 +410,7 @@ void rp_tokens_finding(const rp_ctx *c, const cJSON *m, rp_list *out) {
     /* A worst slice among one is no finding. */
     if (worst && cJSON_GetArraySize(rp_arr(k, "slices")) >= 2) {
       char wk[RP_FMT];
-      rp_fmt_small(wk, sizeof wk, qa_json_get_num(slice_of(vars[i], worst), "kld_mean"));
+      fmt_kld3(wk, sizeof wk, qa_json_get_num(slice_of(vars[i], worst), "kld_mean"), NULL);
       rp_printf(&b, "; worst slice %s (mean KLD %s)", worst, wk);
     }
     if (!isnan(rp_num2(k, "kld", "p99")))
@@ -478,10 +497,11 @@ void rp_tokens_method(const rp_ctx *c, rp_list *out) {
             "in 16 bits and skips entries below \xE2\x88\x92" "16, so that its small KLDs are "
             "rounded and can come out negative; here every entry counts, unrounded. The "
             "\xC2\xB1 values are llama.cpp's standard errors, s/\xE2\x88\x9AT, which take the "
-            "T positions as independent. Positions of one document share their context, so "
-            "their errors move together and a mean over them varies more than s/\xE2\x88\x9AT "
-            "says; the intervals, claims and tests use the document-clustered standard error "
-            "instead, which sums the deviations within each document before squaring "
+            "T positions as independent. Positions of one document share their context; "
+            "where their errors move together, a mean over them varies more than "
+            "s/\xE2\x88\x9AT says. The intervals, claims and tests therefore use the "
+            "document-clustered standard error, which sums the deviations within each "
+            "document before squaring "
             "(se_doc = \xE2\x88\x9A(G/(G\xE2\x88\x92" "1) \xCE\xA3_g r_g\xC2\xB2)/T over G "
             "documents). A ratio se_doc/se of r means the positions carry about as much "
             "information as T/r\xC2\xB2 independent ones.");
@@ -502,6 +522,20 @@ void rp_tokens_method(const rp_ctx *c, rp_list *out) {
       rp_printf(&b, " from %.2f to %.2f for the ln PPL ratio", r.ln_lo, r.ln_hi);
     rp_printf(&b, ".");
   }
+  /* What the ratios say, and no more: 1.1 is where a ratio stops reading
+  ** as "about 1" (the clustered estimate itself rests on G documents). */
+  double lo = fmin(r.kld_lo, r.ln_lo), hi = fmax(r.kld_hi, r.ln_hi);
+  if (r.n && lo > 1.1)
+    rp_printf(&b, " The naive \xC2\xB1 understates the uncertainty of every variant here, and "
+              "the clustered intervals are wider by these factors.");
+  else if (r.n && hi <= 1.1)
+    rp_printf(&b, " Here the positions of a document behave about as if independent: the "
+              "clustered error is no larger than the naive one (a ratio a little below 1 is "
+              "the sampling noise of an estimate that rests on the documents, not extra "
+              "precision).");
+  else if (r.n)
+    rp_printf(&b, " Where the ratio exceeds 1 the naive \xC2\xB1 understates the uncertainty "
+              "and the clustered interval is wider by that factor.");
   rp_list_free(&r.each);
   rp_list_take(out, &b);
 }
