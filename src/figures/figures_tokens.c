@@ -54,11 +54,11 @@ static int ratio_decimals(double se) {
 }
 
 /* Three significant digits, as the report's headline table prints mean
-** KLD: "0.00147", "0.0412", "1.17"; "4.12e-05" below 5e-4; "0" for 0. */
+** KLD: "0.000514", "0.0412", "1.17"; "4.12e-05" below 1e-4; "0" for 0. */
 static void fmt_kld(double v, char *buf, size_t cap) {
   if (isnan(v)) snprintf(buf, cap, "\xE2\x80\x94");
   else if (v == 0.0) snprintf(buf, cap, "0");
-  else if (fabs(v) < 5e-4) snprintf(buf, cap, "%.2e", v);
+  else if (fabs(v) < 1e-4) snprintf(buf, cap, "%.2e", v);
   else {
     int d = 2 - (int)floor(log10(fabs(v)));
     snprintf(buf, cap, "%.*f", d < 0 ? 0 : d, v);
@@ -125,6 +125,48 @@ static void survival_curve(qa_plot *p, const qa_tokens_result *t, const qa_plot_
   qa_plot_color(p, color, 0.95);
   cairo_set_line_width(cr, 1.1);
   cairo_stroke(cr);
+}
+
+/* Where curve t runs at a share of positions (the KLD of rank n − share·n),
+** on the canvas. */
+static double curve_x_at(const qa_tokens_result *t, double share, const qa_plot_axis *x) {
+  double r = (double)t->n * (1.0 - share);
+  size_t i = r <= 0 ? 0 : r >= (double)(t->n - 1) ? t->n - 1 : (size_t)r;
+  return qa_plot_map(&x->s, fmin(fmax(t->kld[i], x->s.d0), x->s.d1));
+}
+
+static int cmp_span(const void *a, const void *b) {
+  const double *x = a, *y = b;
+  return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* The left end of a level line's label: in the widest stretch of the line
+** where no curve passes through the label's band (from the line up to the
+** label's top), so that no curve crosses it; the first stretch that holds
+** the whole label, else the widest. */
+static double level_label_x(qa_plot *p, const qa_figure_src *src, const size_t *vars, size_t n,
+                            const qa_plot_axis *x, const qa_plot_axis *y, const qa_plot_area *a,
+                            double level, double q, const char *label) {
+  double span[MAX_CURVES][2], w = qa_plot_text_width(p, label, QA_PLOT_NOTE_PT, 0) + 8.0;
+  /* The share at the band's top: the inverse of the log map at q - 3 - 1.2 size. */
+  double top_py = q - 3.0 - 1.2 * QA_PLOT_NOTE_PT;
+  double f = (top_py - y->s.p0) / (y->s.p1 - y->s.p0);
+  double share_top = pow(10.0, log10(y->s.d0) + f * (log10(y->s.d1) - log10(y->s.d0)));
+  for (size_t i = 0; i < n; i++) {
+    const qa_tokens_result *t = tok_of(src, src->model, vars[i]);
+    double x0 = curve_x_at(t, fmin(share_top, 1.0), x), x1 = curve_x_at(t, level, x);
+    span[i][0] = fmin(x0, x1) - 4.0;   /* a marker's radius and a margin */
+    span[i][1] = fmax(x0, x1) + 4.0;
+  }
+  qsort(span, n, sizeof span[0], cmp_span);
+  double best_x = a->x0 + 4.0, best_w = -1, at = a->x0;
+  for (size_t i = 0; i <= n; i++) {
+    double end = i < n ? span[i][0] : a->x1;
+    if (end - at >= w) return at + 4.0;
+    if (end - at > best_w) { best_w = end - at; best_x = at + 4.0; }
+    if (i < n) at = fmax(at, span[i][1]);
+  }
+  return fmin(best_x, a->x1 - w + 4.0);
 }
 
 int qa_figure_tok_kld(const qa_figure_src *src, const char *png, char *why, size_t why_cap,
@@ -200,15 +242,13 @@ int qa_figure_tok_kld(const qa_figure_src *src, const char *png, char *why, size
   qa_plot_axis_place(&x, a.x0, a.x1);
   qa_plot_axis_place(&y, a.y1, a.y0);
   qa_plot_axes(&p, &a, &x, &y, QA_AXES_GRID_X | QA_AXES_GRID_Y);
-  /* The p99 and p99.9 lines, labelled at their left end: there every
-  ** curve is still near the top, so no curve crosses the label. */
+  /* The p99 and p99.9 lines; their labels are drawn after the curves. */
   static const double LEVEL[2] = {1e-2, 1e-3};
   static const char *const LEVEL_NAME[2] = {"p99: 1 % of positions above",
                                             "p99.9: 0.1 % of positions above"};
   for (int k = 0; k < 2; k++) {
     double q = qa_plot_map(&y.s, LEVEL[k]);
     dashed_line(&p, a.x0, q, a.x1, q, GREY);
-    qa_plot_text_halo(&p, LEVEL_NAME[k], a.x0 + 4.0, q - 2.0, QA_PLOT_NOTE_PT, 0, 0.0, 1.0, GREY);
   }
   cairo_save(p.cr);
   cairo_rectangle(p.cr, a.x0, a.y0 - 1, a.x1 - a.x0 + 1, a.y1 - a.y0 + 2);
@@ -225,6 +265,11 @@ int qa_figure_tok_kld(const qa_figure_src *src, const char *png, char *why, size
                        qa_plot_map(&y.s, LEVEL[k]), 5.5, qa_plot_variant_color(vars[i]));
   }
   cairo_restore(p.cr);
+  for (int k = 0; k < 2; k++) {
+    double q = qa_plot_map(&y.s, LEVEL[k]);
+    double lx = level_label_x(&p, src, vars, n, &x, &y, &a, LEVEL[k], q, LEVEL_NAME[k]);
+    qa_plot_text_halo(&p, LEVEL_NAME[k], lx, q - 2.0, QA_PLOT_NOTE_PT, 0, 0.0, 1.0, GREY);
+  }
   qa_plot_legend(&p, keys, n, NULL, 0, key_max, 0.5 * (a.x0 + a.x1 - lw), a.y1 + 38.0);
   int rc = qa_plot_save(&p, png, err);
   qa_plot_end(&p);
@@ -388,8 +433,10 @@ int qa_figure_tok_ppl(const qa_figure_src *src, const char *png, char *why, size
       double xl = qa_plot_map(&x.s, fmin(fmax(t->ppl_ratio_ci_lo, x.s.d0), x.s.d1));
       double xh = qa_plot_map(&x.s, fmin(fmax(t->ppl_ratio_ci_hi, x.s.d0), x.s.d1));
       cairo_move_to(p.cr, xl, cy); cairo_line_to(p.cr, xh, cy);
-      cairo_move_to(p.cr, xl, cy - 3.0); cairo_line_to(p.cr, xl, cy + 3.0);
-      cairo_move_to(p.cr, xh, cy - 3.0); cairo_line_to(p.cr, xh, cy + 3.0);
+      if (xh - xl > 8.0) {   /* end caps only where they clear the marker */
+        cairo_move_to(p.cr, xl, cy - 3.0); cairo_line_to(p.cr, xl, cy + 3.0);
+        cairo_move_to(p.cr, xh, cy - 3.0); cairo_line_to(p.cr, xh, cy + 3.0);
+      }
       qa_plot_color(&p, INK, 1.0);
       cairo_set_line_width(p.cr, 0.9);
       cairo_stroke(p.cr);

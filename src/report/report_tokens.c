@@ -67,14 +67,14 @@ static void positions_text(const cJSON *ref, rp_buf *b) {
 
 /* ---- the headline table ---- */
 
-/* A KLD to three significant digits ("0.00147", "0.0412", "1.80"), in
-** scientific notation below 5e-4 ("1.37e-06"), "0" for 0; decimals of the
+/* A KLD to three significant digits ("0.000514", "0.0412", "1.80"), in
+** scientific notation below 1e-4 ("1.37e-06"), "0" for 0; decimals of the
 ** fixed form into *dec (-1: scientific). */
 static void fmt_kld3(char *buf, size_t cap, double v, int *dec) {
   int d = -1;
   if (isnan(v)) snprintf(buf, cap, RP_DASH);
   else if (v == 0.0) { d = 4; snprintf(buf, cap, "0"); }
-  else if (fabs(v) < 5e-4) snprintf(buf, cap, "%.2e", v);
+  else if (fabs(v) < 1e-4) snprintf(buf, cap, "%.2e", v);
   else {
     d = 2 - (int)floor(log10(fabs(v)));
     d = d < 0 ? 0 : d > 6 ? 6 : d;
