@@ -20,6 +20,8 @@ static void free_variant(qa_variant_result *r) {
   free(r->repr.neighbors);
   free(r->out.kl);
   free(r->out.critical);
+  free(r->out.per_class);
+  qa_outputs_calibration_free(&r->out.calib);
   free(r->bench.tasks);
   free(r->gen.metrics);
   qa_tokens_result_free(&r->tokens);

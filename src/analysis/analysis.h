@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analysis/outputs.h"
 #include "analysis/stats.h"
 #include "analysis/tokens.h"
 #include "input/study.h"
@@ -59,6 +60,10 @@ typedef struct qa_outputs_result {
   double *kl;                              /* [n] per sample, or NULL */
   size_t n_critical;
   qa_critical_result *critical;
+  double accuracy_delta_pp;                /* 100 (acc_V − acc_B); NaN without both */
+  qa_outputs_calibration calib;            /* present 0 without logits and labels */
+  size_t n_classes;                        /* rows of per_class: the classes with samples */
+  qa_outputs_class *per_class;             /* [n_classes] in label order, or NULL */
 } qa_outputs_result;
 
 typedef struct qa_task_result {

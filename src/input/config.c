@@ -292,10 +292,11 @@ static int get_margins(ctx *c, const cJSON *obj, const char *name, double *out, 
 static int parse_analysis(ctx *c, const cJSON *root, qa_config *cfg) {
   static const char *const keys[] = {"alpha", "power", "knn_k", "tost_margin_pp",
                                      "tost_margin_pct", "pairs_max", "key_metrics",
-                                     "tost_margins_pp", "tost_margins_pct", NULL};
+                                     "tost_margins_pp", "tost_margins_pct", "ece_bins", NULL};
   const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "analysis");
-  double knn_k = cfg->knn_k, pairs_max = (double)cfg->pairs_max;
+  double knn_k = cfg->knn_k, pairs_max = (double)cfg->pairs_max, ece_bins = cfg->ece_bins;
   const range r_k = {1, 1000, 0, 0, 1};
+  const range r_bins = {1, QA_CONFIG_MAX_ECE_BINS, 0, 0, 1};
   const range r_pairs = {1, 1.0e12, 0, 0, 1};
   if (!obj) return 0;
   if (expect_object(c, obj, "analysis") || check_keys(c, obj, "analysis", keys)) return -1;
@@ -310,9 +311,11 @@ static int parse_analysis(ctx *c, const cJSON *root, qa_config *cfg) {
       get_string_array(c, obj, "analysis", "key_metrics", &cfg->n_key_metrics,
                        &cfg->key_metrics) ||
       get_margins(c, obj, "tost_margins_pp", cfg->tost_margins_pp, &cfg->n_tost_margins_pp) ||
-      get_margins(c, obj, "tost_margins_pct", cfg->tost_margins_pct, &cfg->n_tost_margins_pct))
+      get_margins(c, obj, "tost_margins_pct", cfg->tost_margins_pct, &cfg->n_tost_margins_pct) ||
+      get_number(c, obj, "analysis", "ece_bins", r_bins, NULL, &ece_bins))
     return -1;
   cfg->knn_k = (int)knn_k;
+  cfg->ece_bins = (int)ece_bins;
   cfg->pairs_max = (long long)pairs_max;
   return 0;
 }
@@ -568,6 +571,7 @@ static int set_defaults(qa_config *cfg) {
   cfg->alpha = 0.05;
   cfg->power = 0.80;
   cfg->knn_k = 5;
+  cfg->ece_bins = 15;
   cfg->tost_margin_pp = 3.0;
   cfg->tost_margin_pct = 3.0;
   cfg->n_tost_margins_pp = cfg->n_tost_margins_pct = 2;

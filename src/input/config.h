@@ -56,6 +56,9 @@ typedef struct qa_claim_cfg {
   int has_max;      long max;
 } qa_claim_cfg;
 
+/* analysis.ece_bins is an integer in [1, QA_CONFIG_MAX_ECE_BINS]. */
+#define QA_CONFIG_MAX_ECE_BINS 1000
+
 /* At most this many TOST margins per list (analysis.tost_margins_*). */
 #define QA_MAX_MARGINS 8
 
@@ -76,6 +79,7 @@ typedef struct qa_config {
   size_t n_tost_margins_pp, n_tost_margins_pct;
   double tost_margins_pp[QA_MAX_MARGINS], tost_margins_pct[QA_MAX_MARGINS];
   long long pairs_max;
+  int ece_bins;            /* B of outputs.calibration (default 15) */
   size_t n_key_metrics;
   char **key_metrics;
   size_t n_tiers;

@@ -63,6 +63,55 @@ static void add_representation(cJSON *obj, const qa_study *s, size_t m,
   }
 }
 
+/* outputs.calibration (STATISTICS.md "outputs.calibration"), with the
+** argmax accuracy and mean confidence the ECE compares. */
+static void add_calibration(cJSON *o, const qa_outputs_calibration *cal) {
+  cJSON *c = cJSON_AddObjectToObject(o, "calibration");
+  qa_json_num(c, "n", (double)cal->n);
+  qa_json_num(c, "ece", cal->ece);
+  qa_json_num(c, "brier", cal->brier);
+  qa_json_num(c, "nll", cal->nll);
+  qa_json_num(c, "accuracy", cal->accuracy);
+  qa_json_num(c, "confidence", cal->confidence);
+  cJSON *bins = cJSON_AddArrayToObject(c, "bins");
+  for (size_t k = 0; k < cal->n_bins; k++) {
+    const qa_outputs_bin *b = &cal->bins[k];
+    cJSON *e = cJSON_CreateObject();
+    qa_json_num(e, "lo", b->lo);
+    qa_json_num(e, "hi", b->hi);
+    qa_json_num(e, "n", (double)b->n);
+    qa_json_num(e, "accuracy", b->accuracy);
+    qa_json_num(e, "confidence", b->confidence);
+    cJSON_AddItemToArray(bins, e);
+  }
+}
+
+/* outputs.per_class: recall by class against the baseline, McNemar and its
+** Holm over the classes of the variant. */
+static void add_output_classes(cJSON *o, const qa_study *s, size_t m, const qa_outputs_result *r) {
+  char buf[32];
+  qa_json_num(o, "n_classes", (double)s->models[m].n_classes);
+  cJSON *arr = cJSON_AddArrayToObject(o, "per_class");
+  for (size_t k = 0; k < r->n_classes; k++) {
+    const qa_outputs_class *pc = &r->per_class[k];
+    int tested = !isnan(pc->mcnemar_p);
+    cJSON *e = cJSON_CreateObject();
+    qa_json_str(e, "label", qa_study_class_name(&s->models[m], pc->label, buf, sizeof buf));
+    qa_json_num(e, "n", (double)pc->n);
+    qa_json_num(e, "correct", (double)pc->correct);
+    qa_json_num(e, "accuracy", pc->accuracy);
+    cJSON_AddItemToObject(e, "wilson95", pair(pc->wilson_lo, pc->wilson_hi));
+    qa_json_num(e, "delta_pp", pc->delta_pp);
+    qa_json_num(e, "mcnemar_b", tested ? (double)pc->b : NAN);
+    qa_json_num(e, "mcnemar_c", tested ? (double)pc->c : NAN);
+    qa_json_num(e, "mcnemar_p", pc->mcnemar_p);
+    qa_json_num(e, "mcnemar_p_holm", pc->mcnemar_p_holm);
+    add_bool_or_null(e, "survives_holm",
+                     isnan(pc->mcnemar_p_holm) ? -1 : pc->mcnemar_p_holm < s->cfg->alpha);
+    cJSON_AddItemToArray(arr, e);
+  }
+}
+
 static void add_outputs(cJSON *obj, const qa_study *s, size_t m, const qa_outputs_result *r) {
   char b1[32], b2[32];
   cJSON *o = cJSON_AddObjectToObject(obj, "outputs");
@@ -90,6 +139,11 @@ static void add_outputs(cJSON *obj, const qa_study *s, size_t m, const qa_output
     cJSON_AddBoolToObject(e, "pass", c->pass);
     cJSON_AddItemToArray(arr, e);
   }
+  if (r->per_class) {
+    qa_json_num(o, "accuracy_delta_pp", r->accuracy_delta_pp);
+    add_output_classes(o, s, m, r);
+  }
+  if (r->calib.present) add_calibration(o, &r->calib);
 }
 
 /* paired.tost: [{margin_key, p, equivalent}] at each configured margin. */
