@@ -46,7 +46,6 @@ void dsyevr_(const char *jobz, const char *range, const char *uplo,
              const int *ldz, int *isuppz, double *work, const int *lwork,
              int *iwork, const int *liwork, int *info, size_t, size_t, size_t);
 
-#define KNN_TILE_DEFAULT 2048               /* 32 MB of similarities */
 #define SPEARMAN_TILE_DOUBLES (4u << 20)    /* at most 32 MB per Spearman block */
 #define SPEARMAN_BLOCK_ROWS 256             /* short blocks: little below the diagonal */
 #define CENTRE_BLOCK_ROWS 512
@@ -237,142 +236,7 @@ static void cosine_tile(const double *A, size_t lda, const double *inv_a, size_t
   }
 }
 
-/* ---- k nearest neighbours ---------------------------------------------- */
-
-/* Per row, the k best (similarity, index) so far, best first.  "Better" is
-** higher similarity, then lower index (the spec's tie rule), so the result
-** does not depend on the order candidates arrive in. */
-typedef struct knn_state {
-  size_t k;
-  double *sim;      /* n*k */
-  int32_t *idx;     /* n*k: the caller's nbr_out */
-} knn_state;
-
-static inline void knn_offer(const knn_state *st, size_t row, double s, int32_t j) {
-  size_t k = st->k;
-  double *sim = st->sim + row * k;
-  int32_t *idx = st->idx + row * k;
-  if (!(s > sim[k - 1] || (s == sim[k - 1] && j < idx[k - 1]))) return;
-  size_t p = k - 1;
-  while (p > 0 && (s > sim[p - 1] || (s == sim[p - 1] && j < idx[p - 1]))) {
-    sim[p] = sim[p - 1];
-    idx[p] = idx[p - 1];
-    p--;
-  }
-  sim[p] = s;
-  idx[p] = j;
-}
-
-/* One thread's share of a tile G (rows i0.., cols j0..): rows [r_lo, r_hi)
-** take their candidates along G's rows; when the tile is off the diagonal,
-** columns [c_lo, c_hi) take theirs along G's columns (G is symmetric across
-** the diagonal, so tile (I,J) serves both I's and J's rows). */
-typedef struct knn_job {
-  const knn_state *st;
-  const double *G;
-  size_t i0, j0, rows, cols;
-  size_t r_lo, r_hi, c_lo, c_hi;
-  int diagonal;
-} knn_job;
-
-static void *knn_select(void *arg) {
-  const knn_job *jb = arg;
-  for (size_t r = jb->r_lo; r < jb->r_hi; r++) {
-    const double *g = jb->G + r * jb->cols;
-    size_t row = jb->i0 + r;
-    for (size_t c = 0; c < jb->cols; c++) {
-      if (jb->diagonal && c == r) continue;               /* leave-one-out */
-      knn_offer(jb->st, row, g[c], (int32_t)(jb->j0 + c));
-    }
-  }
-  if (!jb->diagonal) {
-    for (size_t r = 0; r < jb->rows; r++) {
-      const double *g = jb->G + r * jb->cols;
-      for (size_t c = jb->c_lo; c < jb->c_hi; c++)
-        knn_offer(jb->st, jb->j0 + c, g[c], (int32_t)(jb->i0 + r));
-    }
-  }
-  return NULL;
-}
-
-static void knn_select_parallel(knn_job *base, int nthreads) {
-  pthread_t tid[64];
-  knn_job jobs[64];
-  int t_count = nthreads < 64 ? nthreads : 64, started = 0;
-  if ((size_t)t_count > base->rows) t_count = (int)base->rows;
-  if (t_count <= 1) {
-    base->r_lo = 0; base->r_hi = base->rows;
-    base->c_lo = 0; base->c_hi = base->cols;
-    knn_select(base);
-    return;
-  }
-  for (int t = 0; t < t_count; t++) {
-    jobs[t] = *base;
-    jobs[t].r_lo = base->rows * (size_t)t / (size_t)t_count;
-    jobs[t].r_hi = base->rows * (size_t)(t + 1) / (size_t)t_count;
-    jobs[t].c_lo = base->cols * (size_t)t / (size_t)t_count;
-    jobs[t].c_hi = base->cols * (size_t)(t + 1) / (size_t)t_count;
-  }
-  for (int t = 1; t < t_count; t++) {
-    if (pthread_create(&tid[t], NULL, knn_select, &jobs[t]) != 0) break;
-    started = t;
-  }
-  knn_select(&jobs[0]);
-  for (int t = 1; t <= started; t++) pthread_join(tid[t], NULL);
-  for (int t = started + 1; t < t_count; t++) knn_select(&jobs[t]);  /* not started */
-}
-
-int qa_knn_compute_tiled(const double *X, size_t n, size_t d, size_t k,
-                         int nthreads, size_t tile, int32_t *nbr_out,
-                         qa_error *err) {
-  int rc = -1;
-  double *inv = NULL, *G = NULL;
-  knn_state st = {k, NULL, nbr_out};
-  if (k < 1 || k >= n)
-    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
-                        "knn_k = %zu needs at least 1 neighbour and %zu samples, found %zu",
-                        k, k + 1, n);
-  if (n > INT32_MAX || d > INT_MAX)
-    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
-                        "%zu samples of dimension %zu exceed the kNN limits", n, d);
-  nthreads = resolve_threads(nthreads);
-  qa_repr_set_threads(nthreads);
-  if (tile == 0) tile = KNN_TILE_DEFAULT;
-  if (tile > n) tile = n;
-  if (!(inv = alloc_array(n, sizeof *inv, err, "kNN norms"))) goto done;
-  if (!(st.sim = alloc_array(n * k, sizeof *st.sim, err, "kNN lists"))) goto done;
-  if (!(G = alloc_array(tile * tile, sizeof *G, err, "kNN Gram tile"))) goto done;
-  for (size_t i = 0; i < n * k; i++) { st.sim[i] = -INFINITY; nbr_out[i] = INT32_MAX; }
-  inverse_norms(X, d, n, d, inv);
-
-  for (size_t i0 = 0; i0 < n; i0 += tile) {
-    size_t rows = n - i0 < tile ? n - i0 : tile;
-    for (size_t j0 = i0; j0 < n; j0 += tile) {
-      size_t cols = n - j0 < tile ? n - j0 : tile;
-      cosine_tile(X + i0 * d, d, inv + i0, rows, X + j0 * d, d, inv + j0, cols, d, G);
-      knn_job job = {&st, G, i0, j0, rows, cols, 0, 0, 0, 0, j0 == i0};
-      knn_select_parallel(&job, nthreads);
-    }
-  }
-  /* A sentinel left means some similarity never compared (a NaN input). */
-  for (size_t i = 0; i < n * k; i++)
-    if (nbr_out[i] == INT32_MAX) {
-      qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
-                   "sample %zu: hidden state is not finite", i / k);
-      goto done;
-    }
-  rc = 0;
-done:
-  free(inv);
-  free(st.sim);
-  free(G);
-  return rc;
-}
-
-int qa_knn_compute(const double *X, size_t n, size_t d, size_t k, int nthreads,
-                   int32_t *nbr_out, qa_error *err) {
-  return qa_knn_compute_tiled(X, n, d, k, nthreads, 0, nbr_out, err);
-}
+/* ---- k nearest neighbours: src/analysis/knn.c ------------------------- */
 
 void qa_knn_predict(const int32_t *nbr, size_t n, size_t k,
                     const int32_t *labels, int32_t *pred_out) {
@@ -446,55 +310,88 @@ static uint64_t double_key(double v) {
   return (u >> 63) ? ~u : (u | (UINT64_C(1) << 63));
 }
 
-/* LSD radix sort of keys[0..P) carrying idx, 11-bit digits; passes whose
-** digit is the same for every key are skipped.  On return *keys and *idx
-** hold the sorted data and *spare_keys / *spare_idx the free buffers. */
-enum { RADIX_BITS = 16, RADIX_BUCKETS = 1 << RADIX_BITS, RADIX_PASSES = 4 };
+/* Ranking the pair distances.  The sort moves one 64-bit word per pair:
+** the key with its lowest `ib` bits replaced by the pair's index (ib: the
+** bits an index below P needs), sorted by an LSD radix on the upper
+** 64 - ib bits (11-bit digits; a pass skipped when its digit is the same for
+** every word).  Pairs whose upper bits agree (rare: 42 bits at P = 3
+** million) are then ordered by the rest of their keys, fetched by index;
+** equal full keys are ties. */
+enum { RADIX_BITS = 11, RADIX_BUCKETS = 1 << RADIX_BITS, RADIX_PASSES = 6 };
 typedef size_t radix_counts[RADIX_PASSES][RADIX_BUCKETS];
 
-static void radix_sort(uint64_t **keys, uint64_t **spare_keys, uint32_t **idx,
-                       uint32_t **spare_idx, size_t P, radix_counts *counts) {
-  enum { BITS = RADIX_BITS, BUCKETS = RADIX_BUCKETS, PASSES = RADIX_PASSES };
-  size_t (*count)[BUCKETS] = *counts;
+/* Sorts w[0..P) stably by bits ib..63; returns the buffer that holds the
+** result (w or spare), the other one is free. */
+static uint64_t *sort_upper(uint64_t *w, uint64_t *spare, size_t P, int ib, radix_counts *counts) {
+  const uint64_t MASK = RADIX_BUCKETS - 1;
+  int passes = (64 - ib + RADIX_BITS - 1) / RADIX_BITS;
+  size_t (*count)[RADIX_BUCKETS] = *counts;
   memset(count, 0, sizeof *counts);
   for (size_t i = 0; i < P; i++) {
-    uint64_t key = (*keys)[i];
-    for (int p = 0; p < PASSES; p++) count[p][(key >> (p * BITS)) & (BUCKETS - 1)]++;
+    uint64_t x = w[i];
+    for (int p = 0; p < passes; p++) count[p][(x >> (ib + p * RADIX_BITS)) & MASK]++;
   }
-  for (int p = 0; p < PASSES; p++) {
+  for (int p = 0; p < passes; p++) {
     size_t *c = count[p], sum = 0;
-    if (c[((*keys)[0] >> (p * BITS)) & (BUCKETS - 1)] == P) continue;
-    for (int b = 0; b < BUCKETS; b++) { size_t t = c[b]; c[b] = sum; sum += t; }
-    uint64_t *src = *keys, *dst = *spare_keys;
-    uint32_t *isrc = *idx, *idst = *spare_idx;
+    int sh = ib + p * RADIX_BITS;
+    if (c[(w[0] >> sh) & MASK] == P) continue;   /* one digit for all: order kept */
+    for (size_t b = 0; b < RADIX_BUCKETS; b++) { size_t t = c[b]; c[b] = sum; sum += t; }
     for (size_t i = 0; i < P; i++) {
-      size_t at = c[(src[i] >> (p * BITS)) & (BUCKETS - 1)]++;
-      dst[at] = src[i];
-      idst[at] = isrc[i];
+      uint64_t x = w[i];
+      spare[c[(x >> sh) & MASK]++] = x;
     }
-    *keys = dst; *spare_keys = src;
-    *idx = idst; *spare_idx = isrc;
+    uint64_t *t = w; w = spare; spare = t;
   }
+  return w;
 }
 
-/* rank2_out[i] = twice the average rank (1-based) of keys[i] among the P
-** keys: an integer, so ranks stay exact in a key buffer.  keys is
-** reordered; spare, idx and spare_idx are scratch.  Returns the buffer
-** (one of keys/spare) that now holds the ranks; the other is free. */
-static uint64_t *average_ranks2(uint64_t *keys, uint64_t *spare, uint32_t *idx,
-                                uint32_t *spare_idx, size_t P, radix_counts *counts,
-                                uint64_t **free_out) {
-  for (size_t i = 0; i < P; i++) idx[i] = (uint32_t)i;
-  radix_sort(&keys, &spare, &idx, &spare_idx, P, counts);
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* rank2[p] = twice the average rank of pair p's key: for a run of equal
+** keys at sorted positions a..b-1 (0-based), a + 1 + b.  scratch holds up
+** to P words. */
+static void walk_ranks(const uint64_t *keys, const uint64_t *sorted, uint64_t *scratch,
+                       size_t P, int ib, uint32_t *rank2) {
+  const uint64_t low = ((uint64_t)1 << ib) - 1;
   for (size_t r = 0; r < P;) {
-    size_t e = r;
-    while (e + 1 < P && keys[e + 1] == keys[r]) e++;
-    uint64_t rank2 = (uint64_t)(r + 1) + (uint64_t)(e + 1);  /* ties: average */
-    for (size_t t = r; t <= e; t++) spare[idx[t]] = rank2;
-    r = e + 1;
+    uint64_t up = sorted[r] >> ib;
+    if (r + 1 == P || (sorted[r + 1] >> ib) != up) {          /* a run of one */
+      rank2[sorted[r] & low] = (uint32_t)(2 * r + 2);
+      r++;
+      continue;
+    }
+    size_t e = r + 1;
+    while (e < P && (sorted[e] >> ib) == up) e++;
+    /* Upper bits agree on [r, e): order by the keys' lower bits, as
+    ** (lower bits, index) words. */
+    size_t g = e - r;
+    uint64_t *run = scratch;
+    for (size_t t = 0; t < g; t++) {
+      uint64_t p = sorted[r + t] & low;
+      run[t] = ((keys[p] & low) << (64 - ib)) | p;
+    }
+    if (g <= 24) {
+      for (size_t t = 1; t < g; t++) {
+        uint64_t x = run[t];
+        size_t q = t;
+        while (q > 0 && run[q - 1] > x) { run[q] = run[q - 1]; q--; }
+        run[q] = x;
+      }
+    } else {
+      qsort(run, g, sizeof *run, cmp_u64);
+    }
+    for (size_t a = 0; a < g;) {
+      size_t b = a + 1;
+      while (b < g && (run[b] >> (64 - ib)) == (run[a] >> (64 - ib))) b++;
+      uint32_t r2 = (uint32_t)((r + a + 1) + (r + b));
+      for (size_t t = a; t < b; t++) rank2[run[t] & low] = r2;
+      a = b;
+    }
+    r = e;
   }
-  *free_out = keys;
-  return spare;
 }
 
 /* keys_out[p] = key(1 - cos) for the pairs a<b of the m rows A, A+lda, ...
@@ -529,7 +426,7 @@ done:
 ** and their sum of squared deviations. */
 struct qa_spearman_ref {
   size_t n, d, s, m, P;
-  uint64_t *rank2;
+  uint32_t *rank2;   /* twice the average ranks: at most 2P < 2^32 */
   double sxx;
 };
 
@@ -539,30 +436,34 @@ void qa_repr_spearman_ref_free(qa_spearman_ref *ref) {
   free(ref);
 }
 
-/* Ranks (twice the average rank) of the pair distances of the subsample of
-** A into a new buffer *out. */
-static int pair_ranks(const double *A, size_t s, size_t m, size_t d, size_t P, uint64_t **out,
+/* Twice the average ranks of the pair distances of the subsample of A,
+** into a new buffer *out. */
+static int pair_ranks(const double *A, size_t s, size_t m, size_t d, size_t P, uint32_t **out,
                       qa_error *err) {
   int rc = -1;
-  uint64_t *k0 = NULL, *k1 = NULL, *free_buf = NULL, *ranks = NULL;
-  uint32_t *i0 = NULL, *i1 = NULL;
+  uint64_t *keys = NULL, *w = NULL, *spare = NULL;
+  uint32_t *rank2 = NULL;
   radix_counts *counts = NULL;
   *out = NULL;
-  if (!(k0 = alloc_array(P, sizeof *k0, err, "Spearman distances")) ||
-      !(k1 = alloc_array(P, sizeof *k1, err, "Spearman sort buffer")) ||
-      !(i0 = alloc_array(P, sizeof *i0, err, "Spearman sort index")) ||
-      !(i1 = alloc_array(P, sizeof *i1, err, "Spearman sort index")) ||
+  if (!(keys = alloc_array(P, sizeof *keys, err, "Spearman distances")) ||
+      !(w = alloc_array(P, sizeof *w, err, "Spearman sort buffer")) ||
+      !(spare = alloc_array(P, sizeof *spare, err, "Spearman sort buffer")) ||
+      !(rank2 = alloc_array(P, sizeof *rank2, err, "Spearman ranks")) ||
       !(counts = alloc_array(1, sizeof *counts, err, "Spearman histograms")))
     goto done;
   /* Rows i = 0 (mod s) are a matrix with leading dimension s*d: no copy. */
-  if (pair_distances(A, s * d, m, d, k0, err)) goto done;
-  ranks = average_ranks2(k0, k1, i0, i1, P, counts, &free_buf);
-  free(free_buf);
-  k0 = k1 = NULL;
-  *out = ranks;
+  if (pair_distances(A, s * d, m, d, keys, err)) goto done;
+  int ib = 1;
+  while (ib < 63 && ((uint64_t)1 << ib) < P) ib++;
+  const uint64_t low = ((uint64_t)1 << ib) - 1;
+  for (size_t p = 0; p < P; p++) w[p] = (keys[p] & ~low) | (uint64_t)p;
+  uint64_t *sorted = sort_upper(w, spare, P, ib, counts);
+  walk_ranks(keys, sorted, sorted == w ? spare : w, P, ib, rank2);
+  *out = rank2;
+  rank2 = NULL;
   rc = 0;
 done:
-  free(k0); free(k1); free(i0); free(i1); free(counts);
+  free(keys); free(w); free(spare); free(rank2); free(counts);
   return rc;
 }
 
@@ -577,9 +478,9 @@ int qa_repr_spearman_ref_new(const double *X, size_t n, size_t d, size_t pairs_m
   ref->m = n ? (n + ref->s - 1) / ref->s : 0;
   ref->sxx = NAN;
   if (ref->P >= 2) {
-    if (ref->P > UINT32_MAX || d > INT_MAX || ref->s * d > INT_MAX) {
-      qa_error_set(err, QA_EXIT_DATA, NULL, NULL, "pairs_max: %zu pairs exceed the limit of %u",
-                   ref->P, UINT32_MAX);
+    if (ref->P > INT32_MAX || d > INT_MAX || ref->s * d > INT_MAX) {
+      qa_error_set(err, QA_EXIT_DATA, NULL, NULL, "pairs_max: %zu pairs exceed the limit of %d",
+                   ref->P, INT32_MAX);
       free(ref);
       return -1;
     }
@@ -608,7 +509,7 @@ int qa_repr_spearman_vs(const qa_spearman_ref *ref, const double *Y, double *rho
   *rho_out = NAN;
   if (pairs_used) *pairs_used = ref->P;
   if (ref->P < 2) return 0;
-  uint64_t *rank_y = NULL;
+  uint32_t *rank_y = NULL;
   if (pair_ranks(Y, ref->s, ref->m, ref->d, ref->P, &rank_y, err)) return -1;
   /* Pearson of the ranks. */
   double mean2 = (double)ref->P + 1.0, sxy = 0, syy = 0;

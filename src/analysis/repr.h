@@ -56,8 +56,11 @@ double qa_repr_sqnr_db(const double *X, const double *Y, size_t n, size_t d);
 
 /* nbr_out[i*k .. i*k+k) = the k samples j != i of highest cosine similarity
 ** to sample i, best first; equal similarity ranks the lower index first.
-** Cosine with a zero row is 0, between two zero rows 1.  Requires
-** 1 <= k <= n-1.  nthreads as in qa_repr_set_threads. */
+** The similarity is qa_knn_similarity's (one fixed double-precision
+** computation, symmetric bit for bit); cosine with a zero row is 0, between
+** two zero rows 1.  Requires 1 <= k <= n-1 and finite states.  nthreads as
+** in qa_repr_set_threads.  Float32 Gram candidates, exact re-ranking
+** (src/analysis/knn.c); QAUDIT_KNN=exhaustive ranks every pair instead. */
 int qa_knn_compute(const double *X, size_t n, size_t d, size_t k, int nthreads,
                    int32_t *nbr_out, qa_error *err);
 /* The same with an explicit Gram tile edge in rows (0: default 2048);
@@ -65,6 +68,29 @@ int qa_knn_compute(const double *X, size_t n, size_t d, size_t k, int nthreads,
 int qa_knn_compute_tiled(const double *X, size_t n, size_t d, size_t k,
                          int nthreads, size_t tile, int32_t *nbr_out,
                          qa_error *err);
+
+typedef enum qa_knn_method {
+  QA_KNN_FAST,        /* float32 sgemm candidates, exact re-ranking */
+  QA_KNN_EXHAUSTIVE   /* every pair ranked by qa_knn_similarity (the plain path) */
+} qa_knn_method;
+
+typedef struct qa_knn_info {
+  double eps;                 /* the proven bound |float32 Gram − similarity| */
+  size_t candidates;          /* pairs re-ranked in double (fast path) */
+  size_t exhaustive_rows;     /* rows ranked against every other row */
+} qa_knn_info;
+
+/* Either method; identical neighbours by construction (see knn.c). */
+int qa_knn_compute_method(const double *X, size_t n, size_t d, size_t k, int nthreads,
+                          size_t tile, qa_knn_method method, int32_t *nbr_out,
+                          qa_knn_info *info, qa_error *err);
+
+/* s(i, j) of rows i and j of X (n*d): dot(x_i 2^-e_i, x_j 2^-e_j) times
+** the product of the scaled rows' inverse norms, fixed summation order. */
+double qa_knn_similarity(const double *X, size_t d, size_t i, size_t j);
+
+/* The bound ε on |fl32(f_i·f_j) − s(i, j)| for dimension d (knn.c). */
+double qa_knn_eps(size_t d);
 
 /* pred_out[i] = majority label among sample i's k neighbours; a tie in
 ** votes goes to the tied class whose best-ranked neighbour ranks first. */
