@@ -177,3 +177,77 @@ QA_TEST(knn_rejects_non_finite) {
   CHECK_INT(err.code, QA_EXIT_DATA);
   CHECK_STR(err.msg, "sample 2: hidden state is not finite");
 }
+
+/* ---- Spearman's ranking (repr.c): the one-word radix sort and its tie
+** runs against a plain ranking by qsort on the same distances ---------- */
+
+static int cmp_vi(const void *a, const void *b) {
+  const double *x = a, *y = b;
+  return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* Twice the average ranks of v[0..P), ties averaged, by a plain sort. */
+static void plain_rank2(const double *v, size_t P, double *r2) {
+  double *vi = malloc(2 * P * sizeof *vi);
+  for (size_t p = 0; p < P; p++) { vi[2 * p] = v[p] == 0 ? 0.0 : v[p]; vi[2 * p + 1] = (double)p; }
+  qsort(vi, P, 2 * sizeof *vi, cmp_vi);
+  for (size_t a = 0; a < P;) {
+    size_t b = a + 1;
+    while (b < P && vi[2 * b] == vi[2 * a]) b++;
+    for (size_t t = a; t < b; t++) r2[(size_t)vi[2 * t + 1]] = (double)(a + 1 + b);
+    a = b;
+  }
+  free(vi);
+}
+
+/* The pair distances 1 - cos as repr.c computes them (cosine_tile's
+** expression g (ia ib)); exact for small-integer rows. */
+static void plain_dist(const double *X, size_t n, size_t d, double *v) {
+  double *inv = malloc(n * sizeof *inv);
+  for (size_t i = 0; i < n; i++) {
+    double aa = 0;
+    for (size_t t = 0; t < d; t++) aa += X[i * d + t] * X[i * d + t];
+    inv[i] = aa > 0 ? 1.0 / sqrt(aa) : 0.0;
+  }
+  size_t p = 0;
+  for (size_t a = 0; a < n; a++)
+    for (size_t b = a + 1; b < n; b++) {
+      double g = 0;
+      for (size_t t = 0; t < d; t++) g += X[a * d + t] * X[b * d + t];
+      double c = inv[a] > 0 ? (inv[b] > 0 ? g * (inv[a] * inv[b]) : 0.0) : (inv[b] > 0 ? 0.0 : 1.0);
+      v[p++] = 1.0 - c;
+    }
+  free(inv);
+}
+
+QA_TEST(spearman_radix_ranks_equal_plain_ranks_with_ties) {
+  enum { N = 300, D = 3 };
+  const size_t P = (size_t)N * (N - 1) / 2;
+  double *X = malloc(N * D * sizeof *X), *Y = malloc(N * D * sizeof *Y);
+  uint64_t seed = 23;
+  for (int i = 0; i < N * D; i++) {
+    X[i] = floor(2.5 * unif(&seed));                 /* -3..2: runs of equal distances */
+    Y[i] = X[i] + (unif(&seed) > 0.8 ? 1.0 : 0.0);   /* a few entries moved */
+  }
+  double *vx = malloc(P * sizeof *vx), *vy = malloc(P * sizeof *vy);
+  double *rx = malloc(P * sizeof *rx), *ry = malloc(P * sizeof *ry);
+  plain_dist(X, N, D, vx);
+  plain_dist(Y, N, D, vy);
+  plain_rank2(vx, P, rx);
+  plain_rank2(vy, P, ry);
+  double mean2 = (double)P + 1.0, sxx = 0, sxy = 0, syy = 0;
+  for (size_t p = 0; p < P; p++) {
+    double u = rx[p] - mean2, v = ry[p] - mean2;
+    sxx += u * u;
+    sxy += u * v;
+    syy += v * v;
+  }
+  double want = sxy / sqrt(sxx * syy), got = NAN;
+  size_t pairs = 0;
+  qa_error err = {0};
+  CHECK_INT(qa_repr_spearman(X, Y, N, D, P, &got, &pairs, &err), 0);
+  CHECK_INT((long)pairs, (long)P);
+  CHECK(got == want);                       /* the same ranks: the same bits */
+  CHECK(want > 0.3 && want < 0.99);
+  free(X); free(Y); free(vx); free(vy); free(rx); free(ry);
+}

@@ -351,11 +351,14 @@ static int cmp_u64(const void *a, const void *b) {
 }
 
 /* rank2[p] = twice the average rank of pair p's key: for a run of equal
-** keys at sorted positions a..b-1 (0-based), a + 1 + b.  scratch holds up
-** to P words. */
-static void walk_ranks(const uint64_t *keys, const uint64_t *sorted, uint64_t *scratch,
-                       size_t P, int ib, uint32_t *rank2) {
+** keys at sorted positions a..b-1 (0-based), a + 1 + b.  klow[p]: the
+** lower ib bits of pair p's key.  Returns -1 when a run's scratch does not
+** fit in memory. */
+static int walk_ranks(const uint32_t *klow, const uint64_t *sorted, size_t P, int ib,
+                      uint32_t *rank2) {
   const uint64_t low = ((uint64_t)1 << ib) - 1;
+  uint64_t *run = NULL;
+  size_t cap = 0;
   for (size_t r = 0; r < P;) {
     uint64_t up = sorted[r] >> ib;
     if (r + 1 == P || (sorted[r + 1] >> ib) != up) {          /* a run of one */
@@ -368,10 +371,15 @@ static void walk_ranks(const uint64_t *keys, const uint64_t *sorted, uint64_t *s
     /* Upper bits agree on [r, e): order by the keys' lower bits, as
     ** (lower bits, index) words. */
     size_t g = e - r;
-    uint64_t *run = scratch;
+    if (g > cap) {
+      uint64_t *grown = realloc(run, (g > 2 * cap ? g : 2 * cap) * sizeof *run);
+      if (!grown) { free(run); return -1; }
+      run = grown;
+      cap = g > 2 * cap ? g : 2 * cap;
+    }
     for (size_t t = 0; t < g; t++) {
       uint64_t p = sorted[r + t] & low;
-      run[t] = ((keys[p] & low) << (64 - ib)) | p;
+      run[t] = ((uint64_t)klow[p] << (64 - ib)) | p;
     }
     if (g <= 24) {
       for (size_t t = 1; t < g; t++) {
@@ -392,15 +400,19 @@ static void walk_ranks(const uint64_t *keys, const uint64_t *sorted, uint64_t *s
     }
     r = e;
   }
+  free(run);
+  return 0;
 }
 
-/* keys_out[p] = key(1 - cos) for the pairs a<b of the m rows A, A+lda, ...
-** in the order (0,1), (0,2), ..., (m-2,m-1); Gram blocks of rows. */
-static int pair_distances(const double *A, size_t lda, size_t m, size_t d,
-                          uint64_t *keys_out, qa_error *err) {
+/* For the pairs a<b of the m rows A, A+lda, ... in the order (0,1), (0,2),
+** ..., (m-2,m-1), p counting from 0: w[p] = key(1 - cos) with its lowest
+** ib bits replaced by p, klow[p] = those lowest bits.  Gram blocks of rows. */
+static int pair_distances(const double *A, size_t lda, size_t m, size_t d, int ib,
+                          uint64_t *w, uint32_t *klow, qa_error *err) {
   int rc = -1;
   double *inv = alloc_array(m, sizeof *inv, err, "Spearman norms"), *G = NULL;
   size_t block = SPEARMAN_TILE_DOUBLES / m, p = 0;
+  const uint64_t low = ((uint64_t)1 << ib) - 1;
   if (block > SPEARMAN_BLOCK_ROWS) block = SPEARMAN_BLOCK_ROWS;
   if (block < 1) block = 1;
   if (block > m) block = m;
@@ -408,11 +420,15 @@ static int pair_distances(const double *A, size_t lda, size_t m, size_t d,
     goto done;
   inverse_norms(A, lda, m, d, inv);
   for (size_t r0 = 0; r0 < m; r0 += block) {
-    size_t rows = m - r0 < block ? m - r0 : block, w = m - r0;
+    size_t rows = m - r0 < block ? m - r0 : block, wd = m - r0;
     const double *Ar = A + r0 * lda;
-    cosine_tile(Ar, lda, inv + r0, rows, Ar, lda, inv + r0, w, d, G);
+    cosine_tile(Ar, lda, inv + r0, rows, Ar, lda, inv + r0, wd, d, G);
     for (size_t a = 0; a < rows; a++)
-      for (size_t b = a + 1; b < w; b++) keys_out[p++] = double_key(1.0 - G[a * w + b]);
+      for (size_t b = a + 1; b < wd; b++, p++) {
+        uint64_t key = double_key(1.0 - G[a * wd + b]);
+        w[p] = (key & ~low) | (uint64_t)p;
+        klow[p] = (uint32_t)(key & low);
+      }
   }
   rc = 0;
 done:
@@ -437,33 +453,38 @@ void qa_repr_spearman_ref_free(qa_spearman_ref *ref) {
 }
 
 /* Twice the average ranks of the pair distances of the subsample of A,
-** into a new buffer *out. */
+** into a new buffer *out.  Memory: 20 bytes per pair while sorting, 16
+** while ranking (the ranks included). */
 static int pair_ranks(const double *A, size_t s, size_t m, size_t d, size_t P, uint32_t **out,
                       qa_error *err) {
   int rc = -1;
-  uint64_t *keys = NULL, *w = NULL, *spare = NULL;
-  uint32_t *rank2 = NULL;
+  uint64_t *w = NULL, *spare = NULL;
+  uint32_t *klow = NULL, *rank2 = NULL;
   radix_counts *counts = NULL;
   *out = NULL;
-  if (!(keys = alloc_array(P, sizeof *keys, err, "Spearman distances")) ||
-      !(w = alloc_array(P, sizeof *w, err, "Spearman sort buffer")) ||
+  int ib = 1;                      /* bits of an index below P (P < 2^31) */
+  while (((uint64_t)1 << ib) < P) ib++;
+  if (!(w = alloc_array(P, sizeof *w, err, "Spearman distances")) ||
+      !(klow = alloc_array(P, sizeof *klow, err, "Spearman distances")) ||
       !(spare = alloc_array(P, sizeof *spare, err, "Spearman sort buffer")) ||
-      !(rank2 = alloc_array(P, sizeof *rank2, err, "Spearman ranks")) ||
       !(counts = alloc_array(1, sizeof *counts, err, "Spearman histograms")))
     goto done;
   /* Rows i = 0 (mod s) are a matrix with leading dimension s*d: no copy. */
-  if (pair_distances(A, s * d, m, d, keys, err)) goto done;
-  int ib = 1;
-  while (ib < 63 && ((uint64_t)1 << ib) < P) ib++;
-  const uint64_t low = ((uint64_t)1 << ib) - 1;
-  for (size_t p = 0; p < P; p++) w[p] = (keys[p] & ~low) | (uint64_t)p;
+  if (pair_distances(A, s * d, m, d, ib, w, klow, err)) goto done;
   uint64_t *sorted = sort_upper(w, spare, P, ib, counts);
-  walk_ranks(keys, sorted, sorted == w ? spare : w, P, ib, rank2);
+  free(sorted == w ? spare : w);   /* the other buffer */
+  w = sorted;
+  spare = NULL;
+  if (!(rank2 = alloc_array(P, sizeof *rank2, err, "Spearman ranks"))) goto done;
+  if (walk_ranks(klow, w, P, ib, rank2)) {
+    qa_error_set(err, QA_EXIT_IO, NULL, NULL, "Spearman ties: out of memory");
+    goto done;
+  }
   *out = rank2;
   rank2 = NULL;
   rc = 0;
 done:
-  free(keys); free(w); free(spare); free(rank2); free(counts);
+  free(w); free(spare); free(klow); free(rank2); free(counts);
   return rc;
 }
 

@@ -122,7 +122,7 @@ int qa_repr_spearman(const double *X, const double *Y, size_t n, size_t d,
                      qa_error *err);
 
 /* The same against one reference X for many Y: the reference's ranks are
-** computed once (8 bytes per pair are kept). */
+** computed once (4 bytes per pair are kept). */
 typedef struct qa_spearman_ref qa_spearman_ref;
 int qa_repr_spearman_ref_new(const double *X, size_t n, size_t d, size_t pairs_max,
                              qa_spearman_ref **out, qa_error *err);
