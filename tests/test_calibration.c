@@ -3,10 +3,11 @@
 ** "Strata, calibration, retrieval, coverage"): ECE, Brier and NLL by hand
 ** and against NumPy, the bin edges, the accumulator's blocks, per-class
 ** McNemar and Holm by hand and against SciPy, the analysis.ece_bins key,
-** and the showcase end to end.
+** the reliability diagram (figure 13), and the showcase end to end.
 */
 #include "harness.h"
 
+#include <cairo.h>
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "analysis/outputs.h"
+#include "figures/figures.h"
 #include "input/config.h"
 #include "util/error.h"
 
@@ -469,4 +471,95 @@ QA_TEST(calib_e2e_showcase) {
   CHECK_INT(n_vars, 5);
   CHECK(survivors > 0);   /* int2 loses whole classes */
   cJSON_Delete(root);
+  /* The reliability diagram, the two tables and the summary's finding. */
+  snprintf(path, sizeof path, "%s/calib-show/figures/fig13-calib-triage-encoder-s.png", dir);
+  char *png = qa_test_read_file(path, NULL);
+  CHECK(png != NULL);
+  free(png);
+  static const char *const texts[] = {
+    "Reliability diagram of each variant of triage-encoder-s",
+    "calibration of the softmax outputs on the labelled samples (ECE over 15",
+    "change in output accuracy by class (recall, pp against fp32)",
+    "triage-encoder-s, calibration of the outputs: ECE 0.0270 at the baseline fp32",
+    "Class changes that survive Holm"};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+    snprintf(cmd, sizeof cmd, "pdftotext -raw %s/calib-show/report.pdf - | tr '\n' ' ' | "
+             "grep -qF '%s'", dir, texts[i]);
+    st = system(cmd);
+    if (!(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0))
+      qa_test_fail(__FILE__, __LINE__, "report.pdf lacks \"%s\"", texts[i]);
+  }
+}
+
+/* ---- figure 13 ----------------------------------------------------------- */
+
+/* A model of two variants, calibration from the CAL fixture (the variant's
+** logits halved: less confident). */
+typedef struct calib_fake {
+  qa_config cfg;
+  qa_study study;
+  qa_model model;
+  qa_variant variants[2];
+  qa_analysis analysis;
+  qa_variant_result *rows[1];
+  qa_variant_result res[2];
+} calib_fake;
+
+static int calib_fake_init(calib_fake *f, int with_calib) {
+  memset(f, 0, sizeof *f);
+  f->study.cfg = &f->cfg;
+  f->study.n_models = 1;
+  f->study.models = &f->model;
+  f->model.name = "toy";
+  f->model.n_variants = 2;
+  f->model.variants = f->variants;
+  f->variants[0].name = "fp32";
+  f->variants[0].is_baseline = 1;
+  f->variants[1].name = "int4";
+  f->analysis.study = &f->study;
+  f->analysis.models = f->rows;
+  f->rows[0] = f->res;
+  if (!with_calib) return 0;
+  double half[12][4];
+  for (int i = 0; i < 12; i++)
+    for (int j = 0; j < 4; j++) half[i][j] = 0.5 * CAL_LOGITS[i][j];
+  return qa_outputs_calibration_of(&CAL_LOGITS[0][0], CAL_LABELS, 12, 4, 10, &f->res[0].out.calib) ||
+         qa_outputs_calibration_of(&half[0][0], CAL_LABELS, 12, 4, 10, &f->res[1].out.calib);
+}
+
+QA_TEST(calib_figure_reliability_diagram) {
+  static calib_fake f;
+  qa_plot_fonts *fonts = NULL;
+  qa_error err = {0};
+  if (qa_plot_fonts_load("fonts", &fonts, &err)) {
+    qa_test_fail(__FILE__, __LINE__, "fonts: %s", err.msg);
+    return;
+  }
+  char a[4096], b[4096], why[512];
+  snprintf(a, sizeof a, "%s/calib-a.png", qa_test_tmpdir());
+  snprintf(b, sizeof b, "%s/calib-b.png", qa_test_tmpdir());
+  CHECK_INT(calib_fake_init(&f, 1), 0);
+  qa_figure_src src = {&f.study, &f.analysis, fonts, 0};
+  CHECK_INT(qa_figure_calib(&src, a, why, sizeof why, &err), 0);
+  CHECK_STR(why, "");
+  CHECK_INT(qa_figure_calib(&src, b, why, sizeof why, &err), 0);
+  size_t na = 0, nb = 0;
+  char *x = qa_test_read_file(a, &na), *y = qa_test_read_file(b, &nb);
+  CHECK(x && y && na > 1000 && na == nb && memcmp(x, y, na) == 0);   /* deterministic */
+  free(x);
+  free(y);
+  cairo_surface_t *img = cairo_image_surface_create_from_png(a);
+  CHECK_INT(cairo_image_surface_get_width(img), 1430);   /* 6.5 in at 220 dpi */
+  cairo_surface_destroy(img);
+  for (int v = 0; v < 2; v++) qa_outputs_calibration_free(&f.res[v].out.calib);
+  /* Without logits and labels: one sentence for "Figures not drawn" that
+  ** starts with the model's name (so that models group into one bullet). */
+  calib_fake_init(&f, 0);
+  CHECK_INT(qa_figure_calib(&src, a, why, sizeof why, &err), 1);
+  CHECK_STR(why, "toy has no variant with both output logits (/outputs/logits) and labels "
+                 "(/samples/label), so there is no calibration to show.");
+  char title[128];
+  qa_figure_title(&f.study, QA_FIG_CALIB, 0, title, sizeof title);
+  CHECK_STR(title, "Reliability diagram (toy)");
+  qa_plot_fonts_free(fonts);
 }

@@ -630,7 +630,8 @@ QA_TEST(figures_tokens_in_the_list) {
     CHECK_CONTAINS(l.figs[1].caption, "the dashed line at 1 is the baseline");
     CHECK_CONTAINS(l.figs[2].caption, "each variant's worst slice is framed.");
   }
-  for (size_t i = 0; i < l.n_skipped; i++) CHECK(l.skipped[i].kind < QA_FIG_TOK_KLD);
+  for (size_t i = 0; i < l.n_skipped; i++)
+    CHECK(l.skipped[i].kind < QA_FIG_TOK_KLD || l.skipped[i].kind == QA_FIG_CALIB);
   qa_figure_list_free(&l);
   /* Without token data none of them is drawn or listed as not drawn. */
   tok_fake_init(&f, 0, 0);
@@ -640,7 +641,8 @@ QA_TEST(figures_tokens_in_the_list) {
     return;
   }
   CHECK_INT(l.n, 0);
-  CHECK_INT(l.n_skipped, QA_FIG_KL);
-  for (size_t i = 0; i < l.n_skipped; i++) CHECK(l.skipped[i].kind < QA_FIG_TOK_KLD);
+  CHECK_INT(l.n_skipped, QA_FIG_KL + 1);   /* and the reliability diagram's reason */
+  for (size_t i = 0; i < l.n_skipped; i++)
+    CHECK(l.skipped[i].kind < QA_FIG_TOK_KLD || l.skipped[i].kind == QA_FIG_CALIB);
   qa_figure_list_free(&l);
 }

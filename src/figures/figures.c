@@ -3,8 +3,9 @@
 ** with a caption that says what to look for, or one sentence saying why a
 ** figure has nothing to show.  The figures themselves live in
 ** figures_dist.c (distributions and spectra), figures_repr.c (per class,
-** PCA, radar), figures_quality.c (accuracy, cost, agreement) and
-** figures_tokens.c (per-token KLD, PPL ratio, KLD by slice).
+** PCA, radar), figures_quality.c (accuracy, cost, agreement),
+** figures_tokens.c (per-token KLD, PPL ratio, KLD by slice) and
+** figures_calib.c (reliability diagram).
 **
 ** This file decides names, order and captions; it never draws.
 */
@@ -38,6 +39,7 @@ static const fig_kind KINDS[QA_FIG_N_KINDS] = {
   {QA_FIG_TOK_KLD, "tok-kld", 1, 1.0, qa_figure_tok_kld},
   {QA_FIG_TOK_PPL, "tok-ppl", 0, 1.0, qa_figure_tok_ppl},
   {QA_FIG_TOK_SLICES, "tok-slices", 1, 1.0, qa_figure_tok_slices},
+  {QA_FIG_CALIB, "calib", 1, 1.0, qa_figure_calib},
 };
 
 void qa_figure_title(const qa_study *s, int kind, size_t model, char *buf, size_t cap) {
@@ -45,7 +47,7 @@ void qa_figure_title(const qa_study *s, int kind, size_t model, char *buf, size_
     "Per-sample cosine distance", "Per-class heat map", "PCA projection", "Eigen-spectrum",
     "Multi-metric radar", "Accuracy by variant", "Quality against cost", "Metric agreement",
     "KL divergence distribution", "Per-token KLD distribution", "PPL ratio by variant",
-    "Mean KLD by slice"};
+    "Mean KLD by slice", "Reliability diagram"};
   const char *t = kind >= 1 && kind <= QA_FIG_N_KINDS ? titles[kind - 1] : "Figure";
   char nm[QA_PLOT_NAME_BYTES + 4];
   if (model < s->n_models) qa_plot_fmt(buf, cap, "%s (%s)", t, QA_FIG_SHORT(s->models[model].name, nm));
@@ -128,6 +130,15 @@ void qa_figure_caption(const qa_study *s, int kind, size_t model, char *buf, siz
              "the evaluated text, darker for larger, with every position in the last row: a "
              "cell much darker than the last row of its column is a kind of text the variant "
              "handles worse; each variant's worst slice is framed.", m);
+    break;
+  case QA_FIG_CALIB:
+    qa_plot_fmt(buf, cap, "Reliability diagram of each variant of %s: the accuracy of the "
+             "samples whose largest softmax probability falls in each confidence bin, against "
+             "their mean confidence; a marker's area and the bars below (log scale) show how many "
+             "samples its bin holds, so that the swings of nearly empty bins read as such. A "
+             "variant on the dashed diagonal is calibrated; a point below it is overconfident "
+             "(right less often than it claims), and the ECE in the legend is the gap averaged "
+             "over the bins, weighted by their samples.", m);
     break;
   default:
     qa_plot_fmt(buf, cap, "%s", "");
@@ -299,8 +310,10 @@ static int note_models_left_out(qa_figure_list *out, size_t n_models, int tokens
   k->kind = 0;
   k->model = SIZE_MAX;
   k->title = dup_str(tokens ? "Per-class heat maps, PCA projections, eigen-spectra, radars, "
-                              "per-token KLD distributions and KLD by slice"
-                            : "Per-class heat maps, PCA projections, eigen-spectra and radars");
+                              "per-token KLD distributions, KLD by slice and reliability "
+                              "diagrams"
+                            : "Per-class heat maps, PCA projections, eigen-spectra, radars "
+                              "and reliability diagrams");
   k->reason = dup_str(reason);
   if (!k->title || !k->reason) {
     free(k->title);

@@ -1,9 +1,10 @@
 /*
 ** Benchmark accuracy: pooled per-item results with Wilson intervals and
 ** per-task columns, the per-task deltas, then the model's own predictions
-** on the labelled samples (accuracy, agreement with the baseline, KL) and
-** the critical-error checks.  Intervals are compared with the baseline's in
-** words; no number is computed here.
+** on the labelled samples (report_outputs.c: accuracy, agreement with the
+** baseline, KL, calibration, accuracy by class, the critical-error
+** checks).  Intervals are compared with the baseline's in words; no number
+** is computed here.
 */
 #include <math.h>
 #include <stdio.h>
@@ -18,11 +19,6 @@
 static const cJSON *bench_of(const cJSON *v) {
   const cJSON *b = cJSON_GetObjectItemCaseSensitive(v, "benchmark");
   return cJSON_IsObject(b) ? b : NULL;
-}
-
-static const cJSON *outputs_of(const cJSON *v) {
-  const cJSON *o = cJSON_GetObjectItemCaseSensitive(v, "outputs");
-  return cJSON_IsObject(o) ? o : NULL;
 }
 
 static const cJSON *task_of(const cJSON *bench, const char *name) {
@@ -174,87 +170,6 @@ static void task_table(const rp_ctx *c, const cJSON *m) {
   }
 }
 
-static void outputs_table(const rp_ctx *c, const cJSON *m) {
-  static const qa_doc_col cols[] = {
-    {"Variant", 1.0, QA_ALIGN_LEFT}, {"N", 0.65, QA_ALIGN_RIGHT},
-    {"Accuracy", 0.8, QA_ALIGN_RIGHT}, {"Wilson 95% CI", 1.35, QA_ALIGN_RIGHT},
-    {"Top-1 agreement", 0.9, QA_ALIGN_RIGHT}, {"KL mean", 0.8, QA_ALIGN_RIGHT},
-    {"KL p99", 0.8, QA_ALIGN_RIGHT}, {"KL max", 0.8, QA_ALIGN_RIGHT}};
-  const cJSON *v;
-  char caption[192];
-  snprintf(caption, sizeof caption, "%s: predictions on the labelled samples; KL(baseline "
-           "\xE2\x80\x96 variant) in nats", rp_str(m, "name"));
-  qa_doc_table *t = qa_doc_table_begin(c->doc, caption, 8, cols);
-  qa_doc_table_expect(t, rp_count_variants(m, "outputs"));
-  cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
-    const cJSON *o = outputs_of(v), *kl;
-    if (!o) continue;
-    kl = cJSON_GetObjectItemCaseSensitive(o, "kl");
-    rp_row r;
-    rp_row_init(&r, 8);
-    rp_row_set(&r, 0, QA_CELL_BOLD, "%s", rp_str(v, "name"));
-    rp_fmt_int(r.cell[1], RP_CELL, qa_json_get_num(o, "n"));
-    rp_row_fixed(&r, 2, qa_json_get_num(o, "accuracy"), 3);
-    rp_fmt_interval(r.cell[3], RP_CELL, cJSON_GetObjectItemCaseSensitive(o, "accuracy_wilson95"), 3);
-    rp_row_fixed(&r, 4, qa_json_get_num(o, "top1_agreement"), 4);
-    rp_fmt_small(r.cell[5], RP_CELL, qa_json_get_num(kl, "mean"));
-    rp_fmt_small(r.cell[6], RP_CELL, qa_json_get_num(kl, "p99"));
-    rp_fmt_small(r.cell[7], RP_CELL, qa_json_get_num(kl, "max"));
-    rp_row_emit(t, &r);
-  }
-  qa_doc_table_end(t);
-}
-
-/* Returns the number of checks shown. */
-static int critical_table(const rp_ctx *c, const cJSON *m) {
-  static const qa_doc_col cols[] = {
-    {"Variant", 1.0, QA_ALIGN_LEFT}, {"True class", 1.2, QA_ALIGN_LEFT},
-    {"Predicted as", 1.2, QA_ALIGN_LEFT}, {"Count", 0.7, QA_ALIGN_RIGHT},
-    {"Allowed", 0.7, QA_ALIGN_RIGHT}, {"Result", 0.8, QA_ALIGN_CENTER}};
-  const cJSON *v, *ce;
-  int n = 0;
-  qa_doc_table *t = NULL;
-  cJSON_ArrayForEach(v, rp_arr(m, "variants"))
-    cJSON_ArrayForEach(ce, rp_arr(outputs_of(v), "critical_errors")) {
-      if (!t) {
-        char caption[320];
-        snprintf(caption, sizeof caption, "%s: critical-error checks, each a (true class, "
-                 "predicted class) pair allowed at most the given number of times; a failed "
-                 "check makes the variant unacceptable whatever its other numbers",
-                 rp_str(m, "name"));
-        t = qa_doc_table_begin(c->doc, caption, 6, cols);
-      }
-      rp_row r;
-      int pass = rp_bool(ce, "pass");
-      rp_row_init(&r, 6);
-      rp_row_set(&r, 0, QA_CELL_BOLD, "%s", rp_str(v, "name"));
-      rp_row_set(&r, 1, QA_CELL_NORMAL, "%s", rp_str(ce, "label"));
-      rp_row_set(&r, 2, QA_CELL_NORMAL, "%s", rp_str(ce, "predicted"));
-      rp_row_fixed(&r, 3, qa_json_get_num(ce, "count"), 0);
-      rp_row_fixed(&r, 4, qa_json_get_num(ce, "max"), 0);
-      if (pass < 0) rp_row_set(&r, 5, QA_CELL_MUTED, RP_DASH);
-      else rp_row_set(&r, 5, pass ? QA_CELL_GOOD : QA_CELL_BAD, "%s", pass ? "PASS" : "FAIL");
-      if (pass == 0) rp_row_fill(&r, 5, RP_FILL_BAD);
-      rp_row_emit(t, &r);
-      n++;
-    }
-  qa_doc_table_end(t);
-  return n;
-}
-
-static void outputs_part(const rp_ctx *c) {
-  const cJSON *m;
-  int checks = 0;
-  rp_subsection(c, RP_SEC_BENCHMARK, "predictions_title");
-  rp_prose(c, RP_SEC_BENCHMARK, "predictions_intro");
-  cJSON_ArrayForEach(m, c->models) outputs_table(c, m);
-  rp_subsection(c, RP_SEC_BENCHMARK, "critical_title");
-  cJSON_ArrayForEach(m, c->models) checks += critical_table(c, m);
-  if (!checks)
-    qa_doc_paragraph(c->doc, "No critical-error checks are configured; add "
-                             "\"critical_errors\" to the configuration to enable them.");
-}
-
 void rp_section_benchmark(const rp_ctx *c) {
   const cJSON *m;
   int has_bench = rp_any_variant_has(c, "benchmark"), has_out = rp_any_variant_has(c, "outputs");
@@ -274,5 +189,5 @@ void rp_section_benchmark(const rp_ctx *c) {
     cJSON_ArrayForEach(m, c->models)
       if (bench_of(rp_baseline(m))) task_table(c, m);
   }
-  if (has_out) outputs_part(c);
+  if (has_out) rp_outputs_part(c);   /* report_outputs.c */
 }

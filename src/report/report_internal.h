@@ -218,6 +218,15 @@ void rp_tokens_finding(const rp_ctx *c, const cJSON *m, rp_list *out);
 void rp_tokens_method(const rp_ctx *c, rp_list *out);
 void rp_tokens_sample_size(const rp_ctx *c, const cJSON *m, rp_list *out);
 
+/* The model's outputs on the labelled samples (report_outputs.c): the
+** part of the benchmark section (predictions, calibration, accuracy by
+** class, critical errors); the summary's calibration finding of model m
+** (nothing without calibration); the methods' lines on calibration and
+** the per-class tests (each only when its data exist). */
+void rp_outputs_part(const rp_ctx *c);
+void rp_outputs_finding(const rp_ctx *c, const cJSON *m, rp_list *out);
+void rp_outputs_method(const rp_ctx *c, rp_list *out);
+
 /* Shared by the summary and the statistics section (report_stats.c):
 ** describes where the paired McNemar test and the unpaired Welch test
 ** disagree at alpha, one sentence per variant, into l. */

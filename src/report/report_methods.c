@@ -185,6 +185,7 @@ static void methods_list(const rp_ctx *c) {
     rp_list_add(&l, "Outputs: accuracy of the predictions with a 95%% Wilson score interval, "
                 "top-1 agreement with the baseline and the KL divergence of the output "
                 "distributions.");
+  rp_outputs_method(c, &l);
   rp_tokens_method(c, &l);
   if (has_bench)
     rp_list_add(&l, "Benchmark against the baseline, paired by item id (the analysis the "

@@ -598,6 +598,7 @@ void rp_section_summary(const rp_ctx *c) {
     model_sweet_spot(c, m, &findings);
     model_worst_class(c, m, &findings);
     rp_tokens_finding(c, m, &findings);
+    rp_outputs_finding(c, m, &findings);
   }
   failed_checks(c, &findings);
   claims_findings(c, &findings);

@@ -75,6 +75,8 @@ static const section_spec SPECS[RP_N_SECTIONS] = {
                     {"by_task_title", "By task"},
                     {"predictions_title", "Predictions on the labelled samples"},
                     {"predictions_intro", NULL},
+                    {"calibration_title", "Calibration"}, {"calibration_intro", NULL},
+                    {"classes_title", "Output accuracy by class"}, {"classes_intro", NULL},
                     {"critical_title", "Critical errors"}}},
   {"generation", 0, {{"title", "Generation quality"}, {"intro", NULL}}},
   {"statistics", 0, {{"title", "Statistical tests"}, {"intro", NULL},
