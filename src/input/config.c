@@ -289,12 +289,41 @@ static int get_margins(ctx *c, const cJSON *obj, const char *name, double *out, 
   return 0;
 }
 
+/* analysis.overlap_ks: a non-empty array of at most QA_MAX_OVERLAP_KS
+** integers in [1, QA_MAX_OVERLAP_K], ascending. */
+static int get_overlap_ks(ctx *c, const cJSON *obj, qa_config *cfg) {
+  char item[80];
+  const char *key = "analysis.overlap_ks";
+  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, "overlap_ks");
+  const range r = {1, QA_MAX_OVERLAP_K, 0, 0, 1};
+  if (!arr) return 0;
+  if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) == 0)
+    return fail(c, key, "expected a non-empty array of neighbour counts, found %s",
+                cJSON_IsArray(arr) ? "an empty array" : type_name(arr));
+  if (cJSON_GetArraySize(arr) > QA_MAX_OVERLAP_KS)
+    return fail(c, key, "%d values; at most %d are reported", cJSON_GetArraySize(arr),
+                QA_MAX_OVERLAP_KS);
+  cfg->n_overlap_ks = 0;
+  for (const cJSON *it = arr->child; it; it = it->next) {
+    index_key(item, sizeof item, key, cfg->n_overlap_ks);
+    if (!cJSON_IsNumber(it)) return fail(c, item, "expected a number, found %s", type_name(it));
+    if (check_range(c, item, it->valuedouble, r)) return -1;
+    if (cfg->n_overlap_ks && !(it->valuedouble > cfg->overlap_ks[cfg->n_overlap_ks - 1]))
+      return fail(c, item, "neighbour counts must be in ascending order");
+    cfg->overlap_ks[cfg->n_overlap_ks++] = (int)it->valuedouble;
+  }
+  return 0;
+}
+
 static int parse_analysis(ctx *c, const cJSON *root, qa_config *cfg) {
   static const char *const keys[] = {"alpha", "power", "knn_k", "tost_margin_pp",
                                      "tost_margin_pct", "pairs_max", "key_metrics",
-                                     "tost_margins_pp", "tost_margins_pct", "ece_bins", NULL};
+                                     "tost_margins_pp", "tost_margins_pct", "ece_bins",
+                                     "overlap_ks", "probe_ridge", "worst_samples", NULL};
   const cJSON *obj = cJSON_GetObjectItemCaseSensitive(root, "analysis");
   double knn_k = cfg->knn_k, pairs_max = (double)cfg->pairs_max, ece_bins = cfg->ece_bins;
+  double worst = cfg->worst_samples;
+  const range r_worst = {0, QA_MAX_WORST_SAMPLES, 0, 0, 1};
   const range r_k = {1, 1000, 0, 0, 1};
   const range r_bins = {1, QA_CONFIG_MAX_ECE_BINS, 0, 0, 1};
   const range r_pairs = {1, 1.0e12, 0, 0, 1};
@@ -312,8 +341,12 @@ static int parse_analysis(ctx *c, const cJSON *root, qa_config *cfg) {
                        &cfg->key_metrics) ||
       get_margins(c, obj, "tost_margins_pp", cfg->tost_margins_pp, &cfg->n_tost_margins_pp) ||
       get_margins(c, obj, "tost_margins_pct", cfg->tost_margins_pct, &cfg->n_tost_margins_pct) ||
-      get_number(c, obj, "analysis", "ece_bins", r_bins, NULL, &ece_bins))
+      get_number(c, obj, "analysis", "ece_bins", r_bins, NULL, &ece_bins) ||
+      get_overlap_ks(c, obj, cfg) ||
+      get_number(c, obj, "analysis", "probe_ridge", R_POSITIVE, NULL, &cfg->probe_ridge) ||
+      get_number(c, obj, "analysis", "worst_samples", r_worst, NULL, &worst))
     return -1;
+  cfg->worst_samples = (int)worst;
   cfg->knn_k = (int)knn_k;
   cfg->ece_bins = (int)ece_bins;
   cfg->pairs_max = (long long)pairs_max;
@@ -572,6 +605,13 @@ static int set_defaults(qa_config *cfg) {
   cfg->power = 0.80;
   cfg->knn_k = 5;
   cfg->ece_bins = 15;
+  cfg->n_overlap_ks = 4;
+  cfg->overlap_ks[0] = 1;
+  cfg->overlap_ks[1] = 5;
+  cfg->overlap_ks[2] = 10;
+  cfg->overlap_ks[3] = 50;
+  cfg->probe_ridge = 0.01;
+  cfg->worst_samples = 10;
   cfg->tost_margin_pp = 3.0;
   cfg->tost_margin_pct = 3.0;
   cfg->n_tost_margins_pp = cfg->n_tost_margins_pct = 2;

@@ -62,6 +62,12 @@ typedef struct qa_claim_cfg {
 /* At most this many TOST margins per list (analysis.tost_margins_*). */
 #define QA_MAX_MARGINS 8
 
+/* analysis.overlap_ks: at most this many k, each in [1, QA_MAX_OVERLAP_K];
+** analysis.worst_samples in [0, QA_MAX_WORST_SAMPLES]. */
+#define QA_MAX_OVERLAP_KS 16
+#define QA_MAX_OVERLAP_K 1000
+#define QA_MAX_WORST_SAMPLES 1000
+
 typedef struct qa_config {
   char *path;              /* the configuration file as given */
   char *dir;               /* its directory, for relative paths */
@@ -80,6 +86,10 @@ typedef struct qa_config {
   double tost_margins_pp[QA_MAX_MARGINS], tost_margins_pct[QA_MAX_MARGINS];
   long long pairs_max;
   int ece_bins;            /* B of outputs.calibration (default 15) */
+  size_t n_overlap_ks;     /* representation.overlap_at's k (default 1, 5, 10, 50) */
+  int overlap_ks[QA_MAX_OVERLAP_KS];
+  double probe_ridge;      /* the probes' ridge factor (default 0.01) */
+  int worst_samples;       /* rows of representation.worst_samples (default 10) */
   size_t n_key_metrics;
   char **key_metrics;
   size_t n_tiers;
