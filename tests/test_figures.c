@@ -90,7 +90,7 @@ static void fill_variant(fake *f, int v) {
   p->per_class = f->cls[v];
   for (int c = 0; c < FC; c++)
     f->cls[v][c] = (qa_class_result){c, FN / FC, 1 - dev[v] * (0.5 + 0.3 * c),
-                                     0.9 + knn_delta[v][c] / 100, knn_delta[v][c]};
+                                     0.9 + knn_delta[v][c] / 100, knn_delta[v][c], NAN, NAN};
   qa_outputs_result *o = &r->out;
   o->present = 1;
   o->n = FN;
@@ -140,7 +140,7 @@ static void fake_init(fake *f, int with_data) {
   f->cfg.vram_tiers_gb = f->vram_tiers;
   f->cfg.n_tiers = 3;
   f->cfg.tiers = f->tiers;
-  for (int t = 0; t < 3; t++) f->tiers[t] = (qa_tier_cfg){tier_names[t], pp[t], pct[t]};
+  for (int t = 0; t < 3; t++) f->tiers[t] = (qa_tier_cfg){tier_names[t], pp[t], pct[t], HUGE_VAL};
   f->label_names[0] = "cat";
   f->label_names[1] = "dog";
   f->label_names[2] = "eel";

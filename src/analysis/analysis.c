@@ -18,6 +18,8 @@ static void free_variant(qa_variant_result *r) {
   free(r->repr.spectrum);
   free(r->repr.pca_xy);
   free(r->repr.neighbors);
+  free(r->repr.knn_pred);
+  free(r->repr.worst);
   free(r->out.kl);
   free(r->out.critical);
   free(r->out.per_class);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "analysis/coverage.h"
 #include "analysis/outputs.h"
 #include "analysis/stats.h"
 #include "analysis/tokens.h"
@@ -24,7 +25,14 @@ typedef struct qa_class_result {
   int32_t label;
   size_t n;
   double cosine_mean, knn_accuracy, knn_delta_pp;
+  /* Exact McNemar on the class's per-sample kNN correctness, baseline vs
+  ** variant, and Holm over the variant's classes; NaN for the baseline or
+  ** without kNN. */
+  double knn_mcnemar_p, knn_mcnemar_p_holm;
 } qa_class_result;
+
+/* At most this many overlap_ks (QA_MAX_OVERLAP_KS of config.h). */
+#define QA_REPR_MAX_OVERLAP 16
 
 typedef struct qa_repr_result {
   int present;
@@ -41,7 +49,16 @@ typedef struct qa_repr_result {
   double *cosine;               /* [n] per-sample cosine */
   double *spectrum;             /* [dim] eigenvalues, descending */
   double *pca_xy;               /* [2n] projection on the baseline's axes */
-  int32_t *neighbors;           /* [n*knn_k], freed after the model is done */
+  /* Neighbour overlap at each configured k < n (representation.overlap_at). */
+  size_t n_overlap;
+  int overlap_k[QA_REPR_MAX_OVERLAP];
+  double overlap_at[QA_REPR_MAX_OVERLAP];
+  double coverage, density;     /* Naeem et al. 2020 against the baseline; NaN: none */
+  size_t n_worst;               /* representation.worst_samples (variants only) */
+  qa_worst_sample *worst;       /* [n_worst], index = baseline row */
+  size_t knn_lists;             /* K >= knn_k: length of each neighbors list */
+  int32_t *neighbors;           /* [n*knn_lists], freed after the model is done */
+  int32_t *knn_pred;            /* [n] kNN predictions, freed with neighbors */
   double gram_frob2;            /* |Xc'Xc|_F^2, for CKA (not reported) */
 } qa_repr_result;
 

@@ -319,9 +319,9 @@ static void decide_tile(decide_ctx *cx, const double *G, size_t i0, size_t rows,
   }
 }
 
-int qa_coverage_density_tiled(const double *X, size_t n, const double *Y, size_t m,
-                              size_t d, size_t k, size_t tile, int exact_every_pair,
-                              qa_coverage_result *out, qa_error *err) {
+static int density_core(const double *X, size_t n, const double *Y, size_t m, size_t d,
+                        size_t k, size_t tile, int exact_every_pair, const double *r2_given,
+                        qa_coverage_result *out, qa_error *err) {
   int rc = -1, all = exact_every_pair != 0;
   double *sqx = NULL, *nx = NULL, *sqy = NULL, *ny = NULL, *r2 = NULL, *G = NULL;
   unsigned char *near = NULL;
@@ -335,7 +335,7 @@ int qa_coverage_density_tiled(const double *X, size_t n, const double *Y, size_t
       !(nx = alloc_array(n, sizeof *nx, err, "coverage norms")) ||
       !(sqy = alloc_array(m, sizeof *sqy, err, "coverage norms")) ||
       !(ny = alloc_array(m, sizeof *ny, err, "coverage norms")) ||
-      !(r2 = alloc_array(n, sizeof *r2, err, "coverage radii")) ||
+      (!r2_given && !(r2 = alloc_array(n, sizeof *r2, err, "coverage radii"))) ||
       !(cx.covered = alloc_array(n, 1, err, "coverage flags")) ||
       !(cx.count = alloc_array(m, sizeof *cx.count, err, "density counts")) ||
       (!all && !(G = alloc_array(tile * tile, sizeof *G, err, "coverage GEMM tile"))) ||
@@ -345,8 +345,9 @@ int qa_coverage_density_tiled(const double *X, size_t n, const double *Y, size_t
   memset(cx.count, 0, m * sizeof *cx.count);
   row_norms(X, n, d, sqx, nx);
   row_norms(Y, m, d, sqy, ny);
-  if (radii2(X, n, d, k, tile < n ? tile : n, all, sqx, nx, r2, &cx.checks, err)) goto done;
-  cx.sqx = sqx; cx.nx = nx; cx.sqy = sqy; cx.ny = ny; cx.r2 = r2;
+  if (!r2_given && radii2(X, n, d, k, tile < n ? tile : n, all, sqx, nx, r2, &cx.checks, err))
+    goto done;
+  cx.sqx = sqx; cx.nx = nx; cx.sqy = sqy; cx.ny = ny; cx.r2 = r2_given ? r2_given : r2;
   for (size_t i0 = 0; i0 < n; i0 += tile) {
     size_t rows = n - i0 < tile ? n - i0 : tile;
     for (size_t j0 = 0; j0 < m; j0 += tile) {
@@ -370,9 +371,21 @@ done:
   return rc;
 }
 
+int qa_coverage_density_tiled(const double *X, size_t n, const double *Y, size_t m,
+                              size_t d, size_t k, size_t tile, int exact_every_pair,
+                              qa_coverage_result *out, qa_error *err) {
+  return density_core(X, n, Y, m, d, k, tile, exact_every_pair, NULL, out, err);
+}
+
 int qa_coverage_density(const double *X, size_t n, const double *Y, size_t m, size_t d,
                         size_t k, qa_coverage_result *out, qa_error *err) {
-  return qa_coverage_density_tiled(X, n, Y, m, d, k, 0, 0, out, err);
+  return density_core(X, n, Y, m, d, k, 0, 0, NULL, out, err);
+}
+
+int qa_coverage_density_r2(const double *X, size_t n, const double *r2, const double *Y,
+                           size_t m, size_t d, size_t k, qa_coverage_result *out,
+                           qa_error *err) {
+  return density_core(X, n, Y, m, d, k, 0, 0, r2, out, err);
 }
 
 /* ---- Neighbour overlap at every k -------------------------------------- */

@@ -64,6 +64,12 @@ int qa_coverage_density_tiled(const double *X, size_t n, const double *Y, size_t
                               size_t d, size_t k, size_t tile, int exact_every_pair,
                               qa_coverage_result *out, qa_error *err);
 
+/* The same with the baseline's squared radii r2[0..n) already computed by
+** qa_coverage_radii2 (one per model, reused for every variant). */
+int qa_coverage_density_r2(const double *X, size_t n, const double *r2, const double *Y,
+                           size_t m, size_t d, size_t k, qa_coverage_result *out,
+                           qa_error *err);
+
 /* r2_out[i] = r_i^2, the squared distance (exact order, above) from x_i to
 ** its k-th nearest other row of X.  *exact_checks (may be NULL) counts the
 ** distances recomputed.  tile as above; 1 <= k <= n - 1. */

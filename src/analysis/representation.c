@@ -27,7 +27,9 @@
 #include <string.h>
 
 #include "analysis/analysis.h"
+#include "analysis/coverage.h"
 #include "analysis/repr.h"
+#include "analysis/stats.h"
 
 static int cmp_i32(const void *a, const void *b) {
   int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
@@ -140,19 +142,112 @@ static int spectrum(const qa_cache *v, const double *vh, int exponent, qa_repr_r
   return 0;
 }
 
-/* The kNN part: own neighbours, accuracy, overlap with the baseline's. */
-static int knn_part(const qa_cache *v, const double *vh, const int32_t *base_nbr, size_t k,
-                    int threads, qa_repr_result *r, int32_t *pred, qa_error *err) {
-  size_t n = v->n_samples;
-  r->neighbors = malloc(n * k * sizeof *r->neighbors);
+/* The first k of each K-long neighbour list, as k-long lists (new array). */
+static int32_t *prefix_lists(const int32_t *nbr, size_t n, size_t K, size_t k) {
+  int32_t *out = malloc((n * k > 0 ? n * k : 1) * sizeof *out);
+  if (!out) return NULL;
+  for (size_t i = 0; i < n; i++) memcpy(out + i * k, nbr + i * K, k * sizeof *out);
+  return out;
+}
+
+/* The neighbour lists' length: knn_k, or the largest overlap_ks below n
+** when larger, so that one ranking serves the kNN and every overlap_at
+** (the first k of a K-list are the k-list: same tie rule). */
+static size_t lists_length(const qa_config *cfg, size_t n) {
+  size_t K = (size_t)cfg->knn_k;
+  for (size_t j = 0; j < cfg->n_overlap_ks; j++)
+    if ((size_t)cfg->overlap_ks[j] < n && (size_t)cfg->overlap_ks[j] > K)
+      K = (size_t)cfg->overlap_ks[j];
+  return K;
+}
+
+/* The kNN part: own neighbours (K-long lists), accuracy and overlap with the
+** baseline's at knn_k, and the overlap at every configured k. */
+static int knn_part(const qa_config *cfg, const qa_cache *v, const double *vh,
+                    const qa_repr_result *base, size_t k, int threads, qa_repr_result *r,
+                    qa_error *err) {
+  size_t n = v->n_samples, K = lists_length(cfg, n);
+  r->knn_lists = K;
+  r->neighbors = malloc(n * K * sizeof *r->neighbors);
   if (!r->neighbors) return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
-  if (qa_knn_compute(vh, n, v->dim, k, threads, r->neighbors, err)) return -1;
+  if (qa_knn_compute(vh, n, v->dim, K, threads, r->neighbors, err)) return -1;
+  int32_t *own = K == k ? r->neighbors : prefix_lists(r->neighbors, n, K, k);
+  int32_t *theirs = NULL;
+  if (!own) return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
   if (v->labels) {
-    qa_knn_predict(r->neighbors, n, k, v->labels, pred);
-    r->knn_accuracy = qa_knn_accuracy(pred, v->labels, n);
+    if (!(r->knn_pred = malloc((n ? n : 1) * sizeof *r->knn_pred))) goto oom;
+    qa_knn_predict(own, n, k, v->labels, r->knn_pred);
+    r->knn_accuracy = qa_knn_accuracy(r->knn_pred, v->labels, n);
   }
-  if (base_nbr) r->neighbor_overlap = qa_neighbor_overlap(base_nbr, r->neighbors, n, k);
+  if (base && base->neighbors) {
+    theirs = base->knn_lists == k ? base->neighbors
+                                  : prefix_lists(base->neighbors, n, base->knn_lists, k);
+    if (!theirs) goto oom;
+    r->neighbor_overlap = qa_neighbor_overlap(theirs, own, n, k);
+  }
+  /* overlap_at: the baseline's own is 1 at every k. */
+  double *at = malloc(K * sizeof *at);
+  if (!at) goto oom;
+  if (base) {
+    if (qa_overlap_at(base->neighbors, r->neighbors, n, K, at, err)) { free(at); goto fail; }
+  } else {
+    for (size_t j = 0; j < K; j++) at[j] = 1.0;
+  }
+  for (size_t j = 0; j < cfg->n_overlap_ks && r->n_overlap < QA_REPR_MAX_OVERLAP; j++) {
+    size_t kk = (size_t)cfg->overlap_ks[j];
+    if (kk >= n) continue;
+    r->overlap_k[r->n_overlap] = (int)kk;
+    r->overlap_at[r->n_overlap++] = at[kk - 1];
+  }
+  free(at);
+  /* The worst samples: the lowest cosines, with what became of their
+  ** neighbourhoods and kNN verdicts. */
+  if (base && cfg->worst_samples > 0) {
+    size_t want = (size_t)cfg->worst_samples < n ? (size_t)cfg->worst_samples : n;
+    qa_worst_input in = {r->cosine, n, theirs, own, k, v->labels, base->knn_pred, r->knn_pred};
+    if (!(r->worst = calloc(want ? want : 1, sizeof *r->worst))) goto oom;
+    if (qa_worst_samples(&in, want, r->worst, &r->n_worst, err)) goto fail;
+  }
+  if (own != r->neighbors) free(own);
+  if (base && theirs != base->neighbors) free(theirs);
   return 0;
+oom:
+  qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
+fail:
+  if (own != r->neighbors) free(own);
+  if (base && theirs && theirs != base->neighbors) free(theirs);
+  return -1;
+}
+
+/* Per class: exact McNemar on the kNN correctness of baseline and
+** variant within the class, Holm over the variant's classes. */
+static int class_mcnemar(const qa_cache *v, const qa_repr_result *base, qa_repr_result *r,
+                         qa_error *err) {
+  size_t n = v->n_samples, k = r->n_classes;
+  for (size_t c = 0; c < k; c++) r->per_class[c].knn_mcnemar_p = r->per_class[c].knn_mcnemar_p_holm = NAN;
+  if (!base || !base->knn_pred || !r->knn_pred || !k) return 0;
+  uint64_t *bc = calloc(2 * k, sizeof *bc);
+  double *p = malloc(k * sizeof *p), *ph = malloc(k * sizeof *ph);
+  int rc = 0;
+  if (!bc || !p || !ph) { rc = qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory"); goto done; }
+  for (size_t i = 0; i < n; i++) {
+    qa_class_result key = {.label = v->labels[i]};
+    const qa_class_result *hit = bsearch(&key, r->per_class, k, sizeof key, cmp_label);
+    if (!hit) continue;
+    size_t c = (size_t)(hit - r->per_class);
+    int okb = base->knn_pred[i] == v->labels[i], okv = r->knn_pred[i] == v->labels[i];
+    if (okb && !okv) bc[2 * c]++;          /* b: lost */
+    if (!okb && okv) bc[2 * c + 1]++;      /* c: gained */
+  }
+  for (size_t c = 0; c < k; c++) p[c] = qa_mcnemar_exact(bc[2 * c], bc[2 * c + 1]);
+  if (qa_holm(p, k, ph)) { rc = qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory"); goto done; }
+  for (size_t c = 0; c < k; c++) {
+    r->per_class[c].knn_mcnemar_p = p[c];
+    r->per_class[c].knn_mcnemar_p_holm = ph[c];
+  }
+done:
+  free(bc); free(p); free(ph);
+  return rc;
 }
 
 /* The baseline's hidden states as the analysis reads them. */
@@ -220,18 +315,17 @@ static int one_variant(const qa_config *cfg, const layer_view *lv, const qa_cach
     r->sqnr_db = qa_repr_sqnr_db(lv->base_raw, v->hidden, n, d);
     if (qa_repr_spearman_vs(sref, vh, &r->spearman_rho, &r->pairs, err)) return -1;
   }
-  int32_t *pred = v->labels ? malloc((n ? n : 1) * sizeof *pred) : NULL;
-  if (v->labels && !pred) return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
   int rc = 0;
+  r->coverage = r->density = NAN;
   /* kNN needs k neighbours besides the sample: k >= N leaves it null. */
   if (k >= 1 && k + 1 <= n) {
     r->knn_k = k;
-    rc = knn_part(v, vh, is_base ? NULL : base->neighbors, k, threads, r, pred, err);
+    rc = knn_part(cfg, v, vh, base, k, threads, r, err);
     if (is_base) r->neighbor_overlap = 1.0;
     r->knn_delta_pp = 100.0 * (r->knn_accuracy - (is_base ? r->knn_accuracy : base->knn_accuracy));
   }
-  if (!rc && v->labels) rc = per_class(v, r->knn_k ? pred : NULL, base, r, err);
-  free(pred);
+  if (!rc && v->labels) rc = per_class(v, r->knn_k ? r->knn_pred : NULL, base, r, err);
+  if (!rc && v->labels) rc = class_mcnemar(v, base, r, err);
   if (rc || (n >= 2 && spectrum(v, vh, v_exp, r, err))) return -1;
   /* CKA after the spectrum: both Gram norms come from it.  It exists when
   ** neither side is constant (|Xc'Xc|_F > 0); the baseline's is then 1. */
@@ -309,6 +403,15 @@ int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *r
                      &base->repr,
                      err);
   }
+  /* Coverage and density: the baseline's radii once, for every variant. */
+  size_t k = (size_t)s->cfg->knn_k;
+  double *r2 = NULL;
+  if (!rc && k >= 1 && k + 1 <= n) {
+    if (!(r2 = malloc(n * sizeof *r2)))
+      rc = qa_error_set(err, QA_EXIT_IO, b->path, NULL, "out of memory");
+    else
+      rc = qa_coverage_radii2(lv.base, n, d, k, 0, r2, NULL, err);
+  }
   size_t done = 1;
   for (size_t vi = 0; !rc && vi < model->n_variants; vi++) {
     const qa_cache *v = model->variants[vi].cache;
@@ -319,14 +422,32 @@ int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *r
     rc = view_of(v, v_exp, &vh, &var_owned, err) ||
          one_variant(s->cfg, &lv, v, vh, v_exp, &base->repr, sref, axes, mean, threads,
                      &res[vi].repr, err);
+    if (!rc && r2) {
+      /* Distances need both sides at one scale: the baseline's. */
+      const double *y = vh;
+      double *y_owned = NULL;
+      if (v_exp != lv.exponent && !(rc = view_of(v, lv.exponent, &y, &y_owned, err)) && !y_owned)
+        y = v->hidden;
+      qa_coverage_result cov;
+      if (!rc && !(rc = qa_coverage_density_r2(lv.base, n, r2, y, n, d, k, &cov, err))) {
+        res[vi].repr.coverage = cov.coverage;
+        res[vi].repr.density = cov.density;
+      }
+      free(y_owned);
+    }
     free(var_owned);
     var_owned = NULL;
     free(res[vi].repr.neighbors);
     res[vi].repr.neighbors = NULL;
+    free(res[vi].repr.knn_pred);
+    res[vi].repr.knn_pred = NULL;
   }
+  free(r2);
   qa_repr_spearman_ref_free(sref);
   free(base->repr.neighbors);
   base->repr.neighbors = NULL;
+  free(base->repr.knn_pred);
+  base->repr.knn_pred = NULL;
   free(base_owned);
   free(axes);
   free(mean);

@@ -47,19 +47,48 @@ static void add_representation(cJSON *obj, const qa_study *s, size_t m,
   qa_json_num(o, "cka_linear", r->cka_linear);
   qa_json_num(o, "effective_rank", r->effective_rank);
   qa_json_num(o, "participation_ratio", r->participation_ratio);
-  if (!r->per_class) return;
-  /* C of the model; per_class lists only the classes with samples. */
-  qa_json_num(o, "n_classes", (double)s->models[m].n_classes);
-  cJSON *arr = cJSON_AddArrayToObject(o, "per_class");
-  for (size_t k = 0; k < r->n_classes; k++) {
-    const qa_class_result *pc = &r->per_class[k];
+  if (r->per_class) {
+    /* C of the model; per_class lists only the classes with samples. */
+    qa_json_num(o, "n_classes", (double)s->models[m].n_classes);
+    cJSON *arr = cJSON_AddArrayToObject(o, "per_class");
+    for (size_t k = 0; k < r->n_classes; k++) {
+      const qa_class_result *pc = &r->per_class[k];
+      cJSON *e = cJSON_CreateObject();
+      qa_json_str(e, "label", qa_study_class_name(&s->models[m], pc->label, buf, sizeof buf));
+      qa_json_num(e, "n", (double)pc->n);
+      qa_json_num(e, "cosine_mean", pc->cosine_mean);
+      qa_json_num(e, "knn_accuracy", pc->knn_accuracy);
+      qa_json_num(e, "knn_accuracy_delta_pp", pc->knn_delta_pp);
+      qa_json_num(e, "knn_mcnemar_p", pc->knn_mcnemar_p);
+      qa_json_num(e, "knn_mcnemar_p_holm", pc->knn_mcnemar_p_holm);
+      cJSON_AddItemToArray(arr, e);
+    }
+  }
+  cJSON *at = cJSON_AddArrayToObject(o, "overlap_at");
+  for (size_t j = 0; j < r->n_overlap; j++) {
     cJSON *e = cJSON_CreateObject();
-    qa_json_str(e, "label", qa_study_class_name(&s->models[m], pc->label, buf, sizeof buf));
-    qa_json_num(e, "n", (double)pc->n);
-    qa_json_num(e, "cosine_mean", pc->cosine_mean);
-    qa_json_num(e, "knn_accuracy", pc->knn_accuracy);
-    qa_json_num(e, "knn_accuracy_delta_pp", pc->knn_delta_pp);
-    cJSON_AddItemToArray(arr, e);
+    qa_json_num(e, "k", (double)r->overlap_k[j]);
+    qa_json_num(e, "overlap", r->overlap_at[j]);
+    cJSON_AddItemToArray(at, e);
+  }
+  qa_json_num(o, "coverage", r->coverage);
+  qa_json_num(o, "density", r->density);
+  /* The baseline compared with itself has no worst samples: an empty list. */
+  const qa_cache *bc = s->models[m].variants[s->models[m].baseline].cache;
+  cJSON *ws = cJSON_AddArrayToObject(o, "worst_samples");
+  for (size_t j = 0; j < r->n_worst; j++) {
+    const qa_worst_sample *w = &r->worst[j];
+    cJSON *e = cJSON_CreateObject();
+    qa_json_num(e, "id", bc->ids ? (double)bc->ids[w->index] : (double)w->index);
+    if (w->label >= 0)
+      qa_json_str(e, "label", qa_study_class_name(&s->models[m], w->label, buf, sizeof buf));
+    else
+      cJSON_AddNullToObject(e, "label");
+    qa_json_num(e, "cosine", w->cosine);
+    qa_json_num(e, "neighbors_kept", w->neighbors_kept >= 0 ? (double)w->neighbors_kept : NAN);
+    add_bool_or_null(e, "knn_correct_base", w->knn_correct_base);
+    add_bool_or_null(e, "knn_correct_variant", w->knn_correct_variant);
+    cJSON_AddItemToArray(ws, e);
   }
 }
 
