@@ -19,7 +19,12 @@
 ** logits, predictions, benchmark correctness) is what the quantized model
 ** computes.  Generation scores and timings are synthetic: scores degrade
 ** with the cosine distance between the variant's and the fp32 final state,
-** timings are drawn around typical per-precision means.
+** timings are drawn around typical per-precision means.  For the analysis
+** by depth, /hidden/layer_2 ... layer_10 are a constructed "trunk" that
+** carries a growing share of each variant's real final-state error (see
+** "trunk"); the benchmark items carry a stratum drawn from their class
+** (see "strata").  Both come from RNG streams of their own, after the
+** model, so every other dataset is the same as without them.
 **
 ** Deterministic: own PRNG (splitmix64 + xoshiro256**, Box-Muller), no clock,
 ** no rand(), modification times off on every HDF5 object, so two runs write
@@ -529,6 +534,144 @@ static void train_head(model *m, const float *fin, const int32_t *label, size_t 
   free(z);
 }
 
+/* ---------------------------------------------------------------- trunk */
+
+/* The depth stand-in: /hidden/layer_2 ... /hidden/layer_10, TRUNK_DIM-dim
+** states of a constructed "trunk" between the real first layer and the
+** real final layer, for the per-layer analysis (cosine, SQNR, CKA, probes
+** by depth).  They are not computed by the encoder, and not from
+** layer_1 (whose salient-channel damage they do not carry): trunk layer
+** k of variant V is
+**
+**   T_k(V) = P (F + t_k(V) (F_V - F)) + a_k r E_k
+**
+** with F and F_V the real fp32 and variant final states of the sample,
+** P a fixed random TRUNK_DIM x OUT_DIM projection (entries N(0, 1/OUT_DIM)),
+** E_k a fixed standard normal per-sample "nuisance" shared by every variant
+** (features the trunk has not yet discarded), r the rms of P F over all
+** samples and coordinates, a_k = trunk_nuisance[k].  So each trunk layer
+** carries a share t_k of the variant's real final-state error; the
+** nuisance shrinks with depth, so the classes get more separable.
+** t_k grows smoothly with depth for every variant but int2, whose error
+** arrives abruptly at layer_6 (trunk_share_int2).  New RNG streams only:
+** no draw of the rest of the study moves. */
+enum { N_TRUNK = 5, TRUNK_DIM = 64 };
+static const int trunk_depth[N_TRUNK] = {2, 4, 6, 8, 10};
+static const double trunk_nuisance[N_TRUNK] = {1.00, 0.75, 0.55, 0.38, 0.22};
+static const double trunk_share[N_TRUNK] = {0.10, 0.25, 0.45, 0.70, 0.90};
+static const double trunk_share_int2[N_TRUNK] = {0.015, 0.03, 0.80, 0.90, 1.00};
+
+typedef struct trunk {
+  float proj[TRUNK_DIM][OUT_DIM];
+  float *nuisance[N_TRUNK];          /* [N_TEST][TRUNK_DIM] */
+} trunk;
+
+static void trunk_init(trunk *tr) {
+  rng r = rng_new(0x7A0C0DE);
+  const double sd = 1.0 / sqrt((double)OUT_DIM);
+  for (int d = 0; d < TRUNK_DIM; d++)
+    for (int j = 0; j < OUT_DIM; j++) tr->proj[d][j] = (float)(sd * rng_normal(&r));
+  for (int k = 0; k < N_TRUNK; k++) {
+    rng e = rng_new(0x7A0E00 + (uint64_t)k);
+    tr->nuisance[k] = xcalloc((size_t)N_TEST * TRUNK_DIM, sizeof *tr->nuisance[k]);
+    for (size_t i = 0; i < (size_t)N_TEST * TRUNK_DIM; i++)
+      tr->nuisance[k][i] = (float)rng_normal(&e);
+  }
+}
+
+static void trunk_free(trunk *tr) {
+  for (int k = 0; k < N_TRUNK; k++) free(tr->nuisance[k]);
+}
+
+/* P f for one OUT_DIM state, in double. */
+static void trunk_project(const trunk *tr, const double *f, double *out) {
+  for (int d = 0; d < TRUNK_DIM; d++) {
+    double s = 0;
+    for (int j = 0; j < OUT_DIM; j++) s += (double)tr->proj[d][j] * f[j];
+    out[d] = s;
+  }
+}
+
+/* Trunk states of one variant from the fp32 and the variant's final states
+** (both [N_TEST][OUT_DIM], sample order), as half bits. */
+static void trunk_states(const trunk *tr, quant_kind kind, const float *base_fin,
+                         const float *fin, uint16_t *out[N_TRUNK]) {
+  double f[OUT_DIM], pf[TRUNK_DIM], energy = 0;
+  for (size_t i = 0; i < N_TEST; i++) {
+    for (int j = 0; j < OUT_DIM; j++) f[j] = base_fin[i * OUT_DIM + (size_t)j];
+    trunk_project(tr, f, pf);
+    for (int d = 0; d < TRUNK_DIM; d++) energy += pf[d] * pf[d];
+  }
+  const double rms = sqrt(energy / ((double)N_TEST * TRUNK_DIM));
+  const double *share = kind == Q_INT2 ? trunk_share_int2 : trunk_share;
+  for (int k = 0; k < N_TRUNK; k++)
+    for (size_t i = 0; i < N_TEST; i++) {
+      const float *b = base_fin + i * OUT_DIM, *v = fin + i * OUT_DIM;
+      for (int j = 0; j < OUT_DIM; j++) f[j] = b[j] + share[k] * ((double)v[j] - b[j]);
+      trunk_project(tr, f, pf);
+      const float *e = tr->nuisance[k] + i * TRUNK_DIM;
+      for (int d = 0; d < TRUNK_DIM; d++)
+        out[k][i * TRUNK_DIM + (size_t)d] =
+            float_to_half((float)(pf[d] + trunk_nuisance[k] * rms * e[d]));
+    }
+}
+
+/* ---------------------------------------------------------------- strata */
+
+/* /eval/<task>/stratum: every benchmark item comes from one stratum, drawn
+** from P(stratum | the item's class) on a stream of its own.  The
+** correctness of every item is what each variant computed; only the
+** stratum is drawn.  int2 calls a third of all messages self-harm, so the
+** strata that gather the self-harm items (self_harm_suicide above all)
+** hide its cliff; int4's few lost items are spread over every stratum. */
+enum { MAX_STRATA = 8 };
+typedef struct strata_spec {
+  int n;
+  const char *names[MAX_STRATA];
+  double given_class[N_CLASSES][MAX_STRATA];   /* rows sum to 1 */
+  uint64_t seed;
+} strata_spec;
+
+/* triage_qa: where the message was posted. */
+static const strata_spec triage_sources = {
+  5, {"support_forum", "marketplace", "game_chat", "health_portal", "social_feed"},
+  {/* safe   */ {0.14, 0.22, 0.22, 0.12, 0.30},
+   /* spam   */ {0.03, 0.55, 0.08, 0.04, 0.30},
+   /* harass */ {0.05, 0.05, 0.50, 0.02, 0.38},
+   /* self_h */ {0.70, 0.01, 0.07, 0.10, 0.12},
+   /* violen */ {0.04, 0.04, 0.52, 0.02, 0.38},
+   /* medic  */ {0.30, 0.03, 0.03, 0.56, 0.08}},
+  0x57A7A0};
+
+/* policy_arc: the policy section each item was written to test (safe
+** items are the section's borderline cases). */
+static const strata_spec policy_sections = {
+  5, {"harassment_hate", "self_harm_suicide", "violent_threats", "health_advice", "scams_spam"},
+  {/* safe   */ {0.24, 0.24, 0.22, 0.18, 0.12},
+   /* spam   */ {0.04, 0.00, 0.04, 0.04, 0.88},
+   /* harass */ {0.80, 0.04, 0.12, 0.00, 0.04},
+   /* self_h */ {0.03, 0.90, 0.04, 0.03, 0.00},
+   /* violen */ {0.12, 0.04, 0.80, 0.00, 0.04},
+   /* medic  */ {0.00, 0.14, 0.00, 0.82, 0.04}},
+  0x57A7A1};
+
+/* The strata of n items of the given labels; the caller frees. */
+static int32_t *draw_strata(const strata_spec *spec, const int32_t *label, size_t n) {
+  rng r = rng_new(spec->seed);
+  int32_t *stratum = xcalloc(n, sizeof *stratum);
+  for (size_t i = 0; i < n; i++) {
+    const double *p = spec->given_class[label[i]];
+    double u = rng_uniform(&r), acc = 0;
+    int s = spec->n - 1;
+    for (int k = 0; k < spec->n - 1; k++) {
+      acc += p[k];
+      if (u < acc) { s = k; break; }
+    }
+    stratum[i] = s;
+  }
+  return stratum;
+}
+
 /* ---------------------------------------------------------------- HDF5 */
 
 #define CHECK_H5(expr, ...) do { if ((expr) < 0) die(__VA_ARGS__); } while (0)
@@ -603,7 +746,8 @@ static void write_attr_string(hid_t file, const char *name, const char *value) {
 
 /* ---------------------------------------------------------------- study */
 
-/* A benchmark task: held-out inputs, noisier than the test set. */
+/* A benchmark task: held-out inputs, noisier than the test set, each item
+** in one stratum (see "strata" below). */
 typedef struct task {
   const char *name;
   size_t n;
@@ -613,6 +757,8 @@ typedef struct task {
   uint64_t seed;
   float *x;
   int32_t *label;
+  const struct strata_spec *strata;
+  int32_t *stratum;        /* [n], in [0, strata->n) */
 } task;
 
 /* Everything one variant produced. */
@@ -621,6 +767,7 @@ typedef struct outputs {
   float *fin;              /* [N_TEST][OUT_DIM] */
   float *logits;           /* [N_TEST][N_CLASSES] */
   int32_t *pred;           /* [N_TEST] */
+  uint16_t *trunk[N_TRUNK];  /* [N_TEST][TRUNK_DIM] half bits, per trunk layer */
   uint8_t *correct[2];     /* per task */
   double *score[3];        /* bertscore, coherence, rouge_l [N_SUM] */
   double decode[N_PERF], ttft[N_PERF];
@@ -706,6 +853,9 @@ static void write_cache(const char *dir, int v, const model *q, const int32_t *t
   uint16_t *h1 = xcalloc((size_t)N_TEST * H1_DIM, sizeof *h1);
   float *fin = xcalloc((size_t)N_TEST * OUT_DIM, sizeof *fin);
   float *logits = xcalloc((size_t)N_TEST * N_CLASSES, sizeof *logits);
+  uint16_t *trunk_rows[N_TRUNK];
+  for (int k = 0; k < N_TRUNK; k++)
+    trunk_rows[k] = xcalloc((size_t)N_TEST * TRUNK_DIM, sizeof *trunk_rows[k]);
   for (size_t r = 0; r < N_TEST; r++) {
     size_t i = order[r];
     ids[r] = 100000 + (int64_t)i;
@@ -714,6 +864,9 @@ static void write_cache(const char *dir, int v, const model *q, const int32_t *t
     memcpy(h1 + r * H1_DIM, o->h1 + i * H1_DIM, H1_DIM * sizeof *h1);
     memcpy(fin + r * OUT_DIM, o->fin + i * OUT_DIM, OUT_DIM * sizeof *fin);
     memcpy(logits + r * N_CLASSES, o->logits + i * N_CLASSES, N_CLASSES * sizeof *logits);
+    for (int k = 0; k < N_TRUNK; k++)
+      memcpy(trunk_rows[k] + r * TRUNK_DIM, o->trunk[k] + i * TRUNK_DIM,
+             TRUNK_DIM * sizeof *trunk_rows[k]);
   }
 
   /* Fixed creation properties: no object times anywhere (the root group
@@ -747,6 +900,12 @@ static void write_cache(const char *dir, int v, const model *q, const int32_t *t
   write_dataset(file, "/hidden/layer_1", f16, f16, 2, N_TEST, H1_DIM, h1, 0);
   write_dataset(file, "/hidden/final", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, N_TEST, OUT_DIM,
                 fin, 256);
+  /* The trunk stand-in layers: float16, the deeper half in gzip chunks. */
+  for (int k = 0; k < N_TRUNK; k++) {
+    char p[64];
+    snprintf(p, sizeof p, "/hidden/layer_%d", trunk_depth[k]);
+    write_dataset(file, p, f16, f16, 2, N_TEST, TRUNK_DIM, trunk_rows[k], k >= 3 ? 500 : 0);
+  }
   make_group(file, "/outputs");
   write_dataset(file, "/outputs/logits", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, 2, N_TEST,
                 N_CLASSES, logits, 0);
@@ -767,6 +926,12 @@ static void write_cache(const char *dir, int v, const model *q, const int32_t *t
                   o->correct[t], 0);
     snprintf(p, sizeof p, "%s/id", g);
     write_dataset(file, p, H5T_STD_I64LE, H5T_NATIVE_INT64, 1, tasks[t].n, 0, tid, 0);
+    snprintf(p, sizeof p, "%s/stratum", g);
+    write_dataset(file, p, H5T_STD_I32LE, H5T_NATIVE_INT32, 1, tasks[t].n, 0,
+                  tasks[t].stratum, 0);
+    snprintf(p, sizeof p, "%s/stratum_names", g);
+    write_dataset(file, p, str, str, 1, (hsize_t)tasks[t].strata->n, 0, tasks[t].strata->names,
+                  0);
     free(tid);
   }
   int64_t sid[N_SUM];
@@ -790,6 +955,7 @@ static void write_cache(const char *dir, int v, const model *q, const int32_t *t
   CHECK_H5(H5Tclose(str), "H5Tclose failed");
   CHECK_H5(H5Fclose(file), "cannot close file");
   free(ids); free(labels); free(pred); free(h1); free(fin); free(logits);
+  for (int k = 0; k < N_TRUNK; k++) free(trunk_rows[k]);
   out_path = "";
 }
 
@@ -819,10 +985,11 @@ int main(int argc, char **argv) {
   draw_inputs(&mx, &r_test, class_prior, 1.0, N_TEST, test_x, test_label);
 
   task tasks[2] = {
-    {"triage_qa", N_QA, 200000, 1.45, {0.30, 0.18, 0.15, 0.13, 0.12, 0.12}, 0x0A, NULL, NULL},
+    {"triage_qa", N_QA, 200000, 1.45, {0.30, 0.18, 0.15, 0.13, 0.12, 0.12}, 0x0A, NULL, NULL,
+     &triage_sources, NULL},
     /* policy_arc: hard policy calls, weighted to the sensitive classes */
     {"policy_arc", N_ARC, 300000, 1.50, {0.20, 0.05, 0.25, 0.25, 0.15, 0.10}, 0xA2C, NULL,
-     NULL},
+     NULL, &policy_sections, NULL},
   };
   for (int t = 0; t < 2; t++) {
     rng r = rng_new(tasks[t].seed);
@@ -831,6 +998,8 @@ int main(int argc, char **argv) {
     draw_inputs(&mx, &r, tasks[t].prior, tasks[t].noise_sd, tasks[t].n, tasks[t].x,
                 tasks[t].label);
   }
+  for (int t = 0; t < 2; t++)
+    tasks[t].stratum = draw_strata(tasks[t].strata, tasks[t].label, tasks[t].n);
   float *sum_x = xcalloc((size_t)N_SUM * IN_DIM, sizeof *sum_x);
   int32_t *sum_label = xcalloc(N_SUM, sizeof *sum_label);
   rng r_sum = rng_new(0x50AA);
@@ -858,6 +1027,11 @@ int main(int argc, char **argv) {
   out.pred = xcalloc(N_TEST, sizeof *out.pred);
   for (int t = 0; t < 2; t++) out.correct[t] = xcalloc(tasks[t].n, 1);
   for (int k = 0; k < 3; k++) out.score[k] = xcalloc(N_SUM, sizeof *out.score[k]);
+  for (int k = 0; k < N_TRUNK; k++)
+    out.trunk[k] = xcalloc((size_t)N_TEST * TRUNK_DIM, sizeof *out.trunk[k]);
+  trunk tr;
+  trunk_init(&tr);
+  float *base_fin = xcalloc((size_t)N_TEST * OUT_DIM, sizeof *base_fin);
 
   model q;
   model_alloc(&q);
@@ -865,13 +1039,20 @@ int main(int argc, char **argv) {
     model_quantize(&q, &ref, variants[v].kind);
     run_variant(&q, v, test_x, test_label, tasks, sum_x, sum_fin_ref,
                 (const double (*)[N_SUM])base, &out);
+    if (v == 0) memcpy(base_fin, out.fin, (size_t)N_TEST * OUT_DIM * sizeof *base_fin);
+    trunk_states(&tr, variants[v].kind, base_fin, out.fin, out.trunk);
     write_cache(dir, v, &q, test_label, tasks, &out);
   }
 
   model_free(&q);
   model_free(&ref);
   free(out.h1); free(out.fin); free(out.logits); free(out.pred);
-  for (int t = 0; t < 2; t++) { free(out.correct[t]); free(tasks[t].x); free(tasks[t].label); }
+  for (int t = 0; t < 2; t++) {
+    free(out.correct[t]); free(tasks[t].x); free(tasks[t].label); free(tasks[t].stratum);
+  }
+  for (int k = 0; k < N_TRUNK; k++) free(out.trunk[k]);
+  trunk_free(&tr);
+  free(base_fin);
   for (int k = 0; k < 3; k++) free(out.score[k]);
   free(train_x); free(train_label); free(test_x); free(test_label);
   free(sum_x); free(sum_label); free(train_fin); free(sum_fin_ref);
