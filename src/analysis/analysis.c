@@ -42,6 +42,8 @@ void qa_analysis_free(qa_analysis *a) {
   free(a->decision);
   free(a->model_decisions);
   free(a->claims);
+  for (size_t m = 0; a->depth && m < a->study->n_models; m++) qa_depth_model_free(&a->depth[m]);
+  free(a->depth);
   free(a);
 }
 
@@ -145,7 +147,8 @@ int qa_analysis_run(const qa_study *s, const qa_analysis_opts *opts, qa_progress
   if (!a) return qa_error_set(err, QA_EXIT_IO, NULL, NULL, "out of memory");
   a->study = s;
   a->models = calloc(s->n_models ? s->n_models : 1, sizeof *a->models);
-  int rc = a->models ? 0 : qa_error_set(err, QA_EXIT_IO, NULL, NULL, "out of memory");
+  a->depth = calloc(s->n_models ? s->n_models : 1, sizeof *a->depth);
+  int rc = a->models && a->depth ? 0 : qa_error_set(err, QA_EXIT_IO, NULL, NULL, "out of memory");
   if (!rc) rc = eigen_budget_check(s, err);
   for (size_t m = 0; !rc && m < s->n_models; m++) {
     qa_variant_result *res = calloc(s->models[m].n_variants, sizeof *res);
@@ -155,6 +158,7 @@ int qa_analysis_run(const qa_study *s, const qa_analysis_opts *opts, qa_progress
     }
     qa_progress_stage(p, "analysis", s->models[m].name);
     rc = qa_analysis_representation(s, m, res, opts ? opts->threads : 0, p, err) ||
+         qa_analysis_depth(s, m, res, opts ? opts->threads : 0, p, &a->depth[m], err) ||
          qa_analysis_outputs(s, m, res, err) || qa_analysis_benchmark(s, m, res, err) ||
          qa_analysis_generation(s, m, res, err) ||
          analyse_tokens(s, m, res, opts ? opts->threads : 0, p, err);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "analysis/coverage.h"
+#include "analysis/depth.h"
 #include "analysis/outputs.h"
 #include "analysis/stats.h"
 #include "analysis/tokens.h"
@@ -204,6 +205,7 @@ typedef struct qa_analysis {
   qa_model_decision *model_decisions;      /* [model] */
   size_t n_claims;
   qa_claim_result *claims;
+  qa_depth_model *depth;                   /* [model]: every hidden layer (depth.c) */
 } qa_analysis;
 
 typedef struct qa_analysis_opts {
@@ -236,6 +238,11 @@ int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *r
 ** QA_REPR_EIGEN_MAX or its matrices above budget_bytes ("GB <budget_what>"). */
 int qa_analysis_representation_check(const qa_study *s, uint64_t budget_bytes,
                                      const char *budget_what, qa_error *err);
+/* depth.c: every hidden layer of model m (STATISTICS.md "Depth"), the
+** configured layer's cosine, SQNR and CKA taken from res (run after the
+** representation); the other layers read on demand.  Progress to p. */
+int qa_analysis_depth(const qa_study *s, size_t m, const qa_variant_result *res, int threads,
+                      qa_progress *p, qa_depth_model *out, qa_error *err);
 /* outputs.c */
 int qa_analysis_outputs(const qa_study *s, size_t m, qa_variant_result *res, qa_error *err);
 /* benchmark.c: benchmark, generation and performance. */

@@ -244,6 +244,19 @@ int h5r_read_double(h5r_file *f, const char *path, hid_t dset, size_t n, double 
   return 0;
 }
 
+int h5r_read_rows(h5r_file *f, const char *path, hid_t dset, hid_t mtype, size_t r0,
+                  size_t rows, size_t cols, void *buf, qa_error *err) {
+  hsize_t start[2] = {r0, 0}, count[2] = {rows, cols};
+  hid_t file_space = H5Dget_space(dset), mem_space = H5Screate_simple(2, count, NULL);
+  herr_t st = file_space >= 0 && mem_space >= 0
+                  ? H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start, NULL, count, NULL)
+                  : -1;
+  if (st >= 0) st = H5Dread(dset, mtype, mem_space, file_space, H5P_DEFAULT, buf);
+  if (file_space >= 0) H5Sclose(file_space);
+  if (mem_space >= 0) H5Sclose(mem_space);
+  return st < 0 ? read_fail(f, path, dset, err) : 0;
+}
+
 /* HDF5 clamps an integer that does not fit the memory type (a 128-bit
 ** value into int64) unless told otherwise: abort the read instead. */
 static H5T_conv_ret_t refuse_overflow(H5T_conv_except_t what, hid_t src, hid_t dst,

@@ -74,6 +74,11 @@ int h5r_check_member_name(h5r_file *f, const char *dir, const char *what, const 
 ** compressed with a filter this library lacks says so. */
 int h5r_read_double(h5r_file *f, const char *path, hid_t dset, size_t n, double **out,
                     qa_error *err);
+/* Rows [r0, r0 + rows) of a rank-2 dataset of `cols` columns into buf
+** (rows * cols elements of the memory type mtype, caller's), for reading
+** a large array in row blocks (input/layer_read.c). */
+int h5r_read_rows(h5r_file *f, const char *path, hid_t dset, hid_t mtype, size_t r0,
+                  size_t rows, size_t cols, void *buf, qa_error *err);
 int h5r_read_int64(h5r_file *f, const char *path, hid_t dset, size_t n, int64_t **out,
                    qa_error *err);
 int h5r_read_strings(h5r_file *f, const char *path, hid_t dset, size_t n, char ***out,

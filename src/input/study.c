@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "util/sha256.h"
+#include "util/text.h"
 
 static char *dup_str(const char *s) {
   if (!s) return NULL;
@@ -184,14 +185,27 @@ static int check_classes(const qa_model *m, size_t ref, const qa_cache *v, qa_er
   return 0;
 }
 
-/* Reorders the variant's per-sample arrays to the baseline's rows. */
-static int align_samples(const qa_cache *b, qa_cache *v, qa_error *err) {
+/* 1 when the cache lists a /hidden layer besides the one it loaded: its
+** rows will be read again, and need the permutation. */
+static int has_other_layers(const qa_cache *c) {
+  for (size_t i = 0; i < c->n_layers; i++)
+    if (!c->layer || strcmp(c->layers[i].name, c->layer) != 0) return 1;
+  return 0;
+}
+
+/* Reorders the variant's per-sample arrays to the baseline's rows; *kept
+** receives the permutation when the variant's other layers will need it
+** (has_other_layers) and it is not the identity, else NULL. */
+static int align_samples(const qa_cache *b, qa_cache *v, size_t **kept, qa_error *err) {
   int rc = -1;
   size_t n = v->n_samples;
+  *kept = NULL;
   if (!b->n_samples || !n) return 0;
   size_t *dest = malloc(n * sizeof *dest);
   if (!dest) return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
   if (match_ids(b->ids, v->ids, n, dest, v->path, "/samples/id", err)) goto done;
+  int identity = 1;
+  for (size_t j = 0; identity && j < n; j++) identity = dest[j] == j;
   if (permute_rows(v->ids, n, sizeof *v->ids, dest) ||
       permute_rows(v->labels, n, sizeof *v->labels, dest) ||
       permute_rows(v->prediction, n, sizeof *v->prediction, dest) ||
@@ -208,9 +222,48 @@ static int align_samples(const qa_cache *b, qa_cache *v, qa_error *err) {
                      (long long)b->ids[i], v->labels[i], b->labels[i], b->path);
         goto done;
       }
+  if (!identity && has_other_layers(v)) {
+    *kept = dest;
+    dest = NULL;
+  }
   rc = 0;
 done:
   free(dest);
+  return rc;
+}
+
+/* Every layer a cache lists has the cache's N rows (the reader checked the
+** loaded one); a layer the variant v shares with the baseline b has the
+** baseline's D (INTERFACE.md section 2: N or D differing from the
+** baseline).  Checked from the listed shapes, before any layer is read. */
+static int by_layer_name(const void *a, const void *b) {
+  const qa_layer_info *x = *(const qa_layer_info *const *)a, *y = *(const qa_layer_info *const *)b;
+  return strcmp(x->name, y->name);
+}
+
+static int check_layers(const qa_cache *b, const qa_cache *v, qa_error *err) {
+  char path[QA_NAME_MAX_BYTES + 16], first[300];
+  /* The baseline's layers sorted by name: a cache may list 100,000. */
+  size_t nb = b ? b->n_layers : 0;
+  const qa_layer_info **sorted = malloc((nb ? nb : 1) * sizeof *sorted);
+  if (!sorted) return qa_error_set(err, QA_EXIT_IO, v->path, "/hidden", "out of memory");
+  for (size_t k = 0; k < nb; k++) sorted[k] = &b->layers[k];
+  qsort(sorted, nb, sizeof *sorted, by_layer_name);
+  int rc = 0;
+  for (size_t i = 0; !rc && i < v->n_layers; i++) {
+    const qa_layer_info *l = &v->layers[i], *key = l, **hit;
+    snprintf(path, sizeof path, "/hidden/%s", l->name);
+    if (v->n_samples && l->rows != v->n_samples)
+      rc = qa_error_set(err, QA_EXIT_DATA, v->path, path,
+                        "%zu rows, but %s has %zu; per-sample datasets must agree", l->rows,
+                        sample_path(v, first, sizeof first), v->n_samples);
+    else if ((hit = bsearch(&key, sorted, nb, sizeof *sorted, by_layer_name)) &&
+             (*hit)->cols != l->cols)
+      rc = qa_error_set(err, QA_EXIT_DATA, v->path, path,
+                        "shape [%zu,%zu] differs from baseline [%zu,%zu] (%s)", l->rows,
+                        l->cols, (*hit)->rows, (*hit)->cols, b->path);
+  }
+  free(sorted);
   return rc;
 }
 
@@ -365,12 +418,15 @@ static int load_model(const qa_config *cfg, size_t mi, qa_progress *p, qa_model 
   if (!m->name) return qa_error_set(err, QA_EXIT_IO, cfg->path, NULL, "out of memory");
   size_t ref = class_reference(m);
   if (ref < m->n_variants && ref != m->baseline && check_classes(m, ref, base, err)) return -1;
+  if (check_layers(NULL, base, err)) return -1;
   for (size_t vi = 0; vi < m->n_variants; vi++) {
     qa_cache *c = m->variants[vi].cache;
     if (vi == m->baseline) continue;
     if (check_shapes(base, c, err) ||
         (ref < m->n_variants && vi != ref && check_classes(m, ref, c, err)) ||
-        align_samples(base, c, err) || align_tasks(base, c, err) || check_tokens(base, c, err))
+        check_layers(base, c, err) ||
+        align_samples(base, c, &m->variants[vi].row_dest, err) || align_tasks(base, c, err) ||
+        check_tokens(base, c, err))
       return -1;
   }
   /* One C for the model; without a declared one, the largest implied. */
@@ -469,6 +525,7 @@ void qa_study_free(qa_study *s) {
     for (size_t v = 0; v < mod->n_variants; v++) {
       qa_cache_free(mod->variants[v].cache);
       free(mod->variants[v].name);
+      free(mod->variants[v].row_dest);
     }
     free(mod->variants);
     free(mod->name);

@@ -5,6 +5,10 @@
 ** variant of a model is the same sample, and item j of a task the same item.
 **
 ** After qa_study_load succeeds nothing downstream re-checks the data.
+** Every /hidden layer a cache lists has the cache's N rows, and a layer a
+** variant shares with its baseline has the baseline's D; only the
+** configured layer is loaded, the others are read on demand by
+** input/layer_read.h in the baseline's row order (qa_variant.row_dest).
 */
 #ifndef QA_STUDY_H
 #define QA_STUDY_H
@@ -26,6 +30,11 @@ typedef struct qa_variant {
   int has_params;          int64_t params;           /* variant, model, file */
   int has_vram_gb;         double vram_gb;           /* measured, else estimate */
   int vram_measured;           /* 1: from the file or config; 0: estimated */
+  size_t *row_dest;            /* [N]: the baseline row of the cache's row j in the
+                                  file's own order, kept for reading its other
+                                  layers (input/layer_read.h) when the cache lists
+                                  a layer besides the loaded one and its rows were
+                                  reordered; NULL: the file's order is the baseline's */
   char sha256[65];             /* "" while sha256_deferred */
   int sha256_deferred;         /* 1: hashed by the token stream (qa_variant_result) */
   uint64_t bytes;

@@ -101,6 +101,7 @@ static cJSON *build_models(const qa_study *s, const qa_analysis *a) {
                   md->sweet_spot == SIZE_MAX ? NULL : mod->variants[md->sweet_spot].name);
       qa_json_num(obj, "sweet_spot_noninf_p", md->sweet_spot_noninf_p);
       qa_json_str(obj, "cliff", md->cliff == SIZE_MAX ? NULL : mod->variants[md->cliff].name);
+      qa_results_add_depth(obj, s, a, m);
     }
     cJSON *vars = cJSON_AddArrayToObject(obj, "variants");
     for (size_t v = 0; vars && v < mod->n_variants; v++) {

@@ -353,10 +353,64 @@ static void add_tokens(cJSON *obj, const qa_tokens_result *r) {
   qa_json_str(o, "worst_slice", r->worst_slice < r->n_slices ? r->slices[r->worst_slice].name : NULL);
 }
 
+/* models[].variants[].layers (INTERFACE.md section 4): every layer the
+** variant shares with its baseline, in the model's layer order, with the
+** keys of the spec only; then the baseline's layers the variant lacks and
+** the variant's layers the baseline lacks (neither analysed). */
+static void add_layers(cJSON *obj, const qa_depth_model *d, size_t v) {
+  cJSON *arr = cJSON_AddArrayToObject(obj, "layers");
+  cJSON *missing = cJSON_CreateArray(), *extra = cJSON_CreateArray();
+  for (size_t k = 0; k < d->n_layers; k++) {
+    const qa_depth_cell *c = qa_depth_cell_at(d, v, k);
+    if (!c->present) {
+      cJSON_AddItemToArray(missing, cJSON_CreateString(d->layers[k]));
+      continue;
+    }
+    cJSON *e = cJSON_CreateObject();
+    qa_json_str(e, "layer", d->layers[k]);
+    qa_json_num(e, "cosine_mean", c->cosine_mean);
+    qa_json_num(e, "cosine_p05", c->cosine_p05);
+    qa_json_num(e, "sqnr_db", c->sqnr_db);
+    qa_json_num(e, "cka_linear", c->cka_linear);
+    qa_json_num(e, "probe_native", c->probe.native);
+    qa_json_num(e, "probe_transfer", c->probe.transfer);
+    qa_json_num(e, "probe_transfer_delta_pp", c->probe.transfer_delta_pp);
+    qa_json_num(e, "probe_auc_native", c->probe.auc_native);
+    qa_json_num(e, "probe_auc_transfer", c->probe.auc_transfer);
+    cJSON_AddItemToArray(arr, e);
+  }
+  for (size_t i = 0; i < d->n_extra; i++)
+    if (d->extra[i].variant == v)
+      cJSON_AddItemToArray(extra, cJSON_CreateString(d->extra[i].layer));
+  cJSON_AddItemToObject(obj, "layers_missing", missing);
+  cJSON_AddItemToObject(obj, "layers_not_in_baseline", extra);
+}
+
+void qa_results_add_depth(cJSON *obj, const qa_study *s, const qa_analysis *a, size_t m) {
+  const qa_depth_model *d = a->depth ? &a->depth[m] : NULL;
+  if (!d || !d->present) return;
+  cJSON *o = cJSON_AddObjectToObject(obj, "depth");
+  cJSON *arr = cJSON_AddArrayToObject(o, "layers");
+  for (size_t k = 0; k < d->n_layers; k++) {
+    cJSON *e = cJSON_CreateObject();
+    qa_json_str(e, "layer", d->layers[k]);
+    qa_json_num(e, "dim", (double)d->dim[k]);
+    cJSON_AddBoolToObject(e, "configured", k == d->configured);
+    cJSON_AddItemToArray(arr, e);
+  }
+  cJSON_AddBoolToObject(o, "probes", d->has_probes);
+  qa_json_num(o, "probe_ridge", s->cfg->probe_ridge);
+  qa_json_num(o, "probe_n_train", d->has_probes ? (double)d->n_train : NAN);
+  qa_json_num(o, "probe_n_test", d->has_probes ? (double)d->n_test : NAN);
+  qa_json_num(o, "probe_classes", d->has_probes ? (double)s->models[m].n_classes : NAN);
+  qa_json_num(o, "layers_missing", (double)d->n_missing);
+}
+
 void qa_results_add_variant(cJSON *obj, const qa_study *s, const qa_analysis *a, size_t m,
                             size_t v) {
   const qa_variant_result *r = &a->models[m][v];
   if (r->repr.present) add_representation(obj, s, m, &r->repr);
+  if (a->depth && a->depth[m].present) add_layers(obj, &a->depth[m], v);
   if (r->out.present) add_outputs(obj, s, m, &r->out);
   if (r->bench.present) add_benchmark(obj, s->cfg, &r->bench);
   if (r->gen.present) add_generation(obj, s->cfg, &r->gen);
