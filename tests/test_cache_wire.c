@@ -56,6 +56,10 @@ static void check_same(const qa_cache *a, const qa_cache *b) {
       CHECK(same_str(x->metric_names[m], y->metric_names[m]));
       CHECK(same_mem(x->scores[m], y->scores[m], x->n_items * sizeof(double)));
     }
+    CHECK(same_mem(x->stratum, y->stratum, x->n_items * sizeof *x->stratum));
+    CHECK_INT((long)x->n_strata, (long)y->n_strata);
+    for (size_t s = 0; s < x->n_strata && s < y->n_strata; s++)
+      CHECK(same_str(x->stratum_names[s], y->stratum_names[s]));
   }
   CHECK_INT((long)a->n_decode, (long)b->n_decode);
   CHECK(same_mem(a->decode_tok_s, b->decode_tok_s, a->n_decode * sizeof(double)));

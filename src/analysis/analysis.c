@@ -25,6 +25,7 @@ static void free_variant(qa_variant_result *r) {
   free(r->out.per_class);
   qa_outputs_calibration_free(&r->out.calib);
   free(r->bench.tasks);
+  free(r->bench.strata);
   free(r->gen.metrics);
   qa_tokens_result_free(&r->tokens);
 }

@@ -90,6 +90,17 @@ typedef struct qa_task_result {
   double accuracy, wilson_lo, wilson_hi, delta_pp;
 } qa_task_result;
 
+/* One (task, stratum) of benchmark.strata; STATISTICS.md "benchmark.strata". */
+typedef struct qa_stratum_result {
+  const char *task, *stratum;              /* borrowed from the baseline's cache */
+  size_t n, correct;
+  double accuracy, wilson_lo, wilson_hi;   /* Wilson 95% */
+  double delta_pp;                         /* 100 (acc_V − acc_B) on the stratum's items */
+  uint64_t b, c;                           /* B right & V wrong, B wrong & V right */
+  double mcnemar_p, mcnemar_p_holm;        /* NaN for the baseline; Holm over every
+                                              stratum of the variant, all tasks */
+} qa_stratum_result;
+
 typedef struct qa_bench_result {
   int present;
   size_t n, correct;
@@ -108,6 +119,8 @@ typedef struct qa_bench_result {
   double margin_tost_p[QA_MAX_MARGINS];    /* at each of tost_margins_pp */
   size_t n_tasks;
   qa_task_result *tasks;
+  size_t n_strata;                         /* strata with items, of the tasks that have them */
+  qa_stratum_result *strata;               /* [n_strata] by task, then stratum index */
 } qa_bench_result;
 
 typedef struct qa_metric_result {

@@ -5,7 +5,9 @@
 ** "Benchmark accuracy", "Generation quality", "Tier, cost, memory".
 **
 ** A variant is compared with its baseline over the tasks both have, item
-** by item (the study has aligned items by id).
+** by item (the study has aligned items by id), pooled, by task and by
+** stratum (STATISTICS.md "benchmark.strata"; the study has checked that an
+** item has the same stratum in every variant).
 */
 #include <math.h>
 #include <stdlib.h>
@@ -58,6 +60,76 @@ static int bench_tasks(const qa_cache *b, const qa_cache *v, qa_bench_result *r,
     qa_wilson((double)kv, (double)tr->n, z, &tr->wilson_lo, &tr->wilson_hi);
     tr->delta_pp = 100.0 * (tr->accuracy - (double)kb / (double)tr->n);
   }
+  return 0;
+}
+
+/* Per-stratum counts of one task: items, variant right, baseline right,
+** and the discordant pairs of McNemar. */
+typedef struct stratum_counts { size_t n, k_v, k_b; uint64_t b_only, v_only; } stratum_counts;
+
+/* benchmark.strata (STATISTICS.md "Strata, calibration, retrieval,
+** coverage"): per (task, stratum) with items, accuracy with Wilson 95%,
+** delta_pp, the exact McNemar test paired by item id against the
+** baseline's same stratum, and Holm over every stratum of the variant
+** (all its tasks: one family).  The baseline's own tests are NaN. */
+static int bench_strata(const qa_cache *b, const qa_cache *v, int is_base, double z,
+                        qa_bench_result *r, qa_error *err) {
+  size_t slots = 0, widest = 0;
+  for (size_t t = 0; t < v->n_tasks; t++) {
+    const qa_task *vt = &v->tasks[t], *bt = qa_cache_task(b, vt->name);
+    if (!vt->correct || !bt || !bt->correct || !bt->stratum) continue;
+    slots += bt->n_strata;
+    if (bt->n_strata > widest) widest = bt->n_strata;
+  }
+  if (!slots) return 0;
+  stratum_counts *cnt = malloc(widest * sizeof *cnt);
+  double *p = malloc(slots * sizeof *p);
+  r->strata = malloc(slots * sizeof *r->strata);
+  if (!cnt || !p || !r->strata) {
+    free(cnt);
+    free(p);
+    return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
+  }
+  size_t k = 0;
+  for (size_t t = 0; t < v->n_tasks; t++) {
+    const qa_task *vt = &v->tasks[t], *bt = qa_cache_task(b, vt->name);
+    if (!vt->correct || !bt || !bt->correct || !bt->stratum) continue;
+    memset(cnt, 0, bt->n_strata * sizeof *cnt);
+    for (size_t i = 0; i < vt->n_items; i++) {
+      stratum_counts *sc = &cnt[bt->stratum[i]];
+      sc->n++;
+      sc->k_v += vt->correct[i];
+      sc->k_b += bt->correct[i];
+      sc->b_only += bt->correct[i] && !vt->correct[i];
+      sc->v_only += !bt->correct[i] && vt->correct[i];
+    }
+    for (size_t j = 0; j < bt->n_strata; j++) {
+      const stratum_counts *sc = &cnt[j];
+      if (!sc->n) continue;
+      qa_stratum_result *e = &r->strata[k];
+      double n = (double)sc->n;
+      e->task = bt->name;
+      e->stratum = bt->stratum_names[j];
+      e->n = sc->n;
+      e->correct = sc->k_v;
+      e->accuracy = (double)sc->k_v / n;
+      qa_wilson((double)sc->k_v, n, z, &e->wilson_lo, &e->wilson_hi);
+      e->b = sc->b_only;
+      e->c = sc->v_only;
+      /* delta_pp = 100 (p_V − p_B) on the same items; McNemar exact,
+      ** STATISTICS.md "Benchmark accuracy". */
+      e->delta_pp = is_base ? 0.0 : 100.0 * (e->accuracy - (double)sc->k_b / n);
+      e->mcnemar_p = is_base ? NAN : qa_mcnemar_exact(sc->b_only, sc->v_only);
+      p[k++] = e->mcnemar_p;
+    }
+  }
+  free(cnt);
+  /* Holm over the variant's strata; the baseline's NaN stay NaN. */
+  int rc = k && qa_holm(p, k, p) ? -1 : 0;
+  for (size_t i = 0; !rc && i < k; i++) r->strata[i].mcnemar_p_holm = p[i];
+  free(p);
+  if (rc) return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
+  r->n_strata = k;
   return 0;
 }
 
@@ -118,7 +190,7 @@ int qa_analysis_benchmark(const qa_study *s, size_t m, qa_variant_result *res,
       r->tost_p = qa_tost(w.diff, w.se, w.df, cfg->tost_margin_pp / 100.0, NULL, NULL);
       r->equivalent = !isnan(r->tost_p) && r->tost_p < cfg->alpha;
     }
-    if (bench_tasks(b, v, r, z, err)) return -1;
+    if (bench_tasks(b, v, r, z, err) || bench_strata(b, v, is_base, z, r, err)) return -1;
   }
   return 0;
 }

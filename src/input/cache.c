@@ -5,7 +5,8 @@
 ** file and HDF5 path: ranks, types, empty or oversized datasets, N that
 ** differs between per-sample datasets, duplicate ids, labels outside
 ** [0, C), NaN/Inf, `correct` values other than 0/1, negative timings,
-** external links/storage, and files that are not HDF5 or are truncated.
+** strata outside their names (or without them), external links/storage,
+** and files that are not HDF5 or are truncated.
 ** Checks against the baseline belong to study.c.
 */
 #include "input/cache.h"
@@ -45,7 +46,8 @@ uint64_t qa_cache_memory(const qa_cache *c) {
   uint64_t b = (uint64_t)c->n_samples * (sizeof *c->ids + sizeof *c->prediction + 4);
   b += (uint64_t)c->n_samples * (c->dim + c->n_classes) * sizeof(double);
   for (size_t t = 0; t < c->n_tasks; t++)
-    b += (uint64_t)c->tasks[t].n_items * (9 + 8 * c->tasks[t].n_metrics);
+    b += (uint64_t)c->tasks[t].n_items *
+         (9 + 8 * c->tasks[t].n_metrics + (c->tasks[t].stratum ? sizeof(int32_t) : 0));
   b += (uint64_t)(c->n_decode + c->n_ttft) * sizeof(double);
   b += (uint64_t)c->n_tokens * (sizeof *c->tok_target + sizeof *c->tok_doc + sizeof *c->tok_slice);
   return b;
@@ -71,6 +73,8 @@ void qa_cache_free(qa_cache *c) {
     h5r_free_strings(k->metric_names, k->n_metrics);
     for (size_t m = 0; m < k->n_metrics; m++) free(k->scores[m]);
     free(k->scores);
+    free(k->stratum);
+    h5r_free_strings(k->stratum_names, k->n_strata);
   }
   free(c->tasks);
   free(c->decode_tok_s); free(c->ttft_ms);
@@ -480,6 +484,48 @@ static int load_task_scores(qa_task *t, h5r_file *f, const char *dir, qa_error *
   return -1;
 }
 
+/* /eval/<task>/stratum and its stratum_names (INTERFACE.md section 2):
+** the names are required with the strata (a stratum is reported by its
+** name) and are no use without them; every stratum lies in [0, S), the
+** first item outside named. */
+static int load_task_strata(qa_task *t, h5r_file *f, const char *dir, qa_error *err) {
+  char path[H5R_PATH_MAX], names[H5R_PATH_MAX];
+  snprintf(path, sizeof path, "%s/stratum", dir);
+  snprintf(names, sizeof names, "%s/stratum_names", dir);
+  int has_strata = h5r_exists(f, path, err);
+  int has_names = has_strata < 0 ? -1 : h5r_exists(f, names, err);
+  if (has_strata < 0 || has_names < 0) return -1;
+  if (has_strata && !has_names)
+    return qa_error_set(err, QA_EXIT_DATA, f->path, names,
+                        "not found; %s needs the names of its strata", path);
+  if (has_names && !has_strata)
+    return qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                        "not found; %s names strata, so each item needs its stratum", names);
+  if (!has_strata) return 0;
+  hsize_t dims[1];
+  hid_t d = h5r_open(f, names, H5R_STRING, 1, dims, err);
+  if (d < 0) return -1;
+  int rc = h5r_read_names(f, names, d, (size_t)dims[0], "stratum name", &t->stratum_names, err);
+  H5Dclose(d);
+  if (rc) return -1;
+  t->n_strata = (size_t)dims[0];
+  int64_t *raw = NULL;
+  if (read_ints(f, path, dims, &raw, err)) return -1;
+  rc = set_m(f, t, path, (size_t)dims[0], err);
+  t->stratum = rc ? NULL : malloc((dims[0] ? (size_t)dims[0] : 1) * sizeof *t->stratum);
+  if (!rc && !t->stratum) rc = qa_error_set(err, QA_EXIT_IO, f->path, path, "out of memory");
+  for (size_t i = 0; !rc && i < (size_t)dims[0]; i++) {
+    if (raw[i] < 0 || (uint64_t)raw[i] >= t->n_strata)
+      rc = qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                        "stratum %lld at item %zu is outside the %zu names of %s",
+                        (long long)raw[i], i, t->n_strata, names);
+    else
+      t->stratum[i] = (int32_t)raw[i];
+  }
+  free(raw);
+  return rc ? -1 : 0;
+}
+
 static int load_task(qa_task *t, h5r_file *f, const char *name, qa_error *err) {
   /* The task's name was held to QA_NAME_MAX_BYTES when listed. */
   char dir[QA_NAME_MAX_BYTES + 8], path[H5R_PATH_MAX];
@@ -508,6 +554,7 @@ static int load_task(qa_task *t, h5r_file *f, const char *name, qa_error *err) {
   snprintf(path, sizeof path, "%s/score", dir);
   if ((e = h5r_exists(f, path, err)) < 0) return -1;
   if (e && load_task_scores(t, f, path, err)) return -1;
+  if (load_task_strata(t, f, dir, err)) return -1;
   snprintf(path, sizeof path, "%s/id", dir);
   if ((e = h5r_exists(f, path, err)) < 0) return -1;
   if (e) {

@@ -28,6 +28,10 @@ typedef struct qa_task {
   size_t n_metrics;
   char **metric_names;   /* [n_metrics], sorted by name */
   double **scores;       /* [n_metrics][M] */
+  int32_t *stratum;      /* [M] in [0, n_strata): /eval/<task>/stratum, or NULL */
+  size_t n_strata;       /* S: names of /eval/<task>/stratum_names (required with
+                            the strata); 0 without strata */
+  char **stratum_names;  /* [n_strata] */
 } qa_task;
 
 /* A named dataset below /hidden, listed for inspect and for layer choice. */

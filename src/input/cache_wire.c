@@ -101,6 +101,8 @@ int qa_cache_wire_write(const qa_cache *c, int fd) {
     w_arr(&w, k->correct, k->n_items, 1);
     w_strs(&w, k->metric_names, k->n_metrics);
     for (size_t m = 0; m < k->n_metrics; m++) w_arr(&w, k->scores[m], k->n_items, sizeof(double));
+    w_arr(&w, k->stratum, k->n_items, sizeof *k->stratum);
+    w_strs(&w, k->stratum_names, k->n_strata);
   }
   w_u64(&w, c->n_decode); w_arr(&w, c->decode_tok_s, c->n_decode, sizeof(double));
   w_u64(&w, c->n_ttft); w_arr(&w, c->ttft_ms, c->n_ttft, sizeof(double));
@@ -233,6 +235,8 @@ int qa_cache_wire_read(int fd, qa_cache **out) {
           /* metric_names holds nm names: free them all with the cache. */
           for (size_t m = k->n_metrics; m < nm; m++) free(k->metric_names[m]);
         }
+        k->stratum = r_arr(&r, k->n_items, sizeof *k->stratum);
+        k->stratum_names = r_strs(&r, &k->n_strata);
       }
     } else {
       r.bad = 1;

@@ -312,6 +312,38 @@ static int check_tokens(const qa_cache *b, const qa_cache *v, qa_error *err) {
   return 0;
 }
 
+/* A task's strata against the baseline's, after its items were reordered
+** to the baseline's: present in both or in neither, the same names, and
+** every item in the same stratum as in the baseline (items are paired by
+** id, and a stratum is a property of the item). */
+static int check_strata(const qa_cache *b, const qa_task *bt, const qa_cache *v,
+                        const qa_task *vt, qa_error *err) {
+  char path[1100], names[1100];     /* a task name is at most 1024 bytes (util/text.h) */
+  snprintf(path, sizeof path, "/eval/%s/stratum", vt->name);
+  snprintf(names, sizeof names, "/eval/%s/stratum_names", vt->name);
+  if (!bt->stratum != !vt->stratum)
+    return qa_error_set(err, QA_EXIT_DATA, v->path, path, "%s, but %s in the baseline (%s)",
+                        vt->stratum ? "present" : "absent", bt->stratum ? "present" : "absent",
+                        b->path);
+  if (!vt->stratum) return 0;
+  if (vt->n_strata != bt->n_strata)
+    return qa_error_set(err, QA_EXIT_DATA, v->path, names,
+                        "%zu names differ from the baseline's %zu (%s)", vt->n_strata,
+                        bt->n_strata, b->path);
+  for (size_t i = 0; i < bt->n_strata; i++)
+    if (strcmp(vt->stratum_names[i], bt->stratum_names[i]) != 0)
+      return qa_error_set(err, QA_EXIT_DATA, v->path, names,
+                          "stratum %zu is named \"%s\", the baseline's \"%s\" (%s)", i,
+                          vt->stratum_names[i], bt->stratum_names[i], b->path);
+  for (size_t i = 0; i < bt->n_items; i++)
+    if (vt->stratum[i] != bt->stratum[i])
+      return qa_error_set(err, QA_EXIT_DATA, v->path, path,
+                          "item id %lld is in stratum %d, the baseline's in %d (%s); an item "
+                          "has the same stratum in every variant", (long long)bt->ids[i],
+                          vt->stratum[i], bt->stratum[i], b->path);
+  return 0;
+}
+
 /* Reorders each task's items to the baseline task's items. */
 static int align_tasks(const qa_cache *b, qa_cache *v, qa_error *err) {
   char path[300];
@@ -331,9 +363,11 @@ static int align_tasks(const qa_cache *b, qa_cache *v, qa_error *err) {
                   permute_rows(vt->correct, vt->n_items, 1, dest);
     for (size_t m = 0; !rc && m < vt->n_metrics; m++)
       rc = permute_rows(vt->scores[m], vt->n_items, sizeof(double), dest);
+    if (!rc) rc = permute_rows(vt->stratum, vt->n_items, sizeof *vt->stratum, dest);
     free(dest);
     if (rc) return err->code ? -1 : qa_error_set(err, QA_EXIT_IO, v->path, path,
                                                  "out of memory");
+    if (check_strata(b, bt, v, vt, err)) return -1;
   }
   return 0;
 }

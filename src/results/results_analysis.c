@@ -222,6 +222,32 @@ static void add_paired_metric(cJSON *o, const qa_config *cfg, const qa_metric_re
                 r->margin_tost_p, cfg->alpha);
 }
 
+/* benchmark.strata (INTERFACE.md section 4), with the counts behind each
+** number and whether the McNemar test survives Holm, as in
+** outputs.per_class; present when a task has /eval/<task>/stratum. */
+static void add_strata(cJSON *o, const qa_config *cfg, const qa_bench_result *r) {
+  cJSON *arr = cJSON_AddArrayToObject(o, "strata");
+  for (size_t k = 0; k < r->n_strata; k++) {
+    const qa_stratum_result *st = &r->strata[k];
+    int tested = !isnan(st->mcnemar_p);
+    cJSON *e = cJSON_CreateObject();
+    qa_json_str(e, "task", st->task);
+    qa_json_str(e, "stratum", st->stratum);
+    qa_json_num(e, "n", (double)st->n);
+    qa_json_num(e, "correct", (double)st->correct);
+    qa_json_num(e, "accuracy", st->accuracy);
+    cJSON_AddItemToObject(e, "wilson95", pair(st->wilson_lo, st->wilson_hi));
+    qa_json_num(e, "delta_pp", st->delta_pp);
+    qa_json_num(e, "mcnemar_b", tested ? (double)st->b : NAN);
+    qa_json_num(e, "mcnemar_c", tested ? (double)st->c : NAN);
+    qa_json_num(e, "mcnemar_p", st->mcnemar_p);
+    qa_json_num(e, "mcnemar_p_holm", st->mcnemar_p_holm);
+    add_bool_or_null(e, "survives_holm",
+                     isnan(st->mcnemar_p_holm) ? -1 : st->mcnemar_p_holm < cfg->alpha);
+    cJSON_AddItemToArray(arr, e);
+  }
+}
+
 static void add_benchmark(cJSON *obj, const qa_config *cfg, const qa_bench_result *r) {
   cJSON *o = cJSON_AddObjectToObject(obj, "benchmark");
   qa_json_num(o, "n", (double)r->n);
@@ -254,6 +280,7 @@ static void add_benchmark(cJSON *obj, const qa_config *cfg, const qa_bench_resul
     qa_json_num(e, "delta_pp", t->delta_pp);
     cJSON_AddItemToArray(arr, e);
   }
+  if (r->n_strata) add_strata(o, cfg, r);
 }
 
 static void add_generation(cJSON *obj, const qa_config *cfg, const qa_gen_result *g) {
