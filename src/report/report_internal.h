@@ -227,6 +227,13 @@ void rp_outputs_part(const rp_ctx *c);
 void rp_outputs_finding(const rp_ctx *c, const cJSON *m, rp_list *out);
 void rp_outputs_method(const rp_ctx *c, rp_list *out);
 
+/* Benchmark strata in other sections (report_bench.c), each only when a
+** variant has benchmark.strata: the summary's sentence of model m on the
+** stratum changes that survive Holm and those within noise; the methods'
+** line on the per-stratum tests. */
+void rp_bench_strata_finding(const rp_ctx *c, const cJSON *m, rp_list *out);
+void rp_bench_method(const rp_ctx *c, rp_list *out);
+
 /* Shared by the summary and the statistics section (report_stats.c):
 ** describes where the paired McNemar test and the unpaired Welch test
 ** disagree at alpha, one sentence per variant, into l. */

@@ -195,6 +195,7 @@ static void methods_list(const rp_ctx *c) {
                 "source report used: Welch's t-test (Welch\xE2\x80\x93Satterthwaite df), its "
                 "TOST and Cohen's d with the pooled standard deviation. Accuracies carry 95%% "
                 "Wilson score intervals.");
+  rp_bench_method(c, &l);
   if (has_gen)
     rp_list_add(&l, "Generation against the baseline, paired by item id: the paired "
                 "difference of each metric with its 95%% t-interval, the paired t-test and "

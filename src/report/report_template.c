@@ -38,7 +38,7 @@
 #include "util/infile.h"
 
 #define MAX_TEMPLATE_BYTES (1u << 20)
-#define MAX_KEYS 10
+#define MAX_KEYS 12
 
 /* A key of a section: prose (no fallback: absent means omitted) or a title
 ** (fallback used when absent). */
@@ -73,6 +73,7 @@ static const section_spec SPECS[RP_N_SECTIONS] = {
                   {"skipped_title", "Figures not drawn"}}},
   {"benchmark", 0, {{"title", "Benchmark accuracy"}, {"intro", NULL},
                     {"by_task_title", "By task"},
+                    {"strata_title", "By stratum"}, {"strata_intro", NULL},
                     {"predictions_title", "Predictions on the labelled samples"},
                     {"predictions_intro", NULL},
                     {"calibration_title", "Calibration"}, {"calibration_intro", NULL},
