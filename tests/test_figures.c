@@ -326,9 +326,13 @@ QA_TEST(figures_render_all_lists_every_figure) {
     "fig5-radar-toy.png", "fig6-accuracy.png", "fig7-cost.png", "fig8-agreement.png",
     "fig9-kl.png"};
   CHECK_INT(l.n, 9);
-  /* The fake's outputs have no calibration: figure 13 says so. */
-  CHECK_INT(l.n_skipped, 1);
-  if (l.n_skipped == 1) CHECK_INT(l.skipped[0].kind, QA_FIG_CALIB);
+  /* The fake's outputs have no calibration and its representation no
+  ** overlap_at: figures 13 and 14 say so. */
+  CHECK_INT(l.n_skipped, 2);
+  if (l.n_skipped == 2) {
+    CHECK_INT(l.skipped[0].kind, QA_FIG_CALIB);
+    CHECK_INT(l.skipped[1].kind, QA_FIG_OVERLAP);
+  }
   for (size_t i = 0; i < l.n && i < 9; i++) {
     char want[4200];
     snprintf(want, sizeof want, "%s/%s", dir, files[i]);
@@ -364,11 +368,11 @@ QA_TEST(figures_without_data_say_why) {
     return;
   }
   CHECK_INT(l.n, 0);
-  CHECK_INT(l.n_skipped, 10);    /* figures 1 to 9 and 13 (10 to 12 need tokens) */
+  CHECK_INT(l.n_skipped, 11);    /* figures 1 to 9, 13 and 14 (10 to 12 need tokens) */
   for (size_t i = 0; i < l.n_skipped; i++) {
     size_t len = strlen(l.skipped[i].reason);
     CHECK(len > 30 && l.skipped[i].reason[len - 1] == '.');
-    CHECK_INT(l.skipped[i].kind, i < 9 ? (int)i + 1 : QA_FIG_CALIB);
+    CHECK_INT(l.skipped[i].kind, i < 9 ? (int)i + 1 : i == 9 ? QA_FIG_CALIB : QA_FIG_OVERLAP);
   }
   CHECK_CONTAINS(l.skipped[0].reason, "layer \"final\"");
   CHECK_STR(l.skipped[2].title, "PCA projection (toy)");

@@ -631,7 +631,8 @@ QA_TEST(figures_tokens_in_the_list) {
     CHECK_CONTAINS(l.figs[2].caption, "each variant's worst slice is framed.");
   }
   for (size_t i = 0; i < l.n_skipped; i++)
-    CHECK(l.skipped[i].kind < QA_FIG_TOK_KLD || l.skipped[i].kind == QA_FIG_CALIB);
+    CHECK(l.skipped[i].kind < QA_FIG_TOK_KLD || l.skipped[i].kind == QA_FIG_CALIB ||
+          l.skipped[i].kind == QA_FIG_OVERLAP);
   qa_figure_list_free(&l);
   /* Without token data none of them is drawn or listed as not drawn. */
   tok_fake_init(&f, 0, 0);
@@ -641,8 +642,9 @@ QA_TEST(figures_tokens_in_the_list) {
     return;
   }
   CHECK_INT(l.n, 0);
-  CHECK_INT(l.n_skipped, QA_FIG_KL + 1);   /* and the reliability diagram's reason */
+  CHECK_INT(l.n_skipped, QA_FIG_KL + 2);   /* and the reasons of figures 13 and 14 */
   for (size_t i = 0; i < l.n_skipped; i++)
-    CHECK(l.skipped[i].kind < QA_FIG_TOK_KLD || l.skipped[i].kind == QA_FIG_CALIB);
+    CHECK(l.skipped[i].kind < QA_FIG_TOK_KLD || l.skipped[i].kind == QA_FIG_CALIB ||
+          l.skipped[i].kind == QA_FIG_OVERLAP);
   qa_figure_list_free(&l);
 }

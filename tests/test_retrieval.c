@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "analysis/analysis.h"
+#include "figures/figures.h"
 #include "results/results.h"
 
 enum { N = 16, D = 8 };
@@ -118,5 +119,28 @@ QA_TEST(retrieval_json_keys) {
   const cJSON *pc = cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "per_class"), 0);
   CHECK(cJSON_IsNumber(cJSON_GetObjectItem(pc, "knn_mcnemar_p_holm")));
   cJSON_Delete(root);
+  qa_test_study_free(&st);
+}
+
+/* Figure 14 is drawn from these numbers, and captioned. */
+QA_TEST(retrieval_overlap_figure) {
+  qa_test_study st;
+  if (run(&st)) { qa_test_study_free(&st); return; }
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/figs/retrieval", qa_test_tmpdir());
+  qa_figure_list l;
+  qa_error err = {0};
+  CHECK_INT(qa_figures_render_all(st.study, st.a, "fonts", dir, &l, &err), 0);
+  int found = 0;
+  for (size_t i = 0; i < l.n; i++)
+    if (l.figs[i].kind == QA_FIG_OVERLAP) {
+      found = 1;
+      CHECK_CONTAINS(l.figs[i].caption, "Neighbour overlap of each variant of m");
+      FILE *fp = fopen(l.figs[i].path, "rb");
+      CHECK(fp != NULL);
+      if (fp) fclose(fp);
+    }
+  CHECK(found);
+  qa_figure_list_free(&l);
   qa_test_study_free(&st);
 }

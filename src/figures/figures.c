@@ -40,6 +40,7 @@ static const fig_kind KINDS[QA_FIG_N_KINDS] = {
   {QA_FIG_TOK_PPL, "tok-ppl", 0, 1.0, qa_figure_tok_ppl},
   {QA_FIG_TOK_SLICES, "tok-slices", 1, 1.0, qa_figure_tok_slices},
   {QA_FIG_CALIB, "calib", 1, 1.0, qa_figure_calib},
+  {QA_FIG_OVERLAP, "overlap", 1, 1.0, qa_figure_overlap},
 };
 
 void qa_figure_title(const qa_study *s, int kind, size_t model, char *buf, size_t cap) {
@@ -47,7 +48,7 @@ void qa_figure_title(const qa_study *s, int kind, size_t model, char *buf, size_
     "Per-sample cosine distance", "Per-class heat map", "PCA projection", "Eigen-spectrum",
     "Multi-metric radar", "Accuracy by variant", "Quality against cost", "Metric agreement",
     "KL divergence distribution", "Per-token KLD distribution", "PPL ratio by variant",
-    "Mean KLD by slice", "Reliability diagram"};
+    "Mean KLD by slice", "Reliability diagram", "Neighbour overlap by k"};
   const char *t = kind >= 1 && kind <= QA_FIG_N_KINDS ? titles[kind - 1] : "Figure";
   char nm[QA_PLOT_NAME_BYTES + 4];
   if (model < s->n_models) qa_plot_fmt(buf, cap, "%s (%s)", t, QA_FIG_SHORT(s->models[model].name, nm));
@@ -139,6 +140,13 @@ void qa_figure_caption(const qa_study *s, int kind, size_t model, char *buf, siz
              "variant on the dashed diagonal is calibrated; a point below it is overconfident "
              "(right less often than it claims), and the ECE in the legend is the gap averaged "
              "over the bins, weighted by their samples.", m);
+    break;
+  case QA_FIG_OVERLAP:
+    qa_plot_fmt(buf, cap, "Neighbour overlap of each variant of %s with its baseline at each k: "
+             "the share of a sample's k nearest baseline neighbours (cosine, leave-one-out) that "
+             "are still among its k nearest in the variant, averaged over the samples. A curve "
+             "that rises with k keeps the neighbourhoods but reorders them; a curve low at "
+             "every k moved them.", m);
     break;
   default:
     qa_plot_fmt(buf, cap, "%s", "");

@@ -15,7 +15,7 @@
 **
 ** qa_figures_render_all draws every applicable figure into one directory
 ** and lists them, in report order, with their captions.  Figures 2 to 5,
-** 10, 12 and 13 are drawn once per model; the others show every model at
+** 10, 12, 13 and 14 are drawn once per model; the others show every model at
 ** once.
 */
 #ifndef QA_FIGURES_H
@@ -43,7 +43,8 @@ enum {
   QA_FIG_TOK_PPL,        /* PPL ratio with its 95% interval */
   QA_FIG_TOK_SLICES,     /* mean KLD by slice and variant (per model) */
   QA_FIG_CALIB,          /* reliability diagram (per model) */
-  QA_FIG_N_KINDS = QA_FIG_CALIB
+  QA_FIG_OVERLAP,        /* neighbour overlap against k (per model) */
+  QA_FIG_N_KINDS = QA_FIG_OVERLAP
 };
 
 typedef struct qa_figure {
@@ -69,7 +70,7 @@ typedef struct qa_figure_list {
   qa_figure_skip *skipped;
 } qa_figure_list;
 
-/* The per-model figures (2 to 5, 10, 12, 13) are drawn for at most this many models;
+/* The per-model figures (2 to 5, 10, 12 to 14) are drawn for at most this many models;
 ** a larger study gets them for the models that reach the worst tiers, and
 ** a note in the list of figures not drawn. */
 #define QA_FIG_MAX_MODELS 12
@@ -156,6 +157,8 @@ int qa_figure_tok_ppl(const qa_figure_src *src, const char *png_path, char *why,
 int qa_figure_tok_slices(const qa_figure_src *src, const char *png_path, char *why,
                          size_t why_cap, qa_error *err);
 /* figures_calib.c: the reliability diagram (a->models[m][v].out.calib). */
+int qa_figure_overlap(const qa_figure_src *src, const char *png_path, char *why,
+                      size_t why_cap, qa_error *err);
 int qa_figure_calib(const qa_figure_src *src, const char *png_path, char *why, size_t why_cap,
                     qa_error *err);
 

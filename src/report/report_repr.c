@@ -91,6 +91,123 @@ static void repr_observations(const rp_ctx *c, const cJSON *m) {
   rp_buf_free(&b);
 }
 
+/* ---- retrieval: overlap at k, coverage, density; the worst samples ---- */
+
+#define MAX_OVERLAP_COLS 6
+
+/* Neighbour overlap at every configured k, coverage and density, one row per
+** variant (the baseline omitted: 1 at every k, no coverage of itself). */
+static void retrieval_table(const rp_ctx *c, const cJSON *m) {
+  const cJSON *base = repr_of(rp_baseline(m)), *at = rp_arr(base, "overlap_at"), *v, *e;
+  size_t nk = 0;
+  int ks[MAX_OVERLAP_COLS];
+  cJSON_ArrayForEach(e, at)
+    if (nk < MAX_OVERLAP_COLS) ks[nk++] = (int)qa_json_get_num(e, "k");
+  int any = 0;
+  cJSON_ArrayForEach(v, rp_arr(m, "variants"))
+    if (rp_bool(v, "is_baseline") != 1 && repr_of(v) &&
+        (!isnan(qa_json_get_num(repr_of(v), "coverage")) || rp_arr(repr_of(v), "overlap_at")))
+      any = 1;
+  if (!any) return;
+  qa_doc_col cols[MAX_OVERLAP_COLS + 3];
+  char head[MAX_OVERLAP_COLS][32];
+  size_t nc = 0;
+  cols[nc++] = (qa_doc_col){"Variant", 1.0, QA_ALIGN_LEFT};
+  for (size_t j = 0; j < nk; j++) {
+    snprintf(head[j], sizeof head[j], "Overlap k = %d", ks[j]);
+    cols[nc++] = (qa_doc_col){head[j], 0.9, QA_ALIGN_RIGHT};
+  }
+  cols[nc++] = (qa_doc_col){"Coverage", 0.9, QA_ALIGN_RIGHT};
+  cols[nc++] = (qa_doc_col){"Density", 0.9, QA_ALIGN_RIGHT};
+  char caption[256];
+  snprintf(caption, sizeof caption, "%s: neighbourhoods kept against baseline %s",
+           rp_str(m, "name"), rp_str(m, "baseline"));
+  qa_doc_table *t = qa_doc_table_begin(c->doc, caption, nc, cols);
+  qa_doc_table_expect(t, rp_count_variants(m, "representation") - 1);
+  rp_buf b = {0};
+  rp_printf(&b, "Overlap at k: the share of each sample's k nearest baseline neighbours "
+            "(cosine, leave-one-out) still among its k nearest in the variant. Coverage and "
+            "density (Naeem et al. 2020; Euclidean, k = %.0f): coverage is the share of "
+            "baseline samples with a variant sample inside their k-nearest-neighbour ball, "
+            "density the mean number of baseline balls a variant sample falls in, over k "
+            "(1 when the two sets have the same distribution, below 1 when the variant's "
+            "states left the baseline's neighbourhoods).",
+            qa_json_get_num(base, "knn_k"));
+  qa_doc_table_note(t, rp_text(&b));
+  rp_buf_free(&b);
+  cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+    const cJSON *rep = repr_of(v);
+    if (!rep || rp_bool(v, "is_baseline") == 1) continue;
+    rp_row r;
+    rp_row_init(&r, nc);
+    rp_row_set(&r, 0, QA_CELL_BOLD, "%s", rp_str(v, "name"));
+    for (size_t j = 0; j < nk; j++) {
+      double o = NAN;
+      cJSON_ArrayForEach(e, rp_arr(rep, "overlap_at"))
+        if ((int)qa_json_get_num(e, "k") == ks[j]) o = qa_json_get_num(e, "overlap");
+      rp_row_fixed(&r, 1 + j, o, 3);
+    }
+    rp_row_fixed(&r, 1 + nk, qa_json_get_num(rep, "coverage"), 3);
+    rp_row_fixed(&r, 2 + nk, qa_json_get_num(rep, "density"), 3);
+    rp_row_emit(t, &r);
+  }
+  qa_doc_table_end(t);
+}
+
+/* The worst samples of the variant of lowest mean cosine: a reader can pick
+** a sample and see what became of it. */
+static void worst_table(const rp_ctx *c, const cJSON *m) {
+  const cJSON *v, *worst = NULL;
+  double lowest = INFINITY;
+  cJSON_ArrayForEach(v, rp_arr(m, "variants")) {
+    const cJSON *rep = repr_of(v);
+    double cm = rp_num2(rep, "cosine", "mean");
+    if (!rep || rp_bool(v, "is_baseline") == 1 || isnan(cm) ||
+        !cJSON_GetArraySize(rp_arr(rep, "worst_samples")))
+      continue;
+    if (cm < lowest) { lowest = cm; worst = v; }
+  }
+  if (!worst) return;
+  const cJSON *rep = repr_of(worst), *e;
+  static const qa_doc_col cols[] = {
+    {"Sample id", 1.0, QA_ALIGN_RIGHT}, {"Class", 1.2, QA_ALIGN_LEFT},
+    {"Cosine", 0.9, QA_ALIGN_RIGHT}, {"Neighbours kept", 1.1, QA_ALIGN_RIGHT},
+    {"kNN baseline", 0.9, QA_ALIGN_LEFT}, {"kNN variant", 0.9, QA_ALIGN_LEFT}};
+  char caption[256];
+  snprintf(caption, sizeof caption, "%s, %s: the %d samples of lowest cosine with the baseline",
+           rp_str(m, "name"), rp_str(worst, "name"),
+           cJSON_GetArraySize(rp_arr(rep, "worst_samples")));
+  qa_doc_table *t = qa_doc_table_begin(c->doc, caption, 6, cols);
+  qa_doc_table_expect(t, (size_t)cJSON_GetArraySize(rp_arr(rep, "worst_samples")));
+  rp_buf b = {0};
+  rp_printf(&b, "Neighbours kept: how many of the sample's %.0f nearest baseline neighbours are "
+            "among its %.0f nearest in the variant. kNN: whether the leave-one-out kNN "
+            "classifier got the sample right on the baseline's states and on the variant's.",
+            qa_json_get_num(rep, "knn_k"), qa_json_get_num(rep, "knn_k"));
+  qa_doc_table_note(t, rp_text(&b));
+  rp_buf_free(&b);
+  cJSON_ArrayForEach(e, rp_arr(rep, "worst_samples")) {
+    rp_row r;
+    rp_row_init(&r, 6);
+    char id[RP_FMT];
+    rp_fmt_int(id, sizeof id, qa_json_get_num(e, "id"));
+    rp_row_set(&r, 0, QA_CELL_NORMAL, "%s", id);
+    const char *lab = rp_str(e, "label");
+    rp_row_set(&r, 1, QA_CELL_NORMAL, "%s", *lab ? lab : RP_DASH);
+    rp_row_fixed(&r, 2, qa_json_get_num(e, "cosine"), 4);
+    double kept = qa_json_get_num(e, "neighbors_kept");
+    if (isnan(kept)) rp_row_set(&r, 3, QA_CELL_NORMAL, RP_DASH);
+    else rp_row_set(&r, 3, kept == 0 ? QA_CELL_BAD : QA_CELL_NORMAL, "%.0f of %.0f", kept,
+                    qa_json_get_num(rep, "knn_k"));
+    int kb = rp_bool(e, "knn_correct_base"), kv = rp_bool(e, "knn_correct_variant");
+    rp_row_set(&r, 4, QA_CELL_NORMAL, "%s", kb < 0 ? RP_DASH : kb ? "right" : "wrong");
+    rp_row_set(&r, 5, kb == 1 && kv == 0 ? QA_CELL_BAD : QA_CELL_NORMAL, "%s",
+               kv < 0 ? RP_DASH : kv ? "right" : "wrong");
+    rp_row_emit(t, &r);
+  }
+  qa_doc_table_end(t);
+}
+
 static void repr_model(const rp_ctx *c, const cJSON *m) {
   static const qa_doc_col cols[] = {
     {"Variant", 0.9, QA_ALIGN_LEFT}, {"Cosine mean", 0.9, QA_ALIGN_RIGHT},
@@ -121,6 +238,8 @@ static void repr_model(const rp_ctx *c, const cJSON *m) {
     if (repr_of(v)) repr_row(c, t, v);
   qa_doc_table_end(t);
   repr_observations(c, m);
+  retrieval_table(c, m);
+  worst_table(c, m);
 }
 
 void rp_section_representation(const rp_ctx *c) {
@@ -269,7 +388,13 @@ static void knn_chunk(const rp_ctx *c, const cJSON *m, const cJSON *const *vars,
            rp_str(m, "name"), rp_str(m, "baseline"));
   qa_doc_table *t = class_table(c, caption, 1, vars, n_vars);
   qa_doc_table_expect(t, p->n + 1);
-  pick_note(p, "kNN accuracy change", NULL, note, sizeof note);
+  char legend[400];
+  snprintf(legend, sizeof legend, "Bold on a shaded cell: the exact McNemar test of the class "
+           "(each sample's kNN verdict, baseline against variant) survives Holm's correction "
+           "over the variant's classes at alpha %.2g; every other cell is a change within "
+           "noise. The last row is coloured by the tier the overall drop alone would earn.",
+           c->alpha);
+  pick_note(p, "kNN accuracy change", legend, note, sizeof note);
   qa_doc_table_note(t, note);
   rp_row r;
   for (size_t k = 0; k < p->n; k++) {
@@ -279,9 +404,14 @@ static void knn_chunk(const rp_ctx *c, const cJSON *m, const cJSON *const *vars,
     rp_fmt_int(r.cell[1], RP_CELL, qa_json_get_num(cls, "n"));
     rp_row_fixed(&r, 2, qa_json_get_num(cls, "knn_accuracy"), 3);
     for (size_t i = 0; i < n_vars; i++) {
-      double d = qa_json_get_num(p->var[k][first + i], "knn_accuracy_delta_pp");
+      const cJSON *e = p->var[k][first + i];
+      double d = qa_json_get_num(e, "knn_accuracy_delta_pp");
+      double ph = qa_json_get_num(e, "knn_mcnemar_p_holm");
       rp_row_signed(&r, 3 + i, d, 1);
-      style_drop(c, &r, 3 + i, d);
+      if (!isnan(ph) && ph < c->alpha) {
+        r.style[3 + i] = QA_CELL_BOLD;
+        rp_row_fill(&r, 3 + i, d < 0 ? RP_FILL_BAD : RP_FILL_GOOD);
+      }
     }
     rp_row_emit(t, &r);
   }
@@ -367,14 +497,20 @@ static void class_observations(const rp_ctx *c, const cJSON *m, const cJSON *con
       if (!isnan(d) && (!worst || d < qa_json_get_num(worst, "knn_accuracy_delta_pp")))
         worst = cls;
     }
-    if (worst)
-      rp_list_add(&items, "%s %s (%+.1f pp against %+.1f pp overall)", rp_str(vars[i], "name"),
-                  rp_str(worst, "label"), qa_json_get_num(worst, "knn_accuracy_delta_pp"),
-                  qa_json_get_num(repr_of(vars[i]), "knn_accuracy_delta_pp"));
+    if (!worst) continue;
+    double ph = qa_json_get_num(worst, "knn_mcnemar_p_holm");
+    char pt[64] = "";
+    if (!isnan(ph) && ph < 0.001) snprintf(pt, sizeof pt, ", Holm p < 0.001");
+    else if (!isnan(ph)) snprintf(pt, sizeof pt, ", Holm p %.2g", ph);
+    rp_list_add(&items, "%s %s %+.1f pp (against %+.1f pp overall%s%s)", rp_str(vars[i], "name"),
+                rp_str(worst, "label"), qa_json_get_num(worst, "knn_accuracy_delta_pp"),
+                qa_json_get_num(repr_of(vars[i]), "knn_accuracy_delta_pp"), pt,
+                isnan(ph) ? "" : ph < c->alpha ? ": survives" : ": within noise");
   }
   rp_buf b = {0};
   if (items.n) {
-    rp_printf(&b, "The class that loses most kNN accuracy, per variant: ");
+    rp_printf(&b, "The class that loses most kNN accuracy, per variant, and whether its loss "
+              "survives Holm's correction over the variant's classes: ");
     rp_join(&b, &items);
     rp_printf(&b, ".");
   }

@@ -221,6 +221,17 @@ static const cJSON *baseline_class(const cJSON *m, const char *label) {
   return NULL;
 }
 
+/* "; Holm p 0.62 (exact McNemar within the class, Holm over the variant's
+** classes): within noise" — nothing without the test. */
+static void holm_clause(const rp_ctx *c, const cJSON *cls, rp_buf *b) {
+  double ph = qa_json_get_num(cls, "knn_mcnemar_p_holm");
+  if (isnan(ph)) return;
+  if (ph < 0.001) rp_printf(b, "; Holm p < 0.001");
+  else rp_printf(b, "; Holm p %.2g", ph);
+  rp_printf(b, " (exact McNemar within the class, Holm over the variant's classes): %s",
+            ph < c->alpha ? "the loss survives correction" : "within noise");
+}
+
 static void model_worst_class(const rp_ctx *c, const cJSON *m, rp_list *out) {
   worst_class w = {0};
   int by_knn = 1;
@@ -242,9 +253,11 @@ static void model_worst_class(const rp_ctx *c, const cJSON *m, rp_list *out) {
       /* Even the worst class stays within the first tier's threshold. */
       rp_printf(&b, "%s: no class loses more kNN accuracy than the %s threshold (%.1f pp) "
                 "allows; the worst, %s at %s, changes by %+.1f pp (%s \xE2\x86\x92 %s, "
-                "n = %.0f) against %s pp for the variant's average.", rp_str(m, "name"),
+                "n = %.0f) against %s pp for the variant's average", rp_str(m, "name"),
                 rp_str(cJSON_GetArrayItem(c->tiers, 0), "name"), rp_tier_threshold(c, 0, 0),
                 label, vname, w.score, b0, a, qa_json_get_num(w.cls, "n"), avg);
+      holm_clause(c, w.cls, &b);
+      rp_printf(&b, ".");
       rp_list_take(out, &b);
       return;
     }
@@ -252,6 +265,7 @@ static void model_worst_class(const rp_ctx *c, const cJSON *m, rp_list *out) {
               "(%s \xE2\x86\x92 %s, n = %.0f) while the variant's average moves %s pp",
               rp_str(m, "name"), label, vname, w.score, b0, a,
               qa_json_get_num(w.cls, "n"), avg);
+    holm_clause(c, w.cls, &b);
     if (w.holds) rp_printf(&b, " and its tier stays %s", rp_str(w.variant, "tier"));
     rp_printf(&b, ". The class's mean cosine is %s against %s overall", cosc, cosm);
     /* 0.99: the cosine that "looks harmless" (disagreements() below). */
