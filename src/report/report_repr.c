@@ -499,9 +499,10 @@ static void class_observations(const rp_ctx *c, const cJSON *m, const cJSON *con
     }
     if (!worst) continue;
     double ph = qa_json_get_num(worst, "knn_mcnemar_p_holm");
-    char pt[64] = "";
-    if (!isnan(ph) && ph < 0.001) snprintf(pt, sizeof pt, ", Holm p < 0.001");
-    else if (!isnan(ph)) snprintf(pt, sizeof pt, ", Holm p %.2g", ph);
+    char pt[64] = "", pv[RP_FMT];
+    rp_fmt_p(pv, sizeof pv, ph);
+    if (!isnan(ph)) snprintf(pt, sizeof pt, ", Holm p %s%s", pv[0] == '<' ? "< " : "",
+                             pv[0] == '<' ? pv + 1 : pv);
     rp_list_add(&items, "%s %s %+.1f pp (against %+.1f pp overall%s%s)", rp_str(vars[i], "name"),
                 rp_str(worst, "label"), qa_json_get_num(worst, "knn_accuracy_delta_pp"),
                 qa_json_get_num(repr_of(vars[i]), "knn_accuracy_delta_pp"), pt,

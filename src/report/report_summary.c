@@ -226,8 +226,9 @@ static const cJSON *baseline_class(const cJSON *m, const char *label) {
 static void holm_clause(const rp_ctx *c, const cJSON *cls, rp_buf *b) {
   double ph = qa_json_get_num(cls, "knn_mcnemar_p_holm");
   if (isnan(ph)) return;
-  if (ph < 0.001) rp_printf(b, "; Holm p < 0.001");
-  else rp_printf(b, "; Holm p %.2g", ph);
+  char pv[RP_FMT];
+  rp_fmt_p(pv, sizeof pv, ph);
+  rp_printf(b, "; Holm p %s%s", pv[0] == '<' ? "< " : "", pv[0] == '<' ? pv + 1 : pv);
   rp_printf(b, " (exact McNemar within the class, Holm over the variant's classes): %s",
             ph < c->alpha ? "the loss survives correction" : "within noise");
 }
