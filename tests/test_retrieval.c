@@ -144,3 +144,59 @@ QA_TEST(retrieval_overlap_figure) {
   qa_figure_list_free(&l);
   qa_test_study_free(&st);
 }
+
+/* ---- analysis.overlap_ks, probe_ridge, worst_samples ------------------- */
+
+#define RET_CFG "{\"models\": [{\"variants\": [{\"file\": \"a.h5\"}]}], \"analysis\": {%s}}"
+
+QA_TEST(retrieval_config_keys) {
+  char text[400];
+  qa_config *cfg = NULL;
+  qa_error err = {0};
+  /* Defaults (INTERFACE.md section 3). */
+  snprintf(text, sizeof text, RET_CFG, "");
+  CHECK_INT(qa_config_parse(text, "study.json", &cfg, &err), 0);
+  if (cfg) {
+    CHECK_INT((long)cfg->n_overlap_ks, 4);
+    CHECK_INT(cfg->overlap_ks[0], 1);
+    CHECK_INT(cfg->overlap_ks[3], 50);
+    CHECK_NEAR(cfg->probe_ridge, 0.01, 0);
+    CHECK_INT(cfg->worst_samples, 10);
+  }
+  qa_config_free(cfg);
+  cfg = NULL;
+  snprintf(text, sizeof text, RET_CFG,
+           "\"overlap_ks\": [2, 7], \"probe_ridge\": 0.5, \"worst_samples\": 0");
+  CHECK_INT(qa_config_parse(text, "study.json", &cfg, &err), 0);
+  if (cfg) {
+    CHECK_INT((long)cfg->n_overlap_ks, 2);
+    CHECK_INT(cfg->overlap_ks[1], 7);
+    CHECK_NEAR(cfg->probe_ridge, 0.5, 0);
+    CHECK_INT(cfg->worst_samples, 0);
+  }
+  qa_config_free(cfg);
+  static const struct { const char *value, *want; } bad[] = {
+    {"\"overlap_ks\": [5, 1]",
+     "d/s.json:analysis.overlap_ks[1]: neighbour counts must be in ascending order"},
+    {"\"overlap_ks\": []",
+     "d/s.json:analysis.overlap_ks: expected a non-empty array of neighbour counts, found an "
+     "empty array"},
+    {"\"overlap_ks\": 5",
+     "d/s.json:analysis.overlap_ks: expected a non-empty array of neighbour counts, found a number"},
+    {"\"overlap_ks\": [1, 5000]",
+     "d/s.json:analysis.overlap_ks[1]: 5000 is out of range: expected [1, 1000]"},
+    {"\"overlap_ks\": [1.5]", "d/s.json:analysis.overlap_ks[0]: expected an integer, found 1.5"},
+    {"\"probe_ridge\": 0", "d/s.json:analysis.probe_ridge: 0 is out of range: expected (0, inf]"},
+    {"\"worst_samples\": -1",
+     "d/s.json:analysis.worst_samples: -1 is out of range: expected [0, 1000]"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    cfg = NULL;
+    qa_error_clear(&err);
+    snprintf(text, sizeof text, RET_CFG, bad[i].value);
+    CHECK_INT(qa_config_parse(text, "d/s.json", &cfg, &err), -1);
+    CHECK(cfg == NULL);
+    CHECK_STR(err.msg, bad[i].want);
+    CHECK_INT(err.code, QA_EXIT_USAGE);
+  }
+}
