@@ -23,6 +23,7 @@
 
 #include "analysis/analysis.h"
 #include "input/layer_read.h"
+#include "report/report_internal.h"
 #include "results/results.h"
 
 /* BEGIN depth_ref.py: NumPy 1.24.2, SciPy 1.10.1, scikit-learn 1.2.1 */
@@ -532,4 +533,123 @@ QA_TEST(depth_reader_refuses_before_reading) {
                      "in memory, more than the 0.008 GB available");
   CHECK(set.map == NULL && set.x == NULL);
   qa_layer_set_free(&set);
+}
+
+/* ---- the report ------------------------------------------------------------- */
+
+QA_TEST(depth_template_block) {
+  /* A template written before [depth] existed still parses; the section
+  ** follows [per_class] (before [tokens]), with its built-in title. */
+  static const char *OLD =
+    "[title_page]\n[contents]\n[summary]\n[disclosure]\n[claims]\n[decision]\n"
+    "[representation]\n[per_class]\n[tokens]\n[figures]\n[benchmark]\n[generation]\n"
+    "[statistics]\n[performance]\n[methods]\n[provenance]\n";
+  rp_template *t = NULL;
+  qa_error err = {0};
+  CHECK_INT(rp_template_parse(OLD, "t/report.tmpl", &t, &err), 0);
+  if (t) {
+    CHECK_INT((int)rp_template_count(t), RP_N_SECTIONS);
+    CHECK_INT(rp_template_at(t, 7), RP_SEC_PER_CLASS);
+    CHECK_INT(rp_template_at(t, 8), RP_SEC_DEPTH);
+    CHECK_INT(rp_template_at(t, 9), RP_SEC_TOKENS);
+    CHECK(rp_template_included(t, RP_SEC_DEPTH));
+    CHECK_STR(rp_template_text(t, RP_SEC_DEPTH, "title"), "Damage by depth");
+    CHECK(rp_template_text(t, RP_SEC_DEPTH, "intro") == NULL);
+  }
+  rp_template_free(t);
+  t = NULL;
+  CHECK_INT(rp_template_load("templates", &t, &err), 0);
+  if (t) {
+    CHECK_INT(rp_template_at(t, 8), RP_SEC_DEPTH);
+    CHECK_CONTAINS(rp_template_text(t, RP_SEC_DEPTH, "intro"), "a linear probe");
+  }
+  rp_template_free(t);
+}
+
+/* 1 when the text of DIR/report.pdf (pdftotext -raw, lines joined by
+** spaces) holds s. */
+static int pdf_has(const char *dir, const char *s) {
+  char cmd[1200];
+  snprintf(cmd, sizeof cmd, "pdftotext -raw '%s/report.pdf' - 2>/dev/null", dir);
+  char *text = qa_test_command_output(cmd, NULL);
+  for (char *p = text; p && *p; p++)
+    if (*p == '\n') *p = ' ';
+  int found = text && strstr(text, s) != NULL;
+  free(text);
+  return found;
+}
+
+QA_TEST(depth_report_table_sentences_and_missing_layer) {
+  /* The main fixture with a second variant lacking layer_10, through the
+  ** binary: the table, the sentence per variant from MAIN's numbers
+  ** (layer_2 0.0 pp, layer_10 -12.5 pp, final +12.5 pp against the first
+  ** tier's 3 pp), the missing layer said, the figure drawn. */
+  fixture f = fixture_main();
+  bi_case c;
+  bi_result r;
+  bi_case_init(&c, "depth-report");
+  CHECK_INT(write_fixture(bi_path(&c, "base.h5"), &f, 0, 0, NULL), 0);
+  CHECK_INT(write_fixture(bi_path(&c, "var.h5"), &f, 1, 1, NULL), 0);
+  CHECK_INT(write_fixture(bi_path(&c, "var2.h5"), &f, 1, 1, "layer_10"), 0);
+  CHECK_INT(bi_write_text(c.cfg, "{\"models\": [{\"name\": \"m\", \"baseline\": \"base\", "
+                                 "\"variants\": [{\"name\": \"base\", \"file\": \"base.h5\"}, "
+                                 "{\"name\": \"var\", \"file\": \"var.h5\"}, "
+                                 "{\"name\": \"var2\", \"file\": \"var2.h5\"}]}]}"), 0);
+  bi_report(&c, &r);
+  bi_check_status(__FILE__, __LINE__, &r, 0);
+  static const char *const texts[] = {
+    "m: 3 hidden layers of base, in order (layer_2, layer_10, final); probes trained on 32 "
+    "samples and scored on the other 8.",
+    "m: damage by depth, each variant against base at every hidden layer",
+    "var: the baseline's probe works at layer_2 (0.0 pp), then stops working at layer_10 "
+    "(0.500 against its own 0.625, -12.5 pp), and then works at final (+12.5 pp). At layer_10 "
+    "a probe trained on var's own states reaches 0.625.",
+    "var2: the baseline's probe keeps working at every one of the 2 layers",
+    "var2 lacks the baseline's layer layer_10: it is analysed at the other 2.",
+    "m, damage by depth (3 layers): a probe trained on base's states first loses more than "
+    "3.0 pp on var at layer_10 (-12.5 pp); it stays within 3.0 pp at every layer on var2.",
+    "Damage by depth in m: each variant at every hidden layer"};
+  for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+    if (!pdf_has(c.out, texts[i]))
+      qa_test_fail(__FILE__, __LINE__, "report.pdf lacks \"%s\"", texts[i]);
+  char *png = qa_test_read_file(bi_path(&c, "out/figures/fig15-depth-m.png"), NULL);
+  CHECK(png != NULL);
+  free(png);
+  bi_free(&r);
+}
+
+QA_TEST(depth_one_layer_no_figure_and_no_labels_no_probes) {
+  /* The default caches: one layer (final), labels; the figure is not
+  ** drawn and says why.  Without labels the table has no probe columns
+  ** and the sentence names where cosine is lowest. */
+  bi_case c;
+  bi_result r;
+  bi_pair(&c, "depth-one");
+  fx_cache v;
+  fx_default_cache(&v);
+  v.variant = "var";
+  for (int i = 0; i < 18; i++) v.hidden[i] += 0.05 * (i % 5);
+  bi_write_cache(&c, "var.h5", &v);
+  bi_report(&c, &r);
+  bi_check_status(__FILE__, __LINE__, &r, 0);
+  CHECK(pdf_has(c.out, "Damage by depth (m): m's baseline has one hidden layer (final); damage "
+                       "by depth needs two or more."));
+  bi_free(&r);
+  /* The main fixture without /samples/label in either cache. */
+  fixture f = fixture_main();
+  const char *files[2] = {"base.h5", "var.h5"};
+  for (int i = 0; i < 2; i++) {
+    CHECK_INT(write_fixture(bi_path(&c, files[i]), &f, i, i, NULL), 0);
+    hid_t h = H5Fopen(bi_path(&c, files[i]), H5F_ACC_RDWR, H5P_DEFAULT);
+    CHECK(h >= 0 && H5Ldelete(h, "/samples/label", H5P_DEFAULT) >= 0);
+    if (h >= 0) fx_close(h);
+  }
+  bi_report(&c, &r);
+  bi_check_status(__FILE__, __LINE__, &r, 0);
+  CHECK(pdf_has(c.out, "without labels (/samples/label) there are no probes."));
+  /* MAIN: final has the lowest cosine mean (0.80171) and CKA (0.64949). */
+  CHECK(pdf_has(c.out, "var: the lowest cosine mean is 0.80171, at final; the lowest CKA "
+                       "0.64949, at final."));
+  CHECK(!pdf_has(c.out, "Own probe"));
+  bi_free(&r);
 }

@@ -399,8 +399,9 @@ QA_TEST(report_tokens_template_block) {
   if (t) {
     CHECK_INT((int)rp_template_count(t), RP_N_SECTIONS);
     CHECK_INT(rp_template_at(t, 7), RP_SEC_PER_CLASS);
-    CHECK_INT(rp_template_at(t, 8), RP_SEC_TOKENS);
-    CHECK_INT(rp_template_at(t, 9), RP_SEC_FIGURES);
+    CHECK_INT(rp_template_at(t, 8), RP_SEC_DEPTH);     /* added later too (test_depth.c) */
+    CHECK_INT(rp_template_at(t, 9), RP_SEC_TOKENS);
+    CHECK_INT(rp_template_at(t, 10), RP_SEC_FIGURES);
     CHECK(rp_template_included(t, RP_SEC_TOKENS));
     CHECK_STR(rp_template_text(t, RP_SEC_TOKENS, "title"), "Token-level outputs");
     CHECK(rp_template_text(t, RP_SEC_TOKENS, "intro") == NULL);
@@ -415,8 +416,8 @@ QA_TEST(report_tokens_template_block) {
   t = NULL;
   CHECK_INT(rp_template_parse(MOVED, "t/report.tmpl", &t, &err), 0);
   if (t) {
-    CHECK_INT(rp_template_at(t, 8), RP_SEC_FIGURES);
-    CHECK_INT(rp_template_at(t, 9), RP_SEC_TOKENS);
+    CHECK_INT(rp_template_at(t, 9), RP_SEC_FIGURES);
+    CHECK_INT(rp_template_at(t, 10), RP_SEC_TOKENS);
     CHECK(!rp_template_included(t, RP_SEC_TOKENS));
     CHECK_STR(rp_template_text(t, RP_SEC_TOKENS, "title"), "Perplexity and KLD");
     CHECK_STR(rp_template_text(t, RP_SEC_TOKENS, "ladder_intro"), "The ladder.");
@@ -427,7 +428,7 @@ QA_TEST(report_tokens_template_block) {
   t = NULL;
   CHECK_INT(rp_template_load("templates", &t, &err), 0);
   if (t) {
-    CHECK_INT(rp_template_at(t, 8), RP_SEC_TOKENS);
+    CHECK_INT(rp_template_at(t, 9), RP_SEC_TOKENS);
     CHECK_CONTAINS(rp_template_text(t, RP_SEC_TOKENS, "intro"), "llama-perplexity");
   }
   rp_template_free(t);

@@ -5,7 +5,8 @@
 ** figures_dist.c (distributions and spectra), figures_repr.c (per class,
 ** PCA, radar), figures_quality.c (accuracy, cost, agreement),
 ** figures_tokens.c (per-token KLD, PPL ratio, KLD by slice) and
-** figures_calib.c (reliability diagram).
+** figures_calib.c (reliability diagram), figures_retrieval.c (neighbour overlap by
+** k) and figures_depth.c (damage by depth).
 **
 ** This file decides names, order and captions; it never draws.
 */
@@ -41,6 +42,7 @@ static const fig_kind KINDS[QA_FIG_N_KINDS] = {
   {QA_FIG_TOK_SLICES, "tok-slices", 1, 1.0, qa_figure_tok_slices},
   {QA_FIG_CALIB, "calib", 1, 1.0, qa_figure_calib},
   {QA_FIG_OVERLAP, "overlap", 1, 1.0, qa_figure_overlap},
+  {QA_FIG_DEPTH, "depth", 1, 1.0, qa_figure_depth},
 };
 
 void qa_figure_title(const qa_study *s, int kind, size_t model, char *buf, size_t cap) {
@@ -48,7 +50,8 @@ void qa_figure_title(const qa_study *s, int kind, size_t model, char *buf, size_
     "Per-sample cosine distance", "Per-class heat map", "PCA projection", "Eigen-spectrum",
     "Multi-metric radar", "Accuracy by variant", "Quality against cost", "Metric agreement",
     "KL divergence distribution", "Per-token KLD distribution", "PPL ratio by variant",
-    "Mean KLD by slice", "Reliability diagram", "Neighbour overlap by k"};
+    "Mean KLD by slice", "Reliability diagram", "Neighbour overlap by k",
+    "Damage by depth"};
   const char *t = kind >= 1 && kind <= QA_FIG_N_KINDS ? titles[kind - 1] : "Figure";
   char nm[QA_PLOT_NAME_BYTES + 4];
   if (model < s->n_models) qa_plot_fmt(buf, cap, "%s (%s)", t, QA_FIG_SHORT(s->models[model].name, nm));
@@ -147,6 +150,15 @@ void qa_figure_caption(const qa_study *s, int kind, size_t model, char *buf, siz
              "are still among its k nearest in the variant, averaged over the samples. A curve "
              "that rises with k keeps the neighbourhoods but reorders them; a curve low at "
              "every k moved them.", m);
+    break;
+  case QA_FIG_DEPTH:
+    qa_plot_fmt(buf, cap, "Damage by depth in %s: each variant at every hidden layer, in order, "
+             "against its baseline: the cosine mean and linear CKA of its states, and the "
+             "accuracy of the probe trained on the baseline's states when applied unchanged to "
+             "the variant's, over the dashed line of that probe on the baseline's own. Where a "
+             "line leaves the others is where the damage starts; a ring marks each layer where "
+             "heads trained on the baseline stop working (their accuracy more than the first "
+             "tier's threshold below the baseline's own).", m);
     break;
   default:
     qa_plot_fmt(buf, cap, "%s", "");
@@ -318,10 +330,11 @@ static int note_models_left_out(qa_figure_list *out, size_t n_models, int tokens
   k->kind = 0;
   k->model = SIZE_MAX;
   k->title = dup_str(tokens ? "Per-class heat maps, PCA projections, eigen-spectra, radars, "
-                              "per-token KLD distributions, KLD by slice and reliability "
-                              "diagrams"
-                            : "Per-class heat maps, PCA projections, eigen-spectra, radars "
-                              "and reliability diagrams");
+                              "per-token KLD distributions, KLD by slice, reliability "
+                              "diagrams, neighbour overlap by k and damage by depth"
+                            : "Per-class heat maps, PCA projections, eigen-spectra, radars, "
+                              "reliability diagrams, neighbour overlap by k and damage by "
+                              "depth");
   k->reason = dup_str(reason);
   if (!k->title || !k->reason) {
     free(k->title);

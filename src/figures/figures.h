@@ -15,7 +15,7 @@
 **
 ** qa_figures_render_all draws every applicable figure into one directory
 ** and lists them, in report order, with their captions.  Figures 2 to 5,
-** 10, 12, 13 and 14 are drawn once per model; the others show every model at
+** 10, 12, 13, 14 and 15 are drawn once per model; the others show every model at
 ** once.
 */
 #ifndef QA_FIGURES_H
@@ -44,7 +44,8 @@ enum {
   QA_FIG_TOK_SLICES,     /* mean KLD by slice and variant (per model) */
   QA_FIG_CALIB,          /* reliability diagram (per model) */
   QA_FIG_OVERLAP,        /* neighbour overlap against k (per model) */
-  QA_FIG_N_KINDS = QA_FIG_OVERLAP
+  QA_FIG_DEPTH,          /* damage by depth: every layer (per model) */
+  QA_FIG_N_KINDS = QA_FIG_DEPTH
 };
 
 typedef struct qa_figure {
@@ -70,7 +71,7 @@ typedef struct qa_figure_list {
   qa_figure_skip *skipped;
 } qa_figure_list;
 
-/* The per-model figures (2 to 5, 10, 12 to 14) are drawn for at most this many models;
+/* The per-model figures (2 to 5, 10, 12 to 15) are drawn for at most this many models;
 ** a larger study gets them for the models that reach the worst tiers, and
 ** a note in the list of figures not drawn. */
 #define QA_FIG_MAX_MODELS 12
@@ -160,6 +161,9 @@ int qa_figure_tok_slices(const qa_figure_src *src, const char *png_path, char *w
 int qa_figure_overlap(const qa_figure_src *src, const char *png_path, char *why,
                       size_t why_cap, qa_error *err);
 int qa_figure_calib(const qa_figure_src *src, const char *png_path, char *why, size_t why_cap,
+                    qa_error *err);
+/* figures_depth.c: damage by depth (a->depth[m]). */
+int qa_figure_depth(const qa_figure_src *src, const char *png_path, char *why, size_t why_cap,
                     qa_error *err);
 
 #endif

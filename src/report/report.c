@@ -432,6 +432,7 @@ static int render_sections(rp_ctx *c, const qa_report_opts *opts, qa_error *err)
     case RP_SEC_DECISION: rp_section_decision(c); break;
     case RP_SEC_REPRESENTATION: rp_section_representation(c); break;
     case RP_SEC_PER_CLASS: rp_section_per_class(c); break;
+    case RP_SEC_DEPTH: rp_section_depth(c); break;
     case RP_SEC_TOKENS: rp_section_tokens(c); break;
     case RP_SEC_FIGURES:
       if (figures_section(c, opts->figures, err)) return -1;

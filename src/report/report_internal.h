@@ -23,7 +23,8 @@
 /* Sections in the default order; the template may reorder them. */
 typedef enum {
   RP_SEC_TITLE_PAGE, RP_SEC_CONTENTS, RP_SEC_SUMMARY, RP_SEC_DISCLOSURE, RP_SEC_CLAIMS,
-  RP_SEC_DECISION, RP_SEC_REPRESENTATION, RP_SEC_PER_CLASS, RP_SEC_TOKENS, RP_SEC_FIGURES,
+  RP_SEC_DECISION, RP_SEC_REPRESENTATION, RP_SEC_PER_CLASS, RP_SEC_DEPTH, RP_SEC_TOKENS,
+  RP_SEC_FIGURES,
   RP_SEC_BENCHMARK, RP_SEC_GENERATION, RP_SEC_STATISTICS, RP_SEC_PERFORMANCE,
   RP_SEC_METHODS, RP_SEC_PROVENANCE, RP_N_SECTIONS
 } rp_section_id;
@@ -202,6 +203,7 @@ void rp_section_claims(const rp_ctx *c);         /* report_decision.c */
 void rp_section_decision(const rp_ctx *c);       /* report_decision.c */
 void rp_section_representation(const rp_ctx *c); /* report_repr.c */
 void rp_section_per_class(const rp_ctx *c);      /* report_repr.c */
+void rp_section_depth(const rp_ctx *c);          /* report_depth.c; nothing without layers */
 void rp_section_tokens(const rp_ctx *c);         /* report_tokens.c; nothing without tokens */
 void rp_section_benchmark(const rp_ctx *c);      /* report_bench.c */
 void rp_section_generation(const rp_ctx *c);     /* report_gen.c */
@@ -217,6 +219,12 @@ void rp_section_methods(const rp_ctx *c);        /* report_methods.c */
 void rp_tokens_finding(const rp_ctx *c, const cJSON *m, rp_list *out);
 void rp_tokens_method(const rp_ctx *c, rp_list *out);
 void rp_tokens_sample_size(const rp_ctx *c, const cJSON *m, rp_list *out);
+
+/* Damage by depth in other sections (report_depth.c), each written only
+** when the study has hidden layers: the summary's finding of model m (only
+** with probes and two or more layers); the methods' paragraph. */
+void rp_depth_finding(const rp_ctx *c, const cJSON *m, rp_list *out);
+void rp_depth_method(const rp_ctx *c, rp_list *out);
 
 /* The model's outputs on the labelled samples (report_outputs.c): the
 ** part of the benchmark section (predictions, calibration, accuracy by

@@ -181,6 +181,7 @@ static void methods_list(const rp_ctx *c) {
     rp_list_add(&l, "Representation: per-sample cosine similarity with a 95%% t-interval of "
                 "its mean; leave-one-out kNN accuracy with a 95%% Wilson interval; SQNR, "
                 "Spearman \xCF\x81 of pairwise distances and linear CKA.");
+  rp_depth_method(c, &l);
   if (has_out)
     rp_list_add(&l, "Outputs: accuracy of the predictions with a 95%% Wilson score interval, "
                 "top-1 agreement with the baseline and the KL divergence of the output "

@@ -615,6 +615,7 @@ void rp_section_summary(const rp_ctx *c) {
     rp_tokens_finding(c, m, &findings);
     rp_outputs_finding(c, m, &findings);
     rp_bench_strata_finding(c, m, &findings);
+    rp_depth_finding(c, m, &findings);
   }
   failed_checks(c, &findings);
   claims_findings(c, &findings);

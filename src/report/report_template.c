@@ -18,9 +18,9 @@
 ** A value is the rest of its line, plus every following line that starts
 ** with a space or a tab; lines are joined with one space.  Every section
 ** must appear exactly once (its position is its place in the report), the
-** title page first, except a section added later ([tokens]), which a
-** template written before it may leave out: it then follows its default
-** neighbour ([per_class]) with the built-in title; unknown sections, unknown keys, duplicates and bad
+** title page first, except the sections added later ([tokens], [depth]),
+** which a template written before them may leave out: each then follows
+** its default neighbour ([per_class]) with the built-in title; unknown sections, unknown keys, duplicates and bad
 ** values are errors naming the file and line, exit 1.  Titles left out fall
 ** back to the built-in English ones; prose left out is left out.
 **
@@ -67,6 +67,7 @@ static const section_spec SPECS[RP_N_SECTIONS] = {
                    {"counts_title", "Summary by tier"}}},
   {"representation", 0, {{"title", "Representation metrics"}, {"intro", NULL}}},
   {"per_class", 0, {{"title", "Per-class breakdown"}, {"intro", NULL}, {"note", NULL}}},
+  {"depth", 0, {{"title", "Damage by depth"}, {"intro", NULL}}},
   {"tokens", 0, {{"title", "Token-level outputs"}, {"intro", NULL}, {"ladder_intro", NULL},
                  {"slices_intro", NULL}}},
   {"figures", 0, {{"title", "Figures"}, {"intro", NULL},
@@ -105,6 +106,7 @@ static const section_spec SPECS[RP_N_SECTIONS] = {
 ** keeps working.  Every other section must be listed. */
 static const struct late_section { rp_section_id id, after; } LATE[] = {
   {RP_SEC_TOKENS, RP_SEC_PER_CLASS},
+  {RP_SEC_DEPTH, RP_SEC_PER_CLASS},      /* placed after [tokens]: per_class, depth, tokens */
 };
 
 /* The [page] block: running header and footer, with placeholders. */
