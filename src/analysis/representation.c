@@ -403,15 +403,12 @@ int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *r
                      &base->repr,
                      err);
   }
-  /* Coverage and density: the baseline's radii once, for every variant. */
+  /* Coverage and density: the baseline's radii (and float32 frame) once,
+  ** for every variant. */
   size_t k = (size_t)s->cfg->knn_k;
-  double *r2 = NULL;
-  if (!rc && k >= 1 && k + 1 <= n) {
-    if (!(r2 = malloc(n * sizeof *r2)))
-      rc = qa_error_set(err, QA_EXIT_IO, b->path, NULL, "out of memory");
-    else
-      rc = qa_coverage_radii2(lv.base, n, d, k, 0, r2, NULL, err);
-  }
+  qa_coverage_ref *cref = NULL;
+  if (!rc && k >= 1 && k + 1 <= n)
+    rc = qa_coverage_ref_new(lv.base, n, d, k, 0, QA_COVERAGE_FLOAT32, &cref, err);
   size_t done = 1;
   for (size_t vi = 0; !rc && vi < model->n_variants; vi++) {
     const qa_cache *v = model->variants[vi].cache;
@@ -422,14 +419,14 @@ int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *r
     rc = view_of(v, v_exp, &vh, &var_owned, err) ||
          one_variant(s->cfg, &lv, v, vh, v_exp, &base->repr, sref, axes, mean, threads,
                      &res[vi].repr, err);
-    if (!rc && r2) {
+    if (!rc && cref) {
       /* Distances need both sides at one scale: the baseline's. */
       const double *y = vh;
       double *y_owned = NULL;
       if (v_exp != lv.exponent && !(rc = view_of(v, lv.exponent, &y, &y_owned, err)) && !y_owned)
         y = v->hidden;
       qa_coverage_result cov;
-      if (!rc && !(rc = qa_coverage_density_r2(lv.base, n, r2, y, n, d, k, &cov, err))) {
+      if (!rc && !(rc = qa_coverage_density_ref(cref, y, n, &cov, err))) {
         res[vi].repr.coverage = cov.coverage;
         res[vi].repr.density = cov.density;
       }
@@ -442,7 +439,7 @@ int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *r
     free(res[vi].repr.knn_pred);
     res[vi].repr.knn_pred = NULL;
   }
-  free(r2);
+  qa_coverage_ref_free(cref);
   qa_repr_spearman_ref_free(sref);
   free(base->repr.neighbors);
   base->repr.neighbors = NULL;
