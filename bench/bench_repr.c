@@ -17,6 +17,7 @@
 #include "analysis/repr.h"
 #include "input/config.h"
 #include "input/study.h"
+#include "util/blas.h"
 
 static double now(void) {
   struct timespec ts;
@@ -32,23 +33,53 @@ static double peak_mb(void) {
 
 /* The products every representation analysis needs: the N x N Gram of the
 ** normalised states (in row tiles, as the kNN does), the D x D covariance,
-** the D x D cross product for CKA and the Gram of the Spearman subsample. */
-static double gemm_floor(const qa_model *m, size_t pairs_max) {
+** the D x D cross product for CKA, the Gram of the Spearman subsample, and
+** coverage's distance products (half the baseline's N x N Gram for its
+** radii, once; one baseline x variant N x N product per variant).
+** f32: the kNN Gram and coverage's products in float32 (cblas_sgemm on
+** float copies made off the clock), as qaudit computes its candidates;
+** otherwise in double, the floor of double-precision distances. */
+static double gemm_floor(const qa_model *m, size_t pairs_max, int f32) {
   const qa_cache *b = m->variants[m->baseline].cache;
   size_t n = b->n_samples, d = b->dim, tile = 2048;
   double *tileout = malloc(tile * n * sizeof *tileout), *dd = malloc(d * d * sizeof *dd);
   size_t pairs = 0, s = qa_repr_spearman_stride(n, pairs_max, &pairs);
   size_t ms = (n + s - 1) / s;
   double *sub = malloc(ms * ms * sizeof *sub);
-  if (!tileout || !dd || !sub) { fprintf(stderr, "out of memory\n"); exit(3); }
+  float *xf = f32 ? malloc(n * d * sizeof *xf) : NULL, *bf = f32 ? malloc(n * d * sizeof *bf) : NULL;
+  if (!tileout || !dd || !sub || (f32 && (!xf || !bf))) { fprintf(stderr, "out of memory\n"); exit(3); }
+  for (size_t i = 0; f32 && i < n * d; i++) bf[i] = (float)b->hidden[i];
+  double t_conv = 0;
   double t0 = now();
+  /* Coverage's radii: the baseline's distance Gram, tiles on and above the
+  ** diagonal, once per model. */
+  for (size_t r = 0; r < n; r += tile) {
+    size_t rows = n - r < tile ? n - r : tile;
+    if (f32)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)(n - r), (int)d, 1.0f,
+                  bf + r * d, (int)d, bf + r * d, (int)d, 0.0f, (float *)tileout, (int)(n - r));
+    else
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)(n - r), (int)d, 1.0,
+                  b->hidden + r * d, (int)d, b->hidden + r * d, (int)d, 0.0, tileout,
+                  (int)(n - r));
+  }
   for (size_t vi = 0; vi < m->n_variants; vi++) {
     const double *x = m->variants[vi].cache->hidden;
+    if (f32) {
+      double c0 = now();
+      for (size_t i = 0; i < n * d; i++) xf[i] = (float)x[i];
+      t_conv += now() - c0;
+    }
     /* The Gram is symmetric: the tiles on and above the diagonal suffice. */
     for (size_t r = 0; r < n; r += tile) {
       size_t rows = n - r < tile ? n - r : tile;
-      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)(n - r), (int)d,
-                  1.0, x + r * d, (int)d, x + r * d, (int)d, 0.0, tileout, (int)(n - r));
+      if (f32)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)(n - r), (int)d,
+                    1.0f, xf + r * d, (int)d, xf + r * d, (int)d, 0.0f, (float *)tileout,
+                    (int)(n - r));
+      else
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)(n - r), (int)d,
+                    1.0, x + r * d, (int)d, x + r * d, (int)d, 0.0, tileout, (int)(n - r));
     }
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)n, 1.0, x, (int)d, 0.0,
                 dd, (int)d);
@@ -57,15 +88,26 @@ static double gemm_floor(const qa_model *m, size_t pairs_max) {
                   (int)d, b->hidden, (int)d, 0.0, dd, (int)d);
       cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)ms, (int)d, 1.0, x,
                   (int)(d * s), 0.0, sub, (int)ms);
+      /* Coverage and density: the baseline x variant distance products. */
+      for (size_t r = 0; r < n; r += tile) {
+        size_t rows = n - r < tile ? n - r : tile;
+        if (f32)
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)n, (int)d, 1.0f,
+                      bf + r * d, (int)d, xf, (int)d, 0.0f, (float *)tileout, (int)n);
+        else
+          cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)n, (int)d, 1.0,
+                      b->hidden + r * d, (int)d, x, (int)d, 0.0, tileout, (int)n);
+      }
     }
   }
-  double t = now() - t0;
-  free(tileout); free(dd); free(sub);
+  double t = now() - t0 - t_conv;
+  free(tileout); free(dd); free(sub); free(xf); free(bf);
   return t;
 }
 
 int main(int argc, char **argv) {
   if (argc < 2) { fprintf(stderr, "usage: bench_repr CONFIG.json [THREADS]\n"); return 1; }
+  qa_blas_select(argv);   /* the kernels qaudit itself would run */
   int threads = argc > 2 ? atoi(argv[2]) : 0;
   qa_error err = {0};
   qa_config *cfg = NULL;
@@ -84,7 +126,7 @@ int main(int argc, char **argv) {
   /* Best of REPEAT runs of each, interleaved, against a noisy machine. */
   enum { REPEAT = 3 };
   qa_variant_result *res = NULL;
-  double t_repr = INFINITY, t_floor = INFINITY, peak = 0;
+  double t_repr = INFINITY, t_floor = INFINITY, t_floor32 = INFINITY, peak = 0;
   qa_repr_set_threads(threads);
   for (int rep = 0; rep < REPEAT; rep++) {
     if (res) {
@@ -103,21 +145,40 @@ int main(int argc, char **argv) {
     double t = now() - t0;
     if (t < t_repr) t_repr = t;
     if (rep == 0) peak = peak_mb();
-    double f = gemm_floor(m, (size_t)cfg->pairs_max);
+    double f = gemm_floor(m, (size_t)cfg->pairs_max, 0);
     if (f < t_floor) t_floor = f;
+    f = gemm_floor(m, (size_t)cfg->pairs_max, 1);
+    if (f < t_floor32) t_floor32 = f;
     if (getenv("BENCH_ONCE")) break;
   }
   for (size_t vi = 0; vi < m->n_variants; vi++) {
     const qa_repr_result *r = &res[vi].repr;
     if (vi == m->baseline) continue;
     printf("variant %s cosine_mean %.6f cosine_p05 %.6f sqnr_db %.4f knn_accuracy %.4f "
-           "neighbor_overlap %.4f spearman_rho %.6f cka_linear %.6f effective_rank %.4f\n",
+           "neighbor_overlap %.4f spearman_rho %.6f cka_linear %.6f effective_rank %.4f "
+           "coverage %.4f density %.4f",
            m->variants[vi].name, r->cos_mean, r->cos_p05, r->sqnr_db, r->knn_accuracy,
-           r->neighbor_overlap, r->spearman_rho, r->cka_linear, r->effective_rank);
+           r->neighbor_overlap, r->spearman_rho, r->cka_linear, r->effective_rank, r->coverage,
+           r->density);
+    for (size_t j = 0; j < r->n_overlap; j++)
+      printf(" overlap_at_%d %.4f", r->overlap_k[j], r->overlap_at[j]);
+    printf("\n");
+  }
+  printf("blas_core %s (%s)\n", qa_blas_core(), qa_blas_core_origin());
+  {   /* How much the exact re-ranking of the kNN costs: candidates per row. */
+    const qa_cache *b = m->variants[m->baseline].cache;
+    size_t n = b->n_samples, k = (size_t)cfg->knn_k;
+    int32_t *nbr = malloc(n * k * sizeof *nbr);
+    qa_knn_info info = {0};
+    if (nbr && k < n &&
+        !qa_knn_compute_method(b->hidden, n, b->dim, k, threads, 0, QA_KNN_FAST, nbr, &info, &err))
+      printf("knn_eps %.3g\nknn_candidates_per_row %.2f\nknn_exhaustive_rows %zu\n", info.eps,
+             (double)info.candidates / (double)n, info.exhaustive_rows);
+    free(nbr);
   }
   printf("n %zu d %zu variants %zu threads %d\n", m->variants[0].cache->n_samples,
          m->variants[0].cache->dim, m->n_variants, threads);
-  printf("load_s %.3f\nrepr_s %.3f\ngemm_floor_s %.3f\npeak_mb %.0f\nstates_mb %.0f\n",
-         t_load, t_repr, t_floor, peak, states_mb);
+  printf("load_s %.3f\nrepr_s %.3f\ngemm_floor_s %.3f\ngemm_floor_f32_s %.3f\npeak_mb %.0f\n"
+         "states_mb %.0f\n", t_load, t_repr, t_floor, t_floor32, peak, states_mb);
   return 0;
 }
