@@ -91,7 +91,8 @@ static uint64_t add_mul(uint64_t a, uint64_t b, uint64_t c) {
   return a + b * c;
 }
 
-/* Peak bytes of qa_repr_cka_linear on [n, d]: three d*d products (D <= N)
+/* Peak bytes of CKA here on [n, d]: at most three d*d matrices (D <= N: the
+** covariance for a norm, then the cross product)
 ** or two n*n Gram matrices (D > N), their centred blocks and the means. */
 static uint64_t cka_bytes(size_t n, size_t d) {
   int gram = d > n;
@@ -212,7 +213,10 @@ done:
 ** [2^-100, 2^100], else 0 (representation.c's rule). */
 static int scale_exponent(const double *x, size_t count) {
   double top = 0;
-  for (size_t i = 0; i < count; i++) top = fmax(top, fabs(x[i]));
+  for (size_t i = 0; i < count; i++) {
+    double a = fabs(x[i]);            /* finite: the reader checked */
+    if (a > top) top = a;
+  }
   int e = 0;
   if (top > 0) frexp(top, &e);
   return e > 100 || e < -100 ? e : 0;
@@ -240,12 +244,37 @@ typedef struct base_layer {
   int exp;
   qa_probe *probe;            /* NULL without probes */
   double native;              /* its accuracy on the baseline's own test rows */
+  double frob2;               /* |Xc'Xc|_F^2 of `scaled` for CKA (D <= N), else NaN */
 } base_layer;
 
 static void base_layer_free(base_layer *bl) {
   free(bl->owned);
   qa_probe_free(bl->probe);
   memset(bl, 0, sizeof *bl);
+}
+
+/* |Xc'Xc|_F^2 of the states from their covariance (repr.h), so that CKA
+** computes only its cross term (qa_repr_cka_linear_known) and the
+** baseline's once a layer; NaN when D > N, where CKA takes the Gram path
+** and computes both norms itself. */
+static int gram_frob2(const double *x, size_t n, size_t d, double *out, qa_error *err) {
+  *out = NAN;
+  if (d > n || n < 2) return 0;
+  double *cov = malloc(d * d * sizeof *cov);
+  if (!cov) return qa_error_set(err, QA_EXIT_IO, NULL, NULL, "out of memory");
+  int rc = qa_repr_covariance(x, n, d, cov, NULL, err);
+  if (!rc) *out = qa_repr_gram_frob2(cov, n, d);
+  free(cov);
+  return rc;
+}
+
+/* Linear CKA of X (|Xc'Xc|_F^2 = xx, NaN: unknown) against Y. */
+static int cka(const double *x, double xx, const double *y, size_t n, size_t d, double *out,
+               qa_error *err) {
+  if (isnan(xx)) return qa_repr_cka_linear(x, y, n, d, out, err);
+  double yy;
+  if (gram_frob2(y, n, d, &yy, err)) return -1;
+  return qa_repr_cka_linear_known(x, y, n, d, xx, yy, out, err);
 }
 
 /* Cosine mean and p05 of the rows of X against Y (repr.h). */
@@ -275,7 +304,7 @@ static int prepare_base(base_layer *bl, const double *raw, const layer_ctx *lc,
   size_t n = lc->n, d = bl->d;
   bl->raw = bl->scaled = raw;
   bl->exp = scale_exponent(raw, n * d);
-  bl->native = NAN;
+  bl->native = bl->frob2 = NAN;
   if (bl->exp) {
     if (!(bl->owned = malloc(n * d * sizeof *bl->owned)))
       return qa_error_set(err, QA_EXIT_IO, NULL, NULL, "out of memory");
@@ -291,12 +320,16 @@ static int prepare_base(base_layer *bl, const double *raw, const layer_ctx *lc,
     cell->cka_linear = repr->cka_linear;
   } else {
     if (cosine_cell(raw, raw, n, d, cell, err)) return -1;
-    /* Against itself: no error energy (SQNR null), CKA 1 where it exists
-    ** (representation.c's convention for the baseline). */
+    /* Against itself: no error energy (SQNR null), CKA 1 where it exists,
+    ** when the states are not constant (representation.c's convention for
+    ** the baseline). */
     if (n >= 2) {
-      double cka = NAN;
-      if (qa_repr_cka_linear(bl->scaled, bl->scaled, n, d, &cka, err)) return -1;
-      cell->cka_linear = isnan(cka) ? NAN : 1.0;
+      double self = NAN;
+      if (gram_frob2(bl->scaled, n, d, &bl->frob2, err) ||
+          (isnan(bl->frob2) && qa_repr_cka_linear(bl->scaled, bl->scaled, n, d, &self, err)))
+        return -1;
+      int spread = isnan(bl->frob2) ? !isnan(self) : bl->frob2 > 0;
+      cell->cka_linear = spread ? 1.0 : NAN;
     }
   }
   if (!lc->labels) return 0;
@@ -333,7 +366,7 @@ static int variant_cell(const base_layer *bl, double *y, const layer_ctx *lc,
   if (repr || n < 2) return 0;
   int e = scale_exponent(y, n * d);
   if (e) scale(y, n * d, e);
-  return qa_repr_cka_linear(bl->scaled, y, n, d, &cell->cka_linear, err);
+  return cka(bl->scaled, bl->frob2, y, n, d, &cell->cka_linear, err);
 }
 
 /* Errors of the numbers (no file named) get the cache and the layer. */
@@ -367,7 +400,7 @@ static int run_configured(stage *st, qa_error *err) {
   qa_depth_model *o = st->o;
   size_t k = o->configured, L = o->n_layers, n = st->lc.n;
   const qa_cache *b = model->variants[model->baseline].cache;
-  base_layer bl = {k, o->dim[k], NULL, NULL, NULL, 0, NULL, NAN};
+  base_layer bl = {k, o->dim[k], NULL, NULL, NULL, 0, NULL, NAN, NAN};
   int rc = prepare_base(&bl, b->hidden, &st->lc, &st->res[model->baseline].repr,
                         &o->cells[model->baseline * L + k], err);
   if (rc) name_error(err, b->path, o->layers[k]);
