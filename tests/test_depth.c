@@ -4,7 +4,8 @@
 ** every layer against tests/ref/depth_ref.py (NumPy 1.24.2, SciPy 1.10.1,
 ** scikit-learn 1.2.1, /usr/bin/python3) on three-layer fixture caches whose
 ** variant is stored in another row order, two classes (AUCs), a class of
-** one sample, a layer missing from a variant, and the refusals: the
+** one sample, a layer wider than the samples (D > N), a layer missing from
+** a variant, the report's table, sentences and figure, and the refusals: the
 ** configured layer missing, a layer too large for memory (before anything
 ** is allocated), NaN in a layer, a layer whose N or D disagrees.
 **
@@ -39,6 +40,9 @@ static const double BINARY[2][11] = {
 static const double SINGLE[2][11] = {
     {0.9823610741168654, 0.9385023250006661, 15.822794491735943, 0.980014468564239, 0.75, 0.75, 0.0, NAN, NAN, 0.75, NAN},
     {0.9255306250662554, 0.7826698815777993, 7.130405220866627, 0.8264396013666232, 1.0, 1.0, 0.0, NAN, NAN, 1.0, NAN}};
+static const double WIDE[2][11] = {
+    {0.9710570872717369, 0.9533574210685378, 12.493827325135051, 0.9840229290855849, 1.0, 0.5, 0.0, NAN, NAN, 0.5, NAN},
+    {0.9619595881331877, 0.913779206989534, 9.871450690120877, 0.8897535391466526, 0.5, 0.0, 0.0, NAN, NAN, 0.0, NAN}};
 /* END depth_ref.py */
 
 enum { COS, P05, SQNR, CKA, NATIVE, TRANSFER, DELTA, AUC_NATIVE, AUC_TRANSFER, BASE_NATIVE,
@@ -73,6 +77,14 @@ static fixture fixture_single(void) {
   /* Class 2 has one sample (row 7, a train row). */
   fixture f = {16, 3, 2, {0}, {{"layer_1", 4, 0.2}, {"final", 3, 0.5}}};
   for (size_t i = 0; i < f.n; i++) f.lab[i] = i == 7 ? 2 : (int64_t)(i % 2);
+  return f;
+}
+
+static fixture fixture_wide(void) {
+  /* D > N_train: 12 dimensions for 10 samples (CKA's Gram path, the
+  ** probe's dual form). */
+  fixture f = {10, 3, 2, {0}, {{"layer_1", 12, 0.3}, {"final", 3, 0.4}}};
+  for (size_t i = 0; i < f.n; i++) f.lab[i] = (int64_t)(i % 3);
   return f;
 }
 
@@ -243,6 +255,13 @@ QA_TEST(depth_two_classes_have_aucs) {
   fixture f = fixture_binary();
   qa_test_study st;
   if (!run_fixture("binary", &f, 0, &st)) check_cells(__FILE__, __LINE__, &st, &f, BINARY);
+  qa_test_study_free(&st);
+}
+
+QA_TEST(depth_wider_than_the_samples) {
+  fixture f = fixture_wide();
+  qa_test_study st;
+  if (!run_fixture("wide", &f, 1, &st)) check_cells(__FILE__, __LINE__, &st, &f, WIDE);
   qa_test_study_free(&st);
 }
 

@@ -74,6 +74,15 @@ def fixture_single():
     return n, lab, 3, layers
 
 
+def fixture_wide():
+    # D > N_train: layer_1 has 12 dimensions for 10 samples (CKA's Gram
+    # path, the probe's dual form).
+    n = 10
+    lab = np.array([i % 3 for i in range(n)])
+    layers = [("layer_1", 12, 0.3), ("final", 3, 0.4)]
+    return n, lab, 3, layers
+
+
 def cosine(x, y):
     c = np.sum(x * y, axis=1) / (np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1))
     return np.clip(c, -1.0, 1.0)
@@ -151,4 +160,5 @@ print("** transfer delta pp, auc native, auc transfer, the baseline's native and
 print(c_array("MAIN", cells(fixture_main)))
 print(c_array("BINARY", cells(fixture_binary)))
 print(c_array("SINGLE", cells(fixture_single)))
+print(c_array("WIDE", cells(fixture_wide)))
 print("/* END depth_ref.py */")
