@@ -320,12 +320,14 @@ static void depth_model(const rp_ctx *c, const cJSON *m) {
   if (!d) return;
   size_t L = n_layers(m);
   rp_buf b = {0};
-  rp_printf(&b, "%s: %zu hidden layer%s of %s, in order", rp_str(m, "name"), L, rp_s((double)L),
+  rp_printf(&b, "%s: %zu hidden layer%s of %s", rp_str(m, "name"), L, rp_s((double)L),
             rp_str(m, "baseline"));
   if (L <= 12) {
-    rp_printf(&b, " (");
+    rp_printf(&b, ", in order (");
     for (size_t k = 0; k < L; k++) rp_printf(&b, "%s%s", k ? ", " : "", layer_name(m, k));
     rp_printf(&b, ")");
+  } else {
+    rp_printf(&b, ", in order from %s to %s", layer_name(m, 0), layer_name(m, L - 1));
   }
   if (has_probes(m)) {
     char ntr[RP_FMT], nte[RP_FMT];
