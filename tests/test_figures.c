@@ -86,6 +86,7 @@ static void fill_variant(fake *f, int v) {
   p->knn_accuracy = (const double[]){0.9, 0.9, 0.75}[v];
   p->knn_delta_pp = (const double[]){0, 0, -15}[v];
   p->effective_rank = (const double[]){3.1, 3.1, 4.2}[v];
+  p->coverage = p->density = NAN;   /* the radar of figure 5 without them */
   p->n_classes = FC;
   p->per_class = f->cls[v];
   for (int c = 0; c < FC; c++)

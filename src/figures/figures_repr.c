@@ -437,7 +437,7 @@ int qa_figure_pca(const qa_figure_src *src, const char *png, char *why, size_t w
 ** accuracies absolute, so the baseline's ring runs through 1 on the
 ** similarity spokes and through its own accuracy on the others.  A value
 ** below 0 (a negative cosine or ρ) is drawn at the centre. */
-#define N_SPOKES 8
+#define N_SPOKES 10
 #define N_RINGS 4          /* rings at 0.25, 0.5, 0.75 and the rim at 1 */
 #define SPOKE_GAP 10.0     /* rim to spoke label, clear of the markers */
 
@@ -452,13 +452,16 @@ static double spoke_value(int k, const qa_variant_result *r, int is_baseline) {
   case 4: return r->repr.present ? r->repr.knn_accuracy : NAN;
   case 5: return r->out.present ? r->out.top1_agreement : NAN;
   case 6: return r->out.present ? r->out.accuracy : NAN;
-  default: return r->bench.present ? r->bench.accuracy : NAN;
+  case 7: return r->bench.present ? r->bench.accuracy : NAN;
+  case 8: return r->repr.present ? r->repr.coverage : NAN;
+  default: return r->repr.present ? r->repr.density : NAN;   /* above 1: on the rim */
   }
 }
 
 static const char *const SPOKE_NAMES[N_SPOKES] = {
   "cosine mean", "CKA", "Spearman \xCF\x81", "neighbour overlap", "kNN accuracy",
-  "top-1 agreement", "output accuracy", "benchmark accuracy"};
+  "top-1 agreement", "output accuracy", "benchmark accuracy", "coverage",
+  "density (capped at 1)"};
 
 /* Radius fraction of a value: the fixed 0–1 scale, clamped. */
 static double radar_t(double v) { return fmin(1.0, fmax(0.0, v)); }
