@@ -104,6 +104,11 @@ build/bench_repr: build/bench/bench_repr.o $(OBJ)
 build/eigen_bench: build/bench/eigen_bench.o $(OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# Scaling with N (bench/run.sh section 5): the analysis on in-memory
+# synthetic states, timed against the GEMM floor, drawn with src/plot.
+build/bench_scaling: build/bench/bench_scaling.o $(OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 # Token-level benchmark (bench/run.sh section 4): the cache generator and
 # the floor; standalone programs on libhdf5 and libm.
 build/gen_tokens build/tokens_floor: build/%: bench/%.c
@@ -128,7 +133,7 @@ fuzz:
 bench:
 	@sh scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory qaudit build/bench_repr build/eigen_bench build/gen_tokens \
-	  build/tokens_floor
+	  build/tokens_floor build/bench_scaling
 	@sh bench/run.sh
 
 install: qaudit

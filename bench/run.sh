@@ -8,10 +8,14 @@
 #     float16 logits, baseline + 3 variants (4 x 6.4 GB and 4 x 6.1 GB):
 #     qaudit vs NumPy/SciPy (speed and every number) and vs the floor
 #     (read every logit once + one double exp per logit).
+#  5. Scaling with N: N=1,000 ... 50,000, D=768, baseline + 1 variant
+#     (synthetic, in memory): time against the GEMM floor, table and plot.
 # Data go to ${QAUDIT_BENCH_DIR:-/tmp/qaudit-bench}; set BENCH_LARGE=0 to
 # skip the large run, BENCH_TOKENS=0 to skip section 4, BENCH_KEEP=1 to
 # keep section 4's caches (each size is deleted after its run otherwise;
-# it needs ~26 GB of disk), BENCH_TOKENS_SIZES="TxV ..." for other sizes.
+# it needs ~26 GB of disk), BENCH_TOKENS_SIZES="TxV ..." for other sizes,
+# BENCH_SCALING=0 to skip section 5, BENCH_SCALING_DOC=1 to write its plot
+# to docs/img/scaling.png (else into the data folder).
 set -e
 cd "$(dirname "$0")/.."
 dir=${QAUDIT_BENCH_DIR:-/tmp/qaudit-bench}
@@ -115,4 +119,11 @@ if [ "${BENCH_TOKENS:-1}" != 0 ]; then
   for size in ${BENCH_TOKENS_SIZES:-100000x32000 20000x152000}; do
     tokbench "${size%x*}" "${size#*x}"
   done
+fi
+
+if [ "${BENCH_SCALING:-1}" != 0 ]; then
+  echo "== 5. scaling with N: N=1000..50000, D=768, baseline + 1 variant ($threads threads)"
+  if [ "${BENCH_SCALING_DOC:-0}" = 1 ]; then png=docs/img/scaling.png; else png="$dir/scaling.png"; fi
+  mkdir -p "$(dirname "$png")"
+  build/bench_scaling "$png"
 fi
