@@ -274,13 +274,83 @@ typedef struct rank_job {
   int32_t *out;
   size_t lo, hi;
   size_t exhaustive_rows;  /* out: rows ranked against all others */
+  size_t dots;             /* out: similarities computed for the fast path's clusters */
 } rank_job;
+
+/* A candidate of the final ranking: its float32 value, index and, when
+** needed, its similarity. */
+typedef struct cand {
+  float c;
+  int32_t j;
+  double s;
+} cand;
+
+/* Insertion sorts: by c descending then j ascending; by s descending then
+** j ascending (the spec's order).  Lists are short (k plus a few). */
+static void sort_by_c(cand *a, size_t m) {
+  for (size_t t = 1; t < m; t++) {
+    cand x = a[t];
+    size_t q = t;
+    while (q > 0 && (a[q - 1].c < x.c || (a[q - 1].c == x.c && a[q - 1].j > x.j))) {
+      a[q] = a[q - 1];
+      q--;
+    }
+    a[q] = x;
+  }
+}
+
+static void sort_by_s(cand *a, size_t m) {
+  for (size_t t = 1; t < m; t++) {
+    cand x = a[t];
+    size_t q = t;
+    while (q > 0 && (a[q - 1].s < x.s || (a[q - 1].s == x.s && a[q - 1].j > x.j))) {
+      a[q] = a[q - 1];
+      q--;
+    }
+    a[q] = x;
+  }
+}
+
+/* Row i's k neighbours from its candidates.  Sorted by c, the candidates
+** fall into clusters where consecutive values lie within 2 eps; between
+** two clusters the gap exceeds 2 eps, so every s of the upper cluster is
+** above every s of the lower one (s >= c - eps on one side, s <= c + eps on
+** the other): only a cluster of two or more needs s, and is sorted by it.
+** Every candidate below the k-th c is in the k-th's cluster (the filter
+** keeps c >= t - 2 eps), so the cluster that holds position k is always
+** ranked by s in full before the list is cut. */
+static size_t rank_from_candidates(const rank_job *jb, size_t i, const cand_row *r, cand *a,
+                                   int32_t *out) {
+  size_t k = jb->k, m = 0, e = 0, dots = 0;
+  double two_eps = jb->cs->two_eps, lim = (double)r->top[k - 1] - two_eps;
+  for (uint32_t q = 0; q < r->n; q++)
+    if ((double)r->c[q] >= lim) a[m++] = (cand){r->c[q], r->j[q], 0.0};
+  sort_by_c(a, m);
+  for (size_t q = 0; q < m && e < k;) {
+    size_t z = q + 1;
+    while (z < m && (double)a[z - 1].c - (double)a[z].c <= two_eps) z++;
+    if (z - q > 1) {
+      for (size_t t = q; t < z; t++) a[t].s = sim(jb->X, jb->d, jb->sc, i, (size_t)a[t].j);
+      dots += z - q;
+      sort_by_s(a + q, z - q);
+    }
+    for (size_t t = q; t < z && e < k; t++) out[e++] = a[t].j;
+    q = z;
+  }
+  for (; e < k; e++) out[e] = INT32_MAX;   /* cannot happen: k candidates at least */
+  return dots;
+}
 
 static void *rank_rows(void *arg) {
   rank_job *jb = arg;
   size_t k = jb->k;
   double best_stack[64], *best = k <= 64 ? best_stack : malloc(k * sizeof *best);
-  if (!best) return NULL;   /* the sentinels left make the caller fail */
+  cand *a = jb->cs ? malloc(jb->cs->cap_max * sizeof *a) : NULL;
+  if (!best || (jb->cs && !a)) {   /* the sentinels left make the caller fail */
+    if (best != best_stack) free(best);
+    free(a);
+    return NULL;
+  }
   for (size_t i = jb->lo; i < jb->hi; i++) {
     int32_t *out = jb->out + i * k;
     const cand_row *r = jb->cs ? &jb->cs->row[i] : NULL;
@@ -289,13 +359,10 @@ static void *rank_rows(void *arg) {
       jb->exhaustive_rows++;
       continue;
     }
-    double lim = (double)r->top[k - 1] - jb->cs->two_eps;
-    for (size_t q = 0; q < k; q++) { best[q] = -INFINITY; out[q] = INT32_MAX; }
-    for (uint32_t q = 0; q < r->n; q++)
-      if ((double)r->c[q] >= lim)
-        offer_exact(best, out, k, sim(jb->X, jb->d, jb->sc, i, (size_t)r->j[q]), r->j[q]);
+    jb->dots += rank_from_candidates(jb, i, r, a, out);
   }
   if (best != best_stack) free(best);
+  free(a);
   return NULL;
 }
 
@@ -309,10 +376,15 @@ static size_t rank_parallel(rank_job *base, int nthreads) {
     jobs[t].lo = base->n * (size_t)t / (size_t)count;
     jobs[t].hi = base->n * (size_t)(t + 1) / (size_t)count;
     jobs[t].exhaustive_rows = 0;
+    jobs[t].dots = 0;
   }
   run_parallel(rank_rows, jobs, sizeof jobs[0], count);
   size_t ex = 0;
-  for (int t = 0; t < count; t++) ex += jobs[t].exhaustive_rows;
+  base->dots = 0;
+  for (int t = 0; t < count; t++) {
+    ex += jobs[t].exhaustive_rows;
+    base->dots += jobs[t].dots;
+  }
   return ex;
 }
 
@@ -364,7 +436,7 @@ int qa_knn_compute_method(const double *X, size_t n, size_t d, size_t k, int nth
     sc[i] = scale_of(X + i * d, d);
     zeros += sc[i].inv == 0;
   }
-  rank_job rj = {X, n, d, k, sc, NULL, zeros >= 2, nbr_out, 0, 0, 0};
+  rank_job rj = {X, n, d, k, sc, NULL, zeros >= 2, nbr_out, 0, 0, 0, 0};
   if (method == QA_KNN_EXHAUSTIVE) {
     local.exhaustive_rows = rank_parallel(&rj, nthreads);
     rc = finish(nbr_out, n, k, err);
@@ -413,6 +485,7 @@ int qa_knn_compute_method(const double *X, size_t n, size_t d, size_t k, int nth
   F = NULL;
   rj.cs = &cs;
   local.exhaustive_rows = rank_parallel(&rj, nthreads);
+  local.dots = rj.dots;
   for (size_t i = 0; i < n; i++) {
     double lim = (double)cs.row[i].top[k - 1] - cs.two_eps;
     size_t kept = 0;

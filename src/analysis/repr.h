@@ -76,7 +76,8 @@ typedef enum qa_knn_method {
 
 typedef struct qa_knn_info {
   double eps;                 /* the proven bound |float32 Gram − similarity| */
-  size_t candidates;          /* pairs re-ranked in double (fast path) */
+  size_t candidates;          /* pairs kept for the final ranking (fast path) */
+  size_t dots;                /* of those, similarities computed: near-tied clusters */
   size_t exhaustive_rows;     /* rows ranked against every other row */
 } qa_knn_info;
 
