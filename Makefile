@@ -110,8 +110,9 @@ build/bench_scaling: build/bench/bench_scaling.o $(OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Token-level benchmark (bench/run.sh section 4): the cache generator and
-# the floor; standalone programs on libhdf5 and libm.
-build/gen_tokens build/tokens_floor: build/%: bench/%.c
+# the floor; the BLAS kernel comparison (docs/performance.md); standalone
+# programs.
+build/gen_tokens build/tokens_floor build/blas_kernels: build/%: bench/%.c
 	@mkdir -p build
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
 
@@ -133,7 +134,7 @@ fuzz:
 bench:
 	@sh scripts/install-deps.sh bench
 	@$(MAKE) --no-print-directory qaudit build/bench_repr build/eigen_bench build/gen_tokens \
-	  build/tokens_floor build/bench_scaling
+	  build/tokens_floor build/bench_scaling build/blas_kernels
 	@sh bench/run.sh
 
 install: qaudit

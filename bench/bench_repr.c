@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -105,6 +106,50 @@ static double gemm_floor(const qa_model *m, size_t pairs_max, int f32) {
   return t;
 }
 
+/* The products the depth stage cannot avoid at every layer besides the
+** configured one (src/analysis/depth.c), timed on a buffer of each layer's
+** shape (a GEMM's time depends on its shape only): per variant the layer's
+** D x D covariance (dsyrk) and, against the baseline, CKA's D x D cross
+** product; per variant the probe's normal equations on the train rows
+** (dsyrk of 4/5 of the rows) and their Cholesky solve (dposv, C right-hand
+** sides). */
+void dposv_(const char *uplo, const int *n, const int *nrhs, double *a, const int *lda,
+            double *b, const int *ldb, int *info, size_t);
+
+static double depth_floor(const qa_model *m, int n_classes) {
+  const qa_cache *b = m->variants[m->baseline].cache;
+  size_t n = b->n_samples, dmax = 0;
+  for (size_t l = 0; l < b->n_layers; l++)
+    if (!b->layer || strcmp(b->layers[l].name, b->layer)) dmax = fmax(dmax, b->layers[l].cols);
+  if (!dmax || !n) return 0;
+  double *x = malloc(n * dmax * sizeof *x), *a = malloc(dmax * dmax * sizeof *a);
+  double *rhs = malloc(dmax * (size_t)(n_classes > 0 ? n_classes : 1) * sizeof *rhs);
+  if (!x || !a || !rhs) { fprintf(stderr, "out of memory\n"); exit(3); }
+  for (size_t i = 0; i < n * dmax; i++) x[i] = sin(0.37 * (double)i) + 0.01 * (double)(i % 97);
+  double t = 0;
+  for (size_t l = 0; l < b->n_layers; l++) {
+    if (b->layer && !strcmp(b->layers[l].name, b->layer)) continue;
+    int d = (int)b->layers[l].cols, ntr = (int)(n - (n + 4) / 5), c = n_classes > 0 ? n_classes : 1;
+    for (size_t vi = 0; vi < m->n_variants; vi++) {
+      double t0 = now();
+      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, d, (int)n, 1.0, x, d, 0.0, a, d);
+      if (vi != m->baseline)
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, d, (int)n, 1.0, x, d, x, d, 0.0,
+                    a, d);
+      if (n_classes > 0) {
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, d, ntr, 1.0, x, d, 0.0, a, d);
+        for (int i = 0; i < d; i++) a[(size_t)i * d + i] += 1.0 + (double)d;   /* SPD */
+        for (size_t i = 0; i < (size_t)d * c; i++) rhs[i] = 1.0;
+        int info = 0;
+        dposv_("L", &d, &c, a, &d, rhs, &d, &info, 1);
+      }
+      t += now() - t0;
+    }
+  }
+  free(x); free(a); free(rhs);
+  return t;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) { fprintf(stderr, "usage: bench_repr CONFIG.json [THREADS]\n"); return 1; }
   qa_blas_select(argv);   /* the kernels qaudit itself would run */
@@ -172,13 +217,21 @@ int main(int argc, char **argv) {
     qa_knn_info info = {0};
     if (nbr && k < n &&
         !qa_knn_compute_method(b->hidden, n, b->dim, k, threads, 0, QA_KNN_FAST, nbr, &info, &err))
-      printf("knn_eps %.3g\nknn_candidates_per_row %.2f\nknn_exhaustive_rows %zu\n", info.eps,
-             (double)info.candidates / (double)n, info.exhaustive_rows);
+      printf("knn_eps %.3g\nknn_candidates_per_row %.2f\nknn_similarities_per_row %.2f\n"
+             "knn_exhaustive_rows %zu\n", info.eps, (double)info.candidates / (double)n,
+             (double)info.dots / (double)n, info.exhaustive_rows);
     free(nbr);
   }
   printf("n %zu d %zu variants %zu threads %d\n", m->variants[0].cache->n_samples,
          m->variants[0].cache->dim, m->n_variants, threads);
   printf("load_s %.3f\nrepr_s %.3f\ngemm_floor_s %.3f\ngemm_floor_f32_s %.3f\npeak_mb %.0f\n"
          "states_mb %.0f\n", t_load, t_repr, t_floor, t_floor32, peak, states_mb);
+  /* The depth stage's floor, for the whole-report comparison (bench/run.sh). */
+  double t_depth = INFINITY;
+  for (int rep = 0; rep < (getenv("BENCH_ONCE") ? 1 : 3); rep++) {
+    double f = depth_floor(m, m->variants[m->baseline].cache->labels ? (int)m->n_classes : 0);
+    if (f < t_depth) t_depth = f;
+  }
+  printf("depth_floor_s %.3f\n", t_depth);
   return 0;
 }
