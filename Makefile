@@ -98,7 +98,7 @@ test:
 	@$(MAKE) --no-print-directory -j$$(nproc) qaudit build/qaudit_tests $(SAN)/qaudit $(SAN)/qaudit_tests examples
 	@sh tests/run-all.sh
 
-build/bench_repr: build/bench/bench_repr.o $(OBJ)
+build/bench_repr: build/bench/bench_repr.o build/bench/floor.o $(OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 build/eigen_bench: build/bench/eigen_bench.o $(OBJ)
@@ -106,7 +106,7 @@ build/eigen_bench: build/bench/eigen_bench.o $(OBJ)
 
 # Scaling with N (bench/run.sh section 5): the analysis on in-memory
 # synthetic states, timed against the GEMM floor, drawn with src/plot.
-build/bench_scaling: build/bench/bench_scaling.o $(OBJ)
+build/bench_scaling: build/bench/bench_scaling.o build/bench/floor.o $(OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # Token-level benchmark (bench/run.sh section 4): the cache generator and

@@ -8,9 +8,9 @@
 ** noise, in float32 as bench/make_data.py writes them, widened to double
 ** as the cache reader does; seeded, so every run sees the same states.  It
 ** times qa_analysis_representation (the code path of `qaudit report` and
-** build/bench_repr) and two floors (the products of bench_repr.c's
-** gemm_floor, with the kNN Gram in double and in float32 as qaudit's kNN
-** computes its candidates), best of two runs of each, interleaved (one run
+** build/bench_repr) and two floors (bench/floor.c, shared with
+** bench_repr: the N x N products in double, and in float32 as qaudit's kNN
+** and coverage compute them), best of two runs of each, interleaved (one run
 ** where a run takes over two minutes); prints a table to paste into
 ** docs/performance.md, writes OUT.csv beside OUT.png and draws OUT.png
 ** with src/plot, log-log, with a faint N² guide.
@@ -35,6 +35,7 @@
 #include "analysis/analysis.h"
 #include "analysis/coverage.h"
 #include "analysis/repr.h"
+#include "floor.h"
 #include "input/config.h"
 #include "input/study.h"
 #include "plot/plot.h"
@@ -159,55 +160,6 @@ static qa_study *synthetic_study(const qa_config *cfg, size_t n, size_t d) {
 
 /* ---- what is timed ------------------------------------------------------- */
 
-/* The products every representation analysis needs, exactly as
-** bench/bench_repr.c's gemm_floor: the upper triangle of the N x N Gram (in
-** row tiles, as the kNN does), the D x D covariance, the D x D cross
-** product of CKA and the Gram of the Spearman subsample.  f32: the kNN Gram
-** in float32 (cblas_sgemm on a float copy, made off the clock), as qaudit's
-** kNN computes its candidates; otherwise in double. */
-static double gemm_floor(const qa_model *m, size_t pairs_max, int f32) {
-  const qa_cache *b = m->variants[m->baseline].cache;
-  size_t n = b->n_samples, d = b->dim, tile = 2048;
-  double *tileout = malloc(tile * n * sizeof *tileout), *dd = malloc(d * d * sizeof *dd);
-  size_t pairs = 0, s = qa_repr_spearman_stride(n, pairs_max, &pairs);
-  size_t ms = (n + s - 1) / s;
-  double *sub = malloc(ms * ms * sizeof *sub);
-  float *xf = f32 ? malloc(n * d * sizeof *xf) : NULL;
-  if (!tileout || !dd || !sub || (f32 && !xf)) {
-    fprintf(stderr, "bench_scaling: out of memory\n");
-    exit(3);
-  }
-  double t_conv = 0, t0 = now();
-  for (size_t vi = 0; vi < m->n_variants; vi++) {
-    const double *x = m->variants[vi].cache->hidden;
-    if (f32) {
-      double c0 = now();
-      for (size_t i = 0; i < n * d; i++) xf[i] = (float)x[i];
-      t_conv += now() - c0;
-    }
-    for (size_t r = 0; r < n; r += tile) {
-      size_t rows = n - r < tile ? n - r : tile;
-      if (f32)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)(n - r), (int)d,
-                    1.0f, xf + r * d, (int)d, xf + r * d, (int)d, 0.0f, (float *)tileout,
-                    (int)(n - r));
-      else
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)(n - r), (int)d,
-                    1.0, x + r * d, (int)d, x + r * d, (int)d, 0.0, tileout, (int)(n - r));
-    }
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)n, 1.0, x, (int)d, 0.0,
-                dd, (int)d);
-    if (vi != m->baseline) {
-      cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)d, (int)d, (int)n, 1.0, x,
-                  (int)d, b->hidden, (int)d, 0.0, dd, (int)d);
-      cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)ms, (int)d, 1.0, x,
-                  (int)(d * s), 0.0, sub, (int)ms);
-    }
-  }
-  double t = now() - t0 - t_conv;
-  free(tileout); free(dd); free(sub); free(xf);
-  return t;
-}
 
 static void free_results(qa_variant_result *res, size_t n) {
   for (size_t vi = 0; res && vi < n; vi++) {
@@ -246,8 +198,8 @@ static int measure(const qa_config *cfg, size_t n, int repeats, row *out) {
     out->overlap = r->neighbor_overlap; out->spearman = r->spearman_rho;
     out->cka = r->cka_linear;
     free_results(res, m->n_variants);
-    out->floor_s = fmin(out->floor_s, gemm_floor(m, (size_t)cfg->pairs_max, 0));
-    out->floor32_s = fmin(out->floor32_s, gemm_floor(m, (size_t)cfg->pairs_max, 1));
+    out->floor_s = fmin(out->floor_s, qa_bench_gemm_floor(m, (size_t)cfg->pairs_max, 0));
+    out->floor32_s = fmin(out->floor32_s, qa_bench_gemm_floor(m, (size_t)cfg->pairs_max, 1));
     if (now() - t_run > SLOW_RUN_S) {
       out->repeats = rep + 1;
       break;
