@@ -99,6 +99,7 @@
 ** This file must never hold an n*n matrix, read a file or print.
 */
 #include "analysis/coverage.h"
+#include "util/alloc.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -121,19 +122,6 @@
 #define COV_CLONES
 #endif
 
-/* malloc of count*size, refusing products that overflow. */
-static void *alloc_array(size_t count, size_t size, qa_error *err, const char *what) {
-  if (size && count > SIZE_MAX / size) {
-    qa_error_set(err, QA_EXIT_IO, NULL, NULL, "%s: %zu elements do not fit in memory",
-                 what, count);
-    return NULL;
-  }
-  void *p = malloc(count * size > 0 ? count * size : 1);
-  if (!p)
-    qa_error_set(err, QA_EXIT_IO, NULL, NULL, "%s: out of memory (%zu bytes)", what,
-                 count * size);
-  return p;
-}
 
 /* The definition's squared distance: sum (a_l - b_l)^2 in index order.
 ** (-std=c11 keeps GCC from contracting it into FMAs; the bounds above hold
@@ -249,9 +237,9 @@ static void f32_rows_free(f32_rows *r) {
 }
 
 static int f32_rows_alloc(f32_rows *r, size_t rows, qa_error *err) {
-  r->qlo = alloc_array(rows, sizeof *r->qlo, err, "coverage norms");
-  r->qhi = r->qlo ? alloc_array(rows, sizeof *r->qhi, err, "coverage norms") : NULL;
-  r->nu = r->qhi ? alloc_array(rows, sizeof *r->nu, err, "coverage norms") : NULL;
+  r->qlo = qa_alloc_array(rows, sizeof *r->qlo, err, "coverage norms");
+  r->qhi = r->qlo ? qa_alloc_array(rows, sizeof *r->qhi, err, "coverage norms") : NULL;
+  r->nu = r->qhi ? qa_alloc_array(rows, sizeof *r->nu, err, "coverage norms") : NULL;
   if (!r->nu) { f32_rows_free(r); return -1; }
   return 0;
 }
@@ -326,7 +314,7 @@ COV_CLONES static double largest_offset(const double *restrict X, size_t n, size
 /* The frame of X, or 1 when X is outside the float32 path's range. */
 static int f32_frame_make(const double *X, size_t n, size_t d, f32_frame *fr, qa_error *err) {
   if (d > F32_DIM_MAX) return 1;
-  if (!(fr->mu = alloc_array(d, sizeof *fr->mu, err, "coverage frame"))) return -1;
+  if (!(fr->mu = qa_alloc_array(d, sizeof *fr->mu, err, "coverage frame"))) return -1;
   column_sums(X, n, d, fr->mu);
   for (size_t l = 0; l < d; l++) fr->mu[l] /= (double)n;
   double top = largest_offset(X, n, d, fr->mu);
@@ -349,7 +337,7 @@ static int f32_images(const f32_frame *fr, const double *A, size_t rows, size_t 
                       float **out, f32_rows *terms, qa_error *err) {
   *out = NULL;
   if (!(largest_offset(A, rows, d, fr->mu) * fr->p < F32_VARIANT_LIMIT)) return 1;
-  float *F = alloc_array(rows * d, sizeof *F, err, "coverage float32 rows");
+  float *F = qa_alloc_array(rows * d, sizeof *F, err, "coverage float32 rows");
   if (!F) return -1;
   if (f32_rows_alloc(terms, rows, err)) { free(F); return -1; }
   for (size_t i = 0; i < rows; i++) {
@@ -589,16 +577,16 @@ static int radii2(const double *X, size_t n, size_t d, size_t k, size_t tile,
   int32_t *js = NULL;
   unsigned char *blk = NULL;
   bound b = make_bound(d);
-  if (!(L.lo = alloc_array(n * L.slots, sizeof *L.lo, err, "coverage radii lists")) ||
-      !(L.hi = alloc_array(n * L.slots, sizeof *L.hi, err, "coverage radii lists")) ||
-      !(L.idx = alloc_array(n * L.slots, sizeof *L.idx, err, "coverage radii lists")) ||
-      !(L.cut = alloc_array(n, sizeof *L.cut, err, "coverage radii lists")) ||
-      !(buf = alloc_array(k, sizeof *buf, err, "coverage radii")) ||
-      !(js = alloc_array(L.slots > 64 ? L.slots : 64, sizeof *js, err, "coverage radii")) ||
-      (!all && !(G = alloc_array(tile * tile, f32 ? sizeof(float) : sizeof *G, err,
+  if (!(L.lo = qa_alloc_array(n * L.slots, sizeof *L.lo, err, "coverage radii lists")) ||
+      !(L.hi = qa_alloc_array(n * L.slots, sizeof *L.hi, err, "coverage radii lists")) ||
+      !(L.idx = qa_alloc_array(n * L.slots, sizeof *L.idx, err, "coverage radii lists")) ||
+      !(L.cut = qa_alloc_array(n, sizeof *L.cut, err, "coverage radii lists")) ||
+      !(buf = qa_alloc_array(k, sizeof *buf, err, "coverage radii")) ||
+      !(js = qa_alloc_array(L.slots > 64 ? L.slots : 64, sizeof *js, err, "coverage radii")) ||
+      (!all && !(G = qa_alloc_array(tile * tile, f32 ? sizeof(float) : sizeof *G, err,
                                  "coverage GEMM tile"))) ||
-      (f32 && !(lo_row = alloc_array(tile, sizeof *lo_row, err, "coverage GEMM tile"))) ||
-      (f32 && !(blk = alloc_array(tile / 8 + 1, 1, err, "coverage GEMM tile"))))
+      (f32 && !(lo_row = qa_alloc_array(tile, sizeof *lo_row, err, "coverage GEMM tile"))) ||
+      (f32 && !(blk = qa_alloc_array(tile / 8 + 1, 1, err, "coverage GEMM tile"))))
     goto done;
   for (size_t t = 0; t < n * L.slots; t++) L.idx[t] = -1;
   for (size_t i = 0; i < n; i++) L.cut[i] = INFINITY;
@@ -663,7 +651,7 @@ int qa_coverage_ref_new(const double *X, size_t n, size_t d, size_t k, size_t ti
   if (tile == 0) tile = COV_TILE_DEFAULT;
   if (tile > n) tile = n;
   *ref = (qa_coverage_ref){.X = X, .n = n, .d = d, .k = k, .tile = tile, .method = method};
-  if (!(ref->r2 = alloc_array(n, sizeof *ref->r2, err, "coverage radii"))) goto done;
+  if (!(ref->r2 = qa_alloc_array(n, sizeof *ref->r2, err, "coverage radii"))) goto done;
   if (method == QA_COVERAGE_FLOAT32) {
     int f = f32_frame_make(X, n, d, &ref->frame, err);
     if (f < 0) goto done;
@@ -674,8 +662,8 @@ int qa_coverage_ref_new(const double *X, size_t n, size_t d, size_t k, size_t ti
     if (f32_images(&ref->frame, X, n, d, &F, &ref->terms, err)) goto done;   /* X fits: < 1 */
     in.F = F;
   } else if (ref->method == QA_COVERAGE_DOUBLE) {
-    if (!(sq = alloc_array(n, sizeof *sq, err, "coverage norms")) ||
-        !(nrm = alloc_array(n, sizeof *nrm, err, "coverage norms")))
+    if (!(sq = qa_alloc_array(n, sizeof *sq, err, "coverage norms")) ||
+        !(nrm = qa_alloc_array(n, sizeof *nrm, err, "coverage norms")))
       goto done;
     row_norms(X, n, d, sq, nrm);
     in.sq = sq;
@@ -683,7 +671,7 @@ int qa_coverage_ref_new(const double *X, size_t n, size_t d, size_t k, size_t ti
   }
   if (radii2(X, n, d, k, tile, &in, ref->r2, &ref->checks, err)) goto done;
   if (ref->method == QA_COVERAGE_FLOAT32) {
-    if (!(ref->R = alloc_array(n, sizeof *ref->R, err, "coverage radii"))) goto done;
+    if (!(ref->R = qa_alloc_array(n, sizeof *ref->R, err, "coverage radii"))) goto done;
     for (size_t i = 0; i < n; i++) ref->R[i] = ldexp(ref->r2[i], -2 * ref->frame.s);
   }
   rc = 0;
@@ -821,12 +809,12 @@ static int decide_f64(decide_ctx *cx, size_t n, size_t m, size_t tile, int all,
   size_t d = cx->d;
   double *sqx = NULL, *nx = NULL, *sqy = NULL, *ny = NULL, *G = NULL;
   unsigned char *near = NULL;
-  if (!(sqx = alloc_array(n, sizeof *sqx, err, "coverage norms")) ||
-      !(nx = alloc_array(n, sizeof *nx, err, "coverage norms")) ||
-      !(sqy = alloc_array(m, sizeof *sqy, err, "coverage norms")) ||
-      !(ny = alloc_array(m, sizeof *ny, err, "coverage norms")) ||
-      (!all && !(G = alloc_array(tile * tile, sizeof *G, err, "coverage GEMM tile"))) ||
-      !(near = alloc_array(tile, 1, err, "coverage flags")))
+  if (!(sqx = qa_alloc_array(n, sizeof *sqx, err, "coverage norms")) ||
+      !(nx = qa_alloc_array(n, sizeof *nx, err, "coverage norms")) ||
+      !(sqy = qa_alloc_array(m, sizeof *sqy, err, "coverage norms")) ||
+      !(ny = qa_alloc_array(m, sizeof *ny, err, "coverage norms")) ||
+      (!all && !(G = qa_alloc_array(tile * tile, sizeof *G, err, "coverage GEMM tile"))) ||
+      !(near = qa_alloc_array(tile, 1, err, "coverage flags")))
     goto done;
   row_norms(cx->X, n, d, sqx, nx);
   row_norms(cx->Y, m, d, sqy, ny);
@@ -856,10 +844,10 @@ static int decide_f32(decide_ctx *cx, const qa_coverage_ref *ref, const float *F
   float *FX = NULL, *G = NULL;
   double *lo_row = NULL;
   unsigned char *blk = NULL;
-  if (!(blk = alloc_array(tile / 8 + 1, 1, err, "coverage flags")) ||
-      !(FX = alloc_array(tile * d, sizeof *FX, err, "coverage float32 rows")) ||
-      !(G = alloc_array(tile * tile, sizeof *G, err, "coverage GEMM tile")) ||
-      !(lo_row = alloc_array(tile, sizeof *lo_row, err, "coverage GEMM tile")))
+  if (!(blk = qa_alloc_array(tile / 8 + 1, 1, err, "coverage flags")) ||
+      !(FX = qa_alloc_array(tile * d, sizeof *FX, err, "coverage float32 rows")) ||
+      !(G = qa_alloc_array(tile * tile, sizeof *G, err, "coverage GEMM tile")) ||
+      !(lo_row = qa_alloc_array(tile, sizeof *lo_row, err, "coverage GEMM tile")))
     goto done;
   cx->xt = &ref->terms; cx->yt = yt; cx->R = ref->R; cx->pair = ref->frame.pair;
   for (size_t i0 = 0; i0 < n; i0 += tile) {
@@ -896,8 +884,8 @@ int qa_coverage_density_ref(const qa_coverage_ref *ref, const double *Y, size_t 
     if (f < 0) return -1;
     if (f > 0) method = QA_COVERAGE_DOUBLE;   /* Y outside the frame */
   }
-  if (!(cx.covered = alloc_array(n, 1, err, "coverage flags")) ||
-      !(cx.count = alloc_array(m, sizeof *cx.count, err, "density counts")))
+  if (!(cx.covered = qa_alloc_array(n, 1, err, "coverage flags")) ||
+      !(cx.count = qa_alloc_array(m, sizeof *cx.count, err, "density counts")))
     goto done;
   memset(cx.covered, 0, n);
   memset(cx.count, 0, m * sizeof *cx.count);
@@ -947,8 +935,8 @@ int qa_overlap_at(const int32_t *nbrA, const int32_t *nbrB, size_t n, size_t k_m
                   double *overlap_out, qa_error *err) {
   for (size_t k = 0; k < k_max; k++) overlap_out[k] = NAN;
   if (n == 0 || k_max == 0) return 0;
-  int32_t *rank_b = alloc_array(n, sizeof *rank_b, err, "overlap ranks");
-  uint64_t *first_k = alloc_array(k_max, sizeof *first_k, err, "overlap counts");
+  int32_t *rank_b = qa_alloc_array(n, sizeof *rank_b, err, "overlap ranks");
+  uint64_t *first_k = qa_alloc_array(k_max, sizeof *first_k, err, "overlap counts");
   if (!rank_b || !first_k) { free(rank_b); free(first_k); return -1; }
   for (size_t j = 0; j < n; j++) rank_b[j] = -1;
   memset(first_k, 0, k_max * sizeof *first_k);
@@ -997,7 +985,7 @@ int qa_worst_samples(const qa_worst_input *in, size_t count, qa_worst_sample *ou
   size_t n = in->n, take = count < n ? count : n;
   *n_out = 0;
   if (take == 0) return 0;
-  cos_row *v = alloc_array(n, sizeof *v, err, "worst samples");
+  cos_row *v = qa_alloc_array(n, sizeof *v, err, "worst samples");
   if (!v) return -1;
   for (size_t i = 0; i < n; i++) v[i] = (cos_row){in->cosine[i], i};
   qsort(v, n, sizeof *v, cmp_cos_row);   /* a total order: deterministic */

@@ -41,6 +41,7 @@
 ** never n².
 */
 #include "analysis/repr.h"
+#include "util/alloc.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -49,7 +50,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define KNN_TILE_DEFAULT 2048                 /* 16 MB of float similarities */
 
@@ -58,25 +58,6 @@
 #else
 #define KNN_CLONES
 #endif
-
-static int knn_threads(int n) {
-  if (n > 0) return n;
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  return cpus > 0 ? (int)cpus : 1;
-}
-
-static void *knn_alloc(size_t count, size_t size, qa_error *err, const char *what) {
-  if (size && count > SIZE_MAX / size) {
-    qa_error_set(err, QA_EXIT_IO, NULL, NULL, "%s: %zu elements do not fit in memory",
-                 what, count);
-    return NULL;
-  }
-  void *p = malloc(count * size > 0 ? count * size : 1);
-  if (!p)
-    qa_error_set(err, QA_EXIT_IO, NULL, NULL, "%s: out of memory (%zu bytes)", what,
-                 count * size);
-  return p;
-}
 
 /* ---- the similarity s(i, j) -------------------------------------------- */
 
@@ -429,8 +410,8 @@ int qa_knn_compute_method(const double *X, size_t n, size_t d, size_t k, int nth
   cand_set cs = {0};
   qa_knn_info local = {0};
   if (check_args(X, n, d, k, err)) return -1;
-  nthreads = knn_threads(nthreads);
-  if (!(sc = knn_alloc(n, sizeof *sc, err, "kNN norms"))) goto done;
+  nthreads = qa_repr_resolve_threads(nthreads);
+  if (!(sc = qa_alloc_array(n, sizeof *sc, err, "kNN norms"))) goto done;
   size_t zeros = 0;
   for (size_t i = 0; i < n; i++) {
     sc[i] = scale_of(X + i * d, d);
@@ -446,9 +427,9 @@ int qa_knn_compute_method(const double *X, size_t n, size_t d, size_t k, int nth
   qa_repr_set_threads(nthreads);
   if (tile == 0) tile = KNN_TILE_DEFAULT;
   if (tile > n) tile = n;
-  if (!(F = knn_alloc(n * d, sizeof *F, err, "kNN float rows"))) goto done;
-  if (!(G = knn_alloc(tile * tile, sizeof *G, err, "kNN Gram tile"))) goto done;
-  if (!(top_all = knn_alloc(n * k, sizeof *top_all, err, "kNN lists"))) goto done;
+  if (!(F = qa_alloc_array(n * d, sizeof *F, err, "kNN float rows"))) goto done;
+  if (!(G = qa_alloc_array(tile * tile, sizeof *G, err, "kNN Gram tile"))) goto done;
+  if (!(top_all = qa_alloc_array(n * k, sizeof *top_all, err, "kNN lists"))) goto done;
   if (!(cs.row = calloc(n, sizeof *cs.row))) {
     qa_error_set(err, QA_EXIT_IO, NULL, NULL, "kNN candidates: out of memory");
     goto done;

@@ -15,6 +15,7 @@
 ** min(D, N_tr)^2 system and blocks of rows or columns.
 */
 #include "analysis/probe.h"
+#include "util/alloc.h"
 
 #include <cblas.h>
 #include <limits.h>
@@ -37,19 +38,6 @@ static size_t block_rows(size_t d) {
   return rows < 1 ? 1 : rows > PROBE_BLOCK_ROWS ? PROBE_BLOCK_ROWS : rows;
 }
 
-/* malloc of count*size, refusing products that overflow. */
-static void *alloc_array(size_t count, size_t size, qa_error *err, const char *what) {
-  if (size && count > SIZE_MAX / size) {
-    qa_error_set(err, QA_EXIT_IO, NULL, NULL, "%s: %zu elements do not fit in memory",
-                 what, count);
-    return NULL;
-  }
-  void *p = malloc(count * size > 0 ? count * size : 1);
-  if (!p)
-    qa_error_set(err, QA_EXIT_IO, NULL, NULL, "%s: out of memory (%zu bytes)", what,
-                 count * size);
-  return p;
-}
 
 void qa_probe_split(size_t n, size_t *n_train_out, size_t *n_test_out) {
   size_t n_test = n / 5 + (n % 5 != 0);   /* rows 0, 5, 10, ... */
@@ -177,10 +165,10 @@ static int solve_primal(const double *X, const int32_t *labels, size_t n, qa_pro
   size_t block = block_rows(d);
   if (block > p->n_train) block = p->n_train;
   double *A = NULL, *Bt = NULL, *xb = NULL, *yb = NULL;
-  if (!(A = alloc_array(d * d, sizeof *A, err, "probe system")) ||
-      !(Bt = alloc_array(C * d, sizeof *Bt, err, "probe right-hand side")) ||
-      !(xb = alloc_array(block * d, sizeof *xb, err, "probe centred block")) ||
-      !(yb = alloc_array(block * C, sizeof *yb, err, "probe label block")))
+  if (!(A = qa_alloc_array(d * d, sizeof *A, err, "probe system")) ||
+      !(Bt = qa_alloc_array(C * d, sizeof *Bt, err, "probe right-hand side")) ||
+      !(xb = qa_alloc_array(block * d, sizeof *xb, err, "probe centred block")) ||
+      !(yb = qa_alloc_array(block * C, sizeof *yb, err, "probe label block")))
     goto done;
   memset(A, 0, d * d * sizeof *A);
   memset(Bt, 0, C * d * sizeof *Bt);
@@ -231,9 +219,9 @@ static int solve_dual(const double *X, const int32_t *labels, size_t n, qa_probe
   size_t d = p->d, C = (size_t)p->n_classes, nt = p->n_train;
   size_t width = d < PROBE_BLOCK_COLS ? d : PROBE_BLOCK_COLS;
   double *K = NULL, *At = NULL, *xb = NULL;
-  if (!(K = alloc_array(nt * nt, sizeof *K, err, "probe dual system")) ||
-      !(At = alloc_array(C * nt, sizeof *At, err, "probe dual right-hand side")) ||
-      !(xb = alloc_array(nt * width, sizeof *xb, err, "probe centred columns")))
+  if (!(K = qa_alloc_array(nt * nt, sizeof *K, err, "probe dual system")) ||
+      !(At = qa_alloc_array(C * nt, sizeof *At, err, "probe dual right-hand side")) ||
+      !(xb = qa_alloc_array(nt * width, sizeof *xb, err, "probe centred columns")))
     goto done;
   memset(K, 0, nt * nt * sizeof *K);
   for (size_t c0 = 0; c0 < d; c0 += width) {
@@ -306,9 +294,9 @@ int qa_probe_fit_form(const double *X, const int32_t *labels, size_t n, size_t d
   p->n_train = n_train;
   p->form = dual ? QA_PROBE_DUAL : QA_PROBE_PRIMAL;
   size_t C = (size_t)n_classes;
-  if (!(p->mean = alloc_array(d, sizeof *p->mean, err, "probe means")) ||
-      !(p->W = alloc_array(d * C, sizeof *p->W, err, "probe weights")) ||
-      !(p->ybar = alloc_array(C, sizeof *p->ybar, err, "probe class means"))) {
+  if (!(p->mean = qa_alloc_array(d, sizeof *p->mean, err, "probe means")) ||
+      !(p->W = qa_alloc_array(d * C, sizeof *p->W, err, "probe weights")) ||
+      !(p->ybar = qa_alloc_array(C, sizeof *p->ybar, err, "probe class means"))) {
     qa_probe_free(p);
     return -1;
   }
@@ -347,7 +335,7 @@ int qa_probe_scores(const qa_probe *p, const double *X, size_t rows, double *sco
   size_t d = p->d, C = (size_t)p->n_classes;
   size_t block = block_rows(d);
   if (block > rows) block = rows;
-  double *xb = alloc_array(block * d, sizeof *xb, err, "probe score block");
+  double *xb = qa_alloc_array(block * d, sizeof *xb, err, "probe score block");
   if (!xb) return -1;
   for (size_t r0 = 0; r0 < rows; r0 += block) {
     size_t m = rows - r0 < block ? rows - r0 : block;
@@ -379,7 +367,7 @@ static int cmp_scored(const void *a, const void *b) {
 int qa_probe_auc(const double *score, const int32_t *labels, size_t n, double *auc_out,
                  qa_error *err) {
   *auc_out = NAN;
-  scored_row *v = alloc_array(n, sizeof *v, err, "AUC sort");
+  scored_row *v = qa_alloc_array(n, sizeof *v, err, "AUC sort");
   if (!v) return -1;
   size_t m = 0, n1 = 0, n0 = 0;
   for (size_t i = 0; i < n; i++) {
@@ -414,8 +402,8 @@ int qa_probe_auc(const double *score, const int32_t *labels, size_t n, double *a
 static int evaluate_rows(const qa_probe *p, const double *X, const int32_t *labels, size_t n,
                          size_t *hits, double *diff_out, int32_t *lab_out, qa_error *err) {
   size_t d = p->d, C = (size_t)p->n_classes, t = 0, block = block_rows(d);
-  double *xb = alloc_array(block * d, sizeof *xb, err, "probe test block");
-  double *S = xb ? alloc_array(block * C, sizeof *S, err, "probe scores") : NULL;
+  double *xb = qa_alloc_array(block * d, sizeof *xb, err, "probe test block");
+  double *S = xb ? qa_alloc_array(block * C, sizeof *S, err, "probe scores") : NULL;
   if (!S) { free(xb); return -1; }
   *hits = 0;
   size_t i = 0;
@@ -449,8 +437,8 @@ int qa_probe_evaluate(const qa_probe *p, const double *X, const int32_t *labels,
   if (check_labels(labels, n, p->n_classes, err)) return -1;
   if (n_test == 0) return 0;
   if (p->n_classes == 2 &&
-      (!(diff = alloc_array(n_test, sizeof *diff, err, "probe score differences")) ||
-       !(lab = alloc_array(n_test, sizeof *lab, err, "probe test labels"))))
+      (!(diff = qa_alloc_array(n_test, sizeof *diff, err, "probe score differences")) ||
+       !(lab = qa_alloc_array(n_test, sizeof *lab, err, "probe test labels"))))
     goto done;
   if (evaluate_rows(p, X, labels, n, &hits, diff, lab, err)) goto done;
   out->accuracy = (double)hits / (double)n_test;

@@ -18,6 +18,7 @@
 ** This file must never hold an n*n matrix, read a file or print.
 */
 #include "analysis/repr.h"
+#include "util/alloc.h"
 
 #include <cblas.h>
 /* GSL's own gsl_cblas.h redeclares the CBLAS enums OpenBLAS's cblas.h
@@ -51,31 +52,16 @@ void dsyevr_(const char *jobz, const char *range, const char *uplo,
 #define CENTRE_BLOCK_ROWS 512
 #define GRAM_BLOCK_COLS 512                 /* centred columns per Gram update */
 
-static int resolve_threads(int n) {
+int qa_repr_resolve_threads(int n) {
   if (n > 0) return n;
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   return cpus > 0 ? (int)cpus : 1;
 }
 
 void qa_repr_set_threads(int n) {
-  openblas_set_num_threads(resolve_threads(n));   /* process-wide in OpenBLAS */
+  openblas_set_num_threads(qa_repr_resolve_threads(n));   /* process-wide in OpenBLAS */
 }
 
-/* malloc of count*size, refusing products that overflow. */
-static void *alloc_array(size_t count, size_t size, qa_error *err,
-                         const char *what) {
-  void *p = NULL;
-  if (size && count > SIZE_MAX / size) {
-    qa_error_set(err, QA_EXIT_IO, NULL, NULL, "%s: %zu elements do not fit in memory",
-                 what, count);
-    return NULL;
-  }
-  p = malloc(count * size > 0 ? count * size : 1);
-  if (!p)
-    qa_error_set(err, QA_EXIT_IO, NULL, NULL, "%s: out of memory (%zu bytes)", what,
-                 count * size);
-  return p;
-}
 
 /* ---- Cosine and SQNR --------------------------------------------------- */
 
@@ -137,7 +123,7 @@ int qa_repr_cosine_summary(const double *c, size_t n, qa_repr_cosine_stats *out,
                            qa_error *err) {
   out->mean = out->median = out->p05 = out->min = NAN;
   if (n == 0) return 0;
-  double *sorted = alloc_array(n, sizeof *sorted, err, "cosine quantiles");
+  double *sorted = qa_alloc_array(n, sizeof *sorted, err, "cosine quantiles");
   if (!sorted) return -1;
   memcpy(sorted, c, n * sizeof *sorted);
   qsort(sorted, n, sizeof *sorted, cmp_double);
@@ -410,13 +396,13 @@ static int walk_ranks(const uint32_t *klow, const uint64_t *sorted, size_t P, in
 static int pair_distances(const double *A, size_t lda, size_t m, size_t d, int ib,
                           uint64_t *w, uint32_t *klow, qa_error *err) {
   int rc = -1;
-  double *inv = alloc_array(m, sizeof *inv, err, "Spearman norms"), *G = NULL;
+  double *inv = qa_alloc_array(m, sizeof *inv, err, "Spearman norms"), *G = NULL;
   size_t block = SPEARMAN_TILE_DOUBLES / m, p = 0;
   const uint64_t low = ((uint64_t)1 << ib) - 1;
   if (block > SPEARMAN_BLOCK_ROWS) block = SPEARMAN_BLOCK_ROWS;
   if (block < 1) block = 1;
   if (block > m) block = m;
-  if (!inv || !(G = alloc_array(block * m, sizeof *G, err, "Spearman Gram block")))
+  if (!inv || !(G = qa_alloc_array(block * m, sizeof *G, err, "Spearman Gram block")))
     goto done;
   inverse_norms(A, lda, m, d, inv);
   for (size_t r0 = 0; r0 < m; r0 += block) {
@@ -464,10 +450,10 @@ static int pair_ranks(const double *A, size_t s, size_t m, size_t d, size_t P, u
   *out = NULL;
   int ib = 1;                      /* bits of an index below P (P < 2^31) */
   while (((uint64_t)1 << ib) < P) ib++;
-  if (!(w = alloc_array(P, sizeof *w, err, "Spearman distances")) ||
-      !(klow = alloc_array(P, sizeof *klow, err, "Spearman distances")) ||
-      !(spare = alloc_array(P, sizeof *spare, err, "Spearman sort buffer")) ||
-      !(counts = alloc_array(1, sizeof *counts, err, "Spearman histograms")))
+  if (!(w = qa_alloc_array(P, sizeof *w, err, "Spearman distances")) ||
+      !(klow = qa_alloc_array(P, sizeof *klow, err, "Spearman distances")) ||
+      !(spare = qa_alloc_array(P, sizeof *spare, err, "Spearman sort buffer")) ||
+      !(counts = qa_alloc_array(1, sizeof *counts, err, "Spearman histograms")))
     goto done;
   /* Rows i = 0 (mod s) are a matrix with leading dimension s*d: no copy. */
   if (pair_distances(A, s * d, m, d, ib, w, klow, err)) goto done;
@@ -475,7 +461,7 @@ static int pair_ranks(const double *A, size_t s, size_t m, size_t d, size_t P, u
   free(sorted == w ? spare : w);   /* the other buffer */
   w = sorted;
   spare = NULL;
-  if (!(rank2 = alloc_array(P, sizeof *rank2, err, "Spearman ranks"))) goto done;
+  if (!(rank2 = qa_alloc_array(P, sizeof *rank2, err, "Spearman ranks"))) goto done;
   if (walk_ranks(klow, w, P, ib, rank2)) {
     qa_error_set(err, QA_EXIT_IO, NULL, NULL, "Spearman ties: out of memory");
     goto done;
@@ -583,9 +569,9 @@ static int centred_products(const double *X, const double *Y, size_t n, size_t d
   double *mean_y = NULL, *xb = NULL, *yb = NULL;
   if (d > INT_MAX)
     return qa_error_set(err, QA_EXIT_DATA, NULL, NULL, "dimension %zu is too large", d);
-  if (!(xb = alloc_array(block * d, sizeof *xb, err, "centred block"))) goto done;
-  if (Y && (!(yb = alloc_array(block * d, sizeof *yb, err, "centred block")) ||
-            !(mean_y = alloc_array(d, sizeof *mean_y, err, "column means"))))
+  if (!(xb = qa_alloc_array(block * d, sizeof *xb, err, "centred block"))) goto done;
+  if (Y && (!(yb = qa_alloc_array(block * d, sizeof *yb, err, "centred block")) ||
+            !(mean_y = qa_alloc_array(d, sizeof *mean_y, err, "column means"))))
     goto done;
   column_means(X, n, d, mean_x);
   if (Y) column_means(Y, n, d, mean_y);
@@ -644,7 +630,7 @@ static int centred_gram(const double *X, size_t n, size_t d, const double *mean,
   size_t width = d < GRAM_BLOCK_COLS ? d : GRAM_BLOCK_COLS;
   if (n > INT_MAX)
     return qa_error_set(err, QA_EXIT_DATA, NULL, NULL, "%zu samples are too many", n);
-  double *xb = alloc_array(n * width, sizeof *xb, err, "centred column block");
+  double *xb = qa_alloc_array(n * width, sizeof *xb, err, "centred column block");
   if (!xb) return -1;
   memset(K, 0, n * n * sizeof *K);
   for (size_t c0 = 0; c0 < d; c0 += width) {
@@ -745,9 +731,9 @@ static int cka_gram(const double *X, const double *Y, size_t n, size_t d, double
                     double *xx2, double *yy2, qa_error *err) {
   int rc = -1;
   double *kx = NULL, *ky = NULL, *mean = NULL;
-  if (!(kx = alloc_array(n * n, sizeof *kx, err, "CKA Gram X")) ||
-      !(ky = alloc_array(n * n, sizeof *ky, err, "CKA Gram Y")) ||
-      !(mean = alloc_array(d, sizeof *mean, err, "CKA means")))
+  if (!(kx = qa_alloc_array(n * n, sizeof *kx, err, "CKA Gram X")) ||
+      !(ky = qa_alloc_array(n * n, sizeof *ky, err, "CKA Gram Y")) ||
+      !(mean = qa_alloc_array(d, sizeof *mean, err, "CKA means")))
     goto done;
   column_means(X, n, d, mean);
   if (centred_gram(X, n, d, mean, kx, err)) goto done;
@@ -777,10 +763,10 @@ int qa_repr_cka_linear_path(const double *X, const double *Y, size_t n, size_t d
     if (den > 0) *cka_out = cross / den;
     return 0;
   }
-  if (!(xx = alloc_array(d * d, sizeof *xx, err, "CKA X'X")) ||
-      !(yy = alloc_array(d * d, sizeof *yy, err, "CKA Y'Y")) ||
-      !(yx = alloc_array(d * d, sizeof *yx, err, "CKA Y'X")) ||
-      !(mean = alloc_array(d, sizeof *mean, err, "CKA means")))
+  if (!(xx = qa_alloc_array(d * d, sizeof *xx, err, "CKA X'X")) ||
+      !(yy = qa_alloc_array(d * d, sizeof *yy, err, "CKA Y'Y")) ||
+      !(yx = qa_alloc_array(d * d, sizeof *yx, err, "CKA Y'X")) ||
+      !(mean = qa_alloc_array(d, sizeof *mean, err, "CKA means")))
     goto done;
   if (centred_products(X, Y, n, d, mean, xx, yy, yx, err)) goto done;
   double cross = 0;
@@ -810,8 +796,8 @@ int qa_repr_cka_linear_known(const double *X, const double *Y, size_t n, size_t 
     double xx2, yy2;   /* equal to the known ones; those are used, as below */
     if (cka_gram(X, Y, n, d, &cross, &xx2, &yy2, err)) return -1;
   } else {
-    if (!(yx = alloc_array(d * d, sizeof *yx, err, "CKA Y'X")) ||
-        !(mean = alloc_array(d, sizeof *mean, err, "CKA means")))
+    if (!(yx = qa_alloc_array(d * d, sizeof *yx, err, "CKA Y'X")) ||
+        !(mean = qa_alloc_array(d, sizeof *mean, err, "CKA means")))
       goto done;
     if (centred_products(X, Y, n, d, mean, NULL, NULL, yx, err)) goto done;
     for (size_t i = 0; i < d * d; i++) cross += yx[i] * yx[i];
@@ -837,7 +823,7 @@ int qa_repr_covariance(const double *X, size_t n, size_t d, double *cov_out,
   if (n < 2)
     return qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
                         "a covariance needs at least 2 samples, found %zu", n);
-  if (!mean && !(mean = alloc_array(d, sizeof *mean, err, "column means"))) return -1;
+  if (!mean && !(mean = qa_alloc_array(d, sizeof *mean, err, "column means"))) return -1;
   int rc = centred_products(X, NULL, n, d, mean, cov_out, NULL, NULL, err);
   if (mean != mean_out) free(mean);
   if (rc) return rc;
@@ -868,8 +854,8 @@ static int lapack_eigenvalues(double *A, size_t d, double *w, qa_error *err) {
     liwork = iwork_q;
     if (lwork < 2 * n + 1) lwork = 2 * n + 1;
     if (liwork < 1) liwork = 1;
-    work = alloc_array((size_t)lwork, sizeof *work, err, "dsyevd work");
-    iwork = alloc_array((size_t)liwork, sizeof *iwork, err, "dsyevd work");
+    work = qa_alloc_array((size_t)lwork, sizeof *work, err, "dsyevd work");
+    iwork = qa_alloc_array((size_t)liwork, sizeof *iwork, err, "dsyevd work");
     if (!work || !iwork) { free(work); free(iwork); return -1; }
     dsyevd_("N", "L", &n, A, &n, w, work, &lwork, iwork, &liwork, &info, 1, 1);
   }
@@ -892,8 +878,8 @@ static int lapack_top2(double *A, size_t d, double *vec2, double *lam2, qa_error
   ** old `double w[2]` was a stack overflow); Z is LDZ*max(1,M) = d*2 with
   ** LDZ = N; ISUPPZ is 2*max(1,M) = 4 ints; WORK/IWORK from the query, never
   ** under the documented minimum 26N and 10N. */
-  w = alloc_array(d, sizeof *w, err, "dsyevr eigenvalues");
-  z = w ? alloc_array(2 * d, sizeof *z, err, "dsyevr vectors") : NULL;
+  w = qa_alloc_array(d, sizeof *w, err, "dsyevr eigenvalues");
+  z = w ? qa_alloc_array(2 * d, sizeof *z, err, "dsyevr vectors") : NULL;
   if (!w || !z) { free(w); return -1; }
   dsyevr_("V", "I", "L", &n, A, &n, &vl, &vu, &il, &iu, &abstol, &m, w, z, &n, isuppz,
           &work_q, &lwork, &iwork_q, &liwork, &info, 1, 1, 1);
@@ -902,8 +888,8 @@ static int lapack_top2(double *A, size_t d, double *vec2, double *lam2, qa_error
     liwork = iwork_q;
     if (lwork < 26 * n) lwork = 26 * n;
     if (liwork < 10 * n) liwork = 10 * n;
-    work = alloc_array((size_t)lwork, sizeof *work, err, "dsyevr work");
-    iwork = alloc_array((size_t)liwork, sizeof *iwork, err, "dsyevr work");
+    work = qa_alloc_array((size_t)lwork, sizeof *work, err, "dsyevr work");
+    iwork = qa_alloc_array((size_t)liwork, sizeof *iwork, err, "dsyevr work");
     if (!work || !iwork) { free(work); free(iwork); free(z); free(w); return -1; }
     dsyevr_("V", "I", "L", &n, A, &n, &vl, &vu, &il, &iu, &abstol, &m, w, z, &n, isuppz,
             work, &lwork, iwork, &liwork, &info, 1, 1, 1);
@@ -956,7 +942,7 @@ int qa_repr_spectrum_method(const double *cov, size_t d, qa_eigen_method method,
                             double *eig_desc, qa_error *err) {
   if (d == 0) return 0;
   if (eigen_order_error(d, err)) return -1;
-  double *A = alloc_array(d * d, sizeof *A, err, "eigen work matrix");
+  double *A = qa_alloc_array(d * d, sizeof *A, err, "eigen work matrix");
   if (!A) return -1;
   memcpy(A, cov, d * d * sizeof *A);   /* both libraries overwrite their input */
   int rc = method == QA_EIGEN_GSL ? gsl_eigen(A, d, eig_desc, NULL, err)
@@ -981,8 +967,8 @@ int qa_repr_data_spectrum(const double *X, size_t n, size_t d, qa_repr_path path
                         "a covariance needs at least 2 samples, found %zu", n);
   if (d == 0) return 0;
   if (eigen_order_error(r, err)) return -1;
-  if (!(M = alloc_array(r * r, sizeof *M, err, "spectrum matrix")) ||
-      !(mean = alloc_array(d, sizeof *mean, err, "column means")))
+  if (!(M = qa_alloc_array(r * r, sizeof *M, err, "spectrum matrix")) ||
+      !(mean = qa_alloc_array(d, sizeof *mean, err, "column means")))
     goto done;
   if (centred_square(X, n, d, gram, mean, M, err)) goto done;
   /* |Xc'Xc|_F^2 = |Xc Xc'|_F^2 = (n-1)^2 |M|_F^2, for CKA. */
@@ -996,7 +982,7 @@ int qa_repr_data_spectrum(const double *X, size_t n, size_t d, qa_repr_path path
   } else {
     /* The Gram path asked for with d < n: W needs r = n values, of which
     ** the d largest are the covariance's (the rest are zeros). */
-    if (!(w = alloc_array(r, sizeof *w, err, "spectrum eigenvalues")) ||
+    if (!(w = qa_alloc_array(r, sizeof *w, err, "spectrum eigenvalues")) ||
         lapack_eigenvalues(M, r, w, err))
       goto done;
     qsort(w, r, sizeof *w, cmp_double_desc);
@@ -1056,12 +1042,12 @@ static int pca_axes(const double *X, size_t n, size_t d, qa_eigen_method method,
                         "PCA needs at least 2 samples and 2 dimensions, found %zu and %zu",
                         n, d);
   if (eigen_order_error(r, err)) return -1;
-  if (!(M = alloc_array(r * r, sizeof *M, err, "PCA matrix"))) goto done;
+  if (!(M = qa_alloc_array(r * r, sizeof *M, err, "PCA matrix"))) goto done;
   /* The eigenvectors of M: the axes themselves (r = d), or Gram vectors. */
-  if (gram && !(u = alloc_array(2 * r, sizeof *u, err, "PCA Gram vectors"))) goto done;
+  if (gram && !(u = qa_alloc_array(2 * r, sizeof *u, err, "PCA Gram vectors"))) goto done;
   if (centred_square(X, n, d, gram, mean_out, M, err)) goto done;
   if (method == QA_EIGEN_GSL) {
-    if (!(w = alloc_array(r, sizeof *w, err, "PCA eigenvalues"))) goto done;
+    if (!(w = qa_alloc_array(r, sizeof *w, err, "PCA eigenvalues"))) goto done;
     if (gsl_eigen(M, r, w, gram ? u : axes_out, err)) goto done;
     lam[0] = w[0];
     lam[1] = w[1];

@@ -25,6 +25,9 @@
 
 #include "util/error.h"
 
+/* n when positive, else the cores online (at least 1). */
+int qa_repr_resolve_threads(int n);
+
 /* Sets the number of threads used by OpenBLAS (and by the kNN selection);
 ** n <= 0 means one per online processor. */
 void qa_repr_set_threads(int n);
