@@ -498,6 +498,12 @@ static void class_observations(const rp_ctx *c, const cJSON *m, const cJSON *con
         worst = cls;
     }
     if (!worst) continue;
+    if (!(qa_json_get_num(worst, "knn_accuracy_delta_pp") < 0)) {
+      /* The "worst" class gains or holds: no loss to test. */
+      rp_list_add(&items, "%s no class loses (against %+.1f pp overall)", rp_str(vars[i], "name"),
+                  qa_json_get_num(repr_of(vars[i]), "knn_accuracy_delta_pp"));
+      continue;
+    }
     double ph = qa_json_get_num(worst, "knn_mcnemar_p_holm");
     char pt[64] = "", pv[RP_FMT];
     rp_fmt_p(pv, sizeof pv, ph);

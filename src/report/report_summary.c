@@ -229,8 +229,10 @@ static void holm_clause(const rp_ctx *c, const cJSON *cls, rp_buf *b) {
   char pv[RP_FMT];
   rp_fmt_p(pv, sizeof pv, ph);
   rp_printf(b, "; Holm p %s%s", pv[0] == '<' ? "< " : "", pv[0] == '<' ? pv + 1 : pv);
+  int loss = qa_json_get_num(cls, "knn_accuracy_delta_pp") < 0;
   rp_printf(b, " (exact McNemar within the class, Holm over the variant's classes): %s",
-            ph < c->alpha ? "the loss survives correction" : "within noise");
+            ph < c->alpha ? (loss ? "the loss survives correction" : "the change survives correction")
+                          : "within noise");
 }
 
 static void model_worst_class(const rp_ctx *c, const cJSON *m, rp_list *out) {
