@@ -564,3 +564,22 @@ QA_TEST(report_template_folder_defaults_beside_the_fonts) {
                      "No such file or directory");
   qa_config_free(cfg);
 }
+
+/* The rows a capped table keeps: the lowest worst deltas, ties to the
+** earlier row, returned in row order (worked by hand). */
+QA_TEST(report_pick_worst_rows) {
+  const double worst[7] = {-1.0, -5.0, 2.0, -5.0, INFINITY, -3.0, -1.0};
+  size_t idx[7];
+  /* Lowest three: -5 (row 1), -5 (row 3), -3 (row 5). */
+  CHECK_INT((long)rp_pick_worst_rows(worst, 7, 3, idx), 3);
+  CHECK_INT((long)idx[0], 1);
+  CHECK_INT((long)idx[1], 3);
+  CHECK_INT((long)idx[2], 5);
+  /* Four: the tie at -1 goes to the earlier row 0, not row 6. */
+  CHECK_INT((long)rp_pick_worst_rows(worst, 7, 4, idx), 4);
+  CHECK_INT((long)idx[0], 0);
+  CHECK_INT((long)idx[3], 5);
+  /* All fit: every row, in order. */
+  CHECK_INT((long)rp_pick_worst_rows(worst, 7, 60, idx), 7);
+  for (size_t i = 0; i < 7; i++) CHECK_INT((long)idx[i], (long)i);
+}

@@ -10,6 +10,7 @@
 */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/report_internal.h"
@@ -207,30 +208,20 @@ static size_t strata_variants(const cJSON *m, const cJSON **vars) {
 ** in the baseline's order; idx holds their positions in its list. */
 static size_t pick_strata(const cJSON *base, const cJSON *const *vars, size_t n_vars,
                           size_t *idx) {
-  double worst[MAX_STRATA_ROWS];
-  size_t n = 0, k = 0;
+  size_t n_rows = (size_t)cJSON_GetArraySize(strata_of(base)), k = 0;
+  double *worst = malloc((n_rows ? n_rows : 1) * sizeof *worst);
   const cJSON *ref;
+  if (!worst) return 0;
   cJSON_ArrayForEach(ref, strata_of(base)) {
     double w = INFINITY;
     for (size_t i = 0; i < n_vars; i++) {
       double d = qa_json_get_num(stratum_entry(vars[i], k, ref), "delta_pp");
       if (!isnan(d)) w = fmin(w, d);
     }
-    size_t at = n;
-    while (at > 0 && worst[at - 1] > w) at--;
-    if (at < MAX_STRATA_ROWS) {
-      size_t last = n < MAX_STRATA_ROWS ? n++ : MAX_STRATA_ROWS - 1;
-      memmove(worst + at + 1, worst + at, (last - at) * sizeof *worst);
-      memmove(idx + at + 1, idx + at, (last - at) * sizeof *idx);
-      worst[at] = w;
-      idx[at] = k;
-    }
-    k++;
+    worst[k++] = w;
   }
-  for (size_t i = 1; i < n; i++)
-    for (size_t j = i; j > 0 && idx[j - 1] > idx[j]; j--) {
-      size_t t = idx[j]; idx[j] = idx[j - 1]; idx[j - 1] = t;
-    }
+  size_t n = rp_pick_worst_rows(worst, k, MAX_STRATA_ROWS, idx);
+  free(worst);
   return n;
 }
 

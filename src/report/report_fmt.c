@@ -435,3 +435,22 @@ void rp_row_tost(rp_row *r, size_t i, const cJSON *paired, const char *margin_ke
   rp_row_set(r, i, QA_CELL_NORMAL, "%s", any ? rp_text(&tb) : RP_DASH);
   rp_buf_free(&tb);
 }
+
+/* The rows a per-row table shows: all when they fit, else the `max` of
+** lowest worst[r] (ties: the earlier row first), in row order. */
+size_t rp_pick_worst_rows(const double *worst, size_t n_rows, size_t max, size_t *idx) {
+  size_t n = 0;
+  for (size_t k = 0; k < n_rows; k++) {
+    size_t at = n;
+    while (at > 0 && worst[idx[at - 1]] > worst[k]) at--;
+    if (at >= max) continue;
+    size_t last = n < max ? n++ : max - 1;
+    memmove(idx + at + 1, idx + at, (last - at) * sizeof *idx);
+    idx[at] = k;
+  }
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = i; j > 0 && idx[j - 1] > idx[j]; j--) {
+      size_t t = idx[j]; idx[j] = idx[j - 1]; idx[j - 1] = t;
+    }
+  return n;
+}

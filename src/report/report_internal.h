@@ -155,6 +155,11 @@ void rp_list_free(rp_list *l);
 /* "a, b and c" from the list items. */
 void rp_join(rp_buf *out, const rp_list *l);
 
+/* The rows of a per-row table (classes, strata) to show: all when they
+** fit, else the max whose worst[r] (the lowest delta over the variants) is
+** lowest, ties to the earlier row, in row order; idx holds min(max, n_rows). */
+size_t rp_pick_worst_rows(const double *worst, size_t n_rows, size_t max, size_t *idx);
+
 /* ---- table rows ---- */
 #define RP_MAX_COLS 14
 #define RP_CELL 2048             /* a cell's text; claims' evidence runs to 500+ bytes */

@@ -11,6 +11,7 @@
 */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/report_internal.h"
@@ -158,30 +159,20 @@ static const cJSON *class_entry(const cJSON *v, size_t k, const char *label) {
 ** in label order; idx holds their positions among the baseline's classes. */
 static size_t pick_classes(const cJSON *base, const cJSON *const *vars, size_t n_vars,
                            size_t *idx) {
-  double worst[MAX_CLASS_ROWS];
-  size_t n = 0, k = 0;
-  const cJSON *cls;
-  cJSON_ArrayForEach(cls, classes_of(base)) {
+  size_t n_rows = (size_t)cJSON_GetArraySize(classes_of(base)), k = 0;
+  double *worst = malloc((n_rows ? n_rows : 1) * sizeof *worst);
+  const cJSON *ref;
+  if (!worst) return 0;
+  cJSON_ArrayForEach(ref, classes_of(base)) {
     double w = INFINITY;
     for (size_t i = 0; i < n_vars; i++) {
-      double d = qa_json_get_num(class_entry(vars[i], k, rp_str(cls, "label")), "delta_pp");
+      double d = qa_json_get_num(class_entry(vars[i], k, rp_str(ref, "label")), "delta_pp");
       if (!isnan(d)) w = fmin(w, d);
     }
-    size_t at = n;
-    while (at > 0 && worst[at - 1] > w) at--;
-    if (at < MAX_CLASS_ROWS) {
-      size_t last = n < MAX_CLASS_ROWS ? n++ : MAX_CLASS_ROWS - 1;
-      memmove(worst + at + 1, worst + at, (last - at) * sizeof *worst);
-      memmove(idx + at + 1, idx + at, (last - at) * sizeof *idx);
-      worst[at] = w;
-      idx[at] = k;
-    }
-    k++;
+    worst[k++] = w;
   }
-  for (size_t i = 1; i < n; i++)
-    for (size_t j = i; j > 0 && idx[j - 1] > idx[j]; j--) {
-      size_t t = idx[j]; idx[j] = idx[j - 1]; idx[j - 1] = t;
-    }
+  size_t n = rp_pick_worst_rows(worst, k, MAX_CLASS_ROWS, idx);
+  free(worst);
   return n;
 }
 
