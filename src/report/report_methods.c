@@ -179,8 +179,14 @@ static void methods_list(const rp_ctx *c) {
   int n_adjacent = cJSON_GetArraySize(rp_arr(c->res, "adjacent_tests"));
   if (has_rep)
     rp_list_add(&l, "Representation: per-sample cosine similarity with a 95%% t-interval of "
-                "its mean; leave-one-out kNN accuracy with a 95%% Wilson interval; SQNR, "
-                "Spearman \xCF\x81 of pairwise distances and linear CKA.");
+                "its mean; leave-one-out kNN accuracy with a 95%% Wilson interval, the "
+                "neighbours exact under one fixed double-precision cosine (candidates from a "
+                "float32 Gram matrix within a proven rounding bound, then re-ranked; ties to "
+                "the lower index), and per class an exact McNemar test on each sample's kNN "
+                "verdict with Holm over the classes; neighbour overlap at each configured k "
+                "from the same ranking; coverage and density (Naeem et al. 2020, Euclidean, "
+                "k = knn_k, every strict comparison decided exactly); SQNR, Spearman "
+                "\xCF\x81 of pairwise distances and linear CKA.");
   rp_depth_method(c, &l);
   if (has_out)
     rp_list_add(&l, "Outputs: accuracy of the predictions with a 95%% Wilson score interval, "
