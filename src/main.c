@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "input/cache.h"
 #include "input/config.h"
 #include "input/study.h"
@@ -56,22 +57,9 @@ static const char HELP[] =
   "SOURCE_DATE_EPOCH, when set, fixes every date in the outputs.\n"
   "Documentation: docs/ in the source tree.\n";
 
-static int report_error(const qa_error *err) {
-  fprintf(stderr, "qaudit: error: %s\n", err->msg);
-  return err->code ? err->code : QA_EXIT_IO;
-}
+static int report_error(const qa_error *err) { return qa_cli_report_error(err); }
 
-/* A command-line error is one line like every other error (INTERFACE.md
-** section 1); the usage is one --help away. */
-static int usage_error(const char *fmt, const char *arg) {
-  char what[1024];
-  snprintf(what, sizeof what, fmt, arg);
-  /* One line even when an argument carries a newline. */
-  for (char *c = what; *c; c++)
-    if (*c == '\n' || *c == '\r') *c = ' ';
-  fprintf(stderr, "qaudit: error: %s (see qaudit --help)\n", what);
-  return QA_EXIT_USAGE;
-}
+static int usage_error(const char *fmt, const char *arg) { return qa_cli_usage_error(fmt, arg); }
 
 static int is_dir(const char *path) {
   struct stat st;
@@ -353,5 +341,8 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "report")) return cmd_report(argc, argv);
   if (!strcmp(cmd, "validate")) return cmd_validate(argc, argv);
   if (!strcmp(cmd, "inspect")) return cmd_inspect(argc, argv);
+  if (!strcmp(cmd, "init")) return qa_cmd_init(argc, argv);
+  if (!strcmp(cmd, "import")) return qa_cmd_import(argc, argv);
+  if (!strcmp(cmd, "verify")) return qa_cmd_verify(argc, argv);
   return usage_error("unknown command \"%s\"", cmd);
 }
