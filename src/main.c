@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,6 +324,11 @@ static int cmd_inspect(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+  /* Buffers of 1 MiB and more come from the kernel and go back to it when
+  ** freed: glibc's default raises that threshold as large blocks are freed
+  ** and then keeps them in each thread's arena, so parallel workers would
+  ** hold each other's freed buffers (docs/performance.md, peak memory). */
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   /* The right BLAS kernels before anything runs (util/blas.h). */
   qa_blas_select(argv);
   if (argc < 2) return usage_error("%s", "no command given");

@@ -69,18 +69,20 @@ static void power_summary(const qa_study *s, qa_analysis *a) {
 /* The eigenproblems of the representation analysis must fit before any
 ** work starts: in what --max-memory leaves after the caches, else in the
 ** memory available now (the caches are loaded already). */
+uint64_t qa_analysis_work_budget(const qa_study *s, const char **what) {
+  uint64_t used = 0;
+  *what = "available";
+  if (!s->cfg->max_memory_bytes) return qa_memory_available();
+  for (size_t m = 0; m < s->n_models; m++)
+    for (size_t v = 0; v < s->models[m].n_variants; v++)
+      used += qa_cache_memory(s->models[m].variants[v].cache);
+  *what = "that --max-memory leaves after the caches";
+  return s->cfg->max_memory_bytes > used ? s->cfg->max_memory_bytes - used : 0;
+}
+
 static int eigen_budget_check(const qa_study *s, qa_error *err) {
-  uint64_t budget, used = 0;
-  const char *what = "available";
-  if (s->cfg->max_memory_bytes) {
-    for (size_t m = 0; m < s->n_models; m++)
-      for (size_t v = 0; v < s->models[m].n_variants; v++)
-        used += qa_cache_memory(s->models[m].variants[v].cache);
-    budget = s->cfg->max_memory_bytes > used ? s->cfg->max_memory_bytes - used : 0;
-    what = "that --max-memory leaves after the caches";
-  } else {
-    budget = qa_memory_available();
-  }
+  const char *what;
+  uint64_t budget = qa_analysis_work_budget(s, &what);
   return qa_analysis_representation_check(s, budget, what, err);
 }
 

@@ -244,6 +244,11 @@ const char *qa_analysis_tier_name(const qa_config *cfg, size_t t);
 /* ---- the modules, one family of numbers each (analysis.c calls them) ---- */
 
 /* representation.c: every variant of model m against its baseline. */
+/* The memory the analyses may use beside the loaded caches: what
+** --max-memory leaves after them, else what the machine has available now;
+** *what names it for an error message. */
+uint64_t qa_analysis_work_budget(const qa_study *s, const char **what);
+
 int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *res,
                                int threads, qa_progress *p, qa_error *err);
 /* Before any work: refuses (QA_EXIT_DATA, "CACHE:/hidden/LAYER: ...") a

@@ -27,6 +27,7 @@
 ** hold more than one batch of the baseline's layers and one variant's.
 */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@
 #include "analysis/depth.h"
 #include "analysis/repr.h"
 #include "input/layer_read.h"
+#include "util/parallel.h"
 #include "util/text.h"
 
 /* Layers of the baseline (and of each variant) read together, at most:
@@ -212,11 +214,7 @@ done:
 /* The exponent e of the largest |x| (|x| < 2^e) when it lies outside
 ** [2^-100, 2^100], else 0 (representation.c's rule). */
 static int scale_exponent(const double *x, size_t count) {
-  double top = 0;
-  for (size_t i = 0; i < count; i++) {
-    double a = fabs(x[i]);            /* finite: the reader checked */
-    if (a > top) top = a;
-  }
+  double top = qa_repr_abs_max(x, count);   /* finite: the reader checked */
   int e = 0;
   if (top > 0) frexp(top, &e);
   return e > 100 || e < -100 ? e : 0;
@@ -388,10 +386,120 @@ typedef struct stage {
   budget bg;
   qa_progress *p;
   size_t done, total;
+  int threads;                /* --threads, resolved */
+  pthread_mutex_t lock;       /* done, the progress line, the pool's list */
 } stage;
 
 static void step(stage *st) {
+  pthread_mutex_lock(&st->lock);
   qa_progress_step(st->p, "depth", ++st->done, st->total);
+  pthread_mutex_unlock(&st->lock);
+}
+
+/* BLAS threads of each variant's work: from --threads and the number of
+** variants alone (never from the memory, which may only take workers
+** away), so that the numbers depend on nothing else. */
+static int inner_threads(const stage *st) {
+  size_t others = st->model->n_variants > 1 ? st->model->n_variants - 1 : 1;
+  int w = (size_t)st->threads < others ? st->threads : (int)others;
+  if (w > 16) w = 16;
+  return st->threads / w > 0 ? st->threads / w : 1;
+}
+
+/* ---- the variants, in parallel ------------------------------------------ */
+
+/* One variant's part of a step (a layer batch, or the configured layer). */
+typedef int (*variant_fn)(stage *st, size_t v, void *ctx, qa_error *err);
+
+typedef struct pool {
+  stage *st;
+  variant_fn fn;
+  void *ctx;
+  size_t next;
+  int stop;
+  qa_error *errs;             /* [n_variants] */
+  int *failed;                /* [n_variants] */
+} pool;
+
+static void *pool_worker(void *arg) {
+  pool *pl = *(pool **)arg;
+  stage *st = pl->st;
+  size_t nv = st->model->n_variants;
+  for (;;) {
+    pthread_mutex_lock(&st->lock);
+    size_t v = pl->next;
+    if (v == st->model->baseline) v++;
+    pl->next = v + 1;
+    int stop = pl->stop || v >= nv;
+    pthread_mutex_unlock(&st->lock);
+    if (stop) return NULL;
+    if (pl->fn(st, v, pl->ctx, &pl->errs[v])) {
+      pl->failed[v] = 1;
+      pthread_mutex_lock(&st->lock);
+      pl->stop = 1;           /* no new variant; those taken finish */
+      pthread_mutex_unlock(&st->lock);
+    }
+  }
+}
+
+/* Workers for the variants of one step: as many as --threads and the
+** variants allow, and as the memory holds (per: one variant's bytes). */
+static int workers_for(const stage *st, uint64_t per, uint64_t held) {
+  int w = st->threads;
+  size_t others = st->model->n_variants - 1;
+  if ((size_t)w > others) w = others ? (int)others : 1;
+  if (w > 16) w = 16;
+  uint64_t avail = budget_now(&st->bg, held);
+  while (w > 1 && (per == UINT64_MAX || (uint64_t)w * per > avail)) w--;
+  return w;
+}
+
+/* fn for every variant but the baseline, on `workers` threads, each with
+** BLAS on inner_threads(st) threads; the error of the lowest failing
+** variant is returned (a failure stops new work, the variants already
+** taken finish: the lowest failing index is always among them). */
+static int for_variants(stage *st, int workers, variant_fn fn, void *ctx, qa_error *err) {
+  size_t nv = st->model->n_variants;
+  pool pl = {st, fn, ctx, 0, 0, calloc(nv, sizeof(qa_error)), calloc(nv, sizeof(int))};
+  if (!pl.errs || !pl.failed) {
+    free(pl.errs); free(pl.failed);
+    return qa_error_set(err, QA_EXIT_IO, NULL, NULL, "out of memory");
+  }
+  pool *jobs[16];
+  for (int w = 0; w < workers && w < 16; w++) jobs[w] = &pl;
+  qa_repr_set_threads(inner_threads(st));
+  qa_run_parallel(pool_worker, jobs, sizeof jobs[0], workers < 16 ? workers : 16);
+  qa_repr_set_threads(st->threads);
+  int rc = 0;
+  for (size_t v = 0; v < nv && !rc; v++)
+    if (pl.failed[v]) {
+      *err = pl.errs[v];
+      rc = -1;
+    }
+  free(pl.errs); free(pl.failed);
+  return rc;
+}
+
+/* Variant v at the configured layer (ctx: the baseline's base_layer). */
+static int configured_variant(stage *st, size_t v, void *ctx, qa_error *err) {
+  const base_layer *bl = ctx;
+  qa_depth_model *o = st->o;
+  size_t k = o->configured, L = o->n_layers, n = st->lc.n;
+  const qa_cache *c = st->model->variants[v].cache;
+  if (!o->cells[v * L + k].present || !c->hidden) return 0;
+  /* The loaded states are the study's: scaled (probes) only in a copy. */
+  double *y = (double *)c->hidden, *copy = NULL;
+  if (bl->exp && bl->probe) {
+    if (!(copy = malloc(n * bl->d * sizeof *copy)))
+      return qa_error_set(err, QA_EXIT_IO, c->path, NULL, "out of memory");
+    memcpy(copy, c->hidden, n * bl->d * sizeof *copy);
+    y = copy;
+  }
+  int rc = variant_cell(bl, y, &st->lc, &st->res[v].repr, &o->cells[v * L + k], err);
+  free(copy);
+  if (rc) return name_error(err, c->path, o->layers[k]);
+  step(st);
+  return 0;
 }
 
 /* The configured layer: the loaded states of every cache. */
@@ -405,77 +513,83 @@ static int run_configured(stage *st, qa_error *err) {
                         &o->cells[model->baseline * L + k], err);
   if (rc) name_error(err, b->path, o->layers[k]);
   else step(st);
-  double *copy = NULL;
-  for (size_t v = 0; !rc && v < model->n_variants; v++) {
-    const qa_cache *c = model->variants[v].cache;
-    if (v == model->baseline || !o->cells[v * L + k].present || !c->hidden) continue;
-    /* The loaded states are the study's: scaled (probes) only in a copy. */
-    double *y = (double *)c->hidden;
-    if (bl.exp && bl.probe) {
-      if (!copy && !(copy = malloc(n * bl.d * sizeof *copy))) {
-        rc = qa_error_set(err, QA_EXIT_IO, c->path, NULL, "out of memory");
-        break;
-      }
-      memcpy(copy, c->hidden, n * bl.d * sizeof *copy);
-      y = copy;
-    }
-    rc = variant_cell(&bl, y, &st->lc, &st->res[v].repr, &o->cells[v * L + k], err);
-    if (rc) name_error(err, c->path, o->layers[k]);
-    else step(st);
+  if (!rc) {
+    uint64_t per = bl.exp && bl.probe ? qa_layer_bytes(n, bl.d) : 0;
+    per = add_mul(per, 1, work_bytes(n, bl.d, st->lc.n_classes, bl.probe != NULL));
+    rc = for_variants(st, workers_for(st, per, 0), configured_variant, &bl, err);
   }
-  free(copy);
   base_layer_free(&bl);
   return rc;
 }
 
 /* The arrays of one batch of nb layers (run_batch). */
 typedef struct batch {
-  const char **names, **sub_names;
-  size_t *cols, *sub_cols, *sub;
+  const char **names;
+  size_t *cols;
   base_layer *bl;
 } batch;
 
 static void batch_free(batch *bt) {
-  free(bt->names); free(bt->sub_names);
-  free(bt->cols); free(bt->sub_cols); free(bt->sub);
+  free(bt->names);
+  free(bt->cols);
   free(bt->bl);
 }
 
 static int batch_alloc(batch *bt, size_t nb) {
   bt->names = malloc(nb * sizeof *bt->names);
-  bt->sub_names = malloc(nb * sizeof *bt->sub_names);
   bt->cols = malloc(nb * sizeof *bt->cols);
-  bt->sub_cols = malloc(nb * sizeof *bt->sub_cols);
-  bt->sub = malloc(nb * sizeof *bt->sub);
   bt->bl = calloc(nb, sizeof *bt->bl);
-  return bt->names && bt->sub_names && bt->cols && bt->sub_cols && bt->sub && bt->bl ? 0 : -1;
+  return bt->names && bt->cols && bt->bl ? 0 : -1;
 }
 
+/* A batch of the baseline's layers, as every variant's worker sees it. */
+typedef struct batch_ctx {
+  const size_t *idx;
+  size_t nb;
+  const batch *bt;
+  uint64_t held;              /* the bytes the baseline's layers take */
+  int workers;
+} batch_ctx;
+
 /* One variant's layers of the batch: read, compared, released. */
-static int run_variant(stage *st, size_t v, const size_t *idx, size_t nb, batch *bt,
-                       uint64_t held, qa_error *err) {
+static int run_variant(stage *st, size_t v, void *ctx, qa_error *err) {
+  const batch_ctx *bc = ctx;
+  const batch *bt = bc->bt;
   const qa_variant *var = &st->model->variants[v];
   qa_depth_model *o = st->o;
-  size_t L = o->n_layers, ns = 0;
-  for (size_t i = 0; i < nb; i++)
-    if (o->cells[v * L + idx[i]].present) {
-      bt->sub[ns] = i;
-      bt->sub_names[ns] = bt->names[i];
-      bt->sub_cols[ns++] = bt->cols[i];
-    }
-  if (!ns) return 0;
-  qa_layer_request vr = {var->cache->path, ns, bt->sub_names, bt->sub_cols, st->lc.n,
-                         var->row_dest, budget_now(&st->bg, held), st->bg.what};
-  qa_layer_set vset;
-  if (qa_layer_read(&vr, &vset, err)) return -1;
-  int rc = 0;
-  for (size_t j = 0; !rc && j < ns; j++) {
-    size_t i = bt->sub[j];
-    rc = variant_cell(&bt->bl[i], vset.x[j], &st->lc, NULL, &o->cells[v * L + idx[i]], err);
-    if (rc) name_error(err, var->cache->path, bt->names[i]);
-    else step(st);
+  size_t L = o->n_layers, ns = 0, nb = bc->nb;
+  const char **names = malloc(nb * sizeof *names);
+  size_t *cols = malloc(nb * sizeof *cols), *sub = malloc(nb * sizeof *sub);
+  if (!names || !cols || !sub) {
+    free(names); free(cols); free(sub);
+    return qa_error_set(err, QA_EXIT_IO, var->cache->path, "/hidden", "out of memory");
   }
-  qa_layer_set_free(&vset);
+  for (size_t i = 0; i < nb; i++)
+    if (o->cells[v * L + bc->idx[i]].present) {
+      sub[ns] = i;
+      names[ns] = bt->names[i];
+      cols[ns++] = bt->cols[i];
+    }
+  int rc = 0;
+  if (ns) {
+    /* Each worker may hold its share of what the baseline leaves. */
+    uint64_t left = budget_now(&st->bg, bc->held) / (uint64_t)bc->workers;
+    qa_layer_request vr = {var->cache->path, ns, names, cols, st->lc.n, var->row_dest, left,
+                           st->bg.what};
+    qa_layer_set vset;
+    rc = qa_layer_read(&vr, &vset, err);
+    if (!rc) {
+      for (size_t j = 0; !rc && j < ns; j++) {
+        size_t i = sub[j];
+        rc = variant_cell(&bt->bl[i], vset.x[j], &st->lc, NULL, &o->cells[v * L + bc->idx[i]],
+                          err);
+        if (rc) name_error(err, var->cache->path, bt->names[i]);
+        else step(st);
+      }
+      qa_layer_set_free(&vset);
+    }
+  }
+  free(names); free(cols); free(sub);
   return rc;
 }
 
@@ -513,8 +627,14 @@ static int run_batch(stage *st, const size_t *idx, size_t nb, qa_error *err) {
     else step(st);
     if (bt.bl[i].owned) held += qa_layer_bytes(n, bt.cols[i]);
   }
-  for (size_t v = 0; !rc && v < model->n_variants; v++)
-    if (v != model->baseline) rc = run_variant(st, v, idx, nb, &bt, held, err);
+  if (!rc) {
+    uint64_t per = 0;
+    for (size_t i = 0; i < nb; i++)
+      per = add_mul(add_mul(per, 1, qa_layer_bytes(n, bt.cols[i])), 1,
+                    work_bytes(n, bt.cols[i], st->lc.n_classes, st->o->has_probes));
+    batch_ctx bc = {idx, nb, &bt, held, workers_for(st, per, held)};
+    rc = for_variants(st, bc.workers, run_variant, &bc, err);
+  }
   for (size_t i = 0; i < nb; i++) base_layer_free(&bt.bl[i]);
   qa_layer_set_free(&bset);
   batch_free(&bt);
@@ -532,7 +652,7 @@ int qa_analysis_depth(const qa_study *s, size_t m, const qa_variant_result *res,
   out->present = 1;
   size_t n = b->n_samples, L = out->n_layers;
   stage st = {model, out, res, {n, NULL, (int32_t)model->n_classes, s->cfg->probe_ridge},
-              budget_of(s), p, 0, 0};
+              budget_of(s), p, 0, 0, qa_repr_resolve_threads(threads), PTHREAD_MUTEX_INITIALIZER};
   qa_probe_split(n, &out->n_train, &out->n_test);
   /* Probes when the samples have labels and a train row exists. */
   if (b->labels && model->n_classes >= 1 && out->n_train >= 1) {

@@ -41,6 +41,7 @@
 ** never n².
 */
 #include "analysis/repr.h"
+#include "util/parallel.h"
 #include "util/alloc.h"
 
 #include <cblas.h>
@@ -51,7 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KNN_TILE_DEFAULT 2048                 /* 16 MB of float similarities */
+#define KNN_TILE_DEFAULT 1024                 /* 4 MB of float similarities */
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define KNN_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -80,8 +81,7 @@ KNN_CLONES static double fixed_dot(const double *a, double p, const double *b, d
 }
 
 static row_scale scale_of(const double *x, size_t d) {
-  double m = 0;
-  for (size_t t = 0; t < d; t++) m = fmax(m, fabs(x[t]));
+  double m = qa_repr_abs_max(x, d);
   row_scale r = {1.0, 0.0};
   if (!(m > 0)) return r;
   r.p = ldexp(1.0, -ilogb(m));
@@ -217,18 +217,6 @@ static void *tile_select(void *arg) {
   return NULL;
 }
 
-static void run_parallel(void *(*fn)(void *), void *jobs, size_t job_size, int count) {
-  pthread_t tid[64];
-  int started = 0;
-  for (int t = 1; t < count; t++) {
-    if (pthread_create(&tid[t], NULL, fn, (char *)jobs + (size_t)t * job_size) != 0) break;
-    started = t;
-  }
-  fn(jobs);
-  for (int t = 1; t <= started; t++) pthread_join(tid[t], NULL);
-  for (int t = started + 1; t < count; t++) fn((char *)jobs + (size_t)t * job_size);
-}
-
 static void tile_select_parallel(const tile_job *base, int nthreads) {
   tile_job jobs[64];
   int count = nthreads < 64 ? nthreads : 64;
@@ -241,7 +229,7 @@ static void tile_select_parallel(const tile_job *base, int nthreads) {
     jobs[t].c_lo = base->cols * (size_t)t / (size_t)count;
     jobs[t].c_hi = base->cols * (size_t)(t + 1) / (size_t)count;
   }
-  run_parallel(tile_select, jobs, sizeof jobs[0], count);
+  qa_run_parallel(tile_select, jobs, sizeof jobs[0], count);
 }
 
 /* ---- final ranking, rows split among threads ---------------------------- */
@@ -359,7 +347,7 @@ static size_t rank_parallel(rank_job *base, int nthreads) {
     jobs[t].exhaustive_rows = 0;
     jobs[t].dots = 0;
   }
-  run_parallel(rank_rows, jobs, sizeof jobs[0], count);
+  qa_run_parallel(rank_rows, jobs, sizeof jobs[0], count);
   size_t ex = 0;
   base->dots = 0;
   for (int t = 0; t < count; t++) {

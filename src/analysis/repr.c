@@ -68,9 +68,33 @@ void qa_repr_set_threads(int n) {
 /* e, the exponent of max |a_j| (max < 2^e), when that lies outside
 ** [2^-100, 2^100], else 0: ldexp(a_j, -e) (exact; 2^-e itself may not be
 ** a double) keeps sums of squares of a[0..count) normal doubles. */
+double qa_repr_abs_max(const double *a, size_t count) {
+  /* A finite double's |x| and its bits (sign cleared) order alike. */
+  const uint64_t mag = 0x7fffffffffffffffu;
+  uint64_t m[4] = {0, 0, 0, 0};
+  size_t j = 0;
+  for (; j + 4 <= count; j += 4)
+    for (int l = 0; l < 4; l++) {
+      uint64_t u;
+      memcpy(&u, a + j + l, sizeof u);
+      u &= mag;
+      m[l] = u > m[l] ? u : m[l];
+    }
+  for (; j < count; j++) {
+    uint64_t u;
+    memcpy(&u, a + j, sizeof u);
+    u &= mag;
+    m[0] = u > m[0] ? u : m[0];
+  }
+  uint64_t top = m[0];
+  for (int l = 1; l < 4; l++) top = m[l] > top ? m[l] : top;
+  double out;
+  memcpy(&out, &top, sizeof out);
+  return out;
+}
+
 static int safe_exponent(const double *a, size_t count) {
-  double top = 0;
-  for (size_t j = 0; j < count; j++) top = fmax(top, fabs(a[j]));
+  double top = qa_repr_abs_max(a, count);
   int e = 0;
   if (top > 0) frexp(top, &e);
   return e > 100 || e < -100 ? e : 0;
@@ -156,8 +180,7 @@ double qa_repr_sqnr_db(const double *X, const double *Y, size_t n, size_t d) {
   double signal = 0, error = 0;
   /* The ratio is invariant to scaling X and Y by one factor: at their
   ** common power-of-two scale when extreme (x 2^-e is exact). */
-  double top = 0;
-  for (size_t i = 0; i < count; i++) top = fmax(top, fmax(fabs(X[i]), fabs(Y[i])));
+  double top = fmax(qa_repr_abs_max(X, count), qa_repr_abs_max(Y, count));
   int e = 0;
   if (top > 0) frexp(top, &e);
   if (e <= 100 && e >= -100) e = 0;

@@ -28,6 +28,11 @@
 /* n when positive, else the cores online (at least 1). */
 int qa_repr_resolve_threads(int n);
 
+/* The largest |a_j| of count finite doubles (0 when count is 0): their
+** absolute values ordered as their bit patterns, four lanes at a time
+** (fmax() is a library call per element). */
+double qa_repr_abs_max(const double *a, size_t count);
+
 /* Sets the number of threads used by OpenBLAS (and by the kNN selection);
 ** n <= 0 means one per online processor. */
 void qa_repr_set_threads(int n);

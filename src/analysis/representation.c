@@ -22,6 +22,7 @@
 ** where a number does not exist; docs/reliability.md lists each case.
 */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "analysis/coverage.h"
 #include "analysis/repr.h"
 #include "analysis/stats.h"
+#include "util/parallel.h"
 
 static int cmp_i32(const void *a, const void *b) {
   int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
@@ -255,6 +257,10 @@ typedef struct layer_view {
   int exponent;            /* scaled by 2^-exponent; 0: the cache's own */
   const double *base;
   const double *base_raw;  /* the cache's own values */
+  /* Held around the Spearman ranking (20 bytes a pair: the largest buffer
+  ** of a variant) while variants run in parallel, so that one ranking is
+  ** in memory at a time; NULL when they run one after another. */
+  pthread_mutex_t *ranking;
 } layer_view;
 
 /* The exponent e of the cache's largest |x| (|x| < 2^e) when it lies
@@ -262,8 +268,7 @@ typedef struct layer_view {
 ** squares or of fourth powers (CKA) over N*D < 2^62 terms stays a normal
 ** double; outside it the analysis rescales (file header). */
 static int cache_exponent(const qa_cache *c) {
-  double top = 0;
-  for (size_t i = 0; i < c->n_samples * c->dim; i++) top = fmax(top, fabs(c->hidden[i]));
+  double top = qa_repr_abs_max(c->hidden, c->n_samples * c->dim);
   int e = 0;
   if (top > 0) frexp(top, &e);
   return e > 100 || e < -100 ? e : 0;
@@ -313,7 +318,10 @@ static int one_variant(const qa_config *cfg, const layer_view *lv, const qa_cach
   } else {
     /* On the caches' own values: SQNR needs one scale for both. */
     r->sqnr_db = qa_repr_sqnr_db(lv->base_raw, v->hidden, n, d);
-    if (qa_repr_spearman_vs(sref, vh, &r->spearman_rho, &r->pairs, err)) return -1;
+    if (lv->ranking) pthread_mutex_lock(lv->ranking);
+    int bad = qa_repr_spearman_vs(sref, vh, &r->spearman_rho, &r->pairs, err);
+    if (lv->ranking) pthread_mutex_unlock(lv->ranking);
+    if (bad) return -1;
   }
   int rc = 0;
   r->coverage = r->density = NAN;
@@ -360,6 +368,129 @@ static int one_variant(const qa_config *cfg, const layer_view *lv, const qa_cach
   return 0;
 }
 
+/* ---- the variants, in parallel ------------------------------------------ */
+
+/* What every variant is compared with, and the work list: each worker takes
+** the next variant (by index) and runs it on its own BLAS thread. */
+typedef struct variant_pool {
+  const qa_study *s;
+  const qa_model *model;
+  const layer_view *lv;
+  qa_variant_result *res;
+  const qa_variant_result *base;
+  const qa_spearman_ref *sref;
+  const double *axes, *mean;
+  const qa_coverage_ref *cref;
+  qa_progress *p;
+  size_t next, done;
+  int stop, inner_threads;
+  qa_error *errs;               /* [n_variants]: each variant's own error */
+  pthread_mutex_t lock;
+} variant_pool;
+
+/* Variant vi against the baseline: everything, then its lists released. */
+static int variant_job(variant_pool *pl, size_t vi, qa_error *err) {
+  const qa_cache *v = pl->model->variants[vi].cache;
+  const layer_view *lv = pl->lv;
+  size_t n = v->n_samples;
+  const double *vh = NULL;
+  double *var_owned = NULL;
+  qa_repr_result *r = &pl->res[vi].repr;
+  int v_exp = cache_exponent(v);
+  int rc = view_of(v, v_exp, &vh, &var_owned, err) ||
+           one_variant(pl->s->cfg, lv, v, vh, v_exp, &pl->base->repr, pl->sref, pl->axes,
+                       pl->mean, pl->inner_threads, r, err);
+  if (!rc && pl->cref) {
+    /* Distances need both sides at one scale: the baseline's. */
+    const double *y = vh;
+    double *y_owned = NULL;
+    if (v_exp != lv->exponent && !(rc = view_of(v, lv->exponent, &y, &y_owned, err)) && !y_owned)
+      y = v->hidden;
+    qa_coverage_result cov;
+    if (!rc && !(rc = qa_coverage_density_ref(pl->cref, y, n, &cov, err))) {
+      r->coverage = cov.coverage;
+      r->density = cov.density;
+    }
+    free(y_owned);
+  }
+  free(var_owned);
+  free(r->neighbors);
+  r->neighbors = NULL;
+  free(r->knn_pred);
+  r->knn_pred = NULL;
+  return rc;
+}
+
+static void *variant_worker(void *arg) {
+  variant_pool *pl = *(variant_pool **)arg;
+  for (;;) {
+    pthread_mutex_lock(&pl->lock);
+    size_t vi = pl->next;
+    while (vi < pl->model->n_variants &&
+           (vi == pl->model->baseline || !pl->model->variants[vi].cache->hidden))
+      vi++;
+    pl->next = vi + 1;
+    int stop = pl->stop || vi >= pl->model->n_variants;
+    pthread_mutex_unlock(&pl->lock);
+    if (stop) return NULL;
+    int rc = variant_job(pl, vi, &pl->errs[vi]);
+    pthread_mutex_lock(&pl->lock);
+    /* A failure stops new work; the variants already taken finish, so the
+    ** error of the lowest failing index is always among those recorded. */
+    if (rc) pl->stop = 1;
+    else qa_progress_step(pl->p, "representation", ++pl->done, pl->model->n_variants);
+    pthread_mutex_unlock(&pl->lock);
+  }
+}
+
+/* Workers: as many as threads and variants allow and as many eigenproblem
+** workspaces (the largest per-variant buffer) as the memory budget holds;
+** each runs BLAS on one thread, so that the single-threaded parts of one
+** variant (ranking, selection, scans) overlap another's products.  The
+** numbers do not depend on which worker runs a variant: each is computed by
+** the same code on the same BLAS thread count.  (BLAS's own results may
+** differ in the last bit with its thread count, so --threads may change a
+** number's 16th digit, never a printed one; the same --threads gives the
+** same bytes.) */
+static int run_variants(variant_pool *pl, int threads, qa_error *err) {
+  const qa_model *model = pl->model;
+  size_t todo = 0, nv = model->n_variants;
+  for (size_t vi = 0; vi < nv; vi++)
+    if (vi != model->baseline && model->variants[vi].cache->hidden) todo++;
+  if (!todo) return 0;
+  const qa_cache *b = model->variants[model->baseline].cache;
+  int t = qa_repr_resolve_threads(threads);
+  int workers = (size_t)t < todo ? t : (int)todo;
+  if (workers > 16) workers = 16;
+  /* BLAS's thread count follows from --threads and the variants alone, so
+  ** that the numbers do too; memory may only take workers away. */
+  pl->inner_threads = t / workers > 0 ? t / workers : 1;
+  const char *what = NULL;
+  uint64_t budget = qa_analysis_work_budget(pl->s, &what);
+  uint64_t per = qa_repr_eigen_bytes(b->n_samples, b->dim);
+  while (workers > 1 && (per == UINT64_MAX || (uint64_t)workers * per > budget)) workers--;
+  if (!(pl->errs = calloc(nv, sizeof *pl->errs)))
+    return qa_error_set(err, QA_EXIT_IO, b->path, NULL, "out of memory");
+  variant_pool *jobs[16];
+  for (int w = 0; w < workers; w++) jobs[w] = pl;
+  pthread_mutex_t ranking = PTHREAD_MUTEX_INITIALIZER;
+  layer_view lv = *pl->lv;
+  if (workers > 1) lv.ranking = &ranking;
+  pl->lv = &lv;
+  qa_repr_set_threads(pl->inner_threads);
+  qa_run_parallel(variant_worker, jobs, sizeof jobs[0], workers);
+  qa_repr_set_threads(threads);
+  int rc = 0;
+  for (size_t vi = 0; vi < nv && !rc; vi++)
+    if (pl->errs[vi].msg[0] || pl->errs[vi].code) {
+      *err = pl->errs[vi];
+      rc = -1;
+    }
+  free(pl->errs);
+  pl->errs = NULL;
+  return rc;
+}
+
 int qa_analysis_representation_check(const qa_study *s, uint64_t budget_bytes,
                                      const char *budget_what, qa_error *err) {
   for (size_t m = 0; m < s->n_models; m++) {
@@ -383,9 +514,9 @@ int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *r
   const qa_cache *b = model->variants[model->baseline].cache;
   if (!b->hidden) return 0;
   size_t n = b->n_samples, d = b->dim;
-  double *axes = NULL, *mean = NULL, *base_owned = NULL, *var_owned = NULL;
+  double *axes = NULL, *mean = NULL, *base_owned = NULL;
   qa_spearman_ref *sref = NULL;
-  layer_view lv = {cache_exponent(b), NULL, b->hidden};
+  layer_view lv = {cache_exponent(b), NULL, b->hidden, NULL};
   qa_variant_result *base = &res[model->baseline];
   int rc = view_of(b, lv.exponent, &lv.base, &base_owned, err);
   qa_repr_set_threads(threads);
@@ -409,35 +540,10 @@ int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *r
   qa_coverage_ref *cref = NULL;
   if (!rc && k >= 1 && k + 1 <= n)
     rc = qa_coverage_ref_new(lv.base, n, d, k, 0, QA_COVERAGE_FLOAT32, &cref, err);
-  size_t done = 1;
-  for (size_t vi = 0; !rc && vi < model->n_variants; vi++) {
-    const qa_cache *v = model->variants[vi].cache;
-    const double *vh = NULL;
-    if (vi == model->baseline || !v->hidden) continue;
-    qa_progress_step(p, "representation", ++done, model->n_variants);
-    int v_exp = cache_exponent(v);
-    rc = view_of(v, v_exp, &vh, &var_owned, err) ||
-         one_variant(s->cfg, &lv, v, vh, v_exp, &base->repr, sref, axes, mean, threads,
-                     &res[vi].repr, err);
-    if (!rc && cref) {
-      /* Distances need both sides at one scale: the baseline's. */
-      const double *y = vh;
-      double *y_owned = NULL;
-      if (v_exp != lv.exponent && !(rc = view_of(v, lv.exponent, &y, &y_owned, err)) && !y_owned)
-        y = v->hidden;
-      qa_coverage_result cov;
-      if (!rc && !(rc = qa_coverage_density_ref(cref, y, n, &cov, err))) {
-        res[vi].repr.coverage = cov.coverage;
-        res[vi].repr.density = cov.density;
-      }
-      free(y_owned);
-    }
-    free(var_owned);
-    var_owned = NULL;
-    free(res[vi].repr.neighbors);
-    res[vi].repr.neighbors = NULL;
-    free(res[vi].repr.knn_pred);
-    res[vi].repr.knn_pred = NULL;
+  if (!rc) {
+    variant_pool pool = {s, model, &lv, res, base, sref, axes, mean, cref, p, 0, 1, 0, 0, NULL,
+                         PTHREAD_MUTEX_INITIALIZER};
+    rc = run_variants(&pool, threads, err);
   }
   qa_coverage_ref_free(cref);
   qa_repr_spearman_ref_free(sref);
