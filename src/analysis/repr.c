@@ -69,28 +69,23 @@ void qa_repr_set_threads(int n) {
 ** [2^-100, 2^100], else 0: ldexp(a_j, -e) (exact; 2^-e itself may not be
 ** a double) keeps sums of squares of a[0..count) normal doubles. */
 double qa_repr_abs_max(const double *a, size_t count) {
-  /* A finite double's |x| and its bits (sign cleared) order alike. */
-  const uint64_t mag = 0x7fffffffffffffffu;
-  uint64_t m[4] = {0, 0, 0, 0};
+  /* Four independent maxima (one maxsd each; fmax() would be a call). */
+  double m0 = 0, m1 = 0, m2 = 0, m3 = 0;
   size_t j = 0;
-  for (; j + 4 <= count; j += 4)
-    for (int l = 0; l < 4; l++) {
-      uint64_t u;
-      memcpy(&u, a + j + l, sizeof u);
-      u &= mag;
-      m[l] = u > m[l] ? u : m[l];
-    }
-  for (; j < count; j++) {
-    uint64_t u;
-    memcpy(&u, a + j, sizeof u);
-    u &= mag;
-    m[0] = u > m[0] ? u : m[0];
+  for (; j + 4 <= count; j += 4) {
+    double x0 = fabs(a[j]), x1 = fabs(a[j + 1]), x2 = fabs(a[j + 2]), x3 = fabs(a[j + 3]);
+    m0 = x0 > m0 ? x0 : m0;
+    m1 = x1 > m1 ? x1 : m1;
+    m2 = x2 > m2 ? x2 : m2;
+    m3 = x3 > m3 ? x3 : m3;
   }
-  uint64_t top = m[0];
-  for (int l = 1; l < 4; l++) top = m[l] > top ? m[l] : top;
-  double out;
-  memcpy(&out, &top, sizeof out);
-  return out;
+  for (; j < count; j++) {
+    double x = fabs(a[j]);
+    m0 = x > m0 ? x : m0;
+  }
+  m0 = m1 > m0 ? m1 : m0;
+  m2 = m3 > m2 ? m3 : m2;
+  return m2 > m0 ? m2 : m0;
 }
 
 static int safe_exponent(const double *a, size_t count) {

@@ -28,9 +28,8 @@
 /* n when positive, else the cores online (at least 1). */
 int qa_repr_resolve_threads(int n);
 
-/* The largest |a_j| of count finite doubles (0 when count is 0): their
-** absolute values ordered as their bit patterns, four lanes at a time
-** (fmax() is a library call per element). */
+/* The largest |a_j| of count finite doubles (0 when count is 0), four
+** lanes at a time (fmax() is a library call per element). */
 double qa_repr_abs_max(const double *a, size_t count);
 
 /* Sets the number of threads used by OpenBLAS (and by the kNN selection);

@@ -314,7 +314,7 @@ static int one_variant(const qa_config *cfg, const layer_view *lv, const qa_cach
   r->pairs = pairs;
   if (is_base) {
     /* A variant of itself: rho = 1 wherever rho exists (no test). */
-    if (qa_repr_spearman_ref_has_spread(sref)) r->spearman_rho = 1.0;
+    if (sref && qa_repr_spearman_ref_has_spread(sref)) r->spearman_rho = 1.0;
   } else {
     /* On the caches' own values: SQNR needs one scale for both. */
     r->sqnr_db = qa_repr_sqnr_db(lv->base_raw, v->hidden, n, d);
@@ -508,6 +508,28 @@ int qa_analysis_representation_check(const qa_study *s, uint64_t budget_bytes,
   return 0;
 }
 
+/* The baseline's references every variant is compared with: its pair
+** distance ranks (Spearman) and its radii (coverage and density). */
+typedef struct refs_job {
+  const qa_study *s;
+  const double *base;
+  size_t n, d, k;
+  qa_spearman_ref *sref;
+  qa_coverage_ref *cref;
+  int rc;
+  qa_error err;
+} refs_job;
+
+static void *refs_main(void *arg) {
+  refs_job *j = arg;
+  j->rc = qa_repr_spearman_ref_new(j->base, j->n, j->d, (size_t)j->s->cfg->pairs_max, &j->sref,
+                                   &j->err);
+  if (!j->rc && j->k >= 1 && j->k + 1 <= j->n)
+    j->rc = qa_coverage_ref_new(j->base, j->n, j->d, j->k, 0, QA_COVERAGE_FLOAT32, &j->cref,
+                                &j->err);
+  return NULL;
+}
+
 int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *res,
                                int threads, qa_progress *p, qa_error *err) {
   const qa_model *model = &s->models[m];
@@ -519,27 +541,38 @@ int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *r
   layer_view lv = {cache_exponent(b), NULL, b->hidden, NULL};
   qa_variant_result *base = &res[model->baseline];
   int rc = view_of(b, lv.exponent, &lv.base, &base_owned, err);
-  qa_repr_set_threads(threads);
+  /* The baseline's references on a second thread while this one computes
+  ** its own numbers, BLAS on one thread each (with one thread, one after
+  ** the other on that thread: the same numbers). */
+  size_t k = (size_t)s->cfg->knn_k;
+  qa_coverage_ref *cref = NULL;
+  refs_job rj = {s, lv.base, n, d, k, NULL, NULL, 0, {0}};
+  int two = qa_repr_resolve_threads(threads) >= 2;
+  qa_repr_set_threads(1);
+  pthread_t tid;
+  int started = !rc && two && pthread_create(&tid, NULL, refs_main, &rj) == 0;
   if (!rc && n >= 2 && d >= 2) {
     axes = malloc(2 * d * sizeof *axes);
     mean = malloc(d * sizeof *mean);
     if (!axes || !mean) rc = qa_error_set(err, QA_EXIT_IO, b->path, NULL, "out of memory");
     if (!rc) rc = qa_repr_pca_axes(lv.base, n, d, mean, axes, err);
   }
-  /* The baseline's pair-distance ranks serve every variant's Spearman. */
-  if (!rc) rc = qa_repr_spearman_ref_new(lv.base, n, d, (size_t)s->cfg->pairs_max, &sref, err);
   if (!rc) {
     qa_progress_step(p, "representation", 1, model->n_variants);
-    rc = one_variant(s->cfg, &lv, b, lv.base, lv.exponent, NULL, sref, axes, mean, threads,
-                     &base->repr,
-                     err);
+    rc = one_variant(s->cfg, &lv, b, lv.base, lv.exponent, NULL, NULL, axes, mean, 1,
+                     &base->repr, err);
   }
-  /* Coverage and density: the baseline's radii (and float32 frame) once,
-  ** for every variant. */
-  size_t k = (size_t)s->cfg->knn_k;
-  qa_coverage_ref *cref = NULL;
-  if (!rc && k >= 1 && k + 1 <= n)
-    rc = qa_coverage_ref_new(lv.base, n, d, k, 0, QA_COVERAGE_FLOAT32, &cref, err);
+  if (started) pthread_join(tid, NULL);
+  else if (!rc) refs_main(&rj);
+  sref = rj.sref;
+  cref = rj.cref;
+  if (!rc && rj.rc) {
+    *err = rj.err;
+    rc = -1;
+  }
+  /* A variant of itself: rho = 1 wherever rho exists (no test). */
+  if (!rc && qa_repr_spearman_ref_has_spread(sref)) base->repr.spearman_rho = 1.0;
+  qa_repr_set_threads(threads);
   if (!rc) {
     variant_pool pool = {s, model, &lv, res, base, sref, axes, mean, cref, p, 0, 1, 0, 0, NULL,
                          PTHREAD_MUTEX_INITIALIZER};
