@@ -392,7 +392,7 @@ typedef struct stage {
 
 static void step(stage *st) {
   pthread_mutex_lock(&st->lock);
-  qa_progress_step(st->p, "depth", ++st->done, st->total);
+  qa_progress_count(st->p, "depth", ++st->done, st->total, "cells");
   pthread_mutex_unlock(&st->lock);
 }
 

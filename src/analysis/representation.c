@@ -438,7 +438,7 @@ static void *variant_worker(void *arg) {
     /* A failure stops new work; the variants already taken finish, so the
     ** error of the lowest failing index is always among those recorded. */
     if (rc) pl->stop = 1;
-    else qa_progress_step(pl->p, "representation", ++pl->done, pl->model->n_variants);
+    else qa_progress_count(pl->p, "representation", ++pl->done, pl->model->n_variants, "variants");
     pthread_mutex_unlock(&pl->lock);
   }
 }
@@ -558,7 +558,7 @@ int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *r
     if (!rc) rc = qa_repr_pca_axes(lv.base, n, d, mean, axes, err);
   }
   if (!rc) {
-    qa_progress_step(p, "representation", 1, model->n_variants);
+    qa_progress_count(p, "representation", 1, model->n_variants, "variants");
     rc = one_variant(s->cfg, &lv, b, lv.base, lv.exponent, NULL, NULL, axes, mean, 1,
                      &base->repr, err);
   }

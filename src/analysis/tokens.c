@@ -426,7 +426,7 @@ static int stream_run(void *arg, qa_error *err) {
                         "%s at position %zu, column %zu; logits must be finite",
                         isnan(x) ? "NaN" : x > 0 ? "+Inf" : "-Inf", bad.row, bad.col);
     }
-    if (j->progress) qa_progress_step(j->progress, "token logits", b + 1, n_blocks);
+    if (j->progress) qa_progress_count(j->progress, "token logits", b + 1, n_blocks, "blocks");
   }
   if (hashing) {
     if (rc) __atomic_store_n(&hs.stop, 1, __ATOMIC_RELEASE);

@@ -409,7 +409,7 @@ static int load_model(const qa_config *cfg, size_t mi, qa_progress *p, qa_model 
     uint64_t left = *budget > *used ? *budget - *used : 1;
     qa_cache_opts opts = {cfg->layer, !mc->name || !vc->name, left, cfg->max_memory_bytes != 0};
     v->cfg = vc;
-    qa_progress_step(p, "reading caches", (*done_files)++, total_files);
+    qa_progress_count(p, "reading caches", (*done_files)++, total_files, "caches");
     if (qa_sha256_check_file(vc->path, err)) {
       /* A cache that cannot be opened is named with its configuration key. */
       char msg[sizeof err->msg];
@@ -543,7 +543,7 @@ int qa_study_load(const qa_config *cfg, qa_progress *p, qa_study **out, qa_error
       return -1;
     }
   }
-  qa_progress_step(p, "reading caches", total, total);
+  qa_progress_count(p, "reading caches", total, total, "caches");
   if (check_references(cfg, s, err)) {
     qa_study_free(s);
     return -1;
