@@ -36,14 +36,16 @@ int qa_verify_evidence_make(qa_verify_evidence *ev, const char *json, size_t len
   ev->run_json = run_json(cfg);
   if (!ev->run_json) return qa_error_set(err, QA_EXIT_IO, NULL, NULL, "out of memory");
   const char *cfg_text = cfg->source_text ? cfg->source_text : "";
-  ev->items[0] = (qa_doc_attachment){QA_VERIFY_REPORT_NAME, "application/json",
-                                     "every number in this report (report.json)", json, len};
-  ev->items[1] = (qa_doc_attachment){QA_VERIFY_CONFIG_NAME, "application/json",
+  /* In byte order of their names: a name tree's keys are sorted (ISO
+  ** 32000-1 section 7.9.6) and libharu keeps the order they are added in. */
+  ev->items[0] = (qa_doc_attachment){QA_VERIFY_CONFIG_NAME, "application/json",
                                      "the configuration this report was made from",
                                      cfg_text, strlen(cfg_text)};
-  ev->items[2] = (qa_doc_attachment){QA_VERIFY_RUN_NAME, "application/json",
+  ev->items[1] = (qa_doc_attachment){QA_VERIFY_RUN_NAME, "application/json",
                                      "how this report was made, for qaudit verify",
                                      ev->run_json, strlen(ev->run_json)};
+  ev->items[2] = (qa_doc_attachment){QA_VERIFY_REPORT_NAME, "application/json",
+                                     "every number in this report (report.json)", json, len};
   return 0;
 }
 

@@ -28,9 +28,10 @@ typedef struct qa_doc_attachment {
   size_t len;
 } qa_doc_attachment;
 
-/* Adds one attachment (the bytes are copied).  Attachments are listed in
-** the name tree in byte order of their names.  Fails with QA_EXIT_IO when
-** libharu runs out of memory. */
+/* Adds one attachment (the bytes are copied).  The name tree lists them in
+** the order they are added, and a name tree's keys must be sorted (ISO
+** 32000-1 section 7.9.6): add them in byte order of their names.  Fails
+** with QA_EXIT_IO when libharu runs out of memory. */
 int qa_doc_attach(qa_doc *doc, const qa_doc_attachment *a, qa_error *err);
 
 #endif
