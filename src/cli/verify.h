@@ -22,6 +22,13 @@
 
 enum { QA_VERIFY_N_ATTACH = 3 };
 
+/* verify's exit codes beside 0 and the usual 1, 2, 3 (docs/verify.md). */
+enum {
+  QA_VERIFY_INPUT_CHANGED = 4,   /* an input is missing or its SHA-256 differs */
+  QA_VERIFY_NUMBER_DIFFERS = 5,  /* a value of report.json differs */
+  QA_VERIFY_BYTES_DIFFER = 6     /* every value equal, but report.json or report.pdf bytes differ */
+};
+
 typedef struct qa_verify_evidence {
   qa_doc_attachment items[QA_VERIFY_N_ATTACH];
   char *run_json;          /* owned: the text of qaudit-run.json */

@@ -29,6 +29,16 @@ static HPDF_NameTree embedded_files(HPDF_Doc pdf) {
   return tree;
 }
 
+/* Appends "key spec" to the tree's /Names array.  libharu 2.3.0's
+** HPDF_NameTree_Add inserts a key that sorts before an existing one
+** without its value (a "(report.json) (config.json) 227 0 R" array that
+** readers reject), so the keys are appended in the caller's order. */
+static int append_name(HPDF_NameTree tree, HPDF_String key, HPDF_Dict spec) {
+  HPDF_Array names = HPDF_Dict_GetItem(tree, "Names", HPDF_OCLASS_ARRAY);
+  if (!names || HPDF_Array_Add(names, key) != HPDF_OK) return -1;
+  return HPDF_Array_Add(names, spec) == HPDF_OK ? 0 : -1;
+}
+
 /* A literal string object (no encoder: the bytes as they are, escaped). */
 static int add_string(HPDF_Doc pdf, HPDF_Dict dict, const char *key, const char *value) {
   HPDF_String s = HPDF_String_New(pdf->mmgr, value, NULL);
@@ -77,7 +87,7 @@ int qa_doc_attach(qa_doc *doc, const qa_doc_attachment *a, qa_error *err) {
       add_string(pdf, spec, "F", a->name) || add_string(pdf, spec, "UF", a->name) ||
       (a->desc && add_string(pdf, spec, "Desc", a->desc)) ||
       HPDF_Dict_Add(ef, "F", stream) != HPDF_OK || HPDF_Dict_Add(spec, "EF", ef) != HPDF_OK ||
-      HPDF_NameTree_Add(tree, key, spec) != HPDF_OK) {
+      append_name(tree, key, spec)) {
     doc->out_of_memory = 1;
     return qa_error_set(err, QA_EXIT_IO, a->name, NULL,
                         "libharu could not attach the file to the PDF (out of memory)");
