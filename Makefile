@@ -11,12 +11,13 @@ DATADIR  := $(PREFIX)/share/qaudit
 CC       ?= cc
 # Libraries with a .pc file come from pkg-config.  GSL's .pc links its own
 # reference CBLAS (gslcblas); we link OpenBLAS in its place, so GSL's BLAS
-# calls run on OpenBLAS.  libharu ships no .pc.
-PKGS     := hdf5 gsl cairo freetype2 libcjson nettle openblas
+# calls run on OpenBLAS.  libharu ships no .pc.  zlib: qaudit verify
+# inflates the PDF's embedded files (src/cli/verify_pdf.c).
+PKGS     := hdf5 gsl cairo freetype2 libcjson nettle openblas zlib
 OPT      ?= -O2 -g
 CFLAGS   += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -Wall -Wextra \
             -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   += $(shell pkg-config --libs hdf5 cairo freetype2 libcjson nettle 2>/dev/null) -lgsl \
+LDLIBS   += $(shell pkg-config --libs hdf5 cairo freetype2 libcjson nettle zlib 2>/dev/null) -lgsl \
             $(shell pkg-config --libs openblas 2>/dev/null) -lhpdf -lpthread -lm
 
 SRC      := $(sort $(wildcard src/*/*.c))

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/verify.h"
 #include "input/cache.h"
 #include "input/config.h"
 #include "input/study.h"
@@ -217,11 +218,17 @@ static int write_outputs(const cJSON *results, const qa_config *cfg, const qa_st
   size_t len = strlen(json);
   json[len] = '\n';       /* replaces the terminator: the file ends in a newline */
   int written = qa_write_file(o.temp[OUT_JSON], json, len + 1, err);
-  free(json);
-  if (written) goto done;
+  /* The PDF carries report.json and the configuration (cli/verify.h). */
+  qa_verify_evidence ev;
+  if (!written) written = qa_verify_evidence_make(&ev, json, len + 1, cfg, err);
+  if (written) { free(json); goto done; }
   qa_report_opts ropts = {fonts, epoch, &figs};
   qa_progress_stage(p, "writing", o.final[OUT_PDF]);
-  if (qa_report_pdf(results, cfg, &ropts, o.temp[OUT_PDF], err)) goto done;
+  written = qa_report_pdf_attached(results, cfg, &ropts, ev.items, QA_VERIFY_N_ATTACH,
+                                   o.temp[OUT_PDF], err);
+  qa_verify_evidence_free(&ev);
+  free(json);
+  if (written) goto done;
   /* Checks every target again, then renames, undoing on failure. */
   if (qa_outfile_commit(o.outs, OUT_N, err)) {
     made_figures = 0;     /* the commit removed every temporary */

@@ -451,6 +451,12 @@ static int render_sections(rp_ctx *c, const qa_report_opts *opts, qa_error *err)
 
 int qa_report_pdf(const cJSON *results, const qa_config *cfg,
                   const qa_report_opts *opts, const char *path, qa_error *err) {
+  return qa_report_pdf_attached(results, cfg, opts, NULL, 0, path, err);
+}
+
+int qa_report_pdf_attached(const cJSON *results, const qa_config *cfg,
+                           const qa_report_opts *opts, const qa_doc_attachment *files,
+                           size_t n, const char *path, qa_error *err) {
   char dir[4096];
   rp_template *tmpl = NULL;
   qa_doc *doc = NULL;
@@ -478,6 +484,8 @@ int qa_report_pdf(const cJSON *results, const qa_config *cfg,
   if (qa_doc_new(&dopts, &doc, err)) goto done;
   c.doc = doc;
   if (render_sections(&c, opts, err)) goto done;
+  for (size_t i = 0; i < n; i++)
+    if (qa_doc_attach(doc, &files[i], err)) goto done;
   rc = qa_doc_save(doc, path, err);
 done:
   qa_doc_free(doc);

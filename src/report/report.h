@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "input/config.h"
+#include "doc/doc_attach.h"
 #include "figures/figures.h"
 #include "util/error.h"
 
@@ -33,5 +34,9 @@ int qa_report_check_template(const qa_config *cfg, const qa_report_opts *opts,
 
 int qa_report_pdf(const cJSON *results, const qa_config *cfg,
                   const qa_report_opts *opts, const char *path, qa_error *err);
+/* The same, with n files embedded in the PDF (doc/doc_attach.h, docs/pdf.md). */
+int qa_report_pdf_attached(const cJSON *results, const qa_config *cfg,
+                           const qa_report_opts *opts, const qa_doc_attachment *files,
+                           size_t n, const char *path, qa_error *err);
 
 #endif
