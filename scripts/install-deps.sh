@@ -5,7 +5,7 @@
 # apt-get runs only for what is missing (as root, or through sudo).
 set -e
 PKGS="build-essential pkg-config libhdf5-dev libgsl-dev libopenblas-dev \
-libcairo2-dev libfreetype-dev libhpdf-dev libcjson-dev nettle-dev poppler-utils qpdf"
+libcairo2-dev libfreetype-dev libhpdf-dev libcjson-dev nettle-dev zlib1g-dev poppler-utils qpdf"
 # `install-deps.sh bench` adds what the benchmark's Python reference needs.
 if [ "$1" = bench ]; then
   PKGS="$PKGS python3-numpy python3-scipy python3-h5py python3-sklearn"
