@@ -36,56 +36,6 @@ static double cost_y(const qa_variant_result *r, int kind) {
   }
 }
 
-/* Boxes already taken on the canvas, for label placement. */
-typedef struct boxes { size_t n; double r[256][4]; } boxes;
-
-static int box_free(const boxes *b, const double *q, const qa_plot_area *a) {
-  if (q[0] < a->x0 || q[2] > a->x1 || q[1] < a->y0 || q[3] > a->y1) return 0;
-  for (size_t i = 0; i < b->n; i++)
-    if (q[0] < b->r[i][2] && q[2] > b->r[i][0] && q[1] < b->r[i][3] && q[3] > b->r[i][1]) return 0;
-  return 1;
-}
-
-static void box_add(boxes *b, double x0, double y0, double x1, double y1) {
-  if (b->n >= 256) return;
-  double *q = b->r[b->n++];
-  q[0] = x0; q[1] = y0; q[2] = x1; q[3] = y1;
-}
-
-/* A label beside the point at (px, py): right, left, above, below, or the
-** diagonals, the first that overlaps nothing; then, if force, the same a
-** step further out with a thin leader to the point, and when none is free
-** to the right all the same; else it is left out (a crowded plot is read
-** by colour and shape, not by overprinted names). */
-static void place_label(qa_plot *p, boxes *b, const qa_plot_area *a, const char *s, double px,
-                        double py, int force) {
-  static const double dx[8] = {1, -1, 0, 0, 1, -1, 1, -1}, dy[8] = {0, 0, -1, 1, -1, -1, 1, 1};
-  double w = qa_plot_text_width(p, s, QA_PLOT_TICK_PT, 0), h = QA_PLOT_TICK_PT * 0.9;
-  for (int k = 0; k < 17; k++) {
-    int j = k < 16 ? k % 8 : 0;
-    double out = k >= 8 && k < 16 ? 9.0 : 0.0;
-    double cx = px + dx[j] * (0.5 * w + 8.5 + out), cy = py + dy[j] * (0.5 * h + 8.0 + out);
-    double q[4] = {cx - 0.5 * w - 1, cy - 0.5 * h - 1, cx + 0.5 * w + 1, cy + 0.5 * h + 1};
-    if (k >= 8 && !force) return;    /* the outer ring is for the front's labels */
-    if (k == 16 || box_free(b, q, a)) {
-      if (out > 0) {             /* the leader: from the marker's edge to the label's */
-        double ex = cx - dx[j] * (0.5 * w + 1.5), ey = cy - dy[j] * (0.5 * h + 1.5);
-        double len = hypot(ex - px, ey - py);
-        if (len > 7.0) {
-          cairo_move_to(p->cr, px + (ex - px) * 6.0 / len, py + (ey - py) * 6.0 / len);
-          cairo_line_to(p->cr, ex, ey);
-          qa_plot_color(p, GREY, 0.9);
-          cairo_set_line_width(p->cr, 0.5);
-          cairo_stroke(p->cr);
-        }
-      }
-      qa_plot_text_halo(p, s, cx, cy, QA_PLOT_TICK_PT, 0, 0.5, 0.5, INK);
-      box_add(b, q[0], q[1], q[2], q[3]);
-      return;
-    }
-  }
-}
-
 static void pareto_staircase(qa_plot *p, const cost_pt *pt, const size_t *front, size_t nf,
                              const qa_plot_axis *x, const qa_plot_axis *y) {
   const double dash[2] = {3.5, 2.0};
@@ -106,9 +56,15 @@ static void pareto_staircase(qa_plot *p, const cost_pt *pt, const size_t *front,
   cairo_stroke(p->cr);
   cairo_restore(p->cr);
   for (size_t k = 0; k < nf; k++) {
+    double px = qa_plot_map(&x->s, pt[front[k]].x), py = qa_plot_map(&y->s, pt[front[k]].y);
     cairo_new_sub_path(p->cr);
-    cairo_arc(p->cr, qa_plot_map(&x->s, pt[front[k]].x), qa_plot_map(&y->s, pt[front[k]].y),
-              6.0, 0, 2 * M_PI);
+    cairo_arc(p->cr, px, py, 6.0, 0, 2 * M_PI);
+    qa_plot_record_mark(p, px, py, 6.4);   /* the ring: no label or leader crosses it */
+    if (k == 0) continue;
+    /* The staircase's two segments into this point, for the labels to avoid. */
+    double xa = qa_plot_map(&x->s, pt[front[k - 1]].x), ya = qa_plot_map(&y->s, pt[front[k - 1]].y);
+    qa_plot_obstacle(p, fmin(xa, px), ya - 0.5, fmax(xa, px), ya + 0.5);
+    qa_plot_obstacle(p, px - 0.5, fmin(ya, py), px + 0.5, fmax(ya, py));
   }
   qa_plot_color(p, INK, 1.0);
   cairo_set_line_width(p->cr, 0.8);
@@ -192,40 +148,50 @@ static double cost_legends(qa_plot *p, const qa_study *s, int draw, double lx, d
 /* A point's label is shortened to this width (points). */
 #define COST_LABEL_MAX_W 110.0
 
+/* 1 when the variant name of point i is also a variant of another model
+** among the points: its label must then name the model. */
+static int name_ambiguous(const qa_study *s, const cost_pt *pt, size_t n, size_t i) {
+  const char *name = s->models[pt[i].m].variants[pt[i].v].name;
+  for (size_t j = 0; j < n; j++)
+    if (pt[j].m != pt[i].m && !strcmp(s->models[pt[j].m].variants[pt[j].v].name, name))
+      return 1;
+  return 0;
+}
+
 /* The points (colour: tier; shape: model when there are several), then
-** their labels where they cover neither a point nor the front. */
-static void cost_marks(qa_plot *p, const qa_figure_src *src, const cost_pt *pt, size_t n,
-                       const size_t *front, size_t nf, const qa_plot_axis *x,
-                       const qa_plot_axis *y, const qa_plot_area *a, const boxes *taken) {
+** their labels through the placer, which keeps them off every point, ring,
+** staircase segment, tick label and each other: the Pareto front's first
+** (with a leader when no place beside the point is free), then the others
+** where there is room.  Returns how many points have no label. */
+static size_t cost_marks(qa_plot *p, const qa_figure_src *src, const cost_pt *pt, size_t n,
+                         const size_t *front, size_t nf, const qa_plot_axis *x,
+                         const qa_plot_axis *y, const qa_plot_area *a) {
   const qa_study *s = src->study;
-  boxes b = *taken;
-  for (size_t i = 0; i < n; i++) {
-    double px = qa_plot_map(&x->s, pt[i].x), py = qa_plot_map(&y->s, pt[i].y);
-    box_add(&b, px - 6.5, py - 6.5, px + 6.5, py + 6.5);
-  }
-  for (size_t k = 1; k < nf; k++) {     /* the staircase's segments */
-    double xa = qa_plot_map(&x->s, pt[front[k - 1]].x), ya = qa_plot_map(&y->s, pt[front[k - 1]].y);
-    double xb = qa_plot_map(&x->s, pt[front[k]].x), yb = qa_plot_map(&y->s, pt[front[k]].y);
-    box_add(&b, fmin(xa, xb), ya - 1.5, fmax(xa, xb), ya + 1.5);
-    box_add(&b, xb - 1.5, fmin(ya, yb), xb + 1.5, fmax(ya, yb));
-  }
   for (size_t i = 0; i < n; i++) {
     const qa_variant_result *r = &src->analysis->models[pt[i].m][pt[i].v];
     qa_plot_marker(p, s->n_models > 1 ? qa_plot_variant_marker(pt[i].m) : QA_MARK_CIRCLE,
                    qa_plot_map(&x->s, pt[i].x), qa_plot_map(&y->s, pt[i].y), 7.0,
                    qa_plot_tier_color(r->tier, n_tiers(s)));
   }
-  /* The Pareto front's labels first and always; the others where room is. */
   int on_front[256] = {0};
   for (size_t k = 0; k < nf; k++) on_front[front[k]] = 1;
-  char fit[256];
+  char text[320], fit[256];
+  size_t dropped = 0;
+  qa_plot_area inside = {a->x0 + 1.0, a->y0 + 1.0, a->x1 - 1.0, a->y1 - 1.0};
   for (int pass = 1; pass >= 0; pass--)
-    for (size_t i = 0; i < n; i++)
-      if (on_front[i] == pass)
-        place_label(p, &b, a,
-                    qa_plot_fit(p, s->models[pt[i].m].variants[pt[i].v].name, QA_PLOT_TICK_PT,
-                                0, COST_LABEL_MAX_W, fit, sizeof fit),
-                    qa_plot_map(&x->s, pt[i].x), qa_plot_map(&y->s, pt[i].y), pass);
+    for (size_t i = 0; i < n; i++) {
+      if (on_front[i] != pass) continue;
+      const qa_model *model = &s->models[pt[i].m];
+      const char *vname = model->variants[pt[i].v].name;
+      if (name_ambiguous(s, pt, n, i)) qa_plot_fmt(text, sizeof text, "%s %s", model->name, vname);
+      else qa_plot_fmt(text, sizeof text, "%s", vname);
+      qa_plot_label l = {{qa_plot_fit(p, text, QA_PLOT_TICK_PT, 0, COST_LABEL_MAX_W, fit,
+                                      sizeof fit), NULL},
+                         qa_plot_map(&x->s, pt[i].x), qa_plot_map(&y->s, pt[i].y), 0,
+                         pass ? 7.5 : 5.5, QA_PLOT_TICK_PT, 0, QA_LABEL_AROUND, pass};
+      if (qa_plot_place_label(p, &l, &inside) < 0) dropped++;
+    }
+  return dropped;
 }
 
 void qa_figure_cost_title(const qa_config *cfg, int use_usd, char *buf, size_t cap) {
@@ -278,7 +244,7 @@ static int panel_init(const qa_figure_src *src, cost_panel *c, int xkind, int yk
 
 /* The memory tiers inside the panel's x range: dotted lines, labelled. */
 static void memory_tiers(qa_plot *p, const qa_config *cfg, const qa_plot_axis *x,
-                         const qa_plot_area *a, boxes *b) {
+                         const qa_plot_area *a) {
   const double dash[2] = {1.0, 2.0};
   char buf[48];
   for (size_t t = 0; t < cfg->n_vram_tiers; t++) {
@@ -294,22 +260,19 @@ static void memory_tiers(qa_plot *p, const qa_config *cfg, const qa_plot_axis *x
     cairo_stroke(p->cr);
     cairo_restore(p->cr);
     qa_plot_fmt(buf, sizeof buf, "%g %s", v, cfg->memory_unit ? cfg->memory_unit : "GB");
-    double w = qa_plot_text_width(p, buf, QA_PLOT_NOTE_PT, 0);
     qa_plot_text_halo(p, buf, px + 2.0, a->y0 + 2.0, QA_PLOT_NOTE_PT, 0, 0.0, 0.0, GREY);
-    box_add(b, px + 1.0, a->y0 + 1.0, px + 3.0 + w, a->y0 + 3.0 + QA_PLOT_NOTE_PT);
   }
 }
 
-static void panel_draw(qa_plot *p, const qa_figure_src *src, cost_panel *c, qa_plot_axis *y,
-                       const qa_plot_area *a) {
+/* Draws one panel; returns how many of its points have no label. */
+static size_t panel_draw(qa_plot *p, const qa_figure_src *src, cost_panel *c, qa_plot_axis *y,
+                         const qa_plot_area *a) {
   qa_plot_axis_place(&c->x, a->x0, a->x1);
   qa_plot_axis_place(y, a->y1, a->y0);
   qa_plot_axes(p, a, &c->x, y, QA_AXES_GRID_X | QA_AXES_GRID_Y);
-  boxes taken;
-  taken.n = 0;
-  if (c->xkind == X_MEMORY) memory_tiers(p, src->study->cfg, &c->x, a, &taken);
+  if (c->xkind == X_MEMORY) memory_tiers(p, src->study->cfg, &c->x, a);
   pareto_staircase(p, c->pt, c->front, c->nf, &c->x, y);
-  cost_marks(p, src, c->pt, c->n, c->front, c->nf, &c->x, y, a, &taken);
+  return cost_marks(p, src, c->pt, c->n, c->front, c->nf, &c->x, y, a);
 }
 
 #define COST_PANEL_H_IN 3.7     /* one panel; the memory panel adds MEMORY_PANEL_H_IN */
@@ -363,10 +326,22 @@ int qa_figure_cost(const qa_figure_src *src, const char *png, char *why, size_t 
   double left = 12.0 + QA_PLOT_LABEL_PT + qa_plot_axis_label_width(&p, &y);
   double top_h = COST_PANEL_H_IN * 72.0;
   qa_plot_area a = {left, 10.0, p.width - lw - 24.0, top_h - 36.0};
-  panel_draw(&p, src, &cp, &y, &a);
+  qa_plot_set_panel(&p, 1);
+  size_t unlabelled = panel_draw(&p, src, &cp, &y, &a);
   if (memory) {
     qa_plot_area b = {left, top_h + 6.0, a.x1, p.height - 36.0};
-    panel_draw(&p, src, &mp, &y, &b);
+    qa_plot_set_panel(&p, 2);
+    unlabelled += panel_draw(&p, src, &mp, &y, &b);
+  }
+  qa_plot_set_panel(&p, 0);
+  if (unlabelled) {
+    /* Said in the caption: the dropped labels' numbers are in the tables. */
+    used = strlen(why);
+    qa_plot_fmt(why + used, why_cap - used, "%sPoints are labelled where a label fits beside "
+                "them without covering another (the Pareto front's first); %zu %s no label, "
+                "their shape gives the model and their colour the tier, and the tables list "
+                "every variant's cost and accuracy.", used ? " " : "", unlabelled,
+                unlabelled == 1 ? "point has" : "points have");
   }
   cost_legends(&p, s, 1, a.x1 + 16.0, a.y0);
   int rc = qa_plot_save(&p, png, err);

@@ -151,6 +151,7 @@ typedef struct qa_plot {
   qa_plot_box *boxes;
   size_t n_boxes, cap_boxes, n_boxes_lost;
   int text_role;                       /* QA_BOX_* given to the next texts */
+  int panel;                           /* recorded with each box (0: the canvas) */
 } qa_plot;
 
 int qa_plot_begin(qa_plot *p, const qa_plot_fonts *fonts, double width_in, double height_in,
@@ -272,6 +273,7 @@ struct qa_plot_box {
   double cx[4], cy[4];             /* corners in device pixels, in order round */
   double x0, y0, x1, y1;           /* their bounding box */
   char text[QA_PLOT_BOX_TEXT];     /* the text's first bytes ("" for the others) */
+  int panel;                       /* the canvas' panel when it was drawn */
 };
 
 /* 1 when the boxes overlap by more than 0.01 px (separating axes; boxes
@@ -281,6 +283,9 @@ int qa_plot_box_intersect(const qa_plot_box *a, const qa_plot_box *b);
 void qa_plot_obstacle(qa_plot *p, double x0, double y0, double x1, double y1);
 /* The role (QA_BOX_*) recorded for the texts drawn next; returns the old. */
 int qa_plot_text_role(qa_plot *p, int role);
+/* The panel (a figure's own numbering, 0 by default) recorded with the
+** boxes drawn next, so that a check can tell the panels of a figure apart. */
+void qa_plot_set_panel(qa_plot *p, int panel);
 /* The boxes recorded so far, in drawing order. */
 const qa_plot_box *qa_plot_boxes(const qa_plot *p, size_t *n);
 
@@ -290,8 +295,10 @@ const qa_plot_box *qa_plot_boxes(const qa_plot *p, size_t *n);
 ** inside `within` and meets no recorded box is drawn on a white halo and
 ** recorded as QA_BOX_LABEL.
 **   QA_LABEL_AROUND: beside the point (x, y) at gap points from it —
-**     right, left, above, below, the diagonals — then, with leader, the
-**     same 9 pt further out with a thin line back to the point;
+**     right, left, above, below, the diagonals, where no other marker
+**     of the panel is nearer the label than its own point — then, with
+**     leader, the same 9, 18 and 30 pt further out with a thin line back
+**     to the point that crosses no text and no marker;
 **   QA_LABEL_SLOT: centred on x, above y (its baseline gap above it),
 **     then below y_below (its top gap below it).
 ** Returns the index of the text used, or -1 when the label was dropped:

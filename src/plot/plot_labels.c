@@ -35,6 +35,7 @@ static qa_plot_box *add_box(qa_plot *p, int role) {
   qa_plot_box *b = &p->boxes[p->n_boxes++];
   memset(b, 0, sizeof *b);
   b->role = role;
+  b->panel = p->panel;
   return b;
 }
 
@@ -88,6 +89,8 @@ int qa_plot_text_role(qa_plot *p, int role) {
   return old;
 }
 
+void qa_plot_set_panel(qa_plot *p, int panel) { p->panel = panel; }
+
 const qa_plot_box *qa_plot_boxes(const qa_plot *p, size_t *n) {
   *n = p->n_boxes;
   return p->boxes;
@@ -132,7 +135,10 @@ int qa_plot_box_intersect(const qa_plot_box *a, const qa_plot_box *b) {
 /* ---- the placer ----------------------------------------------------------- */
 
 #define LABEL_PAD 1.0    /* points kept free round a label's ink */
-#define OUTER_STEP 9.0   /* the leader ring's extra distance, points */
+/* The rings of positions round a point, by their extra distance in
+** points: beside it, then three further out with a leader. */
+#define N_RINGS 4
+static const double RING_OUT[N_RINGS] = {0.0, 9.0, 18.0, 30.0};
 
 /* 1 when the user-space rectangle (padded) is inside `within` and meets no
 ** recorded box. */
@@ -148,23 +154,67 @@ static int rect_free(qa_plot *p, double x0, double y0, double x1, double y1,
   return 1;
 }
 
-/* A thin line from the point's edge to the label, recorded as an obstacle
-** (a turned quad half a point wide) so later labels keep off it. */
-static void leader(qa_plot *p, double px, double py, double gap, double ex, double ey) {
+/* Distance from (x, y) to the rectangle [x0, x1] x [y0, y1]. */
+static double rect_dist(double x, double y, double x0, double y0, double x1, double y1) {
+  double dx = x < x0 ? x0 - x : x > x1 ? x - x1 : 0, dy = y < y0 ? y0 - y : y > y1 ? y - y1 : 0;
+  return hypot(dx, dy);
+}
+
+/* 1 when no other marker's centre is nearer the label (user rectangle)
+** than its own point (ax, ay): a label beside a point must read as that
+** point's.  Markers round the anchor (its own, a ring) do not count. */
+static int nearest_is_own(qa_plot *p, double x0, double y0, double x1, double y1, double ax,
+                          double ay) {
+  double dx0 = x0, dy0 = y0, dx1 = x1, dy1 = y1;
+  cairo_user_to_device(p->cr, &dx0, &dy0);
+  cairo_user_to_device(p->cr, &dx1, &dy1);
+  cairo_user_to_device(p->cr, &ax, &ay);
+  double own = rect_dist(ax, ay, dx0, dy0, dx1, dy1);
+  for (size_t i = 0; i < p->n_boxes; i++) {
+    const qa_plot_box *b = &p->boxes[i];
+    if (b->role != QA_BOX_MARK || b->panel != p->panel) continue;
+    if (ax >= b->x0 && ax <= b->x1 && ay >= b->y0 && ay <= b->y1) continue;
+    double mx = 0.5 * (b->x0 + b->x1), my = 0.5 * (b->y0 + b->y1);
+    if (rect_dist(mx, my, dx0, dy0, dx1, dy1) < own) return 0;
+  }
+  return 1;
+}
+
+/* The quad of a leader from gap away from (px, py) to (ex, ey), half a
+** point wide; 0 when the label is too close for one. */
+static int leader_quad(qa_plot *p, double px, double py, double gap, double ex, double ey,
+                       qa_plot_box *b) {
   double len = hypot(ex - px, ey - py);
-  if (len <= gap + 1.0) return;
+  if (len <= gap + 1.0) return 0;
   double ux = (ex - px) / len, uy = (ey - py) / len, sx = px + ux * gap, sy = py + uy * gap;
-  cairo_move_to(p->cr, sx, sy);
+  const double h = 0.5;
+  const double x[4] = {sx - uy * h, ex - uy * h, ex + uy * h, sx + uy * h};
+  const double y[4] = {sy + ux * h, ey + ux * h, ey - ux * h, sy - ux * h};
+  memset(b, 0, sizeof *b);
+  b->role = QA_BOX_OBSTACLE;
+  set_corners(p, b, x, y);
+  return 1;
+}
+
+/* 1 when the leader crosses no text and no marker (lines and rings it may
+** cross: a leader is read by its ends). */
+static int leader_free(const qa_plot *p, const qa_plot_box *q) {
+  for (size_t i = 0; i < p->n_boxes; i++)
+    if (p->boxes[i].role != QA_BOX_OBSTACLE && qa_plot_box_intersect(q, &p->boxes[i])) return 0;
+  return 1;
+}
+
+/* Draws the leader and records it, so later labels keep off it. */
+static void leader(qa_plot *p, const qa_plot_box *q, double px, double py, double gap,
+                   double ex, double ey) {
+  double len = hypot(ex - px, ey - py);
+  cairo_move_to(p->cr, px + (ex - px) * gap / len, py + (ey - py) * gap / len);
   cairo_line_to(p->cr, ex, ey);
   cairo_set_source_rgba(p->cr, 0.45, 0.45, 0.45, 0.9);
   cairo_set_line_width(p->cr, 0.5);
   cairo_stroke(p->cr);
   qa_plot_box *b = add_box(p, QA_BOX_OBSTACLE);
-  if (!b) return;
-  const double h = 0.5;
-  const double x[4] = {sx - uy * h, ex - uy * h, ex + uy * h, sx + uy * h};
-  const double y[4] = {sy + ux * h, ey + ux * h, ey - ux * h, sy - ux * h};
-  set_corners(p, b, x, y);
+  if (b) { *b = *q; b->panel = p->panel; }
 }
 
 static void draw_label(qa_plot *p, const char *t, const qa_plot_label *l,
@@ -193,15 +243,20 @@ int qa_plot_place_label(qa_plot *p, const qa_plot_label *l, const qa_plot_area *
         }
       continue;
     }
-    for (int ring = 0; ring < (l->leader ? 2 : 1); ring++)
+    for (int ring = 0; ring < (l->leader ? N_RINGS : 1); ring++)
       for (int j = 0; j < 8; j++) {
-        double out = ring * OUTER_STEP;
+        double out = RING_OUT[ring];
         double cx = l->x + dx[j] * (0.5 * w + l->gap + out);
         double cy = l->y + dy[j] * (0.5 * h + l->gap + out);
         double bx0 = cx - 0.5 * w, by0 = cy - 0.5 * h;
         if (!rect_free(p, bx0, by0, bx0 + w, by0 + h, within)) continue;
-        if (ring) leader(p, l->x, l->y, l->gap - 2.0, cx - dx[j] * (0.5 * w + 1.5),
-                         cy - dy[j] * (0.5 * h + 1.5));
+        if (!ring && !nearest_is_own(p, bx0, by0, bx0 + w, by0 + h, l->x, l->y)) continue;
+        if (ring) {
+          double ex = cx - dx[j] * (0.5 * w + 1.5), ey = cy - dy[j] * (0.5 * h + 1.5);
+          qa_plot_box q;
+          if (!leader_quad(p, l->x, l->y, l->gap, ex, ey, &q) || !leader_free(p, &q)) continue;
+          leader(p, &q, l->x, l->y, l->gap, ex, ey);
+        }
         draw_label(p, t, l, &te, bx0, by0);
         return k;
       }
