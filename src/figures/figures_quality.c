@@ -120,27 +120,19 @@ static size_t model_cliff(const qa_figure_src *src, size_t m) {
 
 #define CLIFF_LABEL "cliff"
 
-/* The cliff's mark: a ring round its point and the word under its
-** interval, or above the interval and its change when the panel's
-** bottom is too near. */
-static void cliff_mark(qa_plot *p, const qa_plot_area *a, double px, double py, double ylo,
-                       double yhi, int change_above) {
+/* The cliff's ring round its point (its word is placed with the labels). */
+static void cliff_ring(qa_plot *p, double px, double py) {
   cairo_new_sub_path(p->cr);
   cairo_arc(p->cr, px, py, 6.5, 0, 2 * M_PI);
   qa_plot_color(p, INK, 1.0);
   cairo_set_line_width(p->cr, 1.2);
   cairo_stroke(p->cr);
-  double h = QA_PLOT_NOTE_PT + 2.0;
-  double below = ylo + 3.0 + (change_above ? 0.0 : h);
-  if (below + h <= a->y1)
-    qa_plot_text_halo(p, CLIFF_LABEL, px, below, QA_PLOT_NOTE_PT, 1, 0.5, 0.0, INK);
-  else
-    qa_plot_text_halo(p, CLIFF_LABEL, px, yhi - 3.0 - (change_above ? h : 0.0),
-                      QA_PLOT_NOTE_PT, 1, 0.5, 1.0, INK);
+  qa_plot_record_mark(p, px, py, 7.1);
 }
 
+/* One model's panel; *dropped counts the labels with no free place. */
 static void accuracy_panel(qa_plot *p, const qa_figure_src *src, size_t m, int bench,
-                           const qa_plot_area *a, int show_title) {
+                           const qa_plot_area *a, int show_title, size_t *dropped) {
   const qa_study *s = src->study;
   const qa_model *model = &s->models[m];
   const qa_variant_result *res = src->analysis->models[m];
@@ -180,10 +172,10 @@ static void accuracy_panel(qa_plot *p, const qa_figure_src *src, size_t m, int b
   qa_plot_color(p, GREY, 0.9);
   cairo_set_line_width(p->cr, 0.8);
   cairo_stroke(p->cr);
-  char buf[48];
+  char buf[48], bare[48];
   size_t cliff = model_cliff(src, m);
   /* The changes' labels fit their slots: without the unit when they would
-  ** not, then smaller; neighbours never overprint. */
+  ** not, then smaller. */
   const char *unit = " pp";
   double note_pt = QA_PLOT_NOTE_PT, widest = 0;
   for (int pass = 0; pass < 2; pass++, unit = "") {
@@ -195,32 +187,47 @@ static void accuracy_panel(qa_plot *p, const qa_figure_src *src, size_t m, int b
     if (widest <= slot - 2.0) break;
   }
   if (widest > slot - 2.0) note_pt = fmax(4.5, note_pt * (slot - 2.0) / widest);
-  for (size_t i = 0; i < n; i++) {
+  double ylo[64], yhi[64];
+  for (size_t i = 0; i < n; i++) {     /* intervals and points first, then the labels */
     double px = a->x0 + ((double)i + 0.5) * slot;
-    double ylo = qa_plot_map(&y.s, lo[i]), yhi = qa_plot_map(&y.s, hi[i]);
-    cairo_move_to(p->cr, px, ylo); cairo_line_to(p->cr, px, yhi);
-    cairo_move_to(p->cr, px - 3.0, ylo); cairo_line_to(p->cr, px + 3.0, ylo);
-    cairo_move_to(p->cr, px - 3.0, yhi); cairo_line_to(p->cr, px + 3.0, yhi);
+    ylo[i] = qa_plot_map(&y.s, lo[i]);
+    yhi[i] = qa_plot_map(&y.s, hi[i]);
+    cairo_move_to(p->cr, px, ylo[i]); cairo_line_to(p->cr, px, yhi[i]);
+    cairo_move_to(p->cr, px - 3.0, ylo[i]); cairo_line_to(p->cr, px + 3.0, ylo[i]);
+    cairo_move_to(p->cr, px - 3.0, yhi[i]); cairo_line_to(p->cr, px + 3.0, yhi[i]);
     qa_plot_color(p, INK, 1.0);
     cairo_set_line_width(p->cr, 0.9);
     cairo_stroke(p->cr);
+    qa_plot_obstacle(p, px - 3.5, yhi[i] - 0.5, px + 3.5, ylo[i] + 0.5);
     qa_plot_marker(p, QA_MARK_CIRCLE, px, qa_plot_map(&y.s, acc[i]), 6.5,
                    qa_plot_tier_color(res[vars[i]].tier, nt));
-    if (vars[i] == model->baseline) continue;
-    /* The change above the interval (below it when the top is near). */
-    fmt_signed(acc[i] - base, 1, unit, buf, sizeof buf);
-    int above = yhi - a->y0 > 12.0;
-    if (above)
-      qa_plot_text_halo(p, buf, px, yhi - 3.0, note_pt, 0, 0.5, 1.0, INK);
-    else
-      qa_plot_text_halo(p, buf, px, ylo + 3.0, note_pt, 0, 0.5, 0.0, INK);
-    if (vars[i] == cliff) cliff_mark(p, a, px, qa_plot_map(&y.s, acc[i]), ylo, yhi, above);
+    if (vars[i] == cliff) cliff_ring(p, px, qa_plot_map(&y.s, acc[i]));
   }
   if (show_title) {
     char fit[256];
     qa_plot_text(p, qa_plot_fit(p, model->name, QA_PLOT_LABEL_PT, 1, a->x1 - a->x0, fit,
                                 sizeof fit),
                  a->x0, a->y0 - 4.0, QA_PLOT_LABEL_PT, 1, 0.0, 1.0, INK);
+  }
+  /* The change above its interval, else below it, each inside its own slot
+  ** and the panel; then the cliff's word below its interval, else above. */
+  for (size_t i = 0; i < n; i++) {
+    if (vars[i] == model->baseline) continue;
+    double px = a->x0 + ((double)i + 0.5) * slot;
+    qa_plot_area col = {px - 0.5 * slot + 0.5, a->y0 + 1.0, px + 0.5 * slot - 0.5, a->y1 - 1.0};
+    fmt_signed(acc[i] - base, 1, unit, buf, sizeof buf);
+    fmt_signed(acc[i] - base, 1, "", bare, sizeof bare);
+    qa_plot_label l = {{buf, strcmp(buf, bare) ? bare : NULL, NULL}, px, yhi[i], ylo[i], 1.5,
+                       note_pt, 0, QA_LABEL_SLOT, 0};
+    if (qa_plot_place_label(p, &l, &col) < 0) (*dropped)++;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (vars[i] != cliff) continue;
+    double px = a->x0 + ((double)i + 0.5) * slot;
+    qa_plot_area col = {px - 0.5 * slot - 4.0, a->y0 + 1.0, px + 0.5 * slot + 4.0, a->y1 - 1.0};
+    qa_plot_label l = {{CLIFF_LABEL, NULL}, px, yhi[i], ylo[i], 1.5, QA_PLOT_NOTE_PT, 1,
+                       QA_LABEL_SLOT_BELOW, 0};
+    if (qa_plot_place_label(p, &l, &col) < 0) (*dropped)++;
   }
 }
 
@@ -270,7 +277,7 @@ static size_t keep_worst_models(const qa_figure_src *src, size_t *models, size_t
 }
 
 static int accuracy_figure(const qa_figure_src *src, const size_t *models, size_t n,
-                           const char *png, qa_error *err);
+                           const char *png, char *why, size_t why_cap, qa_error *err);
 
 int qa_figure_accuracy(const qa_figure_src *src, const char *png, char *why, size_t why_cap,
                        qa_error *err) {
@@ -286,13 +293,13 @@ int qa_figure_accuracy(const qa_figure_src *src, const char *png, char *why, siz
     return 1;
   }
   n = keep_worst_models(src, models, n, why, why_cap);
-  int rc = accuracy_figure(src, models, n, png, err);
+  int rc = accuracy_figure(src, models, n, png, why, why_cap, err);
   free(models);
   return rc;
 }
 
 static int accuracy_figure(const qa_figure_src *src, const size_t *models, size_t n,
-                           const char *png, qa_error *err) {
+                           const char *png, char *why, size_t why_cap, qa_error *err) {
   const qa_study *s = src->study;
   size_t nt = n_tiers(s);
   size_t cols, rows;
@@ -321,12 +328,23 @@ static int accuracy_figure(const qa_figure_src *src, const size_t *models, size_
   double left = 12.0 + QA_PLOT_LABEL_PT + qa_plot_text_width(&p, "100.0", QA_PLOT_TICK_PT, 0);
   double gap = 16.0 + QA_PLOT_LABEL_PT + qa_plot_text_width(&p, "100.0", QA_PLOT_TICK_PT, 0);
   double panel_w = (p.width - left - 10.0 - gap * (double)(cols - 1)) / (double)cols;
+  size_t dropped = 0;
   for (size_t k = 0; k < n; k++) {
     qa_plot_area a = {left + (double)(k % cols) * (panel_w + gap),
                       18.0 + (double)(k / cols) * (panel_h + 46.0), 0, 0};
     a.x1 = a.x0 + panel_w;
     a.y1 = a.y0 + panel_h;
-    accuracy_panel(&p, src, models[k], acc_source(src, models[k]), &a, s->n_models > 1);
+    qa_plot_set_panel(&p, (int)k + 1);
+    accuracy_panel(&p, src, models[k], acc_source(src, models[k]), &a, s->n_models > 1,
+                   &dropped);
+  }
+  qa_plot_set_panel(&p, 0);
+  if (dropped) {
+    size_t used = strlen(why);
+    qa_plot_fmt(why + used, why_cap - used, "%s%zu %s no room beside %s interval and %s "
+                "left out; the tables give every variant's change.", used ? " " : "", dropped,
+                dropped == 1 ? "label had" : "labels had", dropped == 1 ? "its" : "their",
+                dropped == 1 ? "is" : "are");
   }
   qa_plot_legend_size(&p, keys, nk, NULL, 0, p.width - left - 10.0, &lw, &lh);
   qa_plot_legend(&p, keys, nk, NULL, 0, p.width - left - 10.0, left, ly);

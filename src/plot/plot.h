@@ -299,12 +299,13 @@ const qa_plot_box *qa_plot_boxes(const qa_plot *p, size_t *n);
 **     of the panel is nearer the label than its own point — then, with
 **     leader, the same 9, 18 and 30 pt further out with a thin line back
 **     to the point that crosses no text and no marker;
-**   QA_LABEL_SLOT: centred on x, above y (its baseline gap above it),
-**     then below y_below (its top gap below it).
+**   QA_LABEL_SLOT: centred on x, above y (its ink gap above it), then
+**     below y_below (its ink gap below it), then each a line further out;
+**   QA_LABEL_SLOT_BELOW: the same, below first.
 ** Returns the index of the text used, or -1 when the label was dropped:
 ** the figure then says in a note that labels are omitted and where the
 ** numbers are. */
-enum { QA_LABEL_AROUND, QA_LABEL_SLOT };
+enum { QA_LABEL_AROUND, QA_LABEL_SLOT, QA_LABEL_SLOT_BELOW };
 typedef struct qa_plot_label {
   const char *text[5];
   double x, y, y_below;            /* anchor (points) */

@@ -234,9 +234,15 @@ int qa_plot_place_label(qa_plot *p, const qa_plot_label *l, const qa_plot_area *
     qa_plot_text_ink(p, t, l->size, l->bold, &te);
     double w = te.width, h = te.height;
     if (!(w > 0) || !(h > 0)) continue;
-    if (l->mode == QA_LABEL_SLOT) {
-      double ys[2] = {l->y - l->gap - h, l->y_below + l->gap};
-      for (int j = 0; j < 2; j++)
+    if (l->mode != QA_LABEL_AROUND) {
+      /* Above, below, then each a line further out (below first for SLOT_BELOW). */
+      double step = h + 2.0 * LABEL_PAD + 0.5;
+      double up = l->y - l->gap - h, down = l->y_below + l->gap;
+      double ys[4] = {up, down, up - step, down + step};
+      if (l->mode == QA_LABEL_SLOT_BELOW) {
+        ys[0] = down; ys[1] = up; ys[2] = down + step; ys[3] = up - step;
+      }
+      for (int j = 0; j < 4; j++)
         if (rect_free(p, l->x - 0.5 * w, ys[j], l->x + 0.5 * w, ys[j] + h, within)) {
           draw_label(p, t, l, &te, l->x - 0.5 * w, ys[j]);
           return k;
