@@ -9,8 +9,10 @@
 */
 #include "harness.h"
 
+#include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "analysis/analysis.h"
 #include "figures/figures.h"
@@ -291,4 +293,60 @@ QA_TEST(labels_showcase_figures_never_overprint) {
   figure_check c;
   CHECK(render_checked("examples/showcase/config.json", "showcase", &c) >= 10);
   CHECK_INT(c.failures, 0);
+}
+
+/* The 34 TR125 caches as the variants of one model ("llama3.2-1b Q4_K_M"
+** and so on, baseline llama3.1-8b's Q8_0): 34 slots in one accuracy
+** panel, 33 rows of agreement, 34 points with unambiguous names.  The
+** config is written from examples/tr125/config.json, without its claims
+** (they name variants of the five models). */
+static int write_one_model_config(const char *path) {
+  char *text = qa_test_read_file("examples/tr125/config.json", NULL);
+  cJSON *cfg = text ? cJSON_Parse(text) : NULL, *vars = cJSON_CreateArray();
+  free(text);
+  char cwd[1024];
+  int ok = cfg && vars && getcwd(cwd, sizeof cwd), n = 0;
+  const cJSON *m, *v, *models_in = ok ? cJSON_GetObjectItem(cfg, "models") : NULL;
+  cJSON_ArrayForEach(m, models_in)
+    cJSON_ArrayForEach(v, cJSON_GetObjectItem(m, "variants")) {
+      char name[256], file[1400];
+      snprintf(name, sizeof name, "%s %s", cJSON_GetObjectItem(m, "name")->valuestring,
+               cJSON_GetObjectItem(v, "name")->valuestring);
+      snprintf(file, sizeof file, "%s/examples/tr125/%s", cwd,
+               cJSON_GetObjectItem(v, "file")->valuestring);
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddStringToObject(o, "name", name);
+      cJSON_AddStringToObject(o, "file", file);
+      cJSON_AddItemToArray(vars, o);
+      n++;
+    }
+  if (!ok || n != 34) {
+    cJSON_Delete(cfg);
+    cJSON_Delete(vars);
+    return qa_test_fail(__FILE__, __LINE__, "tr125 config: %d variants, want 34", n) - 1;
+  }
+  cJSON *model = cJSON_CreateObject(), *models = cJSON_CreateArray();
+  cJSON_AddStringToObject(model, "name", "all-34");
+  cJSON_AddStringToObject(model, "baseline", "llama3.1-8b Q8_0");
+  cJSON_AddItemToObject(model, "variants", vars);
+  cJSON_AddItemToArray(models, model);
+  cJSON_ReplaceItemInObject(cfg, "models", models);
+  cJSON_DeleteItemFromObject(cfg, "claims");
+  char *out = cJSON_Print(cfg);
+  FILE *f = fopen(path, "w");
+  int rc = out && f && fputs(out, f) >= 0 ? 0 : -1;
+  if (f) fclose(f);
+  free(out);
+  cJSON_Delete(cfg);
+  return rc ? qa_test_fail(__FILE__, __LINE__, "cannot write %s", path) - 1 : 0;
+}
+
+QA_TEST(labels_34_variants_of_one_model_never_overprint) {
+  char path[700];
+  snprintf(path, sizeof path, "%s/labels-one34.json", qa_test_tmpdir());
+  if (write_one_model_config(path)) return;
+  figure_check c;
+  CHECK_INT(render_checked(path, "one34", &c), 3);
+  CHECK_INT(c.failures, 0);
+  CHECK(c.cost_labels >= 8);
 }

@@ -87,27 +87,79 @@ static void tier_bands(qa_plot *p, const qa_study *s, const qa_plot_area *a,
   cairo_restore(p->cr);
 }
 
-/* Variant names under their slots, turned when they do not fit. */
-/* Variant names under their slots, turned when they do not fit; a turned
-** name is shortened to what the 46 pt under the panel hold. */
-#define TURNED_MAX_W 60.0
+/* How a panel's variant names sit under their slots: level when the
+** widest fits its slot; else turned by 36 degrees when neighbours stay
+** apart (slot x sin 36 >= the text's height + 1.5 pt), else upright (90
+** degrees), smaller when the slot is narrower than the text is high
+** (down to 4.5 pt), and every k-th name when even that does not fit.  A
+** turned name is shortened to NAME_MAX_W; the band under the panel is
+** made tall enough for the longest, so names reach neither the next
+** row's titles nor the legend. */
+#define NAME_MAX_W 110.0
+#define NAMES_BAND_MIN 46.0
+
+typedef struct names_fit {
+  int turned;
+  double angle, size;
+  size_t every;
+  double band;                   /* points under the panel: names and a margin */
+} names_fit;
+
+static void names_layout(qa_plot *p, const qa_model *model, const size_t *vars, size_t n,
+                         double slot, names_fit *f) {
+  double widest = 0;
+  char fit[256];
+  memset(f, 0, sizeof *f);
+  f->size = QA_PLOT_TICK_PT;
+  f->every = 1;
+  f->band = NAMES_BAND_MIN;
+  for (size_t i = 0; i < n; i++)
+    widest = fmax(widest, qa_plot_text_width(p, model->variants[vars[i]].name, f->size, 0));
+  if (widest <= slot - 4.0) return;
+  f->turned = 1;
+  f->angle = M_PI / 5;
+  if (slot * sin(f->angle) < f->size + 1.5) {
+    f->angle = M_PI / 2;
+    if (slot < f->size + 1.5) f->size = fmax(4.5, slot - 1.5);
+    if (slot < f->size + 1.5) f->every = (size_t)ceil((f->size + 1.5) / slot);
+  }
+  double longest = 0;
+  for (size_t i = 0; i < n; i++)
+    longest = fmax(longest, qa_plot_text_width(p, qa_plot_fit(p, model->variants[vars[i]].name,
+                                                              f->size, 0, NAME_MAX_W, fit,
+                                                              sizeof fit), f->size, 0));
+  double extent = longest * sin(f->angle) + f->size * cos(f->angle);
+  f->band = fmax(NAMES_BAND_MIN, extent + 18.0);
+}
 
 static void category_labels(qa_plot *p, const qa_model *model, const size_t *vars, size_t n,
                             const qa_plot_area *a) {
-  double slot = (a->x1 - a->x0) / (double)n, widest = 0;
+  double slot = (a->x1 - a->x0) / (double)n;
+  names_fit f;
   char fit[256];
-  for (size_t i = 0; i < n; i++)
-    widest = fmax(widest, qa_plot_text_width(p, model->variants[vars[i]].name, QA_PLOT_TICK_PT, 0));
-  for (size_t i = 0; i < n; i++) {
+  names_layout(p, model, vars, n, slot, &f);
+  for (size_t i = 0; i < n; i += f.every) {
     double x = a->x0 + ((double)i + 0.5) * slot;
     const char *name = model->variants[vars[i]].name;
-    if (widest <= slot - 4.0)
-      qa_plot_text(p, name, x, a->y1 + 5.0, QA_PLOT_TICK_PT, 0, 0.5, 0.0, INK);
+    if (!f.turned)
+      qa_plot_text(p, name, x, a->y1 + 5.0, f.size, 0, 0.5, 0.0, INK);
+    else if (f.angle < M_PI / 4)
+      qa_plot_text_rotated(p, qa_plot_fit(p, name, f.size, 0, NAME_MAX_W, fit, sizeof fit),
+                           x + 2.0, a->y1 + 4.0, f.size, 0, 1.0, 0.0, -f.angle, INK);
     else
-      qa_plot_text_rotated(p, qa_plot_fit(p, name, QA_PLOT_TICK_PT, 0, TURNED_MAX_W, fit,
-                                          sizeof fit),
-                           x + 2.0, a->y1 + 4.0, QA_PLOT_TICK_PT, 0, 1.0, 0.0, -M_PI / 5, INK);
+      qa_plot_text_rotated(p, qa_plot_fit(p, name, f.size, 0, NAME_MAX_W, fit, sizeof fit),
+                           x, a->y1 + 4.0, f.size, 0, 1.0, 0.5, -f.angle, INK);
   }
+}
+
+/* The variants model m's panel shows (those with an accuracy), into vars. */
+static size_t panel_vars(const qa_figure_src *src, size_t m, int bench, size_t *vars, size_t cap) {
+  const qa_model *model = &src->study->models[m];
+  double acc, lo, hi;
+  size_t n = 0;
+  for (size_t v = 0; v < model->n_variants && n < cap; v++)
+    if (acc_of(&src->analysis->models[m][v], bench, &acc, &lo, &hi)) vars[n++] = v;
+  return n;
 }
 
 /* The cliff of model m (STATISTICS.md "Tier, cost, memory": the first
@@ -214,7 +266,7 @@ static void accuracy_panel(qa_plot *p, const qa_figure_src *src, size_t m, int b
   for (size_t i = 0; i < n; i++) {
     if (vars[i] == model->baseline) continue;
     double px = a->x0 + ((double)i + 0.5) * slot;
-    qa_plot_area col = {px - 0.5 * slot + 0.5, a->y0 + 1.0, px + 0.5 * slot - 0.5, a->y1 - 1.0};
+    qa_plot_area col = {a->x0 - 6.0, a->y0 + 1.0, a->x1 + 6.0, a->y1 - 1.0};
     fmt_signed(acc[i] - base, 1, unit, buf, sizeof buf);
     fmt_signed(acc[i] - base, 1, "", bare, sizeof bare);
     qa_plot_label l = {{buf, strcmp(buf, bare) ? bare : NULL, NULL}, px, yhi[i], ylo[i], 1.5,
@@ -320,18 +372,27 @@ static int accuracy_figure(const qa_figure_src *src, const size_t *models, size_
   qa_plot p;
   if (qa_plot_begin(&p, src->fonts, 0.1, 0.1, err)) return -1;   /* to measure the legend */
   qa_plot_legend_size(&p, keys, nk, NULL, 0, QA_PLOT_WIDTH_IN * 72.0 - 60.0, &lw, &lh);
+  /* The band under each row of panels: as tall as its turned names need. */
+  double left = 12.0 + QA_PLOT_LABEL_PT + qa_plot_text_width(&p, "100.0", QA_PLOT_TICK_PT, 0);
+  double gap = 16.0 + QA_PLOT_LABEL_PT + qa_plot_text_width(&p, "100.0", QA_PLOT_TICK_PT, 0);
+  double panel_w = (QA_PLOT_WIDTH_IN * 72.0 - left - 10.0 - gap * (double)(cols - 1)) /
+                   (double)cols;
+  double band[12] = {0}, row_y[13] = {18.0};
+  for (size_t k = 0; k < n; k++) {
+    size_t vars[64], nv = panel_vars(src, models[k], acc_source(src, models[k]), vars, 64);
+    names_fit f;
+    names_layout(&p, &s->models[models[k]], vars, nv, panel_w / (double)(nv ? nv : 1), &f);
+    band[k / cols] = fmax(band[k / cols], f.band);
+  }
   qa_plot_end(&p);
-  double ly = 18.0 + (double)rows * (panel_h + 46.0) - 10.0;
+  for (size_t r = 0; r < rows; r++) row_y[r + 1] = row_y[r] + panel_h + band[r];
+  double ly = row_y[rows] - 10.0;
   if (qa_plot_begin(&p, src->fonts, QA_PLOT_WIDTH_IN,
                     (ly + lh + 16.0 + QA_PLOT_NOTE_PT + 3.0) / 72.0, err))
     return -1;
-  double left = 12.0 + QA_PLOT_LABEL_PT + qa_plot_text_width(&p, "100.0", QA_PLOT_TICK_PT, 0);
-  double gap = 16.0 + QA_PLOT_LABEL_PT + qa_plot_text_width(&p, "100.0", QA_PLOT_TICK_PT, 0);
-  double panel_w = (p.width - left - 10.0 - gap * (double)(cols - 1)) / (double)cols;
   size_t dropped = 0;
   for (size_t k = 0; k < n; k++) {
-    qa_plot_area a = {left + (double)(k % cols) * (panel_w + gap),
-                      18.0 + (double)(k / cols) * (panel_h + 46.0), 0, 0};
+    qa_plot_area a = {left + (double)(k % cols) * (panel_w + gap), row_y[k / cols], 0, 0};
     a.x1 = a.x0 + panel_w;
     a.y1 = a.y0 + panel_h;
     qa_plot_set_panel(&p, (int)k + 1);
