@@ -350,3 +350,13 @@ QA_TEST(labels_34_variants_of_one_model_never_overprint) {
   CHECK_INT(c.failures, 0);
   CHECK(c.cost_labels >= 8);
 }
+
+/* The other two examples: digits (hidden states, four variants) and
+** tinylm (token-level outputs: figures 10 to 12). */
+QA_TEST(labels_digits_and_tinylm_figures_never_overprint) {
+  figure_check c;
+  CHECK(render_checked("examples/digits/config.json", "digits", &c) >= 8);
+  CHECK_INT(c.failures, 0);
+  CHECK_INT(render_checked("examples/tinylm/config.json", "tinylm", &c), 3);   /* 10, 11, 12 */
+  CHECK_INT(c.failures, 0);
+}
