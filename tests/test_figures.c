@@ -225,8 +225,8 @@ static const fig_case CASES[] = {
   {"pca", qa_figure_pca, 579, 0x2f198a343586f23fULL},
   {"spectrum", qa_figure_spectrum, 748, 0xeb66534661ebac78ULL},
   {"radar", qa_figure_radar, 858, 0x823a7fc57bb700bfULL},
-  {"accuracy", qa_figure_accuracy, 893, 0xa094796a1b1ef103ULL},
-  {"cost", qa_figure_cost, 1474, 0x9bbad073f1115331ULL},
+  {"accuracy", qa_figure_accuracy, 893, 0xa76aefd0e8cf7856ULL},
+  {"cost", qa_figure_cost, 1474, 0x15d124e93128ab90ULL},
   {"agreement", qa_figure_agreement, 297, 0xf3d306b5206d5404ULL},
   {"kl", qa_figure_kl, 385, 0xca92eb47d7f8c6d4ULL},
 };

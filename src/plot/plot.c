@@ -463,10 +463,12 @@ int qa_plot_save(qa_plot *p, const char *path, qa_error *err) {
     return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot write PNG: %s",
                         sink.err ? strerror(sink.err) : cairo_status_to_string(st));
   }
+  qa_plot_notify_saved(p, path);
   return 0;
 }
 
 void qa_plot_end(qa_plot *p) {
+  qa_plot_boxes_free(p);
   if (p->cr) cairo_destroy(p->cr);
   if (p->surface) cairo_surface_destroy(p->surface);
   p->cr = NULL;
@@ -510,6 +512,16 @@ double qa_plot_text_width(qa_plot *p, const char *utf8, double size, int bold) {
   return te.x_advance;
 }
 
+void qa_plot_text_ink(qa_plot *p, const char *utf8, double size, int bold,
+                      cairo_text_extents_t *te) {
+  char *owned;
+  memset(te, 0, sizeof *te);
+  if (!utf8 || !(utf8 = valid_part(utf8, &owned))) return;
+  set_font(p, size, bold);
+  cairo_text_extents(p->cr, utf8, te);
+  free(owned);
+}
+
 const char *qa_plot_fit(qa_plot *p, const char *utf8, double size, int bold, double max_w,
                         char *buf, size_t cap) {
   if (!utf8) return "";
@@ -541,6 +553,7 @@ void qa_plot_text_rotated(qa_plot *p, const char *utf8, double x, double y, doub
   cairo_translate(p->cr, x, y);
   if (angle != 0.0) cairo_rotate(p->cr, angle);
   cairo_move_to(p->cr, -ha * w, (1.0 - va) * CAP_EM * size);
+  qa_plot_record_text(p, utf8, size, bold, -ha * w, (1.0 - va) * CAP_EM * size);
   qa_plot_color(p, color, 1.0);
   cairo_show_text(p->cr, utf8);
   cairo_new_path(p->cr);
@@ -605,6 +618,7 @@ void qa_plot_marker(qa_plot *p, int shape, double x, double y, double size, qa_r
   }
   default: cairo_new_sub_path(cr); cairo_arc(cr, x, y, r, 0, 2 * M_PI); break;
   }
+  qa_plot_record_mark(p, x, y, (shape == QA_MARK_BAR ? 1.1 : 1.2) * r);
   qa_plot_color(p, fill, 1.0);
   cairo_fill_preserve(cr);
   qa_rgb black = {0, 0, 0};
@@ -759,8 +773,10 @@ void qa_plot_axes(qa_plot *p, const qa_plot_area *a, const qa_plot_axis *x,
     cairo_rectangle(cr, a->x0, a->y0, a->x1 - a->x0, a->y1 - a->y0);
     cairo_stroke(cr);
   }
+  int role = qa_plot_text_role(p, QA_BOX_AXIS);
   if (x && !(flags & QA_AXES_NO_X)) draw_x(p, a, x, flags);
   if (y && !(flags & QA_AXES_NO_Y)) draw_y(p, a, y, flags);
+  qa_plot_text_role(p, role);
 }
 
 /* ---- legends ------------------------------------------------------------ */
@@ -882,6 +898,7 @@ void qa_plot_colorbar(qa_plot *p, const qa_plot_area *a, qa_rgb (*f)(double),
   }
   cairo_stroke(cr);
   double lw = 0;
+  int role = qa_plot_text_role(p, QA_BOX_AXIS);
   for (int i = 0; i < ax->n_ticks; i++) {
     qa_plot_axis_label(ax, ax->ticks[i], buf, sizeof buf);
     qa_plot_text(p, buf, a->x1 + 4.0, qa_plot_map(&ax->s, ax->ticks[i]), QA_PLOT_TICK_PT, 0,
@@ -891,4 +908,5 @@ void qa_plot_colorbar(qa_plot *p, const qa_plot_area *a, qa_rgb (*f)(double),
   if (title)   /* reads upward, right of the tick labels */
     qa_plot_text_rotated(p, title, a->x1 + 8.0 + lw, 0.5 * (a->y0 + a->y1), QA_PLOT_LABEL_PT, 0,
                          0.5, 0.0, -M_PI / 2, INK);
+  qa_plot_text_role(p, role);
 }

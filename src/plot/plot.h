@@ -140,11 +140,18 @@ void qa_plot_fonts_free(qa_plot_fonts *f);    /* safe on NULL */
 
 /* A canvas: white, width_in × height_in inches at QA_PLOT_DPI, user units
 ** in points, origin top left. */
+typedef struct qa_plot_box qa_plot_box;
+
 typedef struct qa_plot {
   cairo_surface_t *surface;
   cairo_t *cr;
   const qa_plot_fonts *fonts;
   double width, height;                /* points */
+  /* Every text and marker drawn, in device pixels (plot_labels.c). */
+  qa_plot_box *boxes;
+  size_t n_boxes, cap_boxes, n_boxes_lost;
+  int text_role;                       /* QA_BOX_* given to the next texts */
+  int panel;                           /* recorded with each box (0: the canvas) */
 } qa_plot;
 
 int qa_plot_begin(qa_plot *p, const qa_plot_fonts *fonts, double width_in, double height_in,
@@ -243,5 +250,87 @@ void qa_plot_legend(qa_plot *p, const qa_plot_key *k, size_t n, const char *titl
 ** reading upward: it needs about 12 + label width + QA_PLOT_LABEL_PT. */
 void qa_plot_colorbar(qa_plot *p, const qa_plot_area *a, qa_rgb (*f)(double),
                       const qa_plot_axis *ax, const char *title);
+
+/* ---- label boxes and the label placer (plot_labels.c) ------------------- */
+
+/* Every text a canvas draws is recorded as the box of its ink (turned
+** with the text: four corners), in device pixels, and so is every marker.
+** A figure then places its data labels where they overprint nothing
+** (qa_plot_place_label), and a test can check a finished figure: no two
+** text boxes intersect, every one is inside the canvas. */
+enum {
+  QA_BOX_TEXT,          /* titles, legends, notes, cell values */
+  QA_BOX_AXIS,          /* tick labels and axis titles */
+  QA_BOX_LABEL,         /* data labels placed by qa_plot_place_label */
+  QA_BOX_MARK,          /* a marker (qa_plot_marker) */
+  QA_BOX_OBSTACLE       /* ink a figure declares: a line, an interval */
+};
+#define QA_PLOT_BOX_TEXT 64        /* bytes of the text kept with its box */
+#define QA_PLOT_MAX_BOXES 65536    /* a canvas records at most this many */
+
+struct qa_plot_box {
+  int role;                        /* QA_BOX_* */
+  double cx[4], cy[4];             /* corners in device pixels, in order round */
+  double x0, y0, x1, y1;           /* their bounding box */
+  char text[QA_PLOT_BOX_TEXT];     /* the text's first bytes ("" for the others) */
+  int panel;                       /* the canvas' panel when it was drawn */
+};
+
+/* 1 when the boxes overlap by more than 0.01 px (separating axes; boxes
+** that only touch do not intersect). */
+int qa_plot_box_intersect(const qa_plot_box *a, const qa_plot_box *b);
+/* Declares drawn ink (points, axis-aligned) that labels must not cover. */
+void qa_plot_obstacle(qa_plot *p, double x0, double y0, double x1, double y1);
+/* The role (QA_BOX_*) recorded for the texts drawn next; returns the old. */
+int qa_plot_text_role(qa_plot *p, int role);
+/* The panel (a figure's own numbering, 0 by default) recorded with the
+** boxes drawn next, so that a check can tell the panels of a figure apart. */
+void qa_plot_set_panel(qa_plot *p, int panel);
+/* The boxes recorded so far, in drawing order. */
+const qa_plot_box *qa_plot_boxes(const qa_plot *p, size_t *n);
+
+/* A data label to place near an anchor.  Candidates are tried in order:
+** each text (the full one first, then shorter forms; NULL after the last,
+** at most 4) at each position, and the first whose box, padded by 1 pt, is
+** inside `within` and meets no recorded box is drawn on a white halo and
+** recorded as QA_BOX_LABEL.
+**   QA_LABEL_AROUND: beside the point (x, y) at gap points from it —
+**     right, left, above, below, the diagonals, where no other marker
+**     of the panel is nearer the label than its own point — then, with
+**     leader, the same 9, 18 and 30 pt further out with a thin line back
+**     to the point that crosses no text and no marker;
+**   QA_LABEL_SLOT: centred on x, above y (its ink gap above it), then
+**     below y_below (its ink gap below it), then each a line further out;
+**   QA_LABEL_SLOT_BELOW: the same, below first.
+** Returns the index of the text used, or -1 when the label was dropped:
+** the figure then says in a note that labels are omitted and where the
+** numbers are. */
+enum { QA_LABEL_AROUND, QA_LABEL_SLOT, QA_LABEL_SLOT_BELOW };
+typedef struct qa_plot_label {
+  const char *text[5];
+  double x, y, y_below;            /* anchor (points) */
+  double gap;                      /* anchor to the label's box, points */
+  double size;
+  int bold;
+  int mode;                        /* QA_LABEL_* */
+  int leader;
+} qa_plot_label;
+int qa_plot_place_label(qa_plot *p, const qa_plot_label *l, const qa_plot_area *within);
+
+/* A hook that qa_plot_save calls after writing each PNG, with the canvas
+** and its boxes: the tests render the real figures and check them.
+** Process-wide; set it (or NULL) before drawing, from one thread. */
+typedef void (*qa_plot_observer)(void *ctx, const char *png_path, const qa_plot *p);
+void qa_plot_set_observer(qa_plot_observer fn, void *ctx);
+
+/* The ink extents of text as drawn (cairo_text_extents in the font). */
+void qa_plot_text_ink(qa_plot *p, const char *utf8, double size, int bold,
+                      cairo_text_extents_t *te);
+/* plot.c's side of the recording. */
+void qa_plot_record_text(qa_plot *p, const char *utf8, double size, int bold, double dx,
+                         double dy);
+void qa_plot_record_mark(qa_plot *p, double x, double y, double r);
+void qa_plot_notify_saved(const qa_plot *p, const char *png_path);
+void qa_plot_boxes_free(qa_plot *p);
 
 #endif
