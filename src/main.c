@@ -189,7 +189,7 @@ static int name_outputs(const char *outdir, out_names *o, qa_error *err) {
 ** commits the three together (qa_outfile_commit): all or nothing. */
 static int write_outputs(const cJSON *results, const qa_config *cfg, const qa_study *study,
                          const qa_analysis *analysis, const char *outdir, long long epoch,
-                         qa_progress *p, qa_error *err) {
+                         int threads, qa_progress *p, qa_error *err) {
   char fonts[4096];
   out_names o;
   qa_figure_list figs = {0};
@@ -220,7 +220,7 @@ static int write_outputs(const cJSON *results, const qa_config *cfg, const qa_st
   int written = qa_write_file(o.temp[OUT_JSON], json, len + 1, err);
   /* The PDF carries report.json and the configuration (cli/verify.h). */
   qa_verify_evidence ev;
-  if (!written) written = qa_verify_evidence_make(&ev, json, len + 1, cfg, err);
+  if (!written) written = qa_verify_evidence_make(&ev, json, len + 1, cfg, threads, err);
   if (written) { free(json); goto done; }
   qa_report_opts ropts = {fonts, epoch, &figs};
   qa_progress_stage(p, "writing", o.final[OUT_PDF]);
@@ -289,7 +289,7 @@ static int cmd_report(int argc, char **argv) {
   qa_analysis_opts aopts = {a.threads};
   if (qa_analysis_run(study, &aopts, &p, &analysis, &err) ||
       qa_results_build(study, analysis, &ropts, &p, &results, &err) ||
-      write_outputs(results, cfg, study, analysis, a.outdir, epoch, &p, &err)) {
+      write_outputs(results, cfg, study, analysis, a.outdir, epoch, a.threads, &p, &err)) {
     rc = report_error(&err);
     goto done;
   }

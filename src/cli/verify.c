@@ -46,6 +46,7 @@ typedef struct evidence {
   const qa_pdf_file *report, *config, *run;
   cJSON *report_tree, *run_tree;
   const char *config_path;  /* as given to qaudit report */
+  int threads;              /* --threads of the report; 0 = not recorded */
   long long epoch;
 } evidence;
 
@@ -139,6 +140,12 @@ static int load_evidence(const char *target, evidence *ev, qa_error *err) {
     return qa_error_set(err, QA_EXIT_DATA, ev->pdf, QA_VERIFY_RUN_NAME ":config",
                         "expected the configuration's path as a string");
   ev->config_path = cfg->valuestring;
+  const cJSON *threads = cJSON_GetObjectItemCaseSensitive(ev->run_tree, "threads");
+  if (threads && (!cJSON_IsNumber(threads) || threads->valuedouble < 1 ||
+                  threads->valuedouble > 1024 || threads->valuedouble != (int)threads->valuedouble))
+    return qa_error_set(err, QA_EXIT_DATA, ev->pdf, QA_VERIFY_RUN_NAME ":threads",
+                        "expected a whole number from 1 to 1024");
+  ev->threads = threads ? (int)threads->valuedouble : 0;
   const cJSON *gen = cJSON_GetObjectItemCaseSensitive(ev->report_tree, "generated");
   if (parse_generated(cJSON_GetStringValue(gen), &ev->epoch))
     return qa_error_set(err, QA_EXIT_DATA, ev->pdf, QA_VERIFY_REPORT_NAME ":generated",
@@ -194,13 +201,14 @@ static int check_inputs(const evidence *ev, const char *from, qa_progress *p, si
   return changed;
 }
 
-/* Runs this executable as `qaudit report CONFIG -o DIR --quiet` in the -C
-** folder with SOURCE_DATE_EPOCH set; its stdout goes to stderr so that
+/* Runs this executable as `qaudit report CONFIG -o DIR --quiet
+** [--threads N]` in the -C folder with SOURCE_DATE_EPOCH set; its stdout goes to stderr so that
 ** verify's stdout carries only the verdict.  Returns its exit status (its
 ** own error line is on stderr already). */
 static int recompute(const evidence *ev, const char *from, const char *dir) {
-  char epoch[32];
+  char epoch[32], threads[16];
   snprintf(epoch, sizeof epoch, "%lld", ev->epoch);
+  snprintf(threads, sizeof threads, "%d", ev->threads);
   fflush(NULL);
   pid_t pid = fork();
   if (pid < 0) {
@@ -216,7 +224,7 @@ static int recompute(const evidence *ev, const char *from, const char *dir) {
     dup2(2, 1);
     setenv("SOURCE_DATE_EPOCH", epoch, 1);
     char *const args[] = {"qaudit", "report", (char *)ev->config_path, "-o", (char *)dir,
-                          "--quiet", NULL};
+                          "--quiet", ev->threads ? "--threads" : NULL, threads, NULL};
     execv("/proc/self/exe", args);
     fprintf(stderr, "qaudit: error: /proc/self/exe: cannot run qaudit again: %s\n",
             strerror(errno));

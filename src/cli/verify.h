@@ -3,7 +3,7 @@
 ** exact bytes of report.json, of the configuration, and a small
 ** qaudit-run.json saying how the report was made (the configuration's path
 ** as given to `qaudit report`, which the cache paths in report.json are
-** relative to, and its SHA-256).  main.c's write_outputs hands these to the
+** relative to, its SHA-256, and the thread count).  main.c's write_outputs hands these to the
 ** PDF writer as attachments; cli/verify.c reads them back.
 */
 #ifndef QA_CLI_VERIFY_H
@@ -35,10 +35,12 @@ typedef struct qa_verify_evidence {
 } qa_verify_evidence;
 
 /* Fills ev with report.json (json, len bytes, borrowed), the configuration's
-** text (borrowed from cfg) and qaudit-run.json (owned).  QA_EXIT_IO when
+** text (borrowed from cfg) and qaudit-run.json (owned), which records the
+** worker threads the analyses ran on: their sums are split by thread, so
+** the last digits of some numbers depend on the count.  QA_EXIT_IO when
 ** out of memory. */
 int qa_verify_evidence_make(qa_verify_evidence *ev, const char *json, size_t len,
-                            const qa_config *cfg, qa_error *err);
+                            const qa_config *cfg, int threads, qa_error *err);
 void qa_verify_evidence_free(qa_verify_evidence *ev);   /* safe on a zeroed ev */
 
 #endif

@@ -13,7 +13,7 @@
 #include "results/results.h"
 #include "util/sha256.h"
 
-static char *run_json(const qa_config *cfg) {
+static char *run_json(const qa_config *cfg, int threads) {
   char hex[65];
   const char *text = cfg->source_text ? cfg->source_text : "";
   qa_sha256_hex(text, strlen(text), hex);
@@ -23,6 +23,7 @@ static char *run_json(const qa_config *cfg) {
   cJSON_AddStringToObject(root, "command", "report");
   cJSON_AddStringToObject(root, "config", cfg->path ? cfg->path : "");
   cJSON_AddStringToObject(root, "config_sha256", hex);
+  cJSON_AddNumberToObject(root, "threads", threads);
   cJSON_AddStringToObject(root, "paths_relative_to",
                           "the folder qaudit report was run from");
   char *out = cJSON_Print(root);
@@ -31,9 +32,9 @@ static char *run_json(const qa_config *cfg) {
 }
 
 int qa_verify_evidence_make(qa_verify_evidence *ev, const char *json, size_t len,
-                            const qa_config *cfg, qa_error *err) {
+                            const qa_config *cfg, int threads, qa_error *err) {
   memset(ev, 0, sizeof *ev);
-  ev->run_json = run_json(cfg);
+  ev->run_json = run_json(cfg, threads);
   if (!ev->run_json) return qa_error_set(err, QA_EXIT_IO, NULL, NULL, "out of memory");
   const char *cfg_text = cfg->source_text ? cfg->source_text : "";
   /* In byte order of their names: a name tree's keys are sorted (ISO
