@@ -38,6 +38,8 @@ static const char USAGE[] =
   "usage: qaudit report CONFIG.json [-o OUTDIR] [--threads N] [--max-memory GB] [--quiet]\n"
   "       qaudit validate FILE.h5 [FILE.h5 ...]\n"
   "       qaudit inspect FILE.h5\n"
+  "       qaudit init CACHE.h5 [CACHE.h5 ...] > config.json\n"
+  "       qaudit verify OUTDIR|REPORT.pdf [-C DIR]\n"
   "       qaudit --version | --help\n";
 
 static const char HELP[] =
