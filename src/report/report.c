@@ -292,6 +292,7 @@ static void provenance_section(const rp_ctx *c) {
 
 static void ctx_init(rp_ctx *c, qa_doc *doc, const rp_template *tmpl, const cJSON *res,
                      const qa_config *cfg) {
+  memset(c, 0, sizeof *c);
   c->doc = doc;
   c->tmpl = tmpl;
   c->res = res;
@@ -304,78 +305,17 @@ static void ctx_init(rp_ctx *c, qa_doc *doc, const rp_template *tmpl, const cJSO
   if (isnan(c->alpha)) c->alpha = 0.05;  /* INTERFACE.md section 3 default */
 }
 
-/* "Title (model)" split into "Title" and "model"; 0 when there is no model. */
-static int split_title(const char *title, char *base, size_t base_cap, char *model,
-                       size_t model_cap) {
-  size_t n = strlen(title);
-  const char *open = strrchr(title, '(');
-  if (!n || title[n - 1] != ')' || !open || open == title || open[-1] != ' ') return 0;
-  snprintf(base, base_cap, "%.*s", (int)(open - title - 1), title);
-  snprintf(model, model_cap, "%.*s", (int)(title + n - 1 - open - 1), open + 1);
-  return 1;
-}
-
-/* One bullet per figure not drawn; the same figure skipped for several
-** models for the same reason (the model's name aside) is one bullet. */
-static void skipped_items(const qa_figure_list *figs, rp_list *items) {
-  char *done = calloc(figs->n_skipped + 1, 1);
-  if (!done) return;
-  for (size_t i = 0; i < figs->n_skipped; i++) {
-    if (done[i]) continue;
-    const qa_figure_skip *a = &figs->skipped[i];
-    char base[256], model[128], base_j[256], model_j[128];
-    const char *rest = NULL;
-    rp_list models = {0};
-    if (split_title(a->title, base, sizeof base, model, sizeof model) &&
-        !strncmp(a->reason, model, strlen(model)) && a->reason[strlen(model)] == ' ') {
-      rest = a->reason + strlen(model) + 1;
-      rp_list_add(&models, "%s", model);
-      for (size_t j = i + 1; j < figs->n_skipped; j++) {
-        const qa_figure_skip *b = &figs->skipped[j];
-        if (done[j] || b->kind != a->kind ||
-            !split_title(b->title, base_j, sizeof base_j, model_j, sizeof model_j) ||
-            strcmp(base, base_j) || strncmp(b->reason, model_j, strlen(model_j)) ||
-            strcmp(b->reason + strlen(model_j), a->reason + strlen(model)))
-          continue;
-        rp_list_add(&models, "%s", model_j);
-        done[j] = 1;
-      }
-    }
-    if (models.n > 1) {
-      rp_buf b = {0};
-      rp_printf(&b, "%s (", base);
-      rp_join(&b, &models);
-      rp_printf(&b, "): each of these models %s", rest);
-      rp_list_take(items, &b);
-    } else {
-      rp_list_add(items, "%s: %s", a->title, a->reason);
-    }
-    rp_list_free(&models);
-  }
-  free(done);
-}
-
-/* The figures, in list order, each with its numbered caption; a figure
-** that had nothing to show is named with the reason instead. */
+/* The figures drawn, in list order, each with its numbered caption (the
+** document numbers them 1, 2, ... in this order, so there is no gap).  A
+** figure that had nothing to show is not mentioned here: the methods'
+** "Not covered by this audit" part names it with its reason. */
 static int figures_section(rp_ctx *c, const qa_figure_list *figs, qa_error *err) {
   rp_heading(c, RP_SEC_FIGURES);
-  if (!figs || (!figs->n && !figs->n_skipped)) {
-    qa_doc_paragraph(c->doc, "No figure could be drawn: the caches hold neither hidden states, "
-                     "outputs, benchmark results nor timings.");
-    return 0;
-  }
   rp_prose(c, RP_SEC_FIGURES, "intro");
   for (size_t i = 0; i < figs->n; i++)
     if (qa_doc_figure_png(c->doc, figs->figs[i].path, figs->figs[i].width_frac,
                           figs->figs[i].caption, err))
       return -1;
-  if (figs->n_skipped) {
-    rp_list items = {0};
-    rp_subsection(c, RP_SEC_FIGURES, "skipped_title");
-    skipped_items(figs, &items);
-    rp_list_emit(c->doc, &items);
-    rp_list_free(&items);
-  }
   return 0;
 }
 
@@ -422,7 +362,7 @@ int qa_report_check_template(const qa_config *cfg, const qa_report_opts *opts,
 static int render_sections(rp_ctx *c, const qa_report_opts *opts, qa_error *err) {
   for (size_t i = 0; i < rp_template_count(c->tmpl); i++) {
     rp_section_id id = rp_template_at(c->tmpl, i);
-    if (!rp_template_included(c->tmpl, id)) continue;
+    if (!rp_template_included(c->tmpl, id) || !rp_covered(c, id)) continue;
     switch (id) {
     case RP_SEC_TITLE_PAGE: title_page(c); break;
     case RP_SEC_CONTENTS: qa_doc_toc_here(c->doc); break;
@@ -466,6 +406,7 @@ int qa_report_pdf_attached(const cJSON *results, const qa_config *cfg,
   qa_report_template_dir(cfg, opts, dir, sizeof dir);
   if (rp_template_load(dir, &tmpl, err)) return -1;
   ctx_init(&c, NULL, tmpl, results, cfg);
+  c.figures = opts->figures;
   metadata(&c, &subject, &keywords);
   const char *h = rp_template_page(tmpl, 0), *f = rp_template_page(tmpl, 1);
   expand(&c, h ? h : "{title}", &header);

@@ -31,6 +31,12 @@
 
 static const cJSON *depth_of(const cJSON *m) { return rp_obj(m, "depth"); }
 
+int rp_depth_any(const rp_ctx *c) {
+  const cJSON *m;
+  cJSON_ArrayForEach(m, c->models) if (depth_of(m)) return 1;
+  return 0;
+}
+
 static size_t n_layers(const cJSON *m) {
   return (size_t)cJSON_GetArraySize(rp_arr(depth_of(m), "layers"));
 }

@@ -18,6 +18,7 @@
 
 #include "input/config.h"
 #include "doc/doc.h"
+#include "figures/figures.h"
 
 /* ---- the template (report_template.c; format in docs/templates.md) ---- */
 /* Sections in the default order; the template may reorder them. */
@@ -58,6 +59,7 @@ typedef struct rp_ctx {
   const cJSON *tiers;      /* res.tiers (array, may be NULL) */
   int n_tiers;             /* including the final "unacceptable" */
   double alpha;            /* res.power.alpha, else multiple_comparisons.alpha, else 0.05 */
+  const qa_figure_list *figures;   /* drawn and skipped figures; may be NULL */
 } rp_ctx;
 
 /* ---- numbers (report_fmt.c); every function writes "—" for NaN ---- */
@@ -201,6 +203,26 @@ const char *rp_title(const rp_ctx *c, rp_section_id id, const char *key);
 ** follows it (qa_doc_lead_in); nothing when absent. */
 void rp_prose(const rp_ctx *c, rp_section_id id, const char *key);
 void rp_subsection(const rp_ctx *c, rp_section_id id, const char *key);
+
+/* ---- coverage (report_cover.c; docs/design.md "What the audit does not
+** cover") ---- */
+/* 1 when section id has data to show and is written; 0 when the study has
+** no data for it: the section is then left out (no heading) and named,
+** with the input that would enable it, in the methods' "Not covered by
+** this audit" part.  Sections that restate inputs are always covered. */
+int rp_covered(const rp_ctx *c, rp_section_id id);
+/* The analyses and figures the study has no data for, one item each,
+** with the input that would enable it (empty for a study that covers
+** everything); only sections the template includes are named. */
+void rp_not_covered_items(const rp_ctx *c, rp_list *out);
+/* The methods' "Not covered by this audit" part; nothing when the list
+** is empty. */
+void rp_not_covered_part(const rp_ctx *c);
+/* Data tests of other files (each 1 when some non-baseline variant has
+** the numbers its section shows). */
+int rp_per_class_any(const rp_ctx *c);   /* report_repr.c */
+int rp_depth_any(const rp_ctx *c);       /* report_depth.c */
+int rp_tokens_any(const rp_ctx *c);      /* report_tokens.c */
 
 /* ---- sections, in the default report order ---- */
 void rp_section_summary(const rp_ctx *c);        /* report_summary.c */

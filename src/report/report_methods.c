@@ -313,8 +313,8 @@ static void not_measured(const rp_ctx *c) {
       lack++;
       rp_printf(&missing, "%s%s/%s", missing.len ? ", " : "", rp_str(m, "name"), rp_str(v, "name"));
     }
-    if (lack && !have) rp_list_add(&l, "No variant has %s.", WHAT[k]);
-    else if (lack) rp_list_add(&l, "No %s for %s.", WHAT[k], rp_text(&missing));
+    /* A family no variant has is in "Not covered by this audit". */
+    if (lack && have) rp_list_add(&l, "No %s for %s.", WHAT[k], rp_text(&missing));
     rp_buf_free(&missing);
   }
   {
@@ -336,12 +336,13 @@ static void not_measured(const rp_ctx *c) {
       rp_list_add(&l, "Disclosure \"%s\" is not declared, so no conclusion here can depend "
                   "on it.", qa_disclosure_fields[i]);
   }
-  if (!cJSON_GetArraySize(rp_arr(c->res, "claims")))
+  if (!cJSON_GetArraySize(rp_arr(c->res, "claims")) && c->tmpl &&
+      !rp_template_included(c->tmpl, RP_SEC_CLAIMS))
     rp_list_add(&l, "No claims were configured, so none were checked.");
   rp_subsection(c, RP_SEC_METHODS, "missing_title");
   if (l.n) rp_list_emit(c->doc, &l);
-  else qa_doc_paragraph(c->doc, "Every family of measurements is present for every variant "
-                                "and every disclosure item is declared.");
+  else qa_doc_paragraph(c->doc, "Every family of measurements this audit covers is present "
+                                "for every variant and every disclosure item is declared.");
   rp_list_free(&l);
 }
 
@@ -358,5 +359,6 @@ void rp_section_methods(const rp_ctx *c) {
   tiers_table(c);
   methods_list(c);
   caveats_list(c);
+  rp_not_covered_part(c);   /* report_cover.c */
   not_measured(c);
 }

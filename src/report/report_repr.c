@@ -276,6 +276,12 @@ static size_t class_variants(const cJSON *m, const cJSON **out) {
   return n;
 }
 
+int rp_per_class_any(const rp_ctx *c) {
+  const cJSON *m, *vars[MAX_VARIANTS];
+  cJSON_ArrayForEach(m, c->models) if (class_variants(m, vars) > 0) return 1;
+  return 0;
+}
+
 /* The classes a model's per-class tables show: every class with samples
 ** (report.json lists no other) when they fit in MAX_CLASS_ROWS, else the
 ** MAX_CLASS_ROWS whose worst variant is lowest on the table's metric (ties:

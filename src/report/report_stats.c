@@ -494,7 +494,9 @@ void rp_section_stats(const rp_ctx *c) {
                              "or generation (/eval/<task>/score/<metric>) data in the caches.");
     return;
   }
+  /* Parts without data are named in "Not covered by this audit". */
+  int bench = rp_any_variant_has(c, "benchmark"), gen = rp_any_variant_has(c, "generation");
   adjacent_part(c);
-  baseline_part(c);
-  power_part(c);
+  if (bench) baseline_part(c);
+  if (bench || gen) power_part(c);
 }

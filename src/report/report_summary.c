@@ -566,6 +566,49 @@ static void deployment_finding(const rp_ctx *c, rp_list *out) {
   }
 }
 
+/* "Nowhere: ..." naming only the comparisons this audit has data for. */
+static void agreement(const rp_ctx *c) {
+  int bench = rp_any_variant_has(c, "benchmark"), gen = rp_any_variant_has(c, "generation");
+  int rep = rp_any_variant_has(c, "representation"), out = rp_any_variant_has(c, "outputs");
+  int tests = cJSON_GetArraySize(rp_arr(c->res, "adjacent_tests")) > 0 || bench || gen;
+  rp_list parts = {0};
+  if (bench && gen)
+    rp_list_add(&parts, "the benchmark and generation signals fall in the same tier");
+  if (rep && out)
+    rp_list_add(&parts, "the representation and output metrics point the same way");
+  if (tests) rp_list_add(&parts, "the paired and unpaired tests agree at alpha");
+  rp_buf b = {0};
+  if (parts.n) {
+    rp_printf(&b, "Nowhere: for every variant ");
+    rp_join(&b, &parts);
+    rp_printf(&b, ".");
+  } else {
+    rp_printf(&b, "Nowhere: this audit holds no two measures of the same variants that "
+              "could disagree.");
+  }
+  qa_doc_paragraph(c->doc, rp_text(&b));
+  rp_buf_free(&b);
+  rp_list_free(&parts);
+}
+
+/* One sentence naming what the audit does not cover (nothing when it
+** covers everything); the list is in the methods section. */
+static void not_covered_sentence(const rp_ctx *c) {
+  rp_list items = {0};
+  rp_not_covered_items(c, &items);
+  if (items.n) {
+    rp_buf b = {0};
+    rp_printf(&b, "The caches hold no data for %zu of the analyses and figures qaudit "
+              "writes; they are not covered by this audit and are listed, each with the "
+              "input that would enable it, under \"%s\" in \"%s\".", items.n,
+              rp_title(c, RP_SEC_METHODS, "not_covered_title"),
+              rp_title(c, RP_SEC_METHODS, "title"));
+    qa_doc_paragraph(c->doc, rp_text(&b));
+    rp_buf_free(&b);
+  }
+  rp_list_free(&items);
+}
+
 static void opening(const rp_ctx *c) {
   const cJSON *m, *t, *counts = cJSON_GetObjectItemCaseSensitive(c->res, "tier_counts");
   int n_quant = 0;
@@ -589,6 +632,7 @@ static void opening(const rp_ctx *c) {
   }
   qa_doc_paragraph(c->doc, rp_text(&b));
   rp_buf_free(&b);
+  if (!c->tmpl || rp_template_included(c->tmpl, RP_SEC_METHODS)) not_covered_sentence(c);
   /* What the configuration declares the data cannot show comes before any
   ** finding, so that no finding reads as more than it is. */
   const char *declared = rp_str(c->res, "caveats");
@@ -627,10 +671,7 @@ void rp_section_summary(const rp_ctx *c) {
   disagreements(c, &disagree);
   rp_subsection(c, RP_SEC_SUMMARY, "disagree_title");
   if (disagree.n) rp_list_emit(c->doc, &disagree);
-  else qa_doc_paragraph(c->doc, "Nowhere: for every variant the benchmark and generation "
-                                "signals fall in the same tier, the representation and output "
-                                "metrics point the same way, and the paired and unpaired tests "
-                                "agree at alpha.");
+  else agreement(c);
   caveat_findings(c, &caveats);
   if (caveats.n) {
     rp_subsection(c, RP_SEC_SUMMARY, "evidence_title");

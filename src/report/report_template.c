@@ -93,6 +93,8 @@ static const section_spec SPECS[RP_N_SECTIONS] = {
                   {"tiers_title", "Quality tiers"}, {"tiers_intro", NULL},
                   {"methods_title", "Statistical methods"},
                   {"caveats_title", "Caveats"},
+                  {"not_covered_title", "Not covered by this audit"},
+                  {"not_covered_intro", NULL},
                   {"missing_title", "Not measured or not declared"}}},
   {"provenance", 1, {{"title", "Provenance appendix"}, {"intro", NULL},
                      {"tool_title", "Tool and libraries"},

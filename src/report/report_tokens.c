@@ -39,6 +39,12 @@ static size_t tok_variants(const cJSON *m, const cJSON **out) {
   return n;
 }
 
+int rp_tokens_any(const rp_ctx *c) {
+  const cJSON *m, *vars[MAX_VARIANTS];
+  cJSON_ArrayForEach(m, c->models) if (tok_variants(m, vars) > 0) return 1;
+  return 0;
+}
+
 /* The variant whose tokens describe the model's positions (n, docs,
 ** vocab): the baseline, else the first variant with tokens. */
 static const cJSON *tok_reference(const cJSON *m) {
