@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_TESTS 1024
@@ -53,6 +54,30 @@ static int by_file_then_name(const void *a, const void *b) {
   return c ? c : strcmp(x->name, y->name);
 }
 
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* QA_TEST_TIMES=N: the N slowest tests and their wall seconds, on stderr
+** (where the suite's time goes, to keep `make test` under its budget). */
+static double secs[MAX_TESTS];
+static int by_time(const void *a, const void *b) {
+  double x = secs[*(const int *)a], y = secs[*(const int *)b];
+  return (x < y) - (x > y);
+}
+
+static void print_times(int top) {
+  int idx[MAX_TESTS];
+  double total = 0;
+  for (int i = 0; i < n_tests; i++) { idx[i] = i; total += secs[i]; }
+  qsort(idx, (size_t)n_tests, sizeof idx[0], by_time);
+  fprintf(stderr, "slowest tests (of %.1f s):\n", total);
+  for (int i = 0; i < top && i < n_tests && secs[idx[i]] > 0; i++)
+    fprintf(stderr, "%8.2f s  %s\n", secs[idx[i]], tests[idx[i]].name);
+}
+
 int main(int argc, char **argv) {
   int passed = 0, failed = 0;
   const char *filter = argc > 1 ? argv[1] : NULL;
@@ -61,12 +86,15 @@ int main(int argc, char **argv) {
     if (filter && !strstr(tests[i].name, filter)) continue;
     current_name = tests[i].name;
     current_failures = 0;
+    double t0 = now_s();
     tests[i].fn();
+    secs[i] = now_s() - t0;
     if (current_failures) failed++; else passed++;
     if (getenv("QA_TEST_VERBOSE"))
       printf("%s %s\n", current_failures ? "not ok" : "ok", tests[i].name);
   }
   fflush(stdout);
+  if (getenv("QA_TEST_TIMES")) print_times(atoi(getenv("QA_TEST_TIMES")));
   printf("unit: %d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
 }

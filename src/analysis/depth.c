@@ -37,6 +37,7 @@
 #include "analysis/depth.h"
 #include "analysis/repr.h"
 #include "input/layer_read.h"
+#include "input/isolate.h"
 #include "util/parallel.h"
 #include "util/text.h"
 
@@ -445,6 +446,7 @@ static void *pool_worker(void *arg) {
 /* Workers for the variants of one step: as many as --threads and the
 ** variants allow, and as the memory holds (per: one variant's bytes). */
 static int workers_for(const stage *st, uint64_t per, uint64_t held) {
+  if (!qa_fork_with_threads_ok()) return 1;   /* the layer reads fork */
   int w = st->threads;
   size_t others = st->model->n_variants - 1;
   if ((size_t)w > others) w = others ? (int)others : 1;

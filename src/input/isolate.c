@@ -43,6 +43,20 @@ static void read_error(int fd, qa_error *err) {
   }
 }
 
+int qa_fork_with_threads_ok(void) {
+#if defined(__SANITIZE_ADDRESS__)
+  return !qa_isolation_enabled();
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  return !qa_isolation_enabled();
+#else
+  return 1;
+#endif
+#else
+  return 1;
+#endif
+}
+
 int qa_isolation_enabled(void) {
   const char *off = getenv("QAUDIT_NO_ISOLATION");
   return !(off && *off && strcmp(off, "0") != 0);

@@ -27,4 +27,14 @@ int qa_isolation_enabled(void);
 ** 20 MB. */
 double qa_isolation_timeout(const char *path);
 
+/* 1 when a thread may fork while other threads of qaudit run (the child
+** then only reads through HDF5 and malloc), 0 when it may not.  glibc's
+** malloc takes its locks around fork(); the AddressSanitizer allocator of
+** GCC 12 does not, so a fork while another thread allocates leaves the
+** child waiting forever on a lock no thread will release (seen in the
+** sanitizer run: a showcase layer read "took longer than 60 s").  Pools
+** whose jobs fork run one job at a time when this is 0; every number is
+** the same for any number of workers (tests/test_parallel.c). */
+int qa_fork_with_threads_ok(void);
+
 #endif
