@@ -22,7 +22,7 @@ static char *tmp_path(const char *name) {
 static void expect_error(const char *path, const char *layer, int code, const char *part) {
   qa_error err = {0};
   qa_cache *c = NULL;
-  qa_cache_opts o = {layer, 1, 0, 0};
+  qa_cache_opts o = {layer, 1, 0, 0, NULL, NULL};
   int rc = qa_cache_load(path, &o, &c, &err);
   CHECK_INT(rc, -1);
   CHECK(c == NULL);
@@ -48,7 +48,7 @@ QA_TEST(cache_reads_every_kind) {
   CHECK_INT(fx_write_cache(p, &fc), 0);
   qa_error err = {0};
   qa_cache *c = NULL;
-  qa_cache_opts o = {"final", 1, 0, 0};
+  qa_cache_opts o = {"final", 1, 0, 0, NULL, NULL};
   CHECK_INT(qa_cache_load(p, &o, &c, &err), 0);
   if (!c) { qa_test_fail(__FILE__, __LINE__, "load: %s", err.msg); return; }
   CHECK_STR(c->model, "m");
@@ -106,7 +106,7 @@ QA_TEST(cache_float16_and_gzip_exact) {
   for (int k = 0; k < 2; k++) {
     qa_error err = {0};
     qa_cache *c = NULL;
-    qa_cache_opts o = {layers[k], 1, 0, 0};
+    qa_cache_opts o = {layers[k], 1, 0, 0, NULL, NULL};
     CHECK_INT(qa_cache_load(p, &o, &c, &err), 0);
     if (!c) { qa_test_fail(__FILE__, __LINE__, "%s", err.msg); continue; }
     CHECK_INT(c->dim, 2);
@@ -174,7 +174,7 @@ QA_TEST(cache_missing_required_attribute) {
   /* Not required when the configuration names the variant. */
   qa_error err = {0};
   qa_cache *c = NULL;
-  qa_cache_opts o = {NULL, 0, 0, 0};
+  qa_cache_opts o = {NULL, 0, 0, 0, NULL, NULL};
   CHECK_INT(qa_cache_load(p, &o, &c, &err), 0);
   qa_cache_free(c);
 }
@@ -386,13 +386,13 @@ QA_TEST(cache_memory_limit_names_the_option) {
   qa_error err = {0};
   qa_cache *c = NULL;
   /* /hidden/final is 6 x 3 doubles = 144 bytes; a 100-byte budget refuses it. */
-  qa_cache_opts o = {"final", 1, 100, 1};
+  qa_cache_opts o = {"final", 1, 100, 1, NULL, NULL};
   CHECK_INT(qa_cache_load(p, &o, &c, &err), -1);
   CHECK_INT(err.code, 2);
   CHECK_CONTAINS(err.msg, ":/hidden/final: shape [6,3] needs 1.44e-07 GB in memory, more than "
                           "the 1e-07 GB allowed by --max-memory");
   /* 144 bytes fit in 200 (the other datasets are smaller). */
-  qa_cache_opts ok = {"final", 1, 200, 1};
+  qa_cache_opts ok = {"final", 1, 200, 1, NULL, NULL};
   CHECK_INT(qa_cache_load(p, &ok, &c, &err), 0);
   CHECK(c && qa_cache_memory(c) > 144);
   qa_cache_free(c);

@@ -74,7 +74,7 @@ static void check_same(const qa_cache *a, const qa_cache *b) {
 }
 
 static void round_trip(const char *path, const char *layer) {
-  qa_cache_opts o = {layer, 0, 0, 0};
+  qa_cache_opts o = {layer, 0, 0, 0, NULL, NULL};
   qa_cache *in = NULL, *child = NULL;
   qa_error e = {0};
   setenv("QAUDIT_NO_ISOLATION", "1", 1);

@@ -188,7 +188,7 @@ QA_TEST(h5input_soft_links_within_the_file_are_followed) {
   fx_close(f);
   qa_error err = {0};
   qa_cache *c = NULL;
-  qa_cache_opts o = {"final", 1, 0, 0};
+  qa_cache_opts o = {"final", 1, 0, 0, NULL, NULL};
   CHECK_INT(qa_cache_load(path, &o, &c, &err), 0);
   if (!c) { qa_test_fail(__FILE__, __LINE__, "load: %s", err.msg); return; }
   CHECK_NEAR(c->logits[1 * 3 + 2], -0.5, 0);           /* fixture: -1 + 0.25*2 */
@@ -365,7 +365,7 @@ QA_TEST(h5input_name_of_1024_bytes_accepted_1025_refused) {
   write_with_names(path, at, at);
   qa_error err = {0};
   qa_cache *c = NULL;
-  qa_cache_opts o = {at, 1, 0, 0};
+  qa_cache_opts o = {at, 1, 0, 0, NULL, NULL};
   CHECK_INT(qa_cache_load(path, &o, &c, &err), 0);
   if (c) {
     CHECK_INT(c->dim, 3);
@@ -596,7 +596,7 @@ static const char *ids_file(const char *name, hid_t ftype, const void *ids, hid_
 static void expect_ids_at(int line, const char *path, const int64_t *want) {
   qa_error err = {0};
   qa_cache *c = NULL;
-  qa_cache_opts o = {NULL, 1, 0, 0};
+  qa_cache_opts o = {NULL, 1, 0, 0, NULL, NULL};
   if (qa_cache_load(path, &o, &c, &err)) {
     qa_test_fail(__FILE__, line, "load: %s", err.msg);
     return;
@@ -641,7 +641,7 @@ QA_TEST(h5input_uint64_above_int64_max_refused) {
   const char *path = ids_file("h5-u64big.h5", H5T_STD_U64BE, u64, H5T_NATIVE_UINT64);
   qa_error err = {0};
   qa_cache *c = NULL;
-  qa_cache_opts o = {NULL, 1, 0, 0};
+  qa_cache_opts o = {NULL, 1, 0, 0, NULL, NULL};
   CHECK_INT(qa_cache_load(path, &o, &c, &err), -1);
   CHECK_INT(err.code, 2);
   CHECK_CONTAINS(err.msg, ":/samples/id: value 9223372036854775813 at element 1 is larger "

@@ -740,7 +740,7 @@ QA_TEST(strata_cache_wire_round_trip) {
   static const int64_t s[4] = {2, 0, 1, 2};
   put_strata(f, s, 4, ABC, 3);
   fx_close(f);
-  qa_cache_opts o = {"final", 0, 0, 0};
+  qa_cache_opts o = {"final", 0, 0, 0, NULL, NULL};
   qa_cache *direct = NULL, *child = NULL;
   qa_error e = {0};
   setenv("QAUDIT_NO_ISOLATION", "1", 1);

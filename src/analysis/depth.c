@@ -43,7 +43,7 @@
 
 /* Layers of the baseline (and of each variant) read together, at most:
 ** small layers share one child process, a large one has its own. */
-#define BATCH_BYTES ((uint64_t)32 << 20)
+#define BATCH_BYTES ((uint64_t)256 << 20)
 #define BATCH_LAYERS 512
 /* "/hidden/<layer>" */
 #define PATH_BYTES (QA_NAME_MAX_BYTES + 16)

@@ -210,7 +210,7 @@ static int read_caches(init_study *s, int argc, char **argv, qa_error *err) {
     c->arg = argv[i];
     c->order = s->n_caches;
     /* No layer loaded; names checked here, with init's own message. */
-    qa_cache_opts opts = {NULL, 0, 0, 0};
+    qa_cache_opts opts = {NULL, 0, 0, 0, NULL, NULL};
     if (qa_cache_load(argv[i], &opts, &c->cache, err)) return -1;
     s->n_caches++;
     static const char *const why =

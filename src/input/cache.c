@@ -795,7 +795,7 @@ int qa_cache_validate(const char *path, qa_error *err) {
   /* One child for the whole file, and every layer read once in it: the
   ** cost is linear in the number of layers (1,501 layers of [6,3] take
   ** well under a second). */
-  qa_cache_opts opts = {NULL, 1, 0, 0};
+  qa_cache_opts opts = {NULL, 1, 0, 0, NULL, NULL};
   trial t = {path, &opts, 1, -1};
   return qa_isolated(path, trial_load, &t, qa_isolation_timeout(path), err);
 }
@@ -824,10 +824,15 @@ int qa_cache_load(const char *path, const qa_cache_opts *opts, qa_cache **out,
   /* A file the HDF5 library could crash or hang on is read in a child
   ** process (input/isolate.h), which passes what it read back: the file is
   ** read once. */
-  if (!qa_isolation_enabled()) return load_direct(path, opts, 0, out, err);
+  if (!qa_isolation_enabled()) {
+    int rc = load_direct(path, opts, 0, out, err);
+    if (opts->meanwhile) opts->meanwhile(opts->meanwhile_arg);
+    return rc;
+  }
   int fd = qa_cache_wire_fd();
   trial t = {path, opts, 0, fd};
-  if (qa_isolated(path, trial_load, &t, qa_isolation_timeout(path), err)) {
+  if (qa_isolated_with(path, trial_load, &t, qa_isolation_timeout(path), err,
+                       opts->meanwhile, opts->meanwhile_arg)) {
     if (fd >= 0) close(fd);
     return -1;
   }

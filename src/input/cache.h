@@ -107,6 +107,9 @@ typedef struct qa_cache_opts {
   uint64_t max_bytes;    /* memory the file's arrays may take; 0: what the
                             machine has available (MemAvailable) */
   int limit_is_option;   /* 1: max_bytes came from --max-memory (for messages) */
+  void (*meanwhile)(void *arg);   /* NULL, or run while the file is read (the
+                                     parent's part of an isolated read) */
+  void *meanwhile_arg;
 } qa_cache_opts;
 
 /* Reads and validates one cache.  On success *out owns a new qa_cache

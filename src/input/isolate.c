@@ -62,17 +62,31 @@ int qa_isolation_enabled(void) {
   return !(off && *off && strcmp(off, "0") != 0);
 }
 
+/* fn directly, then meanwhile. */
+static int direct(int (*fn)(void *arg, qa_error *err), void *arg, qa_error *err,
+                  void (*meanwhile)(void *mw_arg), void *mw_arg) {
+  int rc = fn(arg, err);
+  if (meanwhile) meanwhile(mw_arg);
+  return rc;
+}
+
 int qa_isolated(const char *path, int (*fn)(void *arg, qa_error *err), void *arg,
                 double timeout_s, qa_error *err) {
-  if (!qa_isolation_enabled()) return fn(arg, err);
+  return qa_isolated_with(path, fn, arg, timeout_s, err, NULL, NULL);
+}
+
+int qa_isolated_with(const char *path, int (*fn)(void *arg, qa_error *err), void *arg,
+                     double timeout_s, qa_error *err, void (*meanwhile)(void *mw_arg),
+                     void *mw_arg) {
+  if (!qa_isolation_enabled()) return direct(fn, arg, err, meanwhile, mw_arg);
   int fds[2];
-  if (pipe(fds) != 0) return fn(arg, err);
+  if (pipe(fds) != 0) return direct(fn, arg, err, meanwhile, mw_arg);
   fflush(NULL);
   pid_t pid = fork();
   if (pid < 0) {
     close(fds[0]);
     close(fds[1]);
-    return fn(arg, err);
+    return direct(fn, arg, err, meanwhile, mw_arg);
   }
   if (pid == 0) {
     close(fds[0]);
@@ -84,6 +98,7 @@ int qa_isolated(const char *path, int (*fn)(void *arg, qa_error *err), void *arg
   }
   close(fds[1]);
   double deadline = now_s() + timeout_s;
+  if (meanwhile) meanwhile(mw_arg);
   int status = 0, done = 0;
   while (!done) {
     pid_t w = waitpid(pid, &status, WNOHANG);

@@ -20,6 +20,13 @@
 int qa_isolated(const char *path, int (*fn)(void *arg, qa_error *err), void *arg,
                 double timeout_s, qa_error *err);
 
+/* qa_isolated, with meanwhile(mw_arg) run by the parent while the child
+** works (after fn when isolation is off): other work on the same file, such
+** as its digest, costs no time of its own.  meanwhile may be NULL. */
+int qa_isolated_with(const char *path, int (*fn)(void *arg, qa_error *err), void *arg,
+                     double timeout_s, qa_error *err, void (*meanwhile)(void *mw_arg),
+                     void *mw_arg);
+
 /* 0 when QAUDIT_NO_ISOLATION turns isolation off, else 1. */
 int qa_isolation_enabled(void);
 

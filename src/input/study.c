@@ -395,6 +395,22 @@ static int resolve_variant(const qa_config *cfg, const qa_model_cfg *mc,
   return 0;
 }
 
+/* The digest of a cache taken while its isolated read runs (cache.h
+** qa_cache_opts.meanwhile). */
+#define MEANWHILE_HASH_BYTES ((uint64_t)256 << 20)
+typedef struct hash_job {
+  const char *path;
+  char *hex;
+  uint64_t *bytes;
+  int rc;
+  qa_error err;
+} hash_job;
+
+static void hash_meanwhile(void *arg) {
+  hash_job *h = arg;
+  h->rc = qa_sha256_file(h->path, h->hex, h->bytes, &h->err);
+}
+
 static int load_model(const qa_config *cfg, size_t mi, qa_progress *p, qa_model *m,
                       size_t *done_files, size_t total_files, const uint64_t *budget,
                       uint64_t *used, qa_error *err) {
@@ -407,7 +423,14 @@ static int load_model(const qa_config *cfg, size_t mi, qa_progress *p, qa_model 
     qa_variant *v = &m->variants[m->n_variants++];
     /* Every cache gets what the ones before it left of the memory budget. */
     uint64_t left = *budget > *used ? *budget - *used : 1;
-    qa_cache_opts opts = {cfg->layer, !mc->name || !vc->name, left, cfg->max_memory_bytes != 0};
+    /* A file of up to MEANWHILE_HASH_BYTES is hashed while the isolated
+    ** child reads it (a larger one may hold token logits, whose digest the
+    ** token stream takes as it reads them). */
+    hash_job hj = {vc->path, v->sha256, &v->bytes, 0, {0}};
+    struct stat fst;
+    int early = stat(vc->path, &fst) == 0 && (uint64_t)fst.st_size <= MEANWHILE_HASH_BYTES;
+    qa_cache_opts opts = {cfg->layer, !mc->name || !vc->name, left, cfg->max_memory_bytes != 0,
+                          early ? hash_meanwhile : NULL, &hj};
     v->cfg = vc;
     qa_progress_count(p, "reading caches", (*done_files)++, total_files, "caches");
     if (qa_sha256_check_file(vc->path, err)) {
@@ -424,7 +447,8 @@ static int load_model(const qa_config *cfg, size_t mi, qa_progress *p, qa_model 
       struct stat st;
       v->sha256_deferred = 1;
       v->bytes = stat(vc->path, &st) == 0 ? (uint64_t)st.st_size : 0;
-    } else if (qa_sha256_file(vc->path, v->sha256, &v->bytes, err)) {
+    } else if (early ? (hj.rc ? (*err = hj.err, -1) : 0)
+                     : qa_sha256_file(vc->path, v->sha256, &v->bytes, err)) {
       return -1;
     }
     *used += qa_cache_memory(v->cache);
