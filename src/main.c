@@ -210,7 +210,7 @@ static int write_outputs(const cJSON *results, const qa_config *cfg, const qa_st
   mode_t mask = umask(0);
   umask(mask);
   chmod(o.temp[OUT_FIGURES], 0777 & ~mask);
-  if (qa_figures_render_all(study, analysis, fonts, o.temp[OUT_FIGURES], &figs, err)) goto done;
+  if (qa_figures_render_all(study, analysis, fonts, o.temp[OUT_FIGURES], threads, &figs, err)) goto done;
   char *json = cJSON_Print(results);
   if (!json) {
     qa_error_set(err, QA_EXIT_IO, o.final[OUT_JSON], NULL, "out of memory");

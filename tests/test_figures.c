@@ -318,7 +318,7 @@ QA_TEST(figures_render_all_lists_every_figure) {
   snprintf(dir, sizeof dir, "%s/figs/all", qa_test_tmpdir());
   qa_figure_list l;
   qa_error err = {0};
-  if (qa_figures_render_all(&f.study, &f.analysis, "fonts", dir, &l, &err)) {
+  if (qa_figures_render_all(&f.study, &f.analysis, "fonts", dir, 2, &l, &err)) {
     qa_test_fail(__FILE__, __LINE__, "render_all: %s", err.msg);
     return;
   }
@@ -364,7 +364,7 @@ QA_TEST(figures_without_data_say_why) {
   snprintf(dir, sizeof dir, "%s/figs/empty", qa_test_tmpdir());
   qa_figure_list l;
   qa_error err = {0};
-  if (qa_figures_render_all(&f.study, &f.analysis, "fonts", dir, &l, &err)) {
+  if (qa_figures_render_all(&f.study, &f.analysis, "fonts", dir, 2, &l, &err)) {
     qa_test_fail(__FILE__, __LINE__, "render_all: %s", err.msg);
     return;
   }
@@ -387,7 +387,7 @@ QA_TEST(figures_fail_cleanly) {
   qa_figure_list l;
   qa_error err = {0};
   CHECK_INT(qa_figures_render_all(&f.study, &f.analysis, "/nonexistent-fonts",
-                                  qa_test_tmpdir(), &l, &err), -1);
+                                  qa_test_tmpdir(), 2, &l, &err), -1);
   CHECK_INT(err.code, QA_EXIT_IO);
   CHECK_CONTAINS(err.msg, "DejaVuSans.ttf");
   CHECK_INT(l.n, 0);
@@ -586,7 +586,7 @@ QA_TEST(figures_cost_uses_the_results_unit_and_mean) {
   snprintf(dir, sizeof dir, "%s/figs/gib", qa_test_tmpdir());
   qa_figure_list l;
   qa_error err = {0};
-  if (qa_figures_render_all(&f.study, &f.analysis, "fonts", dir, &l, &err)) {
+  if (qa_figures_render_all(&f.study, &f.analysis, "fonts", dir, 2, &l, &err)) {
     qa_test_fail(__FILE__, __LINE__, "render_all: %s", err.msg);
     return;
   }
@@ -615,4 +615,43 @@ QA_TEST(figures_cost_uses_the_results_unit_and_mean) {
   if (b) cairo_surface_destroy(b);
   if (c) cairo_surface_destroy(c);
   qa_plot_fonts_free(fonts);
+}
+
+/* Figures drawn on 3 workers are the serial ones: the same list, captions
+** and PNG bytes (the faster path proven equal to the plain one). */
+QA_TEST(figures_parallel_equal_serial) {
+  static fake f;
+  fake_init(&f, 1);
+  char d1[4096], d3[4096];
+  snprintf(d1, sizeof d1, "%s/figs/serial", qa_test_tmpdir());
+  snprintf(d3, sizeof d3, "%s/figs/parallel", qa_test_tmpdir());
+  qa_figure_list l1, l3;
+  qa_error err = {0};
+  if (qa_figures_render_all(&f.study, &f.analysis, "fonts", d1, 1, &l1, &err) ||
+      qa_figures_render_all(&f.study, &f.analysis, "fonts", d3, 3, &l3, &err)) {
+    qa_test_fail(__FILE__, __LINE__, "render_all: %s", err.msg);
+    return;
+  }
+  CHECK_INT(l3.n, l1.n);
+  CHECK_INT(l3.n_skipped, l1.n_skipped);
+  CHECK(l1.n >= 9);
+  for (size_t i = 0; i < l1.n && i < l3.n; i++) {
+    CHECK_STR(l3.figs[i].caption, l1.figs[i].caption);
+    CHECK_INT(l3.figs[i].kind, l1.figs[i].kind);
+    const char *b1 = strrchr(l1.figs[i].path, '/'), *b3 = strrchr(l3.figs[i].path, '/');
+    CHECK(b1 && b3 && strcmp(b1, b3) == 0);
+    FILE *f1 = fopen(l1.figs[i].path, "rb"), *f3 = fopen(l3.figs[i].path, "rb");
+    size_t n1 = 0, n3 = 0;
+    char *c1 = f1 ? qa_test_read_stream(f1, &n1) : NULL;
+    char *c3 = f3 ? qa_test_read_stream(f3, &n3) : NULL;
+    if (f1) fclose(f1);
+    if (f3) fclose(f3);
+    CHECK(c1 && c3 && n1 > 1000 && n1 == n3 && memcmp(c1, c3, n1) == 0);
+    free(c1);
+    free(c3);
+  }
+  for (size_t i = 0; i < l1.n_skipped && i < l3.n_skipped; i++)
+    CHECK_STR(l3.skipped[i].reason, l1.skipped[i].reason);
+  qa_figure_list_free(&l1);
+  qa_figure_list_free(&l3);
 }

@@ -268,7 +268,7 @@ static int render_checked(const char *config, const char *tag, figure_check *c) 
     goto done;
   }
   qa_plot_set_observer(check_figure, c);
-  if (qa_figures_render_all(study, a, "fonts", dir, &l, &err))
+  if (qa_figures_render_all(study, a, "fonts", dir, 2, &l, &err))
     qa_test_fail(__FILE__, __LINE__, "render_all: %s", err.msg);
   qa_plot_set_observer(NULL, NULL);
   CHECK_INT(c->figures, (long long)l.n);

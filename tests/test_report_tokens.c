@@ -613,7 +613,7 @@ QA_TEST(figures_tokens_in_the_list) {
   ** (skipped) classification figures. */
   tok_fake_init(&f, 1, 1);
   snprintf(dir, sizeof dir, "%s/figs/tokens", qa_test_tmpdir());
-  if (qa_figures_render_all(&f.study, &f.analysis, "fonts", dir, &l, &err)) {
+  if (qa_figures_render_all(&f.study, &f.analysis, "fonts", dir, 2, &l, &err)) {
     qa_test_fail(__FILE__, __LINE__, "render_all: %s", err.msg);
     return;
   }
@@ -641,7 +641,7 @@ QA_TEST(figures_tokens_in_the_list) {
   /* Without token data none of them is drawn or listed as not drawn. */
   tok_fake_init(&f, 0, 0);
   snprintf(dir, sizeof dir, "%s/figs/no-tokens", qa_test_tmpdir());
-  if (qa_figures_render_all(&f.study, &f.analysis, "fonts", dir, &l, &err)) {
+  if (qa_figures_render_all(&f.study, &f.analysis, "fonts", dir, 2, &l, &err)) {
     qa_test_fail(__FILE__, __LINE__, "render_all: %s", err.msg);
     return;
   }

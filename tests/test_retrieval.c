@@ -130,7 +130,7 @@ QA_TEST(retrieval_overlap_figure) {
   snprintf(dir, sizeof dir, "%s/figs/retrieval", qa_test_tmpdir());
   qa_figure_list l;
   qa_error err = {0};
-  CHECK_INT(qa_figures_render_all(st.study, st.a, "fonts", dir, &l, &err), 0);
+  CHECK_INT(qa_figures_render_all(st.study, st.a, "fonts", dir, 2, &l, &err), 0);
   int found = 0;
   for (size_t i = 0; i < l.n; i++)
     if (l.figs[i].kind == QA_FIG_OVERLAP) {

@@ -12,12 +12,14 @@
 */
 #include "figures/figures.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/outfile.h"
+#include "util/parallel.h"
 
 typedef struct fig_kind {
   int kind;
@@ -263,21 +265,59 @@ void qa_figure_list_free(qa_figure_list *l) {
 }
 
 /* One figure: draw it, then list it or its reason. */
-static int render_one(const qa_figure_src *src, const fig_kind *k, const char *dir,
-                      qa_figure_list *out, qa_error *err) {
-  char path[4096], part[128] = "", why[512] = "";
+/* One figure to draw: its kind, model, and what drawing it gave. */
+typedef struct fig_job {
+  const fig_kind *k;
+  qa_figure_src src;
+  const char *dir;
+  char path[4096], why[512];
+  int rc;                     /* draw's result, -1 with err */
+  qa_error err;
+} fig_job;
+
+static void draw_job(fig_job *j) {
+  char part[128] = "";
+  const qa_figure_src *src = &j->src;
   if (src->model != SIZE_MAX) model_part(src->study, src->model, part, sizeof part);
-  if ((size_t)snprintf(path, sizeof path, "%s/fig%d-%s%s.png", dir, k->kind, k->name, part) >=
-      sizeof path)
-    return qa_error_set(err, QA_EXIT_IO, dir, NULL, "figure path too long");
-  int rc = k->draw(src, path, why, sizeof why, err);
-  if (rc < 0) return -1;
-  if (rc == QA_FIG_NOT_APPLICABLE) return 0;
-  if (rc == 0 ? add_figure(out, src->study, k, src->model, path, why)
-              : add_skip(out, src->study, k->kind, src->model,
-                         why[0] ? why : "There is nothing to show."))
-    return qa_error_set(err, QA_EXIT_IO, path, NULL, "out of memory");
+  if ((size_t)snprintf(j->path, sizeof j->path, "%s/fig%d-%s%s.png", j->dir, j->k->kind,
+                       j->k->name, part) >= sizeof j->path) {
+    j->rc = qa_error_set(&j->err, QA_EXIT_IO, j->dir, NULL, "figure path too long");
+    return;
+  }
+  j->rc = j->k->draw(src, j->path, j->why, sizeof j->why, &j->err);
+}
+
+/* The job's figure (or the reason it was not drawn) into out. */
+static int record_job(const fig_job *j, qa_figure_list *out, qa_error *err) {
+  if (j->rc < 0) {
+    *err = j->err;
+    return -1;
+  }
+  if (j->rc == QA_FIG_NOT_APPLICABLE) return 0;
+  if (j->rc == 0 ? add_figure(out, j->src.study, j->k, j->src.model, j->path, j->why)
+                 : add_skip(out, j->src.study, j->k->kind, j->src.model,
+                            j->why[0] ? j->why : "There is nothing to show."))
+    return qa_error_set(err, QA_EXIT_IO, j->path, NULL, "out of memory");
   return 0;
+}
+
+/* Workers take the jobs in order; each figure is independent (its own
+** surface and file; the fonts are shared, cairo locks its FreeType faces). */
+typedef struct fig_pool {
+  fig_job *jobs;
+  size_t n, next;
+  pthread_mutex_t lock;
+} fig_pool;
+
+static void *fig_worker(void *arg) {
+  fig_pool *pl = *(fig_pool **)arg;
+  for (;;) {
+    pthread_mutex_lock(&pl->lock);
+    size_t i = pl->next++;
+    pthread_mutex_unlock(&pl->lock);
+    if (i >= pl->n) return NULL;
+    draw_job(&pl->jobs[i]);
+  }
 }
 
 /* The worst tier of model m's variants (higher is worse). */
@@ -346,7 +386,7 @@ static int note_models_left_out(qa_figure_list *out, size_t n_models, int tokens
 }
 
 int qa_figures_render_all(const qa_study *s, const qa_analysis *a, const char *fonts_dir,
-                          const char *dir, qa_figure_list *out, qa_error *err) {
+                          const char *dir, int threads, qa_figure_list *out, qa_error *err) {
   qa_plot_fonts *fonts = NULL;
   memset(out, 0, sizeof *out);
   char *drawn = calloc(s->n_models + 1, 1);
@@ -356,20 +396,35 @@ int qa_figures_render_all(const qa_study *s, const qa_analysis *a, const char *f
     return -1;
   }
   pick_models(s, a, drawn);
-  qa_figure_src src = {s, a, fonts, SIZE_MAX};
+  /* Every figure to draw, in the list's order; drawn on up to `threads`
+  ** workers, recorded in order (the list and the first error do not
+  ** depend on the timing). */
+  size_t cap = 0, nj = 0;
+  for (size_t k = 0; k < QA_FIG_N_KINDS; k++)
+    cap += KINDS[k].per_model ? s->n_models : 1;
+  fig_job *jobs = calloc(cap ? cap : 1, sizeof *jobs);
   int rc = 0;
-  for (size_t k = 0; !rc && k < QA_FIG_N_KINDS; k++) {
-    if (!KINDS[k].per_model) {
-      src.model = SIZE_MAX;
-      rc = render_one(&src, &KINDS[k], dir, out, err);
-      continue;
+  if (!jobs) rc = qa_error_set(err, QA_EXIT_IO, dir, NULL, "out of memory");
+  for (size_t k = 0; !rc && k < QA_FIG_N_KINDS; k++)
+    for (size_t m = 0; m < (KINDS[k].per_model ? s->n_models : 1); m++) {
+      if (KINDS[k].per_model && !drawn[m]) continue;
+      fig_job *j = &jobs[nj++];
+      j->k = &KINDS[k];
+      j->src = (qa_figure_src){s, a, fonts, KINDS[k].per_model ? m : SIZE_MAX};
+      j->dir = dir;
     }
-    for (size_t m = 0; !rc && m < s->n_models; m++) {
-      if (!drawn[m]) continue;
-      src.model = m;
-      rc = render_one(&src, &KINDS[k], dir, out, err);
-    }
+  if (!rc) {
+    int w = threads < 1 ? 1 : threads > 8 ? 8 : threads;
+    if ((size_t)w > nj) w = nj ? (int)nj : 1;
+    if (qa_plot_has_observer()) w = 1;   /* the observer sees one figure at a time */
+    fig_pool pl = {jobs, nj, 0, PTHREAD_MUTEX_INITIALIZER};
+    fig_pool *args[8];
+    for (int t = 0; t < w; t++) args[t] = &pl;
+    if (w > 1) qa_run_parallel(fig_worker, args, sizeof args[0], w);
+    else fig_worker(&args[0]);
   }
+  for (size_t i = 0; !rc && i < nj; i++) rc = record_job(&jobs[i], out, err);
+  free(jobs);
   if (!rc && s->n_models > QA_FIG_MAX_MODELS &&
       note_models_left_out(out, s->n_models, has_tokens(s, a)))
     rc = qa_error_set(err, QA_EXIT_IO, dir, NULL, "out of memory");

@@ -77,10 +77,11 @@ typedef struct qa_figure_list {
 #define QA_FIG_MAX_MODELS 12
 
 /* Draws every figure that has data into dir (created if missing), with the
-** DejaVu fonts of fonts_dir, and fills out (free with qa_figure_list_free;
+** DejaVu fonts of fonts_dir, on up to `threads` workers (the list is the
+** same for any number), and fills out (free with qa_figure_list_free;
 ** zeroed on failure).  Fails only on I/O (fonts, PNG writes) or memory. */
 int qa_figures_render_all(const qa_study *s, const qa_analysis *a, const char *fonts_dir,
-                          const char *dir, qa_figure_list *out, qa_error *err);
+                          const char *dir, int threads, qa_figure_list *out, qa_error *err);
 void qa_figure_list_free(qa_figure_list *l);   /* safe on a zeroed list */
 
 /* The caption of a figure kind for a model (or every model: SIZE_MAX). */

@@ -249,7 +249,7 @@ static int dist_rows(const qa_figure_src *src, int kl, dist_row **out, size_t *n
 
 /* Rows in order of their second mark (the p05 cosine distance, the p99
 ** KL), largest first, NaN last; ties by position. */
-static const dist_row *sort_base;
+static _Thread_local const dist_row *sort_base;   /* per thread: parallel figures */
 static int by_tail(const void *a, const void *b) {
   size_t i = *(const size_t *)a, j = *(const size_t *)b;
   double x = sort_base[i].mark[1], y = sort_base[j].mark[1];

@@ -229,8 +229,9 @@ static const int32_t *model_labels(const qa_model *m, size_t n, size_t *n_classe
   return b->labels;
 }
 
-/* qsort has no context argument: the labels the comparison reads. */
-static const int32_t *sort_labels;
+/* qsort has no context argument: the labels the comparison reads (one
+** per thread: figures are drawn on parallel workers). */
+static _Thread_local const int32_t *sort_labels;
 
 static int by_label_row(const void *a, const void *b) {
   size_t i = *(const size_t *)a, j = *(const size_t *)b;

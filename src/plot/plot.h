@@ -323,6 +323,9 @@ int qa_plot_place_label(qa_plot *p, const qa_plot_label *l, const qa_plot_area *
 typedef void (*qa_plot_observer)(void *ctx, const char *png_path, const qa_plot *p);
 void qa_plot_set_observer(qa_plot_observer fn, void *ctx);
 
+/* 1 when an observer is set (figures are then drawn one at a time). */
+int qa_plot_has_observer(void);
+
 /* The ink extents of text as drawn (cairo_text_extents in the font). */
 void qa_plot_text_ink(qa_plot *p, const char *utf8, double size, int bold,
                       cairo_text_extents_t *te);

@@ -280,6 +280,8 @@ void qa_plot_set_observer(qa_plot_observer fn, void *ctx) {
   observer_ctx = ctx;
 }
 
+int qa_plot_has_observer(void) { return observer != NULL; }
+
 void qa_plot_notify_saved(const qa_plot *p, const char *png_path) {
   if (observer) observer(observer_ctx, png_path, p);
 }
