@@ -515,3 +515,37 @@ QA_TEST(repr_cka_known_norms_match_full_cka) {
   CHECK_NEAR(fast, full, 1e-13);
   CHECK(full > 0.9 && full < 1.0);
 }
+
+/* The fused CKA (Y's norm and the cross product from one centring of Y,
+** depth.c) gives the very bits of the two-step one (covariance, its norm,
+** then the cross product), over several row blocks with a ragged last one;
+** and falls back to the full CKA where D > N. */
+QA_TEST(repr_cka_fused_bits_equal_two_step) {
+  enum { N = 1237, D = 23 };
+  double *x = malloc(N * D * sizeof *x), *y = malloc(N * D * sizeof *y);
+  double cx[D * D], cy[D * D];
+  if (!x || !y) { free(x); free(y); CHECK(!"out of memory"); return; }
+  unsigned s = 12345;
+  for (int i = 0; i < N * D; i++) {
+    s = s * 1103515245u + 12345u;
+    x[i] = 3.0 + (double)(s >> 8) / (double)(1u << 24);
+    y[i] = x[i] + 0.01 * sin(0.37 * i);
+  }
+  qa_error err = {0};
+  double two = 0, fused = 0, yy2 = 0;
+  CHECK_INT(qa_repr_covariance(x, N, D, cx, NULL, &err), 0);
+  CHECK_INT(qa_repr_covariance(y, N, D, cy, NULL, &err), 0);
+  double xx = qa_repr_gram_frob2(cx, N, D), yy = qa_repr_gram_frob2(cy, N, D);
+  CHECK_INT(qa_repr_cka_linear_known(x, y, N, D, xx, yy, &two, &err), 0);
+  CHECK_INT(qa_repr_cka_linear_known_x(x, y, N, D, xx, &yy2, &fused, &err), 0);
+  CHECK(memcmp(&yy2, &yy, sizeof yy) == 0);
+  CHECK(memcmp(&fused, &two, sizeof two) == 0);
+  CHECK(two > 0.9 && two < 1.0);
+  /* D > N: the Gram path of the full CKA. */
+  double full = 0, fb = 0;
+  CHECK_INT(qa_repr_cka_linear(x, y, 20, 23, &full, &err), 0);
+  CHECK_INT(qa_repr_cka_linear_known_x(x, y, 20, 23, NAN, NULL, &fb, &err), 0);
+  CHECK(memcmp(&full, &fb, sizeof fb) == 0);
+  free(x);
+  free(y);
+}

@@ -271,9 +271,8 @@ static int gram_frob2(const double *x, size_t n, size_t d, double *out, qa_error
 static int cka(const double *x, double xx, const double *y, size_t n, size_t d, double *out,
                qa_error *err) {
   if (isnan(xx)) return qa_repr_cka_linear(x, y, n, d, out, err);
-  double yy;
-  if (gram_frob2(y, n, d, &yy, err)) return -1;
-  return qa_repr_cka_linear_known(x, y, n, d, xx, yy, out, err);
+  /* Y's norm and the cross product from one centring of Y. */
+  return qa_repr_cka_linear_known_x(x, y, n, d, xx, NULL, out, err);
 }
 
 /* Cosine mean and p05 of the rows of X against Y (repr.h). */

@@ -828,6 +828,41 @@ done:
   return rc;
 }
 
+int qa_repr_cka_linear_known_x(const double *X, const double *Y, size_t n, size_t d,
+                               double xx_frob2, double *yy_frob2_out, double *cka_out,
+                               qa_error *err) {
+  int rc = -1;
+  double *yy = NULL, *yx = NULL, *mean = NULL;
+  *cka_out = NAN;
+  if (yy_frob2_out) *yy_frob2_out = NAN;
+  if (n == 0 || d == 0) return 0;
+  if (n < 2 || use_gram(n, d, QA_REPR_PATH_AUTO))
+    return qa_repr_cka_linear(X, Y, n, d, cka_out, err);
+  if (!(yy = qa_alloc_array(d * d, sizeof *yy, err, "CKA Y'Y")) ||
+      !(yx = qa_alloc_array(d * d, sizeof *yx, err, "CKA Y'X")) ||
+      !(mean = qa_alloc_array(d, sizeof *mean, err, "CKA means")))
+    goto done;
+  /* yy from the same centred blocks, and the same calls, as
+  ** qa_repr_covariance(Y) makes; its |.|_F^2 summed as qa_repr_gram_frob2
+  ** sums the covariance (divided, mirrored, row by row): the same bits. */
+  if (centred_products(X, Y, n, d, mean, NULL, yy, yx, err)) goto done;
+  double s = 0, cross = 0;
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = 0; j < d; j++) {
+      double c = (j >= i ? yy[i * d + j] : yy[j * d + i]) / (double)(n - 1);
+      s += c * c;
+    }
+  double yy2 = s * (double)(n - 1) * (double)(n - 1);
+  if (yy_frob2_out) *yy_frob2_out = yy2;
+  for (size_t i = 0; i < d * d; i++) cross += yx[i] * yx[i];
+  double den = sqrt(xx_frob2) * sqrt(yy2);
+  if (den > 0) *cka_out = cross / den;
+  rc = 0;
+done:
+  free(yy); free(yx); free(mean);
+  return rc;
+}
+
 double qa_repr_gram_frob2(const double *cov, size_t n, size_t d) {
   /* |Xc'Xc|_F^2 = (n-1)^2 |cov|_F^2 */
   double s = 0;

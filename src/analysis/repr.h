@@ -184,6 +184,15 @@ int qa_repr_cka_linear_known(const double *X, const double *Y, size_t n, size_t 
 /* |Xc'Xc|_F^2 from the full d*d covariance of n samples: (n-1)^2 |cov|_F^2. */
 double qa_repr_gram_frob2(const double *cov, size_t n, size_t d);
 
+/* qa_repr_cka_linear_known with Y's norm computed here, in the same pass
+** over the centred rows as the cross product (one centring of Y instead of
+** two): the same bits as qa_repr_covariance + qa_repr_gram_frob2 +
+** qa_repr_cka_linear_known (tests/test_repr.c).  *yy_frob2_out (may be
+** NULL) receives |Yc'Yc|_F^2.  Where D > N or N < 2, qa_repr_cka_linear. */
+int qa_repr_cka_linear_known_x(const double *X, const double *Y, size_t n, size_t d,
+                               double xx_frob2, double *yy_frob2_out, double *cka_out,
+                               qa_error *err);
+
 /* Sample covariance (divisor n-1; requires n >= 2) into cov_out (d*d, full
 ** symmetric, row-major) and the column means into mean_out (d; may be
 ** NULL). */
