@@ -10,6 +10,7 @@
 #include "harness.h"
 
 #include <cairo.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -790,4 +791,70 @@ QA_TEST(doc_to_unicode_cmaps_are_valid) {
   CHECK(out && !strstr(out, "Syntax Warning"));
   CHECK_CONTAINS(out, "No syntax or stream encoding errors found");
   free(out);
+}
+
+/* The pixels of cairo's PNG at `a` and `b` are equal (same size, every
+** RGB byte). */
+static int same_pixels(const char *a, const char *b) {
+  cairo_surface_t *x = cairo_image_surface_create_from_png(a);
+  cairo_surface_t *y = cairo_image_surface_create_from_png(b);
+  int ok = cairo_surface_status(x) == CAIRO_STATUS_SUCCESS &&
+           cairo_surface_status(y) == CAIRO_STATUS_SUCCESS;
+  int w = ok ? cairo_image_surface_get_width(x) : 0, h = ok ? cairo_image_surface_get_height(x) : 0;
+  ok = ok && w > 10 && h > 10 && w == cairo_image_surface_get_width(y) &&
+       h == cairo_image_surface_get_height(y);
+  for (int r = 0; ok && r < h; r++) {
+    const uint32_t *px = (const uint32_t *)(cairo_image_surface_get_data(x) +
+                                            (size_t)r * cairo_image_surface_get_stride(x));
+    const uint32_t *py = (const uint32_t *)(cairo_image_surface_get_data(y) +
+                                            (size_t)r * cairo_image_surface_get_stride(y));
+    for (int c = 0; ok && c < w; c++) ok = (px[c] & 0xFFFFFF) == (py[c] & 0xFFFFFF);
+  }
+  cairo_surface_destroy(x);
+  cairo_surface_destroy(y);
+  return ok;
+}
+
+/* A figure's PNG goes into the PDF with its own compressed bytes
+** (doc_png.c): poppler's pdfimages gives back exactly its pixels; a PNG
+** with alpha takes libharu's decoder and is embedded too. */
+QA_TEST(doc_png_passthrough_pixels) {
+  size_t pages = 0;
+  const char *pdf = doc_test_saved(&pages);
+  const char *png = doc_test_png();
+  if (!pdf || !png) { CHECK(!"no document"); return; }
+  char cmd[2048], out[600];
+  snprintf(cmd, sizeof cmd, "pdfimages -png '%s' '%s/pt' 2>/dev/null", pdf, qa_test_tmpdir());
+  CHECK_INT(system(cmd), 0);
+  snprintf(out, sizeof out, "%s/pt-000.png", qa_test_tmpdir());
+  CHECK(same_pixels(png, out));
+  /* RGBA: the other path. */
+  char rgba[600], pdf2[600];
+  snprintf(rgba, sizeof rgba, "%s/doc_rgba.png", qa_test_tmpdir());
+  snprintf(pdf2, sizeof pdf2, "%s/doc_rgba.pdf", qa_test_tmpdir());
+  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, 64, 40);
+  cairo_t *cr = cairo_create(s);
+  cairo_set_source_rgba(cr, 0.2, 0.4, 0.8, 0.5);
+  cairo_paint(cr);
+  cairo_destroy(cr);
+  CHECK_INT(cairo_surface_write_to_png(s, rgba), CAIRO_STATUS_SUCCESS);
+  cairo_surface_destroy(s);
+  qa_error err = {0};
+  qa_doc_opts o = doc_test_opts();
+  qa_doc *doc = NULL;
+  CHECK_INT(qa_doc_new(&o, &doc, &err), 0);
+  if (!doc) return;
+  CHECK_INT(qa_doc_figure_png(doc, rgba, 0.5, "RGBA", &err), 0);
+  CHECK_INT(qa_doc_save(doc, pdf2, &err), 0);
+  qa_doc_free(doc);
+  snprintf(cmd, sizeof cmd,
+           "pdfimages -list %c%s%c 2>/dev/null | awk %c$3 == \"image\"%c | wc -l", 39, pdf2,
+           39, 39, 39);
+  FILE *p = popen(cmd, "r");
+  int n = 0;
+  if (p) {
+    if (fscanf(p, "%d", &n) != 1) n = -1;
+    pclose(p);
+  }
+  CHECK_INT(n, 1);
 }

@@ -161,4 +161,10 @@ void doc_draw_fitted(qa_doc *doc, HPDF_Page page, HPDF_Font font, double size,
                      double x, double baseline, double max_width,
                      const double rgb[3], const char *s);
 
+/* doc_png.c: an image XObject holding the PNG's IDAT bytes as they are
+** (FlateDecode, PNG predictors), or NULL: *other = 1 when the PNG is of a
+** kind this path leaves to libharu (palette, alpha, 16-bit, interlaced),
+** 0 on a read error or out of memory. */
+HPDF_Image qa_doc_png_image(HPDF_Doc pdf, const char *path, int *other);
+
 #endif

@@ -391,7 +391,11 @@ int qa_doc_figure_png(qa_doc *doc, const char *png_path, double width_frac,
   if (!doc_ok(doc))
     return qa_error_set(err, QA_EXIT_IO, png_path, NULL, "document already failed");
   if (check_png(png_path, err)) return -1;
-  HPDF_Image img = HPDF_LoadPngImageFromFile(doc->pdf, png_path);
+  /* The PNG's own compressed pixels when it is one qaudit draws (doc_png.c),
+  ** else libharu's decoder. */
+  int other = 0;
+  HPDF_Image img = qa_doc_png_image(doc->pdf, png_path, &other);
+  if (!img && other && !doc->hpdf_error) img = HPDF_LoadPngImageFromFile(doc->pdf, png_path);
   if (!img || doc->hpdf_error) {
     unsigned code = (unsigned)doc->hpdf_error;
     HPDF_ResetError(doc->pdf);  /* reported here; the document stays usable */
