@@ -239,6 +239,10 @@ static int read_tests(const char *path, const cJSON *tests, const import_bench_o
       return qa_error_set(err, QA_EXIT_DATA, path, key_at(where, sizeof where, i, NULL),
                           "not an object; expected a llama-bench test");
     double np, ng;
+    if (!i && !cJSON_GetObjectItemCaseSensitive(t, "n_gen") &&
+        (cJSON_GetObjectItemCaseSensitive(t, "doc_id") ||
+         cJSON_GetObjectItemCaseSensitive(t, "results")))
+      return foreign_object(path, t, err);
     if (number(path, t, i, "n_prompt", &np, err) || number(path, t, i, "n_gen", &ng, err))
       return -1;
     if (selected(t, o->gguf)) {
