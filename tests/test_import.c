@@ -17,6 +17,7 @@
 */
 #include "harness.h"
 
+#include <cjson/cJSON.h>
 #include <hdf5.h>
 #include <limits.h>
 #include <stdint.h>
@@ -347,7 +348,7 @@ QA_TEST(import_lmeval_mmlu_correct_ids_strata) {
            "--bits 4.5", MMLU_NAME);
   CHECK_INT(run_in(dir, args, err, sizeof err), 0);
   /* The one line of progress: what the cache received. */
-  CHECK_STR(err, "qaudit: import: q4.h5: task mmlu (7 items, 3 strata)\n");
+  CHECK_STR(err, "qaudit: import: q4.h5: task mmlu (7 items, acc, 3 strata)\n");
   CHECK(validates(dir, "q4.h5"));
   CHECK_INT(hidden_files(dir), 0);
   hid_t f = open_cache(dir, "q4.h5");
@@ -394,7 +395,7 @@ QA_TEST(import_lmeval_gsm8k_filters_and_two_tasks) {
   CHECK_INT(hidden_files(dir), 0);
   CHECK_INT(run_in(dir, "import lm-eval samples_gsm8k_2026-11-30T09-12-44.518316.jsonl "
                         "--metric exact_match -o a.h5 --model m --variant v", err, sizeof err), 0);
-  CHECK_STR(err, "qaudit: import: a.h5: task gsm8k (2 items, 0 strata; filter strict-match, 2 "
+  CHECK_STR(err, "qaudit: import: a.h5: task gsm8k (2 items, exact_match, 0 strata; filter strict-match, 2 "
                  "records of other filters left out (--filter))\n");
   hid_t f = open_cache(dir, "a.h5");
   int64_t correct[2], ids[2];
@@ -705,18 +706,20 @@ QA_TEST(import_two_quants_init_report) {
   CHECK(write_text(dir, "bench_q4.json", json) == 0);
   CHECK_INT(run_in(dir, "import lm-eval q8/samples_*.jsonl --metric exact_match -o q8.h5 "
                         "--model llama3.2-1b --variant Q8_0 --bits 8.5 -q", err, sizeof err), 2);
-  /* MMLU has acc, gsm8k exact_match: one --metric for both cannot work,
-  ** so each file goes in by itself, adding to the cache. */
-  static const char *const q[2] = {"q8", "q4"};
-  for (int k = 0; k < 2; k++) {
-    char args[1024];
-    snprintf(args, sizeof args, "import lm-eval %s/%s -o %s.h5 --model llama3.2-1b --variant %s "
-             "%s -q", q[k], MMLU_NAME, q[k], k ? "Q4_K_M" : "Q8_0", k ? "" : "--bits 8.5");
-    CHECK_INT(run_in(dir, args, err, sizeof err), 0);
-    snprintf(args, sizeof args, "import lm-eval %s/samples_gsm8k_2026-11-30T09-12-44.518316.jsonl "
-             "--metric exact_match -o %s.h5 -q", q[k], q[k]);
-    CHECK_INT(run_in(dir, args, err, sizeof err), 0);
-  }
+  /* MMLU has acc, gsm8k exact_match: --metric acc,exact_match takes the
+  ** first of the list each file has.  Q8_0 in one command; Q4_K_M file by
+  ** file, adding to its cache. */
+  CHECK_INT(run_in(dir, "import lm-eval q8/samples_*.jsonl --metric acc,exact_match -o q8.h5 "
+                        "--model llama3.2-1b --variant Q8_0 --bits 8.5", err, sizeof err), 0);
+  CHECK_STR(err, "qaudit: import: q8.h5: task gsm8k (2 items, exact_match, 0 strata; filter "
+                 "strict-match, 2 records of other filters left out (--filter)); task mmlu "
+                 "(60 items, acc, 3 strata)\n");
+  char args[1024];
+  snprintf(args, sizeof args, "import lm-eval q4/%s -o q4.h5 --model llama3.2-1b --variant "
+           "Q4_K_M -q", MMLU_NAME);
+  CHECK_INT(run_in(dir, args, err, sizeof err), 0);
+  CHECK_INT(run_in(dir, "import lm-eval q4/samples_gsm8k_2026-11-30T09-12-44.518316.jsonl "
+                        "--metric exact_match -o q4.h5 -q", err, sizeof err), 0);
   CHECK_INT(run_in(dir, "import llama-bench bench_q4.json -o q4.h5 -q", err, sizeof err), 0);
   CHECK(validates(dir, "q8.h5") && validates(dir, "q4.h5"));
   CHECK_INT(run_in(dir, "init q8.h5 q4.h5 > config.json", err, sizeof err), 0);
@@ -724,13 +727,27 @@ QA_TEST(import_two_quants_init_report) {
   CHECK_STR(err, "");
   char path[PATH_MAX + 64];
   snprintf(path, sizeof path, "%s/out/report.json", dir);
-  char *rep = qa_test_read_file(path, NULL);
-  /* Q4_K_M: 42 + 1 of 62 right pooled (MMLU, gsm8k strict-match); Q8_0
-  ** 48 + 1; the baseline is Q8_0 (8.5 bits before the derived 5.18). */
-  CHECK_CONTAINS(rep, "\"baseline\":\t\"Q8_0\"");
-  CHECK_CONTAINS(rep, "\"n\":\t62");
-  CHECK_CONTAINS(rep, "\"decode_tok_s_mean\":\t199");
-  free(rep);
+  char *text = qa_test_read_file(path, NULL);
+  cJSON *rep = text ? cJSON_Parse(text) : NULL;
+  free(text);
+  CHECK(rep != NULL);
+  const cJSON *mod = cJSON_GetArrayItem(cJSON_GetObjectItem(rep, "models"), 0);
+  /* The baseline is Q8_0: --bits 8.5 against Q4_K_M's derived 5.18. */
+  CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(mod, "baseline")), "Q8_0");
+  const cJSON *v8 = cJSON_GetArrayItem(cJSON_GetObjectItem(mod, "variants"), 0);
+  const cJSON *v4 = cJSON_GetArrayItem(cJSON_GetObjectItem(mod, "variants"), 1);
+  const cJSON *b8 = cJSON_GetObjectItem(v8, "benchmark"), *b4 = cJSON_GetObjectItem(v4, "benchmark");
+  /* Pooled over MMLU (60) and gsm8k strict-match (2): Q8_0 48 + 1 right,
+  ** Q4_K_M 42 + 1 (the fixture above). */
+  CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(b4, "n")), 62);
+  CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(b8, "accuracy")), 49.0 / 62, 1e-12);
+  CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(b4, "accuracy")), 43.0 / 62, 1e-12);
+  /* Strata: MMLU's three subjects. */
+  CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(b4, "strata")), 3);
+  /* Decode speed: mean of 320, 250, 200, 125, 100 = 199. */
+  CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(v4, "perf"),
+                                                      "decode_tok_s_mean")), 199, 1e-9);
+  cJSON_Delete(rep);
   snprintf(path, sizeof path, "%s/out/report.pdf", dir);
   CHECK(exists_in(dir, "out/report.pdf"));
 }

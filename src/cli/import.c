@@ -105,6 +105,7 @@ void qa_import_cache_free(import_cache *c) {
     import_task *k = &c->tasks[t];
     free(k->name);
     free(k->ids);
+    free(k->metric);
     free(k->correct);
     free(k->score_name);
     free(k->score);
@@ -381,8 +382,8 @@ static void summary(const import_args *a, const import_cache *c) {
   fprintf(stderr, "qaudit: import: %s:", a->output);
   for (size_t t = 0; t < c->n_tasks; t++) {
     const import_task *k = &c->tasks[t];
-    fprintf(stderr, "%s task %s (%zu items, %zu strata", t ? ";" : "", k->name, k->n_items,
-            k->n_strata);
+    fprintf(stderr, "%s task %s (%zu items, %s, %zu strata", t ? ";" : "", k->name, k->n_items,
+            k->metric, k->n_strata);
     if (k->n_other_filter)
       fprintf(stderr, "; filter %s, %zu records of other filters left out (--filter)",
               k->filter, k->n_other_filter);

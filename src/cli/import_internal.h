@@ -24,6 +24,7 @@ typedef struct import_task {
   const char *source;      /* the file it came from (for messages) */
   size_t n_items, cap;
   int64_t *ids;            /* [n_items]: lm-eval's doc_id */
+  char *metric;            /* the key correct came from */
   uint8_t *correct;        /* [n_items] 0/1 */
   char *score_name;        /* /eval/<task>/score/<score_name>, or NULL */
   double *score;           /* [n_items] when score_name */
@@ -53,7 +54,8 @@ typedef struct import_cache {
 /* Options of `import lm-eval` (docs/import-lm-eval.md). */
 typedef struct import_lmeval_opts {
   const char *task;        /* --task: the task's name (one file only), or NULL */
-  const char *metric;      /* --metric: the 0/1 correctness key (default "acc") */
+  const char *metric;      /* --metric: the 0/1 correctness key, or a comma-separated
+                              list of them, the first a file has used (default "acc") */
   const char *score;       /* --score: a continuous per-item key, or NULL */
   const char *stratum;     /* --stratum: a key of doc, "none", or NULL (doc.subject if present) */
   const char *filter;      /* --filter: which lm-eval filter's records, or NULL (the first) */

@@ -97,6 +97,7 @@ static int foreign(const char *path, const char *text, size_t len, qa_error *err
 typedef struct reader {
   const char *path;
   const import_lmeval_opts *o;
+  char metric[256];             /* the correctness key, from --metric's list */
   const char *stratum_key;      /* key of doc, or NULL: no strata */
   int stratum_default;          /* 1: doc.subject, chosen because the first record has it */
   size_t *lines;                /* [n_items]: line of each item, for duplicates */
@@ -140,7 +141,7 @@ static void metric_keys(const cJSON *rec, char *buf, size_t cap) {
 
 /* The correctness of one record: --metric's value, 0/1 or a boolean. */
 static int read_correct(reader *r, const cJSON *rec, size_t line, uint8_t *out, qa_error *err) {
-  const char *key = r->o->metric;
+  const char *key = r->metric;
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
   char where[64], keys[512];
   snprintf(where, sizeof where, "%zu", line);
@@ -148,7 +149,7 @@ static int read_correct(reader *r, const cJSON *rec, size_t line, uint8_t *out, 
     metric_keys(rec, keys, sizeof keys);
     return qa_error_set(err, QA_EXIT_DATA, r->path, where,
                         "no key \"%s\" in the record (its metrics: %s); name the 0/1 "
-                        "correctness key with --metric", key, keys);
+                        "correctness key with --metric", r->o->metric, keys);
   }
   if (cJSON_IsBool(v)) {
     *out = cJSON_IsTrue(v) ? 1 : 0;
@@ -248,9 +249,31 @@ static int read_doc_id(reader *r, const cJSON *rec, size_t line, int64_t *out, q
   return 0;
 }
 
-/* The first record decides, when no option does: its filter, and doc.subject
-** as the stratum when its doc has one. */
+/* The first key of --metric's comma-separated list that rec has (the
+** first of the list when it has none, for the message). */
+static void choose_metric(reader *r, const cJSON *rec) {
+  const char *list = r->o->metric;
+  size_t first = strcspn(list, ",");
+  for (const char *k = list; *k;) {
+    size_t n = strcspn(k, ",");
+    if (n && n < sizeof r->metric) {
+      memcpy(r->metric, k, n);
+      r->metric[n] = '\0';
+      if (cJSON_GetObjectItemCaseSensitive(rec, r->metric)) return;
+    }
+    k += n + (k[n] == ',');
+  }
+  if (first >= sizeof r->metric) first = sizeof r->metric - 1;
+  memcpy(r->metric, list, first);
+  r->metric[first] = '\0';
+}
+
+/* The first record decides, when no option does: its filter, the
+** correctness key, and doc.subject as the stratum when its doc has one. */
 static int first_record(reader *r, import_task *t, const cJSON *rec, qa_error *err) {
+  choose_metric(r, rec);
+  if (!(t->metric = strdup(r->metric)))
+    return qa_error_set(err, QA_EXIT_IO, r->path, NULL, "out of memory");
   const char *filter = r->o->filter;
   if (!filter) filter = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "filter"));
   if (filter && !(t->filter = strdup(filter)))
@@ -404,7 +427,7 @@ int qa_import_lmeval_file(const char *path, const import_lmeval_opts *o, import_
   t->source = path;
   char *text = NULL;
   size_t len = 0;
-  reader r = {path, o, NULL, 0, NULL};
+  reader r = {path, o, "", NULL, 0, NULL};
   int rc = qa_import_read_text(path, "an lm-eval sample log (samples_<task>_<date>.jsonl)",
                                &text, &len, err);
   if (!rc) rc = read_lines(&r, t, text, len, err);
