@@ -751,3 +751,44 @@ QA_TEST(import_two_quants_init_report) {
   snprintf(path, sizeof path, "%s/out/report.pdf", dir);
   CHECK(exists_in(dir, "out/report.pdf"));
 }
+
+/* lm-eval 0.4.0 to 0.4.2 wrote <model_args>_<task>.jsonl as one JSON array
+** (json.dumps(samples, indent=2), lm_eval/__main__.py): read as records
+** [0], [1], ...; the task named with --task. */
+QA_TEST(import_lmeval_042_array) {
+  char *dir = make_dir("import_042"), err[2048];
+  CHECK(dir != NULL);
+  if (!dir) return;
+  static char text[65536];
+  size_t used = (size_t)snprintf(text, sizeof text, "[\n");
+  static const int answer[4] = {0, 3, 1, 2}, pred[4] = {0, 1, 1, 2};
+  for (int i = 0; i < 4; i++) {
+    if (i) used += (size_t)snprintf(text + used, sizeof text - used, ",\n");
+    used += mmlu_record(text + used, sizeof text - used, i == 3 ? 1 : i, "anatomy", answer[i],
+                        pred[i]);
+    text[used - 1] = ' ';   /* the record's newline: inside the array */
+  }
+  snprintf(text + used, sizeof text - used, "\n]");
+  CHECK(write_text(dir, "pretrained__m_mmlu_anatomy.jsonl", text) == 0);
+  /* Records 1 and 3 share doc_id 1. */
+  check_refused(dir, "import lm-eval pretrained__m_mmlu_anatomy.jsonl --task mmlu_anatomy -o "
+                     "x.h5 --model m --variant v", 2,
+                "qaudit: error: pretrained__m_mmlu_anatomy.jsonl:[3]: doc_id 1 again (first at "
+                "[1], filter none); expected one record per document and filter\n", "x.h5");
+  char *id = strstr(text, "{\"doc_id\": 1, \"doc\": {\"question\": \"Question 1?\", \"subject\": "
+                          "\"anatomy\", \"choices\": [\"0\", \"4\", \"2\", \"6\"], \"answer\": 2");
+  CHECK(id != NULL);
+  if (!id) return;
+  id[11] = '3';
+  CHECK(write_text(dir, "pretrained__m_mmlu_anatomy.jsonl", text) == 0);
+  CHECK_INT(run_in(dir, "import lm-eval pretrained__m_mmlu_anatomy.jsonl --task mmlu_anatomy -o "
+                        "x.h5 --model m --variant v -q", err, sizeof err), 0);
+  CHECK(validates(dir, "x.h5"));
+  hid_t f = open_cache(dir, "x.h5");
+  int64_t correct[4], ids[4];
+  CHECK(f >= 0 && read_i64(f, "/eval/mmlu_anatomy/correct", correct, 4) == 0 &&
+        read_i64(f, "/eval/mmlu_anatomy/id", ids, 4) == 0);
+  for (int i = 0; i < 4; i++) CHECK_INT(correct[i], answer[i] == pred[i]);   /* 1 0 1 1 */
+  CHECK(ids[0] == 0 && ids[1] == 1 && ids[2] == 2 && ids[3] == 3);
+  if (f >= 0) H5Fclose(f);
+}

@@ -101,7 +101,14 @@ typedef struct reader {
   const char *stratum_key;      /* key of doc, or NULL: no strata */
   int stratum_default;          /* 1: doc.subject, chosen because the first record has it */
   size_t *lines;                /* [n_items]: line of each item, for duplicates */
+  int array;                    /* 1: lm-eval 0.4.0-0.4.2's one JSON array; "lines" are
+                                   then indices into it */
 } reader;
+
+/* Where record `line` is, for messages: its line, or [i] in an array. */
+static void where_of(const reader *r, size_t line, char *buf, size_t cap) {
+  snprintf(buf, cap, r->array ? "[%zu]" : "%zu", line);
+}
 
 static int grow(import_task *t, reader *r, qa_error *err) {
   if (t->n_items < t->cap) return 0;
@@ -144,7 +151,7 @@ static int read_correct(reader *r, const cJSON *rec, size_t line, uint8_t *out, 
   const char *key = r->metric;
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, key);
   char where[64], keys[512];
-  snprintf(where, sizeof where, "%zu", line);
+  where_of(r, line, where, sizeof where);
   if (!v) {
     metric_keys(rec, keys, sizeof keys);
     return qa_error_set(err, QA_EXIT_DATA, r->path, where,
@@ -171,7 +178,7 @@ static int read_correct(reader *r, const cJSON *rec, size_t line, uint8_t *out, 
 static int read_score(reader *r, const cJSON *rec, size_t line, double *out, qa_error *err) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, r->o->score);
   char where[64];
-  snprintf(where, sizeof where, "%zu", line);
+  where_of(r, line, where, sizeof where);
   if (cJSON_IsBool(v)) {
     *out = cJSON_IsTrue(v);
     return 0;
@@ -210,7 +217,7 @@ static int stratum_index(import_task *t, const char *name, const char *path, int
 static int read_stratum(reader *r, import_task *t, const cJSON *rec, size_t line, int32_t *out,
                         qa_error *err) {
   char where[64], name[128];
-  snprintf(where, sizeof where, "%zu", line);
+  where_of(r, line, where, sizeof where);
   const cJSON *doc = cJSON_GetObjectItemCaseSensitive(rec, "doc");
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, r->stratum_key);
   const char *s = NULL;
@@ -238,7 +245,7 @@ static int read_stratum(reader *r, import_task *t, const cJSON *rec, size_t line
 
 static int read_doc_id(reader *r, const cJSON *rec, size_t line, int64_t *out, qa_error *err) {
   char where[64];
-  snprintf(where, sizeof where, "%zu", line);
+  where_of(r, line, where, sizeof where);
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(rec, "doc_id");
   /* Integers up to 2^53 are exact in a double (what cJSON keeps). */
   if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
@@ -334,18 +341,63 @@ static int check_unique_ids(const reader *r, const import_task *t, qa_error *err
     if (v[i].id == v[i - 1].id && (!worst || v[i].line < v[worst].line)) worst = i;
   int rc = 0;
   if (worst) {
-    char where[64];
-    snprintf(where, sizeof where, "%zu", v[worst].line);
+    char where[64], first_at[64];
+    where_of(r, v[worst].line, where, sizeof where);
     size_t first = worst;
     while (first > 0 && v[first - 1].id == v[worst].id) first--;
+    where_of(r, v[first].line, first_at, sizeof first_at);
     rc = qa_error_set(err, QA_EXIT_DATA, r->path, where,
-                      "doc_id %lld again (first at line %zu%s%s); expected one record per "
-                      "document%s", (long long)v[worst].id, v[first].line,
+                      "doc_id %lld again (first at %s%s%s%s); expected one record per "
+                      "document%s", (long long)v[worst].id, r->array ? "" : "line ", first_at,
                       t->filter ? ", filter " : "", t->filter ? t->filter : "",
                       t->filter ? " and filter" : "");
   }
   free(v);
   return rc;
+}
+
+/* lm-eval 0.4.0 to 0.4.2 (lm_eval/__main__.py) wrote each task's samples
+** as one JSON array (json.dumps indent=2) into <model_args>_<task>.jsonl:
+** 1 when text is such an array, its records then read as items [i]. */
+static int read_array(reader *r, import_task *t, const char *text, size_t len, int *done,
+                      qa_error *err) {
+  *done = 0;
+  cJSON *all = cJSON_ParseWithLength(text, len);
+  const cJSON *rec;
+  if (!cJSON_IsArray(all) ||
+      !cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(all, 0), "doc_id")) {
+    cJSON_Delete(all);
+    return 0;
+  }
+  *done = 1;
+  r->array = 1;
+  size_t i = 0;
+  int rc = 0;
+  cJSON_ArrayForEach(rec, all) {
+    char where[64];
+    where_of(r, i, where, sizeof where);
+    if (!cJSON_IsObject(rec) || !cJSON_GetObjectItemCaseSensitive(rec, "doc_id")) {
+      rc = qa_error_set(err, QA_EXIT_DATA, r->path, where,
+                        "no key doc_id; expected an lm-eval sample record");
+      break;
+    }
+    if ((rc = read_record(r, t, rec, i, i == 0, err))) break;
+    i++;
+  }
+  cJSON_Delete(all);
+  return rc;
+}
+
+/* A file that gave no item: empty, or no record of the filter asked for. */
+static int check_taken(const reader *r, const import_task *t, size_t records, qa_error *err) {
+  if (!records)
+    return qa_error_set(err, QA_EXIT_DATA, r->path, NULL,
+                        "no records; expected lm-eval sample records, one JSON object a line");
+  if (!t->n_items)
+    return qa_error_set(err, QA_EXIT_DATA, r->path, NULL,
+                        "no record has filter \"%s\" (--filter); expected one of the file's "
+                        "filters", t->filter ? t->filter : "");
+  return 0;
 }
 
 /* Each line: blank, or one JSON object. */
@@ -363,8 +415,13 @@ static int read_lines(reader *r, import_task *t, const char *text, size_t len, q
     const char *end = NULL;
     cJSON *rec = cJSON_ParseWithLengthOpts(start, n, &end, 0);
     char where[64];
-    snprintf(where, sizeof where, "%zu", line);
+    where_of(r, line, where, sizeof where);
     if (!rec || !cJSON_IsObject(rec) || !cJSON_GetObjectItemCaseSensitive(rec, "doc_id")) {
+      int done = 0;
+      if (!records && (read_array(r, t, text, len, &done, err) || done)) {
+        cJSON_Delete(rec);
+        return err->code ? -1 : check_taken(r, t, 1, err);
+      }
       if (!records && foreign(r->path, text, len, err)) {
         cJSON_Delete(rec);
         return -1;
@@ -385,14 +442,7 @@ static int read_lines(reader *r, import_task *t, const char *text, size_t len, q
     if (rc) return -1;
     records++;
   }
-  if (!records)
-    return qa_error_set(err, QA_EXIT_DATA, r->path, NULL,
-                        "no records; expected lm-eval sample records, one JSON object a line");
-  if (!t->n_items)
-    return qa_error_set(err, QA_EXIT_DATA, r->path, NULL,
-                        "no record has filter \"%s\" (--filter); expected one of the file's "
-                        "filters", t->filter);
-  return 0;
+  return check_taken(r, t, records, err);
 }
 
 int qa_import_lmeval_file(const char *path, const import_lmeval_opts *o, import_cache *c,
@@ -427,7 +477,7 @@ int qa_import_lmeval_file(const char *path, const import_lmeval_opts *o, import_
   t->source = path;
   char *text = NULL;
   size_t len = 0;
-  reader r = {path, o, "", NULL, 0, NULL};
+  reader r = {path, o, "", NULL, 0, NULL, 0};
   int rc = qa_import_read_text(path, "an lm-eval sample log (samples_<task>_<date>.jsonl)",
                                &text, &len, err);
   if (!rc) rc = read_lines(&r, t, text, len, err);
