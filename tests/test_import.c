@@ -456,6 +456,29 @@ QA_TEST(import_lmeval_score_stratum_field_and_task) {
   CHECK_STR(read_names(f, "/eval/truthfulqa_gen/stratum_names", 2, buf, sizeof buf),
             "Misconceptions,Fiction");
   if (f >= 0) H5Fclose(f);
+  /* true/false count as 1/0 (lm-eval tasks whose metric returns a bool). */
+  char *tf = strdup(TRUTHFULQA), *b1 = strstr(tf, "\"bleu_acc\": 1,"), *b0 = strstr(tf, "\"bleu_acc\": 0,");
+  CHECK(b1 && b0);
+  if (b1 && b0) {
+    char *text2 = malloc(strlen(tf) + 16);
+    /* bleu_acc 1 -> true, 0 -> false */
+    size_t k = 0;
+    for (char *c = tf; *c; c++) {
+      if (c == b1 + 12) { memcpy(text2 + k, "true", 4); k += 4; continue; }
+      if (c == b0 + 12) { memcpy(text2 + k, "false", 5); k += 5; continue; }
+      text2[k++] = *c;
+    }
+    text2[k] = '\0';
+    CHECK(write_text(dir, "tqa_bool.jsonl", text2) == 0);
+    free(text2);
+    CHECK_INT(run_in(dir, "import lm-eval tqa_bool.jsonl --task tqa --metric bleu_acc -o b.h5 "
+                          "--model m --variant v -q", err, sizeof err), 0);
+    f = open_cache(dir, "b.h5");
+    CHECK(f >= 0 && read_i64(f, "/eval/tqa/correct", correct, 2) == 0);
+    CHECK(correct[0] == 1 && correct[1] == 0);
+    if (f >= 0) H5Fclose(f);
+  }
+  free(tf);
   /* --stratum none on a file with doc.subject: no strata. */
   static const int right[2] = {1, 0};
   char *text = mmlu_file(2, right), args[512];
@@ -656,6 +679,22 @@ QA_TEST(import_bench_refusals) {
   check_refused(dir, "import llama-bench neg.json -o x.h5 --model m --variant v", 2,
                 "qaudit: error: neg.json:[1].samples_ts[0]: not a positive number; expected a "
                 "repetition's tokens per second\n", "x.h5");
+  /* Two model files in one run (llama-bench -m a -m b): the third test is
+  ** Q5_K_M's; refused, unless --gguf picks one. */
+  bench_file(json, sizeof json, 1);
+  char *m = json;
+  for (int k = 0; k < 3 && m; k++) m = strstr(m + 1, "Instruct-Q4_K_M.gguf");
+  CHECK(m != NULL);
+  if (m) memcpy(m, "Instruct-Q5_K_M.gguf", 20);
+  CHECK(write_text(dir, "two.json", json) == 0);
+  check_refused(dir, "import llama-bench two.json -o x.h5 --model m --variant v", 2,
+                "qaudit: error: two.json:[2].model_filename: \"models/Llama-3.2-1B-Instruct-"
+                "Q5_K_M.gguf\" differs from \"models/Llama-3.2-1B-Instruct-Q4_K_M.gguf\" of [0]; "
+                "one cache holds one variant: choose the model file with --gguf\n", "x.h5");
+  char e[1024];
+  CHECK_INT(run_in(dir, "import llama-bench two.json --gguf Llama-3.2-1B-Instruct-Q5_K_M.gguf "
+                        "-o q5.h5 --model m --variant v", e, sizeof e), 0);
+  CHECK_STR(e, "qaudit: import: q5.h5: /perf/decode_tok_s (2 samples)\n");   /* 125, 100 */
   CHECK(write_text(dir, MMLU_NAME, GSM8K) == 0);
   char args[512];
   snprintf(args, sizeof args, "import llama-bench %s -o x.h5 --model m --variant v", MMLU_NAME);
