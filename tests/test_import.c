@@ -395,7 +395,8 @@ QA_TEST(import_lmeval_gsm8k_filters_and_two_tasks) {
   CHECK_INT(hidden_files(dir), 0);
   CHECK_INT(run_in(dir, "import lm-eval samples_gsm8k_2026-11-30T09-12-44.518316.jsonl "
                         "--metric exact_match -o a.h5 --model m --variant v", err, sizeof err), 0);
-  CHECK_STR(err, "qaudit: import: a.h5: task gsm8k (2 items, exact_match, 0 strata; filter strict-match, 2 "
+  CHECK_STR(err, "qaudit: import: a.h5: task gsm8k (2 items, exact_match, 0 strata; filter "
+                 "strict-match, 2 "
                  "records of other filters left out (--filter))\n");
   hid_t f = open_cache(dir, "a.h5");
   int64_t correct[2], ids[2];
@@ -457,7 +458,8 @@ QA_TEST(import_lmeval_score_stratum_field_and_task) {
             "Misconceptions,Fiction");
   if (f >= 0) H5Fclose(f);
   /* true/false count as 1/0 (lm-eval tasks whose metric returns a bool). */
-  char *tf = strdup(TRUTHFULQA), *b1 = strstr(tf, "\"bleu_acc\": 1,"), *b0 = strstr(tf, "\"bleu_acc\": 0,");
+  char *tf = strdup(TRUTHFULQA);
+  char *b1 = strstr(tf, "\"bleu_acc\": 1,"), *b0 = strstr(tf, "\"bleu_acc\": 0,");
   CHECK(b1 && b0);
   if (b1 && b0) {
     char *text2 = malloc(strlen(tf) + 16);
@@ -775,7 +777,8 @@ QA_TEST(import_two_quants_init_report) {
   CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(mod, "baseline")), "Q8_0");
   const cJSON *v8 = cJSON_GetArrayItem(cJSON_GetObjectItem(mod, "variants"), 0);
   const cJSON *v4 = cJSON_GetArrayItem(cJSON_GetObjectItem(mod, "variants"), 1);
-  const cJSON *b8 = cJSON_GetObjectItem(v8, "benchmark"), *b4 = cJSON_GetObjectItem(v4, "benchmark");
+  const cJSON *b8 = cJSON_GetObjectItem(v8, "benchmark");
+  const cJSON *b4 = cJSON_GetObjectItem(v4, "benchmark");
   /* Pooled over MMLU (60) and gsm8k strict-match (2): Q8_0 48 + 1 right,
   ** Q4_K_M 42 + 1 (the fixture above). */
   CHECK_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(b4, "n")), 62);

@@ -343,7 +343,8 @@ static int copy_file(const char *from, const char *to, qa_error *err) {
     }
     if (rc) break;
   }
-  if (!rc && got < 0) rc = qa_error_set(err, QA_EXIT_IO, from, NULL, "cannot read: %s", strerror(errno));
+  if (!rc && got < 0)
+    rc = qa_error_set(err, QA_EXIT_IO, from, NULL, "cannot read: %s", strerror(errno));
   close(in);
   if (close(out) != 0 && !rc)
     rc = qa_error_set(err, QA_EXIT_IO, to, NULL, "cannot write: %s", strerror(errno));
@@ -354,7 +355,8 @@ static int copy_file(const char *from, const char *to, qa_error *err) {
 static int temp_for(const char *output, char *temp, size_t cap, qa_error *err) {
   const char *slash = strrchr(output, '/'), *name = slash ? slash + 1 : output;
   char dir[PATH_MAX];
-  if (!*name) return qa_error_set(err, QA_EXIT_USAGE, output, NULL, "expected a file name for the cache");
+  if (!*name)
+    return qa_error_set(err, QA_EXIT_USAGE, output, NULL, "expected a file name for the cache");
   if (!slash) {
     strcpy(dir, ".");
   } else if (slash == output) {

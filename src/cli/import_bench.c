@@ -219,11 +219,16 @@ static void test_names(const cJSON *tests, char *buf, size_t cap) {
   cJSON_ArrayForEach(t, tests) {
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(t, "n_prompt");
     const cJSON *g = cJSON_GetObjectItemCaseSensitive(t, "n_gen");
-    int np = cJSON_IsNumber(p) ? (int)p->valuedouble : -1, ng = cJSON_IsNumber(g) ? (int)g->valuedouble : -1;
+    int np = cJSON_IsNumber(p) ? (int)p->valuedouble : -1;
+    int ng = cJSON_IsNumber(g) ? (int)g->valuedouble : -1;
+    const char *sep = used ? ", " : "";
     if (used + 24 >= cap) break;
-    if (np > 0 && ng == 0) used += (size_t)snprintf(buf + used, cap - used, "%spp%d", used ? ", " : "", np);
-    else if (np == 0 && ng > 0) used += (size_t)snprintf(buf + used, cap - used, "%stg%d", used ? ", " : "", ng);
-    else used += (size_t)snprintf(buf + used, cap - used, "%spp%d+tg%d", used ? ", " : "", np, ng);
+    if (np > 0 && ng == 0)
+      used += (size_t)snprintf(buf + used, cap - used, "%spp%d", sep, np);
+    else if (np == 0 && ng > 0)
+      used += (size_t)snprintf(buf + used, cap - used, "%stg%d", sep, ng);
+    else
+      used += (size_t)snprintf(buf + used, cap - used, "%spp%d+tg%d", sep, np, ng);
   }
 }
 
