@@ -548,6 +548,29 @@ QA_TEST(import_lmeval_refusals) {
                 "(first at line 2, filter none); expected one record per document and filter\n",
                 "x.h5");
   free(bad);
+  /* doc.subject on the first record, not on the third. */
+  bad = strdup(good);
+  char *third = strchr(strchr(bad, '\n') + 1, '\n') + 1, *subj = strstr(third, "\"subject\"");
+  memcpy(subj, "\"subjekt\"", 9);
+  CHECK(write_text(dir, "samples_nosub_2026-11-30T09-12-44.518316.jsonl", bad) == 0);
+  check_refused(dir, "import lm-eval samples_nosub_2026-11-30T09-12-44.518316.jsonl -o x.h5 "
+                     "--model m --variant v", 2,
+                "qaudit: error: samples_nosub_2026-11-30T09-12-44.518316.jsonl:3: doc.subject is "
+                "missing; expected a string or number naming the item's stratum (doc.subject is "
+                "used when the first record has it; --stratum FIELD names another key, --stratum "
+                "none turns strata off)\n", "x.h5");
+  free(bad);
+  /* -o naming a file that is not a cache: refused, left as it was. */
+  CHECK(write_text(dir, "notes.h5", "my notes\n") == 0);
+  check_refused(dir, "import lm-eval samples_nosub_2026-11-30T09-12-44.518316.jsonl --stratum "
+                     "none -o notes.h5 --model m --variant v", 2,
+                "qaudit: error: notes.h5: not an HDF5 file or truncated; expected an HDF5 cache "
+                "(INTERFACE section 2)\n", NULL);
+  char notes[PATH_MAX + 64];
+  snprintf(notes, sizeof notes, "%s/notes.h5", dir);
+  char *kept = qa_test_read_file(notes, NULL);
+  CHECK_STR(kept, "my notes\n");
+  free(kept);
   /* lm-eval's aggregated results_<date>.json instead of the samples. */
   CHECK(write_text(dir, "results_2026-11-30T09-12-44.518316.json",
                    "{\n  \"results\": {\n    \"mmlu\": {\n      \"acc,none\": 0.4567,\n"
