@@ -548,6 +548,18 @@ QA_TEST(import_lmeval_refusals) {
                 "(first at line 2, filter none); expected one record per document and filter\n",
                 "x.h5");
   free(bad);
+  /* Two records run together on line 2 (a lost newline). */
+  bad = strdup(good);
+  char *nl2 = strchr(strchr(bad, '\n') + 1, '\n');
+  *nl2 = ' ';
+  CHECK(write_text(dir, "samples_glued_2026-11-30T09-12-44.518316.jsonl", bad) == 0);
+  char glued[256];
+  snprintf(glued, sizeof glued, "qaudit: error: samples_glued_2026-11-30T09-12-44.518316.jsonl:2: "
+           "text after the record (column %zu); expected one lm-eval sample record per line\n",
+           (size_t)(nl2 - (strchr(bad, '\n') + 1)) + 2);
+  check_refused(dir, "import lm-eval samples_glued_2026-11-30T09-12-44.518316.jsonl -o x.h5 "
+                     "--model m --variant v", 2, glued, "x.h5");
+  free(bad);
   /* doc.subject on the first record, not on the third. */
   bad = strdup(good);
   char *third = strchr(strchr(bad, '\n') + 1, '\n') + 1, *subj = strstr(third, "\"subject\"");

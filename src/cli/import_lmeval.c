@@ -417,10 +417,10 @@ static int read_lines(reader *r, import_task *t, const char *text, size_t len, q
     char where[64];
     where_of(r, line, where, sizeof where);
     if (!rec || !cJSON_IsObject(rec) || !cJSON_GetObjectItemCaseSensitive(rec, "doc_id")) {
-      int done = 0;
-      if (!records && (read_array(r, t, text, len, &done, err) || done)) {
+      int done = 0, rc = records ? 0 : read_array(r, t, text, len, &done, err);
+      if (rc || done) {
         cJSON_Delete(rec);
-        return err->code ? -1 : check_taken(r, t, 1, err);
+        return rc ? -1 : check_taken(r, t, 1, err);
       }
       if (!records && foreign(r->path, text, len, err)) {
         cJSON_Delete(rec);
@@ -436,6 +436,14 @@ static int read_lines(reader *r, import_task *t, const char *text, size_t len, q
       return qa_error_set(err, QA_EXIT_DATA, r->path, where,
                           "no key doc_id; expected an lm-eval sample record (keys doc_id, doc, "
                           "target, resps, filtered_resps and the metrics) per line");
+    }
+    /* One value a line: anything after the object is not the format. */
+    while (end && end < start + n && (*end == ' ' || *end == '\t' || *end == '\r')) end++;
+    if (end && end < start + n) {
+      cJSON_Delete(rec);
+      return qa_error_set(err, QA_EXIT_DATA, r->path, where,
+                          "text after the record (column %zu); expected one lm-eval sample "
+                          "record per line", (size_t)(end - start) + 1);
     }
     int rc = read_record(r, t, rec, line, records == 0, err);
     cJSON_Delete(rec);
