@@ -1236,6 +1236,13 @@ def write_token_cache(path: Union[str, os.PathLike], model, docs: Iterable[Array
                 if ids.dim() != 1 or ids.is_floating_point():
                     raise CacheError(f"/tokens/target: document {d} has shape {list(ids.shape)} "
                                      f"and dtype {ids.dtype}; expected 1-D token ids")
+                if ids.numel() and int(ids.min()) < 0:
+                    raise CacheError(f"/tokens/target: document {d} holds token {int(ids.min())} "
+                                     f"at index {int(ids.argmin())}; token ids are >= 0")
+                if stream is not None and ids.numel() and int(ids.max()) >= stream.vocab:
+                    raise CacheError(f"/tokens/target: document {d} holds token {int(ids.max())} "
+                                     f"at index {int(ids.argmax())}, outside the vocabulary "
+                                     f"[0, {stream.vocab})")
                 sl = None
                 if doc_slices is not None:
                     if d >= len(doc_slices):

@@ -218,6 +218,17 @@ class ArraysTests(unittest.TestCase, TempFolderMixin):
             with self.subTest(" | ".join(fragments)):
                 self.assert_refused(fragments, **over)
 
+    def test_module_imports_without_torch(self):
+        code = ("import sys; sys.modules['torch'] = None; sys.path.insert(0, sys.argv[1]); "
+                "import qaudit_cache as qc; qc.write_cache(sys.argv[2], model_name='m', "
+                "variant='v', labels=[0, 1], hidden={'final': [[0.5], [1.5]]})")
+        path = out_path("arrays_no_torch.h5")
+        run = subprocess.run([sys.executable, "-c", code, HERE, path], capture_output=True, text=True)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        data, _ = read_all(path)
+        np.testing.assert_array_equal(data["/hidden/final"], [[0.5], [1.5]])
+        np.testing.assert_array_equal(data["/samples/label"], [0, 1])
+
     def test_failed_write_keeps_the_old_file(self):
         path = out_path("arrays_kept.h5")
         self.write(path)
@@ -523,6 +534,10 @@ class TokenTests(TorchTestCase):
         with self.assertRaisesRegex(ValueError, r"/tokens/target: token 17 at position 3 is outside \[0, 17\)"):
             qc.write_token_cache(path, make_lm(), [torch.tensor([1, 2, 3, 4, 17])],
                                  model_name="m", variant="v", context=8)
+        with self.assertRaisesRegex(ValueError, r"/tokens/target: document 1 holds token 40 at index 2, "
+                                                r"outside the vocabulary \[0, 17\)"):
+            qc.write_token_cache(path, make_lm(), [torch.tensor([1, 2, 3]), torch.tensor([4, 5, 40])],
+                                 model_name="m", variant="v")
         with self.assertRaisesRegex(ValueError, r"/tokens/logits: no document had two tokens"):
             qc.write_token_cache(path, make_lm(), [torch.tensor([1])], model_name="m", variant="v")
         with self.assertRaisesRegex(ValueError, r"/tokens/slice: 'poetry' is not one|slice 'poetry'"):

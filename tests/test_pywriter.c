@@ -20,13 +20,13 @@
 
 /* unittest's closing lines for the whole suite: the count of the test
 ** methods in python/test_qaudit_cache.py (grep -c '    def test_'). */
-#define PY_TESTS_RAN "Ran 13 tests"
+#define PY_TESTS_RAN "Ran 14 tests"
 
 /* Every cache the suite writes (its out_path() calls and hf_last.h5). */
 static const char *const WRITTEN[] = {
     "arrays.h5",   "arrays_f16_tokens.h5", "arrays_streamed.h5", "arrays_kept.h5",
     "bench.h5",    "mlp_fp32.h5",          "mlp_int8.h5",        "hf_style.h5",
-    "hf_last.h5",  "lm_fp32.h5",           "lm_int8.h5",
+    "hf_last.h5",  "lm_fp32.h5",           "lm_int8.h5",         "arrays_no_torch.h5",
 };
 
 static const cJSON *item(const cJSON *o, const char *key) {
