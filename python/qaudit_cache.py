@@ -1034,20 +1034,23 @@ def _call(model, inputs):
     return model(**inputs) if isinstance(inputs, Mapping) else model(inputs)
 
 
-Pool = Union[str, Callable[[Any, Any], Any]]
+Pool = Union[str, Callable[[Any, Any], Any], Mapping[str, Union[str, Callable[[Any, Any], Any]]]]
 
 
 def _pool(t, pool: Pool, inputs: Any, where: str, torch):
-    """[B, D] states from a module's output: as is ("none"), or pooled over
-    positions of [B, L, D] ("mean", "first", "last"; the attention_mask of
-    mapping inputs is honoured by "mean" and "last", right padding assumed)."""
+    """[B, D] states from a module's output: [B, D] outputs as they are,
+    [B, L, D] ones pooled over positions ("mean", "first", "last"; the
+    attention_mask of mapping inputs is honoured by "mean" and "last", right
+    padding assumed), or by a callable; a mapping gives each layer its own."""
     if callable(pool):
         return pool(t, inputs)
+    if isinstance(pool, Mapping):                  # one pool per layer name
+        return _pool(t, pool.get(where[len("/hidden/"):], "none"), inputs, where, torch)
+    if t.dim() == 2 and pool in ("none", "mean", "first", "last"):
+        return t                                   # already [B, D] (a pooler, a classifier)
     if pool == "none":
-        if t.dim() != 2:
-            raise CacheError(f"{where}: the module's output has shape {list(t.shape)}, not "
-                             "[B, D]; pass pool='mean', 'first', 'last' or a callable")
-        return t
+        raise CacheError(f"{where}: the module's output has shape {list(t.shape)}, not "
+                         "[B, D]; pass pool='mean', 'first', 'last' or a callable")
     if t.dim() != 3:
         raise CacheError(f"{where}: pool={pool!r} needs an output of [B, L, D], got {list(t.shape)}")
     mask = inputs.get("attention_mask") if isinstance(inputs, Mapping) else None
@@ -1106,8 +1109,9 @@ def write_forward_cache(path: Union[str, os.PathLike], model, batches: Iterable[
     logits: True takes the model's output (its ``.logits``, or its first
     element) as [B, C] logits; False writes none; a callable
     ``logits(output, inputs) -> [B, C]`` picks them.
-    pool: how [B, L, D] module outputs become [B, D]: "none" (the output
-    must be [B, D]), "mean", "first", "last", or callable(output, inputs).
+    pool: how [B, L, D] module outputs become [B, D]: "none" (refuse
+    them), "mean", "first", "last", callable(output, inputs), or
+    {layer name: one of these}; [B, D] outputs are stored as they are.
     forward: callable(model, inputs) -> output, default model(inputs) /
     model(**inputs).  device: where inputs go (default: the model's).
 

@@ -415,7 +415,8 @@ class ForwardTests(TorchTestCase):
                                layers={"block": "final", "embed": "layer_0"}, pool="mean")
         last = os.path.join(OUT, "hf_last.h5")
         qc.write_forward_cache(last, model, batches, model_name="enc-demo", variant="fp32",
-                               layers={"block": "final"}, pool="last", logits=False)
+                               layers={"block": "final", "classifier": "head", "embed": "layer_0"},
+                               pool={"final": "last", "layer_0": "first"}, logits=False)
         WRITTEN.append(last)
         data, _ = read_all(path)
         last_data, _ = read_all(last)
@@ -432,6 +433,11 @@ class ForwardTests(TorchTestCase):
         np.testing.assert_allclose(data["/hidden/final"], torch.cat(want_mean).numpy(), rtol=1e-6, atol=1e-7)
         np.testing.assert_allclose(data["/hidden/layer_0"], torch.cat(want_embed).numpy(), rtol=1e-6, atol=1e-7)
         np.testing.assert_array_equal(last_data["/hidden/final"], torch.cat(want_last).numpy())
+        # a [B, C] output is stored as it is; "first" takes position 0
+        np.testing.assert_array_equal(last_data["/hidden/head"], torch.cat(want_logits).numpy())
+        np.testing.assert_array_equal(last_data["/hidden/layer_0"],
+                                      torch.cat([model.embed(b["input_ids"])[:, 0]
+                                                 for b in batches]).detach().numpy())
         np.testing.assert_array_equal(data["/outputs/logits"], torch.cat(want_logits).numpy())
         np.testing.assert_array_equal(data["/samples/id"], np.arange(12))
         np.testing.assert_array_equal(data["/samples/label"], [0, 1, 1, 0] * 3)
@@ -456,6 +462,11 @@ class ForwardTests(TorchTestCase):
         with self.assertRaisesRegex(ValueError, r"/samples/label: label 3 at row 2 is outside \[0, 3\)"):
             qc.write_forward_cache(path, model, [(x, torch.tensor([0, 1, 3] + [0] * 7))],
                                    model_name="m", variant="v", layers=["act1"])
+        with self.assertRaisesRegex(ValueError, r"/hidden/seq: the module's output has shape "
+                                                r"\[10, 6, 4\], not \[B, D\]; pass pool="):
+            seq = nn.Sequential(OrderedDict(lift=nn.Unflatten(1, (6, 1)), wide=nn.Linear(1, 4)))
+            qc.write_forward_cache(path, seq, [x], model_name="m", variant="v",
+                                   layers={"wide": "seq"}, logits=False)
         self.assertFalse(os.path.exists(path))
         self.assertFalse([n for n in os.listdir(OUT) if n.endswith(".tmp")])
 
