@@ -71,6 +71,10 @@ _TARGET_CHUNK_BYTES = 1 << 20     # chunks of about 1 MiB for per-sample rows
 _TOKEN_CHUNK_BYTES = 4 << 20      # token logits: chunks of whole rows, 16..256 of them
 
 
+# The 1-D layout named in rank errors, by what a row is.
+_LAYOUT_1D = {"row": "[N]", "item": "[M]", "position": "[T]", "request": "[K]"}
+
+
 class CacheError(ValueError):
     """A value that would make an invalid cache.  The message starts with the
     HDF5 path of the offending field (``/hidden/final: ...``)."""
@@ -191,8 +195,7 @@ def check_int(value: ArrayLike, where: str, *, lo: Optional[int] = None,
         raise CacheError(f"{where}: dtype {a.dtype} is not an integer type"
                          + (" (convert with .astype(int) if the values are whole)"
                             if a.dtype.kind == "f" else ""))
-    _check_rank(a, where, 1, "[N]" if row_word == "row" else "[M]" if row_word == "item"
-                else "[T]")
+    _check_rank(a, where, 1, _LAYOUT_1D.get(row_word, "[N]"))
     if a.dtype == np.uint64 and a.size and a.max() > _INT64_MAX:
         r = int(np.argmax(a > _INT64_MAX))
         raise CacheError(f"{where}: {what} {int(a[r])} at {row_word} {r + row_offset} "
@@ -665,8 +668,6 @@ class CacheWriter:
             if t.n_positions == 0:
                 raise CacheError("/tokens/logits: no positions were written")
             self.summary.n_positions, self.summary.vocab = t.n_positions, t.vocab
-        if self._file.attrs.get("model") is None:       # pragma: no cover - set in __init__
-            raise CacheError("attribute model: missing")
 
 
 def _check_attrs(model_name, variant, bits_per_weight, params, vram_gb,
