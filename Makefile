@@ -1,7 +1,7 @@
 # qaudit — one Makefile, top to bottom.
 #   make          build ./qaudit
 #   make run      install deps, build, write out/report.{pdf,json} from examples
-#   make test     install deps, build, run every test ("N passed, N failed")
+#   make test     install deps (and the test group), build, run every test ("N passed, N failed")
 #   make bench    speed and memory benchmarks
 #   make install PREFIX=/usr/local
 #   make clean
@@ -94,8 +94,9 @@ run:
 	./qaudit report examples/tinylm/config.json -o out/tinylm
 	@echo "qaudit: wrote out/report.pdf and out/report.json (showcase), out/digits/, out/tr125/ and out/tinylm/"
 
+# make test also installs what the Python writer's tests need (install-deps.sh test).
 test:
-	@$(MAKE) --no-print-directory deps
+	@sh scripts/install-deps.sh test
 	@$(MAKE) --no-print-directory -j$$(nproc) qaudit build/qaudit_tests $(SAN)/qaudit $(SAN)/qaudit_tests examples
 	@sh tests/run-all.sh
 
@@ -118,7 +119,7 @@ build/gen_tokens build/tokens_floor build/blas_kernels: build/%: bench/%.c
 	$(CC) $(CFLAGS) -o $@ $< $(LDLIBS)
 
 test-sanitize:
-	@$(MAKE) --no-print-directory deps
+	@sh scripts/install-deps.sh test
 	@$(MAKE) --no-print-directory $(SAN)/qaudit $(SAN)/qaudit_tests examples
 	@sh tests/run-sanitize.sh
 
