@@ -410,7 +410,7 @@ int qa_cmd_import(int argc, char **argv) {
   if (temp_for(a.output, temp, sizeof temp, &err) || qa_outfile_check(&target, 1, &err))
     goto fail;
   if (existing) {
-    qa_cache_opts opts = {NULL, 0, 0, 0};
+    qa_cache_opts opts = {NULL, 0, 0, 0, NULL, NULL};
     if (qa_cache_load(a.output, &opts, &old, &err)) goto fail;
   }
   if (read_inputs(&a, &c, &err) || resolve_attrs(&c, old, a.output, &w, &err) ||
