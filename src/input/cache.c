@@ -824,15 +824,17 @@ int qa_cache_load(const char *path, const qa_cache_opts *opts, qa_cache **out,
   /* A file the HDF5 library could crash or hang on is read in a child
   ** process (input/isolate.h), which passes what it read back: the file is
   ** read once. */
+  void (*meanwhile)(void *) = opts ? opts->meanwhile : NULL;   /* opts may be NULL */
+  void *mw_arg = opts ? opts->meanwhile_arg : NULL;
   if (!qa_isolation_enabled()) {
     int rc = load_direct(path, opts, 0, out, err);
-    if (opts->meanwhile) opts->meanwhile(opts->meanwhile_arg);
+    if (meanwhile) meanwhile(mw_arg);
     return rc;
   }
   int fd = qa_cache_wire_fd();
   trial t = {path, opts, 0, fd};
-  if (qa_isolated_with(path, trial_load, &t, qa_isolation_timeout(path), err,
-                       opts->meanwhile, opts->meanwhile_arg)) {
+  if (qa_isolated_with(path, trial_load, &t, qa_isolation_timeout(path), err, meanwhile,
+                       mw_arg)) {
     if (fd >= 0) close(fd);
     return -1;
   }
