@@ -48,6 +48,15 @@ const char *qa_test_tmpdir(void) {
   return dir;
 }
 
+char *qa_test_fresh_dir(const char *name) {
+  static char path[4096];
+  snprintf(path, sizeof path, "%s/%s", qa_test_tmpdir(), name);
+  char cmd[2 * sizeof path + 32];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", path, path);
+  if (system(cmd) != 0) return NULL;
+  return path;
+}
+
 static int by_file_then_name(const void *a, const void *b) {
   const struct test_entry *x = a, *y = b;
   int c = strcmp(x->file, y->file);

@@ -24,6 +24,10 @@ const char *qa_test_tmpdir(void);
 /* Everything read from f until its end, NUL-terminated (binary-safe with
 ** *len, which may be NULL); NULL when out of memory.  Caller frees. */
 char *qa_test_read_stream(FILE *f, size_t *len);
+
+/* qa_test_tmpdir()/name, emptied and created; a static buffer (the next
+** call reuses it), NULL if it cannot be made. */
+char *qa_test_fresh_dir(const char *name);
 /* The whole file at path, as above; NULL when it cannot be opened. */
 char *qa_test_read_file(const char *path, size_t *len);
 /* The standard output of a shell command, as above; *status (may be NULL)

@@ -27,14 +27,6 @@
 
 /* ---- running the command ----------------------------------------------- */
 
-static char *make_dir(const char *name) {
-  static char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/%s", qa_test_tmpdir(), name);
-  char cmd[2 * PATH_MAX + 32];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", path, path);
-  if (system(cmd) != 0) return NULL;
-  return path;
-}
 
 static int write_text(const char *dir, const char *name, const char *text) {
   char path[PATH_MAX + 256];
@@ -336,7 +328,7 @@ static const char MMLU_NAME[] = "samples_mmlu_2026-11-30T09-12-44.518316.jsonl";
 /* ---- lm-eval ------------------------------------------------------------ */
 
 QA_TEST(import_lmeval_mmlu_correct_ids_strata) {
-  char *dir = make_dir("import_mmlu"), err[2048], buf[512];
+  char *dir = qa_test_fresh_dir("import_mmlu"), err[2048], buf[512];
   CHECK(dir != NULL);
   if (!dir) return;
   static const int right[7] = {1, 0, 1, 1, 0, 0, 1};
@@ -373,7 +365,7 @@ QA_TEST(import_lmeval_mmlu_correct_ids_strata) {
 }
 
 QA_TEST(import_lmeval_gsm8k_filters_and_two_tasks) {
-  char *dir = make_dir("import_gsm8k"), err[2048], buf[512];
+  char *dir = qa_test_fresh_dir("import_gsm8k"), err[2048], buf[512];
   CHECK(dir != NULL);
   if (!dir) return;
   static const int right[3] = {1, 1, 0};
@@ -430,7 +422,7 @@ QA_TEST(import_lmeval_gsm8k_filters_and_two_tasks) {
 }
 
 QA_TEST(import_lmeval_score_stratum_field_and_task) {
-  char *dir = make_dir("import_tqa"), err[2048], buf[512];
+  char *dir = qa_test_fresh_dir("import_tqa"), err[2048], buf[512];
   CHECK(dir != NULL);
   if (!dir) return;
   CHECK(write_text(dir, "tqa.jsonl", TRUTHFULQA) == 0);
@@ -506,7 +498,7 @@ static void check_refused(const char *dir, const char *args, int want, const cha
 }
 
 QA_TEST(import_lmeval_refusals) {
-  char *dir = make_dir("import_bad");
+  char *dir = qa_test_fresh_dir("import_bad");
   CHECK(dir != NULL);
   if (!dir) return;
   static const int right[4] = {1, 0, 1, 1};
@@ -638,7 +630,7 @@ QA_TEST(import_lmeval_refusals) {
 /* ---- llama-bench -------------------------------------------------------- */
 
 QA_TEST(import_bench_decode_samples_and_attributes) {
-  char *dir = make_dir("import_bench"), err[2048], buf[512];
+  char *dir = qa_test_fresh_dir("import_bench"), err[2048], buf[512];
   CHECK(dir != NULL);
   if (!dir) return;
   static char json[16384];
@@ -690,7 +682,7 @@ QA_TEST(import_bench_decode_samples_and_attributes) {
 }
 
 QA_TEST(import_bench_refusals) {
-  char *dir = make_dir("import_bench_bad");
+  char *dir = qa_test_fresh_dir("import_bench_bad");
   CHECK(dir != NULL);
   if (!dir) return;
   static char json[16384];
@@ -752,7 +744,7 @@ QA_TEST(import_bench_refusals) {
 ** llama-bench, into two caches; `qaudit init` writes the configuration and
 ** `qaudit report` runs on it. */
 QA_TEST(import_two_quants_init_report) {
-  char *dir = make_dir("import_e2e"), err[4096];
+  char *dir = qa_test_fresh_dir("import_e2e"), err[4096];
   CHECK(dir != NULL);
   if (!dir) return;
   enum { N = 60 };
@@ -833,7 +825,7 @@ QA_TEST(import_two_quants_init_report) {
 ** (json.dumps(samples, indent=2), lm_eval/__main__.py): read as records
 ** [0], [1], ...; the task named with --task. */
 QA_TEST(import_lmeval_042_array) {
-  char *dir = make_dir("import_042"), err[2048];
+  char *dir = qa_test_fresh_dir("import_042"), err[2048];
   CHECK(dir != NULL);
   if (!dir) return;
   static char text[65536];

@@ -29,14 +29,6 @@ static char *run_init(const char *dir, const char *args, int *status, char *err,
   return out;
 }
 
-static char *make_dir(const char *name) {
-  static char path[PATH_MAX];
-  snprintf(path, sizeof path, "%s/%s", qa_test_tmpdir(), name);
-  char cmd[2 * PATH_MAX + 32];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", path, path);
-  if (system(cmd) != 0) return NULL;
-  return path;
-}
 
 static int write_text(const char *path, const char *text) {
   FILE *f = fopen(path, "w");
@@ -72,7 +64,7 @@ static const char *variant_names(const cJSON *root, int m, char *buf, size_t cap
 }
 
 QA_TEST(init_showcase_config_runs_report) {
-  char *dir = make_dir("init_showcase"), err[2048], root[PATH_MAX], args[PATH_MAX * 6], names[256];
+  char *dir = qa_test_fresh_dir("init_showcase"), err[2048], root[PATH_MAX], args[PATH_MAX * 6], names[256];
   CHECK(dir && getcwd(root, sizeof root));
   if (!dir) return;
   /* Absolute paths, from another folder: written relative to that folder. */
@@ -146,7 +138,7 @@ QA_TEST(init_showcase_config_runs_report) {
 }
 
 QA_TEST(init_digits_and_tinylm_config_runs_report) {
-  char *dir = make_dir("init_digits"), err[2048], root[PATH_MAX], args[PATH_MAX * 4], names[256];
+  char *dir = qa_test_fresh_dir("init_digits"), err[2048], root[PATH_MAX], args[PATH_MAX * 4], names[256];
   CHECK(dir && getcwd(root, sizeof root));
   if (!dir) return;
   snprintf(args, sizeof args, "%s/examples/digits/caches/*.h5 %s/examples/tinylm/caches/*.h5",
@@ -180,7 +172,7 @@ QA_TEST(init_digits_and_tinylm_config_runs_report) {
 
 /* Caches of model "m" built here: bits 4, none, 8, 4 → order c a d b. */
 QA_TEST(init_orders_by_bits_ties_and_missing) {
-  char *dir = make_dir("init_order"), err[2048], names[256], path[PATH_MAX + 32];
+  char *dir = qa_test_fresh_dir("init_order"), err[2048], names[256], path[PATH_MAX + 32];
   CHECK(dir != NULL);
   if (!dir) return;
   struct { const char *variant; double bits; } v[] = {{"a", 4}, {"b", 0}, {"c", 8}, {"d", 4}};
@@ -229,7 +221,7 @@ static void check_refused(const char *dir, const char *args, int want_status, co
 }
 
 QA_TEST(init_refuses_bad_caches) {
-  char *dir = make_dir("init_bad"), path[PATH_MAX + 32];
+  char *dir = qa_test_fresh_dir("init_bad"), path[PATH_MAX + 32];
   CHECK(dir != NULL);
   if (!dir) return;
   fx_cache c;

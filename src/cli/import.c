@@ -37,6 +37,23 @@
 
 /* ---- shared by the readers --------------------------------------------- */
 
+int qa_import_next_line(const char *text, size_t len, size_t *at, size_t *line,
+                        const char **start, size_t *n) {
+  while (*at < len) {
+    const char *s = text + *at, *nl = memchr(s, '\n', len - *at);
+    size_t k = 0, m = nl ? (size_t)(nl - s) : len - *at;
+    *at += m + 1;
+    ++*line;
+    while (k < m && (s[k] == ' ' || s[k] == '\t' || s[k] == '\r')) k++;
+    if (k < m) {
+      *start = s;
+      *n = m;
+      return 1;
+    }
+  }
+  return 0;
+}
+
 int qa_import_read_text(const char *path, const char *what, char **out, size_t *len,
                         qa_error *err) {
   FILE *f = NULL;

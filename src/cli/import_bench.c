@@ -50,15 +50,10 @@ static int foreign_object(const char *path, const cJSON *root, qa_error *err) {
 /* llama-bench -o jsonl: one test object a line, gathered into an array. */
 static cJSON *parse_lines(const char *path, const char *text, size_t len, qa_error *err) {
   cJSON *all = cJSON_CreateArray();
-  size_t line = 0;
-  for (size_t at = 0; all && at < len;) {
-    const char *start = text + at, *nl = memchr(start, '\n', len - at), *end = NULL;
-    size_t n = nl ? (size_t)(nl - start) : len - at;
-    at += n + 1;
-    line++;
-    size_t k = 0;
-    while (k < n && (start[k] == ' ' || start[k] == '\t' || start[k] == '\r')) k++;
-    if (k == n) continue;
+  size_t line = 0, at = 0, n = 0;
+  const char *start = NULL;
+  while (all && qa_import_next_line(text, len, &at, &line, &start, &n)) {
+    const char *end = NULL;
     cJSON *t = cJSON_ParseWithLengthOpts(start, n, &end, 0);
     if (!t || !cJSON_IsObject(t)) {
       char where[32];

@@ -92,6 +92,12 @@ int qa_import_write(const char *path, const char *final, int existing,
 int qa_import_read_text(const char *path, const char *what, char **out, size_t *len,
                         qa_error *err);
 
+/* The next non-blank line of text[*at .. len): 1 with *start and *n (the
+** line without its newline) set and *line its 1-based number, 0 at the end.
+** *at and *line start at 0; lines of blanks only are skipped (counted). */
+int qa_import_next_line(const char *text, size_t len, size_t *at, size_t *line,
+                        const char **start, size_t *n);
+
 /* 1-based line number of offset off in text. */
 size_t qa_import_line_of(const char *text, size_t off);
 

@@ -402,16 +402,9 @@ static int check_taken(const reader *r, const import_task *t, size_t records, qa
 
 /* Each line: blank, or one JSON object. */
 static int read_lines(reader *r, import_task *t, const char *text, size_t len, qa_error *err) {
-  size_t line = 0, records = 0;
-  for (size_t at = 0; at < len;) {
-    const char *start = text + at;
-    const char *nl = memchr(start, '\n', len - at);
-    size_t n = nl ? (size_t)(nl - start) : len - at;
-    at += n + 1;
-    line++;
-    size_t k = 0;
-    while (k < n && (start[k] == ' ' || start[k] == '\t' || start[k] == '\r')) k++;
-    if (k == n) continue;
+  size_t line = 0, records = 0, at = 0, n = 0;
+  const char *start = NULL;
+  while (qa_import_next_line(text, len, &at, &line, &start, &n)) {
     const char *end = NULL;
     cJSON *rec = cJSON_ParseWithLengthOpts(start, n, &end, 0);
     char where[64];
