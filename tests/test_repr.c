@@ -549,3 +549,27 @@ QA_TEST(repr_cka_fused_bits_equal_two_step) {
   free(x);
   free(y);
 }
+
+/* The baseline's axes and spectrum from one centred square (representation
+** analysis) are the very bits of the two separate calls, on the covariance
+** path (N > D) and on the Gram path (D > N). */
+QA_TEST(repr_pca_spectrum_shared_bits_equal_separate) {
+  const size_t shapes[2][2] = {{301, 37}, {29, 64}};
+  for (int t = 0; t < 2; t++) {
+    size_t n = shapes[t][0], d = shapes[t][1];
+    double *X = random_matrix(n, d, 11 + (uint64_t)t);
+    double *m1 = malloc(d * sizeof *m1), *m2 = malloc(d * sizeof *m2);
+    double *a1 = malloc(2 * d * sizeof *a1), *a2 = malloc(2 * d * sizeof *a2);
+    double *e1 = malloc(d * sizeof *e1), *e2 = malloc(d * sizeof *e2), f1 = 0, f2 = 0;
+    qa_error err = {0};
+    CHECK_INT(qa_repr_pca_axes(X, n, d, m1, a1, &err), 0);
+    CHECK_INT(qa_repr_data_spectrum(X, n, d, QA_REPR_PATH_AUTO, e1, &f1, &err), 0);
+    CHECK_INT(qa_repr_pca_axes_spectrum(X, n, d, m2, a2, e2, &f2, &err), 0);
+    CHECK(memcmp(m1, m2, d * sizeof *m1) == 0);
+    CHECK(memcmp(a1, a2, 2 * d * sizeof *a1) == 0);
+    CHECK(memcmp(e1, e2, d * sizeof *e1) == 0);
+    CHECK(memcmp(&f1, &f2, sizeof f1) == 0);
+    CHECK(e2[0] > e2[1] && e2[1] > 0);   /* a real spectrum, not zeros */
+    free(X); free(m1); free(m2); free(a1); free(a2); free(e1); free(e2);
+  }
+}

@@ -31,7 +31,9 @@
 ** each row keeps, while the tiles go by, every j with c_ij ≥ (its running
 ** k-th largest c) − 2ε — the running value only grows, so nothing that
 ** qualifies at the end was ever dropped — then ranks those candidates by
-** s itself.  The result is identical to ranking all pairs by s (the
+** s itself.  The tiles are scanned 16 (AVX-512) or 8 (AVX2) values at a
+** time against the thresholds; every scan admits the same candidates as
+** the scalar loop.  The result is identical to ranking all pairs by s (the
 ** exhaustive path, which the tests hold it to, ties included).
 **
 ** A row whose candidate list outgrows its bound (massive ties) is ranked
@@ -126,7 +128,6 @@ static void rank_row_exhaustive(const double *X, size_t n, size_t d, const row_s
 
 typedef struct cand_row {
   float *top;        /* [k] the k largest c so far, descending (-inf: none) */
-  float thr;         /* top[k-1] − 2ε, rounded down: admit c ≥ thr */
   uint32_t n, cap;   /* candidates held, room */
   int32_t *j;        /* [cap] */
   float *c;          /* [cap] */
@@ -138,6 +139,7 @@ typedef struct cand_set {
   double two_eps;
   uint32_t cap_max;
   cand_row *row;
+  float *thr;        /* [n] per row: top[k-1] − 2ε, rounded down: admit c ≥ thr */
   float *top_all;    /* [n*k] */
 } cand_set;
 
@@ -148,10 +150,10 @@ static float thr_of(float kth, double two_eps) {
 }
 
 /* Drop candidates below the current threshold. */
-static void prune(cand_row *r) {
+static void prune(cand_row *r, float thr) {
   uint32_t w = 0;
   for (uint32_t q = 0; q < r->n; q++)
-    if (r->c[q] >= r->thr) { r->j[w] = r->j[q]; r->c[w] = r->c[q]; w++; }
+    if (r->c[q] >= thr) { r->j[w] = r->j[q]; r->c[w] = r->c[q]; w++; }
   r->n = w;
 }
 
@@ -163,10 +165,10 @@ static void admit(const cand_set *cs, size_t row, float c, int32_t j) {
     size_t p = k - 1;
     while (p > 0 && c > r->top[p - 1]) { r->top[p] = r->top[p - 1]; p--; }
     r->top[p] = c;
-    r->thr = thr_of(r->top[k - 1], cs->two_eps);
+    cs->thr[row] = thr_of(r->top[k - 1], cs->two_eps);
   }
   if (r->n == r->cap) {
-    prune(r);
+    prune(r, cs->thr[row]);
     if (r->n > r->cap / 2) {
       if (r->cap >= cs->cap_max) { r->overflow = 1; return; }
       uint32_t cap = r->cap * 2 > cs->cap_max ? cs->cap_max : r->cap * 2;
@@ -194,25 +196,143 @@ typedef struct tile_job {
   int diagonal;
 } tile_job;
 
+/* The scans of a tile: values g[0..m) against one threshold t (a row of
+** the tile), or against the thresholds th[0..m) (its columns: one row of
+** the candidate set each); each value that passes is admitted.  The wide
+** versions compare 16 or 8 values at once, then admit the passing ones in
+** order: the same admissions as the scalar loops. */
+typedef enum scan_isa { SCAN_AUTO = -1, SCAN_SCALAR, SCAN_AVX2, SCAN_AVX512 } scan_isa;
+static int scan_forced = SCAN_AUTO;
+
+/* Row side: g is row `row`'s stretch starting at column index j; `skip`
+** (or SIZE_MAX) is the position of the row itself (leave-one-out). */
+static void scan_row_scalar(const cand_set *cs, const float *g, size_t m, size_t row, size_t j,
+                            size_t skip) {
+  for (size_t c = 0; c < m; c++)
+    if (c != skip && g[c] >= cs->thr[row]) admit(cs, row, g[c], (int32_t)(j + c));
+}
+
+/* Column side: g[c] belongs to candidate row row0 + c, as column index j. */
+static void scan_cols_scalar(const cand_set *cs, const float *g, size_t m, size_t row0,
+                             int32_t j) {
+  for (size_t c = 0; c < m; c++)
+    if (g[c] >= cs->thr[row0 + c]) admit(cs, row0 + c, g[c], j);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define KNN_WIDE 1
+
+__attribute__((target("avx512f"))) static void scan_row_avx512(const cand_set *cs,
+                                                              const float *g, size_t m,
+                                                              size_t row, size_t j,
+                                                              size_t skip) {
+  size_t c = 0;
+  for (; c + 16 <= m; c += 16) {
+    __m512 t = _mm512_set1_ps(cs->thr[row]);
+    unsigned bits = _mm512_cmp_ps_mask(_mm512_loadu_ps(g + c), t, _CMP_GE_OQ);
+    while (bits) {
+      size_t q = c + (size_t)__builtin_ctz(bits);
+      bits &= bits - 1;
+      if (q != skip) admit(cs, row, g[q], (int32_t)(j + q));
+    }
+  }
+  if (c < m) scan_row_scalar(cs, g + c, m - c, row, j + c, skip == SIZE_MAX || skip < c ? SIZE_MAX : skip - c);
+}
+
+__attribute__((target("avx512f"))) static void scan_cols_avx512(const cand_set *cs,
+                                                               const float *g, size_t m,
+                                                               size_t row0, int32_t j) {
+  size_t c = 0;
+  for (; c + 16 <= m; c += 16) {
+    unsigned bits = _mm512_cmp_ps_mask(_mm512_loadu_ps(g + c),
+                                       _mm512_loadu_ps(cs->thr + row0 + c), _CMP_GE_OQ);
+    while (bits) {
+      size_t q = c + (size_t)__builtin_ctz(bits);
+      bits &= bits - 1;
+      admit(cs, row0 + q, g[q], j);
+    }
+  }
+  if (c < m) scan_cols_scalar(cs, g + c, m - c, row0 + c, j);
+}
+
+__attribute__((target("avx2"))) static void scan_row_avx2(const cand_set *cs, const float *g,
+                                                         size_t m, size_t row, size_t j,
+                                                         size_t skip) {
+  size_t c = 0;
+  for (; c + 8 <= m; c += 8) {
+    __m256 t = _mm256_set1_ps(cs->thr[row]);
+    unsigned bits =
+        (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(g + c), t, _CMP_GE_OQ));
+    while (bits) {
+      size_t q = c + (size_t)__builtin_ctz(bits);
+      bits &= bits - 1;
+      if (q != skip) admit(cs, row, g[q], (int32_t)(j + q));
+    }
+  }
+  if (c < m) scan_row_scalar(cs, g + c, m - c, row, j + c, skip == SIZE_MAX || skip < c ? SIZE_MAX : skip - c);
+}
+
+__attribute__((target("avx2"))) static void scan_cols_avx2(const cand_set *cs, const float *g,
+                                                          size_t m, size_t row0, int32_t j) {
+  size_t c = 0;
+  for (; c + 8 <= m; c += 8) {
+    unsigned bits = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(
+        _mm256_loadu_ps(g + c), _mm256_loadu_ps(cs->thr + row0 + c), _CMP_GE_OQ));
+    while (bits) {
+      size_t q = c + (size_t)__builtin_ctz(bits);
+      bits &= bits - 1;
+      admit(cs, row0 + q, g[q], j);
+    }
+  }
+  if (c < m) scan_cols_scalar(cs, g + c, m - c, row0 + c, j);
+}
+#endif
+
+static scan_isa scan_choice(void) {
+  static int have = -1;
+  if (have < 0) {
+    int h = SCAN_SCALAR;
+#ifdef KNN_WIDE
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) h = SCAN_AVX512;
+    else if (__builtin_cpu_supports("avx2")) h = SCAN_AVX2;
+#endif
+    have = h;
+  }
+  return scan_forced != SCAN_AUTO && scan_forced < have ? (scan_isa)scan_forced : (scan_isa)have;
+}
+
+int qa_knn_set_scan(int isa) {
+  scan_forced = isa < 0 ? SCAN_AUTO : isa;
+  return (int)scan_choice();
+}
+
 static void *tile_select(void *arg) {
   const tile_job *jb = arg;
   const cand_set *cs = jb->cs;
+  scan_isa isa = scan_choice();
   for (size_t r = jb->r_lo; r < jb->r_hi; r++) {
     const float *g = jb->G + r * jb->cols;
-    size_t row = jb->i0 + r;
-    const cand_row *cr = &cs->row[row];
-    for (size_t c = 0; c < jb->cols; c++) {
-      if (jb->diagonal && c == r) continue;                 /* leave-one-out */
-      if (g[c] >= cr->thr) admit(cs, row, g[c], (int32_t)(jb->j0 + c));
-    }
+    size_t skip = jb->diagonal ? r : SIZE_MAX;   /* leave-one-out */
+#ifdef KNN_WIDE
+    if (isa == SCAN_AVX512) scan_row_avx512(cs, g, jb->cols, jb->i0 + r, jb->j0, skip);
+    else if (isa == SCAN_AVX2) scan_row_avx2(cs, g, jb->cols, jb->i0 + r, jb->j0, skip);
+    else
+#endif
+      scan_row_scalar(cs, g, jb->cols, jb->i0 + r, jb->j0, skip);
   }
   if (!jb->diagonal)
     for (size_t r = 0; r < jb->rows; r++) {
-      const float *g = jb->G + r * jb->cols;
-      for (size_t c = jb->c_lo; c < jb->c_hi; c++) {
-        size_t row = jb->j0 + c;
-        if (g[c] >= cs->row[row].thr) admit(cs, row, g[c], (int32_t)(jb->i0 + r));
-      }
+      const float *g = jb->G + r * jb->cols + jb->c_lo;
+      size_t m = jb->c_hi - jb->c_lo, row0 = jb->j0 + jb->c_lo;
+      int32_t j = (int32_t)(jb->i0 + r);
+#ifdef KNN_WIDE
+      if (isa == SCAN_AVX512) scan_cols_avx512(cs, g, m, row0, j);
+      else if (isa == SCAN_AVX2) scan_cols_avx2(cs, g, m, row0, j);
+      else
+#endif
+        scan_cols_scalar(cs, g, m, row0, j);
     }
   return NULL;
 }
@@ -417,7 +537,9 @@ int qa_knn_compute_method(const double *X, size_t n, size_t d, size_t k, int nth
   if (tile > n) tile = n;
   if (!(F = qa_alloc_array(n * d, sizeof *F, err, "kNN float rows"))) goto done;
   if (!(G = qa_alloc_array(tile * tile, sizeof *G, err, "kNN Gram tile"))) goto done;
-  if (!(top_all = qa_alloc_array(n * k, sizeof *top_all, err, "kNN lists"))) goto done;
+  if (!(top_all = qa_alloc_array(n * k, sizeof *top_all, err, "kNN lists")) ||
+      !(cs.thr = qa_alloc_array(n, sizeof *cs.thr, err, "kNN thresholds")))
+    goto done;
   if (!(cs.row = calloc(n, sizeof *cs.row))) {
     qa_error_set(err, QA_EXIT_IO, NULL, NULL, "kNN candidates: out of memory");
     goto done;
@@ -434,7 +556,7 @@ int qa_knn_compute_method(const double *X, size_t n, size_t d, size_t k, int nth
     cand_row *r = &cs.row[i];
     r->top = top_all + i * k;
     for (size_t q = 0; q < k; q++) r->top[q] = -INFINITY;
-    r->thr = -INFINITY;
+    cs.thr[i] = -INFINITY;
     r->cap = (uint32_t)(2 * k + 14);
     r->j = malloc(r->cap * sizeof *r->j);
     r->c = malloc(r->cap * sizeof *r->c);
@@ -466,6 +588,7 @@ done:
   if (cs.row)
     for (size_t i = 0; i < n; i++) { free(cs.row[i].j); free(cs.row[i].c); }
   free(cs.row);
+  free(cs.thr);
   free(top_all);
   free(G);
   free(F);

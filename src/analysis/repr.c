@@ -1009,21 +1009,12 @@ int qa_repr_spectrum(const double *cov, size_t d, double *eig_desc, qa_error *er
   return qa_repr_spectrum_method(cov, d, QA_EIGEN_AUTO, eig_desc, err);
 }
 
-int qa_repr_data_spectrum(const double *X, size_t n, size_t d, qa_repr_path path,
-                          double *eig_desc, double *frob2_out, qa_error *err) {
-  int rc = -1, gram = use_gram(n, d, path);
-  size_t r = gram ? n : d;
-  double *M = NULL, *mean = NULL, *w = NULL;
-  if (frob2_out) *frob2_out = 0;
-  if (n < 2)
-    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
-                        "a covariance needs at least 2 samples, found %zu", n);
-  if (d == 0) return 0;
-  if (eigen_order_error(r, err)) return -1;
-  if (!(M = qa_alloc_array(r * r, sizeof *M, err, "spectrum matrix")) ||
-      !(mean = qa_alloc_array(d, sizeof *mean, err, "column means")))
-    goto done;
-  if (centred_square(X, n, d, gram, mean, M, err)) goto done;
+/* The spectrum from M = centred_square(X) (r*r, destroyed; r = n on the
+** Gram path, else d): eig_desc (d values) and |Xc'Xc|_F^2. */
+static int spectrum_of_square(double *M, size_t r, size_t n, size_t d, double *eig_desc,
+                              double *frob2_out, qa_error *err) {
+  int rc = -1;
+  double *w = NULL;
   /* |Xc'Xc|_F^2 = |Xc Xc'|_F^2 = (n-1)^2 |M|_F^2, for CKA. */
   double frob2 = frobenius2(M, r) * (double)(n - 1) * (double)(n - 1);
   if (r <= d) {
@@ -1044,9 +1035,29 @@ int qa_repr_data_spectrum(const double *X, size_t n, size_t d, qa_repr_path path
   if (frob2_out) *frob2_out = frob2;
   rc = 0;
 done:
+  free(w);
+  return rc;
+}
+
+int qa_repr_data_spectrum(const double *X, size_t n, size_t d, qa_repr_path path,
+                          double *eig_desc, double *frob2_out, qa_error *err) {
+  int rc = -1, gram = use_gram(n, d, path);
+  size_t r = gram ? n : d;
+  double *M = NULL, *mean = NULL;
+  if (frob2_out) *frob2_out = 0;
+  if (n < 2)
+    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
+                        "a covariance needs at least 2 samples, found %zu", n);
+  if (d == 0) return 0;
+  if (eigen_order_error(r, err)) return -1;
+  if (!(M = qa_alloc_array(r * r, sizeof *M, err, "spectrum matrix")) ||
+      !(mean = qa_alloc_array(d, sizeof *mean, err, "column means")))
+    goto done;
+  if (centred_square(X, n, d, gram, mean, M, err)) goto done;
+  rc = spectrum_of_square(M, r, n, d, eig_desc, frob2_out, err);
+done:
   free(M);
   free(mean);
-  free(w);
   return rc;
 }
 
@@ -1085,20 +1096,15 @@ static void gram_axis(const double *X, size_t n, size_t d, const double *mean,
   }
 }
 
-static int pca_axes(const double *X, size_t n, size_t d, qa_eigen_method method,
-                    qa_repr_path path, double *mean_out, double *axes_out, qa_error *err) {
-  int rc = -1, gram = use_gram(n, d, path);
+/* The axes from M = centred_square(X) (r*r, destroyed) and X's column
+** means. */
+static int pca_of_square(const double *X, size_t n, size_t d, int gram, qa_eigen_method method,
+                         const double *mean, double *M, double *axes_out, qa_error *err) {
+  int rc = -1;
   size_t r = gram ? n : d;
-  double *M = NULL, *w = NULL, *u = NULL, lam[2] = {0, 0};
-  if (n < 2 || d < 2)
-    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
-                        "PCA needs at least 2 samples and 2 dimensions, found %zu and %zu",
-                        n, d);
-  if (eigen_order_error(r, err)) return -1;
-  if (!(M = qa_alloc_array(r * r, sizeof *M, err, "PCA matrix"))) goto done;
+  double *w = NULL, *u = NULL, lam[2] = {0, 0};
   /* The eigenvectors of M: the axes themselves (r = d), or Gram vectors. */
   if (gram && !(u = qa_alloc_array(2 * r, sizeof *u, err, "PCA Gram vectors"))) goto done;
-  if (centred_square(X, n, d, gram, mean_out, M, err)) goto done;
   if (method == QA_EIGEN_GSL) {
     if (!(w = qa_alloc_array(r, sizeof *w, err, "PCA eigenvalues"))) goto done;
     if (gsl_eigen(M, r, w, gram ? u : axes_out, err)) goto done;
@@ -1109,7 +1115,7 @@ static int pca_axes(const double *X, size_t n, size_t d, qa_eigen_method method,
   }
   if (gram)
     for (int a = 0; a < 2; a++)
-      gram_axis(X, n, d, mean_out, u + (size_t)a * r, axes_out + (size_t)a * d);
+      gram_axis(X, n, d, mean, u + (size_t)a * r, axes_out + (size_t)a * d);
   for (int a = 0; a < 2; a++) {
     double *v = axes_out + (size_t)a * d;
     /* An axis without variance (eigenvalue <= 1e-12 of the largest, the
@@ -1126,9 +1132,62 @@ static int pca_axes(const double *X, size_t n, size_t d, qa_eigen_method method,
   }
   rc = 0;
 done:
-  free(M);
   free(w);
   free(u);
+  return rc;
+}
+
+static int pca_axes(const double *X, size_t n, size_t d, qa_eigen_method method,
+                    qa_repr_path path, double *mean_out, double *axes_out, qa_error *err) {
+  int rc = -1, gram = use_gram(n, d, path);
+  size_t r = gram ? n : d;
+  double *M = NULL;
+  if (n < 2 || d < 2)
+    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
+                        "PCA needs at least 2 samples and 2 dimensions, found %zu and %zu",
+                        n, d);
+  if (eigen_order_error(r, err)) return -1;
+  if (!(M = qa_alloc_array(r * r, sizeof *M, err, "PCA matrix"))) goto done;
+  if (centred_square(X, n, d, gram, mean_out, M, err)) goto done;
+  rc = pca_of_square(X, n, d, gram, method, mean_out, M, axes_out, err);
+done:
+  free(M);
+  return rc;
+}
+
+/* Largest centred square shared between the axes and the spectrum (a copy
+** is made); beyond it each computes its own. */
+#define SHARED_SQUARE_BYTES ((uint64_t)64 << 20)
+
+int qa_repr_pca_axes_spectrum(const double *X, size_t n, size_t d, double *mean_out,
+                              double *axes_out, double *eig_desc, double *frob2_out,
+                              qa_error *err) {
+  int rc = -1, gram = use_gram(n, d, QA_REPR_PATH_AUTO);
+  size_t r = gram ? n : d;
+  double *M = NULL, *M2 = NULL;
+  if (frob2_out) *frob2_out = 0;
+  if (n < 2 || d < 2)
+    return qa_error_set(err, QA_EXIT_DATA, NULL, NULL,
+                        "PCA needs at least 2 samples and 2 dimensions, found %zu and %zu",
+                        n, d);
+  if (eigen_order_error(r, err)) return -1;
+  if ((uint64_t)r * r * sizeof *M > SHARED_SQUARE_BYTES)
+    return pca_axes(X, n, d, QA_EIGEN_AUTO, QA_REPR_PATH_AUTO, mean_out, axes_out, err) ||
+                   qa_repr_data_spectrum(X, n, d, QA_REPR_PATH_AUTO, eig_desc, frob2_out, err)
+               ? -1
+               : 0;
+  if (!(M = qa_alloc_array(r * r, sizeof *M, err, "PCA matrix")) ||
+      !(M2 = qa_alloc_array(r * r, sizeof *M2, err, "spectrum matrix")))
+    goto done;
+  if (centred_square(X, n, d, gram, mean_out, M, err)) goto done;
+  memcpy(M2, M, r * r * sizeof *M);
+  rc = spectrum_of_square(M2, r, n, d, eig_desc, frob2_out, err) ||
+               pca_of_square(X, n, d, gram, QA_EIGEN_AUTO, mean_out, M, axes_out, err)
+           ? -1
+           : 0;
+done:
+  free(M);
+  free(M2);
   return rc;
 }
 

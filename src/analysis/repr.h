@@ -93,6 +93,11 @@ int qa_knn_compute_method(const double *X, size_t n, size_t d, size_t k, int nth
                           size_t tile, qa_knn_method method, int32_t *nbr_out,
                           qa_knn_info *info, qa_error *err);
 
+/* For tests: the instruction set of the fast path's tile scans, 0 scalar,
+** 1 AVX2, 2 AVX-512 (capped at what the CPU has), -1 the best there is;
+** returns the one now in use.  Every choice admits the same candidates. */
+int qa_knn_set_scan(int isa);
+
 /* s(i, j) of rows i and j of X (n*d): dot(x_i 2^-e_i, x_j 2^-e_j) times
 ** the product of the scaled rows' inverse norms, fixed summation order. */
 double qa_knn_similarity(const double *X, size_t d, size_t i, size_t j);
@@ -238,6 +243,13 @@ int qa_repr_pca_axes_method(const double *X, size_t n, size_t d,
                             double *axes_out, qa_error *err);
 int qa_repr_pca_axes_path(const double *X, size_t n, size_t d, qa_repr_path path,
                           double *mean_out, double *axes_out, qa_error *err);
+
+/* qa_repr_pca_axes and qa_repr_data_spectrum (AUTO path) of the same X
+** from one centred square: the same bits as the two calls, one product
+** fewer.  n >= 2, d >= 2. */
+int qa_repr_pca_axes_spectrum(const double *X, size_t n, size_t d, double *mean_out,
+                              double *axes_out, double *eig_desc, double *frob2_out,
+                              qa_error *err);
 
 /* xy_out[2i + a] = (y_i - mean) . axes[a], a = 0, 1. */
 void qa_repr_project(const double *Y, size_t n, size_t d, const double *mean,

@@ -116,15 +116,19 @@ done:
 
 /* The spectrum of vh (v's states as analysed, scaled by 2^-exponent):
 ** eigenvalues kept for the figure in the cache's own units when they are
-** representable, |Xc'Xc|_F^2 (scaled units: CKA only takes ratios). */
+** representable, |Xc'Xc|_F^2 (scaled units: CKA only takes ratios).
+** r->spectrum and r->gram_frob2 come computed already when not NULL (the
+** baseline's, with its PCA axes). */
 static int spectrum(const qa_cache *v, const double *vh, int exponent, qa_repr_result *r,
                     qa_error *err) {
   size_t d = v->dim;
-  if (!(r->spectrum = malloc((d ? d : 1) * sizeof *r->spectrum)))
-    return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
-  if (qa_repr_data_spectrum(vh, v->n_samples, d, QA_REPR_PATH_AUTO, r->spectrum,
-                            &r->gram_frob2, err))
-    return -1;
+  if (!r->spectrum) {
+    if (!(r->spectrum = malloc((d ? d : 1) * sizeof *r->spectrum)))
+      return qa_error_set(err, QA_EXIT_IO, v->path, NULL, "out of memory");
+    if (qa_repr_data_spectrum(vh, v->n_samples, d, QA_REPR_PATH_AUTO, r->spectrum,
+                              &r->gram_frob2, err))
+      return -1;
+  }
   r->effective_rank = qa_repr_effective_rank(r->spectrum, d);
   r->participation_ratio = qa_repr_participation_ratio(r->spectrum, d);
   if (exponent && d) {
@@ -289,6 +293,22 @@ static int view_of(const qa_cache *v, int exponent, const double **out, double *
   return 0;
 }
 
+/* v's Spearman correlation with the baseline's pair distances, under the
+** ranking lock: waiting for it when `wait`, else only if it is free
+** (*done says whether it ran). */
+static int spearman_part(const layer_view *lv, const qa_spearman_ref *sref, const double *vh,
+                         int wait, qa_repr_result *r, int *done, qa_error *err) {
+  *done = 0;
+  if (lv->ranking) {
+    if (wait) pthread_mutex_lock(lv->ranking);
+    else if (pthread_mutex_trylock(lv->ranking) != 0) return 0;
+  }
+  int bad = qa_repr_spearman_vs(sref, vh, &r->spearman_rho, &r->pairs, err);
+  if (lv->ranking) pthread_mutex_unlock(lv->ranking);
+  *done = 1;
+  return bad ? -1 : 0;
+}
+
 /* Everything for variant v (states vh = v's scaled by 2^-v_exp); base is
 ** NULL when v is the baseline.  mean is the baseline's, in lv's scale. */
 static int one_variant(const qa_config *cfg, const layer_view *lv, const qa_cache *v,
@@ -318,11 +338,11 @@ static int one_variant(const qa_config *cfg, const layer_view *lv, const qa_cach
   } else {
     /* On the caches' own values: SQNR needs one scale for both. */
     r->sqnr_db = qa_repr_sqnr_db(lv->base_raw, v->hidden, n, d);
-    if (lv->ranking) pthread_mutex_lock(lv->ranking);
-    int bad = qa_repr_spearman_vs(sref, vh, &r->spearman_rho, &r->pairs, err);
-    if (lv->ranking) pthread_mutex_unlock(lv->ranking);
-    if (bad) return -1;
   }
+  /* The Spearman ranking now if no other variant holds the ranking buffers,
+  ** else after the kNN: the workers' rankings interleave, never wait. */
+  int ranked = is_base;
+  if (!ranked && spearman_part(lv, sref, vh, 0, r, &ranked, err)) return -1;
   int rc = 0;
   r->coverage = r->density = NAN;
   /* kNN needs k neighbours besides the sample: k >= N leaves it null. */
@@ -332,6 +352,7 @@ static int one_variant(const qa_config *cfg, const layer_view *lv, const qa_cach
     if (is_base) r->neighbor_overlap = 1.0;
     r->knn_delta_pp = 100.0 * (r->knn_accuracy - (is_base ? r->knn_accuracy : base->knn_accuracy));
   }
+  if (!rc && !ranked && spearman_part(lv, sref, vh, 1, r, &ranked, err)) return -1;
   if (!rc && v->labels) rc = per_class(v, r->knn_k ? r->knn_pred : NULL, base, r, err);
   if (!rc && v->labels) rc = class_mcnemar(v, base, r, err);
   if (rc || (n >= 2 && spectrum(v, vh, v_exp, r, err))) return -1;
@@ -554,8 +575,13 @@ int qa_analysis_representation(const qa_study *s, size_t m, qa_variant_result *r
   if (!rc && n >= 2 && d >= 2) {
     axes = malloc(2 * d * sizeof *axes);
     mean = malloc(d * sizeof *mean);
-    if (!axes || !mean) rc = qa_error_set(err, QA_EXIT_IO, b->path, NULL, "out of memory");
-    if (!rc) rc = qa_repr_pca_axes(lv.base, n, d, mean, axes, err);
+    base->repr.spectrum = malloc(d * sizeof *base->repr.spectrum);
+    if (!axes || !mean || !base->repr.spectrum)
+      rc = qa_error_set(err, QA_EXIT_IO, b->path, NULL, "out of memory");
+    /* The axes and the baseline's spectrum from one centred square. */
+    if (!rc)
+      rc = qa_repr_pca_axes_spectrum(lv.base, n, d, mean, axes, base->repr.spectrum,
+                                     &base->repr.gram_frob2, err);
   }
   if (!rc) {
     qa_progress_count(p, "representation", 1, model->n_variants, "variants");
