@@ -17,7 +17,9 @@
 #include "harness.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "plot/plot.h"
 
@@ -279,4 +281,59 @@ QA_TEST(plot_fonts_and_text_metrics) {
   CHECK_INT(qa_plot_begin(&p, f, 0.0, 1.0, &err), -1);
   qa_plot_fonts_free(f);
   qa_plot_fonts_free(NULL);
+}
+
+/* The figures' PNG encoder: cairo's own PNG reader (libpng) gives back
+** every pixel of a pattern with flat areas, gradients, noise and an odd
+** width, rows wider than one IDAT chunk included; the signature and the
+** IHDR are the PNG specification's. */
+QA_TEST(plot_png_writer_round_trip) {
+  const int W = 1237, H = 61;
+  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H);
+  unsigned char *px = cairo_image_surface_get_data(s);
+  int stride = cairo_image_surface_get_stride(s);
+  uint32_t seed = 7;
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) {
+      seed = seed * 1664525u + 1013904223u;
+      uint32_t v = y < 20 ? 0xFFFFFFu                                   /* flat */
+                   : y < 40 ? (uint32_t)(x & 255) << 16 | (uint32_t)(y * 4) << 8 | 17u
+                            : seed >> 8;                                 /* noise */
+      ((uint32_t *)(void *)(px + (size_t)y * (size_t)stride))[x] = v & 0xFFFFFFu;
+    }
+  cairo_surface_mark_dirty(s);
+  char path[600];
+  const char *dir = qa_test_fresh_dir("png");
+  CHECK(dir != NULL);
+  if (!dir) return;
+  snprintf(path, sizeof path, "%s/t.png", dir);
+  FILE *f = fopen(path, "wb");
+  CHECK(f != NULL);
+  if (!f) return;
+  CHECK_INT(qa_plot_png_write(f, px, W, H, stride), 0);
+  fclose(f);
+  unsigned char head[33];
+  f = fopen(path, "rb");
+  CHECK(f && fread(head, 1, sizeof head, f) == sizeof head);
+  if (f) fclose(f);
+  CHECK(memcmp(head, "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16) == 0);
+  CHECK_INT(head[16] << 24 | head[17] << 16 | head[18] << 8 | head[19], W);
+  CHECK_INT(head[24], 8);   /* bit depth */
+  CHECK_INT(head[25], 2);   /* RGB */
+  cairo_surface_t *r = cairo_image_surface_create_from_png(path);
+  CHECK_INT(cairo_surface_status(r), CAIRO_STATUS_SUCCESS);
+  CHECK_INT(cairo_image_surface_get_width(r), W);
+  CHECK_INT(cairo_image_surface_get_height(r), H);
+  const unsigned char *rp = cairo_image_surface_get_data(r);
+  int rs = cairo_image_surface_get_stride(r), bad = 0;
+  for (int y = 0; rp && y < H; y++)
+    for (int x = 0; x < W; x++) {
+      uint32_t a = ((const uint32_t *)(const void *)(px + (size_t)y * (size_t)stride))[x];
+      uint32_t b = ((const uint32_t *)(const void *)(rp + (size_t)y * (size_t)rs))[x];
+      bad += (a & 0xFFFFFFu) != (b & 0xFFFFFFu);
+    }
+  CHECK_INT(bad, 0);
+  cairo_surface_destroy(r);
+  cairo_surface_destroy(s);
+  remove(path);
 }

@@ -432,36 +432,29 @@ int qa_plot_begin(qa_plot *p, const qa_plot_fonts *fonts, double width_in, doubl
   return 0;
 }
 
-/* cairo's PNG stream callback: write through our FILE, keep errno. */
-typedef struct png_sink { FILE *f; int err; } png_sink;
-
-static cairo_status_t png_write(void *closure, const unsigned char *data, unsigned int len) {
-  png_sink *s = closure;
-  if (fwrite(data, 1, len, s->f) != len) {
-    s->err = errno ? errno : EIO;
-    return CAIRO_STATUS_WRITE_ERROR;
-  }
-  return CAIRO_STATUS_SUCCESS;
-}
-
 int qa_plot_save(qa_plot *p, const char *path, qa_error *err) {
   if (cairo_status(p->cr))
     return qa_error_set(err, QA_EXIT_IO, path, NULL, "cairo: %s",
                         cairo_status_to_string(cairo_status(p->cr)));
   cairo_surface_flush(p->surface);
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-  png_sink sink = {fd >= 0 ? fdopen(fd, "wb") : NULL, 0};
-  if (!sink.f) {
+  FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+  if (!f) {
     int e = errno;
     if (fd >= 0) close(fd);
     return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot write PNG: %s", strerror(e));
   }
-  cairo_status_t st = cairo_surface_write_to_png_stream(p->surface, png_write, &sink);
-  if (fclose(sink.f) != 0 && !sink.err) sink.err = errno;
-  if (st || sink.err) {
+  errno = 0;
+  int e = 0;
+  if (qa_plot_png_write(f, cairo_image_surface_get_data(p->surface),
+                        cairo_image_surface_get_width(p->surface),
+                        cairo_image_surface_get_height(p->surface),
+                        cairo_image_surface_get_stride(p->surface)))
+    e = errno ? errno : ENOMEM;
+  if (fclose(f) != 0 && !e) e = errno ? errno : EIO;
+  if (e) {
     remove(path);
-    return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot write PNG: %s",
-                        sink.err ? strerror(sink.err) : cairo_status_to_string(st));
+    return qa_error_set(err, QA_EXIT_IO, path, NULL, "cannot write PNG: %s", strerror(e));
   }
   qa_plot_notify_saved(p, path);
   return 0;

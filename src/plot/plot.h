@@ -18,6 +18,7 @@
 #define QA_PLOT_H
 
 #include <cairo.h>
+#include <stdio.h>
 #include <stddef.h>
 
 #include "util/error.h"
@@ -335,5 +336,9 @@ void qa_plot_record_text(qa_plot *p, const char *utf8, double size, int bold, do
 void qa_plot_record_mark(qa_plot *p, double x, double y, double r);
 void qa_plot_notify_saved(const qa_plot *p, const char *png_path);
 void qa_plot_boxes_free(qa_plot *p);
+
+/* Writes cairo RGB24 pixels (w x h, rows `stride` bytes apart) to f as an
+** 8-bit RGB PNG (plot_png.c); 0, or -1 on a write error or out of memory. */
+int qa_plot_png_write(FILE *f, const unsigned char *pixels, int w, int h, int stride);
 
 #endif
