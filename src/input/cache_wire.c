@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "input/h5read.h"
+#include "util/alloc.h"
 
 #define WIRE_MAGIC 0x31574151u   /* "QAW1" */
 
@@ -141,7 +142,7 @@ static void *r_arr(rd *r, size_t want, size_t elem) {
   uint64_t n = r_u64(r);
   if (r->bad || n != want) { r->bad = 1; return NULL; }
   size_t bytes = (size_t)n * elem;
-  void *p = malloc(bytes ? bytes : 1);
+  void *p = qa_alloc_array(1, bytes, NULL, NULL);   /* huge pages for the states */
   if (!p) { r->bad = 1; return NULL; }
   r_raw(r, p, n * elem);
   if (r->bad) { free(p); return NULL; }

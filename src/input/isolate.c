@@ -4,6 +4,7 @@
 #include "input/isolate.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,7 +105,8 @@ int qa_isolated_with(const char *path, int (*fn)(void *arg, qa_error *err), void
     pid_t w = waitpid(pid, &status, WNOHANG);
     if (w == pid) { done = 1; break; }
     if (w < 0 && errno != EINTR) break;
-    if (now_s() > deadline) {
+    double left = deadline - now_s();
+    if (left < 0) {
       kill(pid, SIGKILL);
       waitpid(pid, &status, 0);
       close(fds[0]);
@@ -112,8 +114,17 @@ int qa_isolated_with(const char *path, int (*fn)(void *arg, qa_error *err), void
                           "reading took longer than %.0f s and was stopped; the file is "
                           "corrupt or hostile", timeout_s);
     }
-    struct timespec nap = {0, 5000000};
-    nanosleep(&nap, NULL);
+    /* The child's end of the pipe closes when it exits: woken then (or by
+    ** its error message), not by a fixed tick; 50 ms at most between
+    ** checks of the deadline and of the child. */
+    struct pollfd pf = {fds[0], POLLIN, 0};
+    int ms = left < 0.05 ? (int)(left * 1000) + 1 : 50;
+    if (poll(&pf, 1, ms) > 0) {
+      /* exited or failing (its message is in the pipe): about to end */
+      struct timespec nap = {0, 200000};
+      if (waitpid(pid, &status, WNOHANG) == pid) { done = 1; break; }
+      nanosleep(&nap, NULL);
+    }
   }
   int rc;
   if (done && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
