@@ -289,18 +289,15 @@ __attribute__((target("avx2"))) static void scan_cols_avx2(const cand_set *cs, c
 }
 #endif
 
+/* The widest scan the CPU has (libgcc has run __builtin_cpu_init before
+** main), or the one a test forced, when the CPU has it. */
 static scan_isa scan_choice(void) {
-  static int have = -1;
-  if (have < 0) {
-    int h = SCAN_SCALAR;
+  scan_isa have = SCAN_SCALAR;
 #ifdef KNN_WIDE
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f")) h = SCAN_AVX512;
-    else if (__builtin_cpu_supports("avx2")) h = SCAN_AVX2;
+  if (__builtin_cpu_supports("avx512f")) have = SCAN_AVX512;
+  else if (__builtin_cpu_supports("avx2")) have = SCAN_AVX2;
 #endif
-    have = h;
-  }
-  return scan_forced != SCAN_AUTO && scan_forced < have ? (scan_isa)scan_forced : (scan_isa)have;
+  return scan_forced != SCAN_AUTO && scan_forced < (int)have ? (scan_isa)scan_forced : have;
 }
 
 int qa_knn_set_scan(int isa) {
