@@ -2,6 +2,7 @@
 ** input/cache_wire.c: a cache read in the isolated child and passed to the
 ** parent equals the cache read in the process itself, field by field.
 */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +83,20 @@ static void round_trip(const char *path, const char *layer) {
   unsetenv("QAUDIT_NO_ISOLATION");
   CHECK_INT(qa_cache_load(path, &o, &child, &e), 0);
   if (in && child) check_same(in, child);
+  /* States of 1 MiB and more arrive mapped (page-aligned, private): the
+  ** parent may write them (align_samples permutes rows in place) without
+  ** touching the child's copy, and qa_cache_free unmaps them. */
+  if (child && child->hidden) {
+    size_t bytes = child->n_samples * child->dim * sizeof *child->hidden;
+    CHECK_INT((long)child->hidden_mapped, bytes >= ((size_t)1 << 20) ? (long)bytes : 0);
+    if (child->hidden_mapped) {
+      CHECK(((uintptr_t)child->hidden & 4095u) == 0);
+      child->hidden[0] += 1.0;
+      child->hidden[child->n_samples * child->dim - 1] = -2.5;
+      CHECK(child->hidden[0] == in->hidden[0] + 1.0);
+      CHECK(child->hidden[child->n_samples * child->dim - 1] == -2.5);
+    }
+  }
   qa_cache_free(in);
   qa_cache_free(child);
 }

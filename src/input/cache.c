@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,7 +66,9 @@ void qa_cache_free(qa_cache *c) {
   free(c->ids); free(c->labels);
   h5r_free_strings(c->label_names, c->n_label_names);
   for (size_t i = 0; i < c->n_layers; i++) free(c->layers[i].name);
-  free(c->layers); free(c->layer); free(c->hidden);
+  free(c->layers); free(c->layer);
+  if (c->hidden_mapped) munmap(c->hidden, c->hidden_mapped);
+  else free(c->hidden);
   free(c->logits); free(c->prediction);
   for (size_t t = 0; t < c->n_tasks; t++) {
     qa_task *k = &c->tasks[t];

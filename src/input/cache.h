@@ -63,6 +63,9 @@ typedef struct qa_cache {
   char *layer;           /* the loaded layer, NULL when not requested/absent */
   size_t dim;            /* D of the loaded layer */
   double *hidden;        /* [N*D] row-major, or NULL */
+  size_t hidden_mapped;  /* bytes of the private mapping hidden lives in
+                            (received from the isolated child: cache_wire.c),
+                            0 when malloc'd */
 
   size_t n_classes;      /* C of /outputs/logits, 0 when absent */
   double *logits;        /* [N*C] row-major, or NULL */

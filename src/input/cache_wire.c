@@ -7,6 +7,10 @@
 **
 ** The format is private to one run of one binary: the fields of qa_cache
 ** in a fixed order, each array as a presence flag, a count and its bytes.
+** The hidden states' bytes start on a page boundary (zeros before them), so
+** that the parent maps them from the in-memory file (MAP_PRIVATE: its
+** writes stay its own) instead of copying them: the states are the
+** largest array, and their copy was most of the parent's share of a load.
 */
 #include "input/cache_wire.h"
 
@@ -14,13 +18,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "input/h5read.h"
 #include "util/alloc.h"
 
-#define WIRE_MAGIC 0x31574151u   /* "QAW1" */
+#define WIRE_MAGIC 0x32574151u   /* "QAW2" */
+#define WIRE_PAGE 4096u          /* a multiple of every page size mmap takes here */
 
 int qa_cache_wire_fd(void) {
 #ifdef SYS_memfd_create
@@ -48,6 +54,17 @@ static void w_arr(wr *w, const void *p, size_t count, size_t elem) {
   w_u64(w, p != NULL);
   if (!p) return;
   w_u64(w, count);
+  w_raw(w, p, count * elem);
+}
+/* An array whose bytes start on a page boundary (WIRE_PAGE): zeros first. */
+static void w_page_arr(wr *w, const void *p, size_t count, size_t elem) {
+  static const unsigned char zeros[WIRE_PAGE];
+  w_u64(w, p != NULL);
+  if (!p) return;
+  w_u64(w, count);
+  long at = w->bad ? 0 : ftell(w->f);
+  if (at < 0) { w->bad = 1; return; }
+  w_raw(w, zeros, (WIRE_PAGE - (size_t)at % WIRE_PAGE) % WIRE_PAGE);
   w_raw(w, p, count * elem);
 }
 static void w_str(wr *w, const char *s) { w_arr(w, s, s ? strlen(s) + 1 : 0, 1); }
@@ -87,7 +104,7 @@ int qa_cache_wire_write(const qa_cache *c, int fd) {
   }
   w_str(&w, c->layer);
   w_u64(&w, c->dim);
-  w_arr(&w, c->hidden, c->n_samples * c->dim, sizeof *c->hidden);
+  w_page_arr(&w, c->hidden, c->n_samples * c->dim, sizeof *c->hidden);
   w_u64(&w, c->n_classes);
   w_arr(&w, c->logits, c->n_samples * c->n_classes, sizeof *c->logits);
   w_arr(&w, c->prediction, c->n_samples, sizeof *c->prediction);
@@ -145,6 +162,37 @@ static void *r_arr(rd *r, size_t want, size_t elem) {
   void *p = qa_alloc_array(1, bytes, NULL, NULL);   /* huge pages for the states */
   if (!p) { r->bad = 1; return NULL; }
   r_raw(r, p, n * elem);
+  if (r->bad) { free(p); return NULL; }
+  return p;
+}
+/* w_page_arr's array: mapped from the file when it is at least WIRE_MAP_FROM
+** bytes (*mapped gets the mapping's length), else read into memory. */
+#define WIRE_MAP_FROM ((size_t)1 << 20)
+static void *r_page_arr(rd *r, size_t want, size_t elem, size_t *mapped) {
+  *mapped = 0;
+  if (r->bad || !r_u64(r)) return NULL;
+  uint64_t n = r_u64(r);
+  if (r->bad || n != want) { r->bad = 1; return NULL; }
+  long at = ftell(r->f);
+  if (at < 0) { r->bad = 1; return NULL; }
+  size_t start = ((size_t)at + WIRE_PAGE - 1) / WIRE_PAGE * WIRE_PAGE, bytes = (size_t)n * elem;
+  if (bytes >= WIRE_MAP_FROM && (long)sysconf(_SC_PAGESIZE) > 0 &&
+      WIRE_PAGE % (size_t)sysconf(_SC_PAGESIZE) == 0) {
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE, fileno(r->f), (off_t)start);
+    if (p != MAP_FAILED) {
+      if (fseek(r->f, (long)(start + bytes), SEEK_SET) != 0) {
+        munmap(p, bytes);
+        r->bad = 1;
+        return NULL;
+      }
+      *mapped = bytes;
+      return p;
+    }
+  }
+  if (fseek(r->f, (long)start, SEEK_SET) != 0) { r->bad = 1; return NULL; }
+  void *p = qa_alloc_array(1, bytes ? bytes : 1, NULL, NULL);
+  if (!p) { r->bad = 1; return NULL; }
+  r_raw(r, p, bytes);
   if (r->bad) { free(p); return NULL; }
   return p;
 }
@@ -209,7 +257,7 @@ int qa_cache_wire_read(int fd, qa_cache **out) {
     }
     c->layer = r_str(&r);
     c->dim = (size_t)r_u64(&r);
-    c->hidden = r_arr(&r, c->n_samples * c->dim, sizeof *c->hidden);
+    c->hidden = r_page_arr(&r, c->n_samples * c->dim, sizeof *c->hidden, &c->hidden_mapped);
     c->n_classes = (size_t)r_u64(&r);
     c->logits = r_arr(&r, c->n_samples * c->n_classes, sizeof *c->logits);
     c->prediction = r_arr(&r, c->n_samples, sizeof *c->prediction);
