@@ -58,7 +58,8 @@ static void check_equal(const double *X, size_t n, size_t d, size_t k, const siz
     for (size_t t = 0; t < nt; t++)
       for (int th = 1; th <= 2; th++) {
         memset(got, 0xff, n * k * sizeof *got);
-        CHECK_INT(qa_knn_compute_method(X, n, d, k, th, tiles[t], QA_KNN_FAST, got, &info, &err), 0);
+        CHECK_INT(
+            qa_knn_compute_method(X, n, d, k, th, tiles[t], QA_KNN_FAST, got, &info, &err), 0);
         CHECK(memcmp(got, want, n * k * sizeof *got) == 0);
       }
   }

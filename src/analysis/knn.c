@@ -32,8 +32,10 @@
 ** k-th largest c) − 2ε — the running value only grows, so nothing that
 ** qualifies at the end was ever dropped — then ranks those candidates by
 ** s itself.  The tiles are scanned 16 (AVX-512) or 8 (AVX2) values at a
-** time against the thresholds; every scan admits the same candidates as
-** the scalar loop.  The result is identical to ranking all pairs by s (the
+** time against the thresholds: a row's threshold is read once per 16 (8)
+** values, so a wide scan may admit a few values the scalar loop would
+** already have refused, never fewer; the lists that come out are the
+** same.  The result is identical to ranking all pairs by s (the
 ** exhaustive path, which the tests hold it to, ties included).
 **
 ** A row whose candidate list outgrows its bound (massive ties) is ranked
@@ -200,7 +202,9 @@ typedef struct tile_job {
 ** the tile), or against the thresholds th[0..m) (its columns: one row of
 ** the candidate set each); each value that passes is admitted.  The wide
 ** versions compare 16 or 8 values at once, then admit the passing ones in
-** order: the same admissions as the scalar loops. */
+** order: on the column side exactly the scalar loop's admissions (each
+** lane has its own row), on the row side possibly a few more (the
+** threshold rises within a chunk); the final lists are the same. */
 typedef enum scan_isa { SCAN_AUTO = -1, SCAN_SCALAR, SCAN_AVX2, SCAN_AVX512 } scan_isa;
 static int scan_forced = SCAN_AUTO;
 
@@ -237,7 +241,7 @@ __attribute__((target("avx512f"))) static void scan_row_avx512(const cand_set *c
       if (q != skip) admit(cs, row, g[q], (int32_t)(j + q));
     }
   }
-  if (c < m) scan_row_scalar(cs, g + c, m - c, row, j + c, skip == SIZE_MAX || skip < c ? SIZE_MAX : skip - c);
+  if (c < m) scan_row_scalar(cs, g + c, m - c, row, j + c, skip < c ? SIZE_MAX : skip - c);
 }
 
 __attribute__((target("avx512f"))) static void scan_cols_avx512(const cand_set *cs,
@@ -270,7 +274,7 @@ __attribute__((target("avx2"))) static void scan_row_avx2(const cand_set *cs, co
       if (q != skip) admit(cs, row, g[q], (int32_t)(j + q));
     }
   }
-  if (c < m) scan_row_scalar(cs, g + c, m - c, row, j + c, skip == SIZE_MAX || skip < c ? SIZE_MAX : skip - c);
+  if (c < m) scan_row_scalar(cs, g + c, m - c, row, j + c, skip < c ? SIZE_MAX : skip - c);
 }
 
 __attribute__((target("avx2"))) static void scan_cols_avx2(const cand_set *cs, const float *g,

@@ -257,7 +257,8 @@ int qa_cache_wire_read(int fd, qa_cache **out) {
     }
     c->layer = r_str(&r);
     c->dim = (size_t)r_u64(&r);
-    c->hidden = r_page_arr(&r, c->n_samples * c->dim, sizeof *c->hidden, &c->hidden_mapped);
+    c->hidden =
+        r_page_arr(&r, c->n_samples * c->dim, sizeof *c->hidden, &c->hidden_mapped);
     c->n_classes = (size_t)r_u64(&r);
     c->logits = r_arr(&r, c->n_samples * c->n_classes, sizeof *c->logits);
     c->prediction = r_arr(&r, c->n_samples, sizeof *c->prediction);
