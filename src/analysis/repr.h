@@ -95,7 +95,7 @@ int qa_knn_compute_method(const double *X, size_t n, size_t d, size_t k, int nth
 
 /* For tests: the instruction set of the fast path's tile scans, 0 scalar,
 ** 1 AVX2, 2 AVX-512 (capped at what the CPU has), -1 the best there is;
-** returns the one now in use.  Every choice admits the same candidates. */
+** returns the one now in use.  Every choice gives the same lists. */
 int qa_knn_set_scan(int isa);
 
 /* s(i, j) of rows i and j of X (n*d): dot(x_i 2^-e_i, x_j 2^-e_j) times
