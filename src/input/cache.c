@@ -648,7 +648,7 @@ static int load_tokens(qa_cache *c, h5r_file *f, qa_error *err) {
   if (!e) return qa_error_set(err, QA_EXIT_DATA, f->path, "/tokens/logits",
                               "not found; a /tokens group needs the logits of each position");
   hsize_t dims[2];
-  hid_t d = h5r_open(f, "/tokens/logits", H5R_FLOAT, 2, dims, err);
+  hid_t d = h5r_open(f, "/tokens/logits", H5R_FLOAT | H5R_STREAMED, 2, dims, err);
   if (d < 0) return -1;
   hid_t type = H5Dget_type(d), dcpl = H5Dget_create_plist(d);
   size_t size = type >= 0 ? H5Tget_size(type) : 0;

@@ -36,6 +36,10 @@ typedef struct h5r_file {
 int h5r_same_file(h5r_file *f, const char *path, const H5O_info_t *info, qa_error *err);
 
 enum { H5R_FLOAT = 1, H5R_INT = 2, H5R_STRING = 3 };
+/* OR'ed into h5r_open's kind: the dataset is streamed in blocks, never held
+** whole, so its size is not held against the memory limit (its storage
+** still is: a dataset claiming far more than the file stores is refused). */
+enum { H5R_STREAMED = 16 };
 
 /* Resolves path within the file, link by link, without letting HDF5
 ** traverse a soft or external link itself: soft links are followed by name
@@ -52,7 +56,9 @@ int h5r_exists(h5r_file *f, const char *path, qa_error *err);
 /* Opens the dataset at path (resolved with h5r_resolve; absent is an
 ** error) and checks its class and rank; fills dims (at most 2) and returns
 ** the open dataset, or -1 with err set.  A dataset with external storage,
-** a zero dimension or a mandatory filter this library lacks is refused. */
+** a zero dimension or a mandatory filter this library lacks is refused, and
+** so is one whose elements as doubles exceed f->max_bytes (unless kind has
+** H5R_STREAMED). */
 hid_t h5r_open(h5r_file *f, const char *path, int kind, int rank, hsize_t *dims,
                qa_error *err);
 
