@@ -54,9 +54,12 @@
 #include <float.h>
 #include <hdf5.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "analysis/tokens.h"
+#include "util/sha256.h"
 
 #define TT 37           /* positions */
 #define TV 11           /* vocabulary */
@@ -1578,4 +1581,45 @@ QA_TEST(tokens_from_memory_not_finite) {
   CHECK_INT(err.code, QA_EXIT_DATA);
   CHECK_CONTAINS(err.msg, "/tokens/logits");
   CHECK_CONTAINS(err.msg, "position 4, column 3");
+}
+
+/* The digests the stream takes while it reads (one hashing thread per
+** file, each a little ahead of the stream) are every file's SHA-256:
+** those of qa_sha256_file and of coreutils' sha256sum, with 1 and 2
+** threads, isolated or not, for files of different sizes and layouts. */
+QA_TEST(tokens_stream_digests_are_the_files_sha256) {
+  static const stream_set set = {"digests", {16, 32, 64, 16},
+                                 {LAYOUT_5x4, LAYOUT_CONTIG, LAYOUT_3x11_GZIP, LAYOUT_1x11}};
+  const tok_fixture *f = fixture();
+  char paths[TK][600];
+  if (write_set(&set, paths, f->rows)) return;
+  const char *pp[TK] = {paths[0], paths[1], paths[2], paths[3]};
+  char want[TK][65];
+  for (int k = 0; k < TK; k++) {
+    qa_error err = {0, ""};
+    uint64_t bytes = 0;
+    CHECK_INT(qa_sha256_file(paths[k], want[k], &bytes, &err), 0);
+    char cmd[2700], got[80] = "";
+    snprintf(cmd, sizeof cmd, "sha256sum '%s'", paths[k]);
+    FILE *p = popen(cmd, "r");
+    CHECK(p != NULL);
+    if (p) {
+      CHECK(fgets(got, sizeof got, p) != NULL);
+      pclose(p);
+    }
+    CHECK(strncmp(got, want[k], 64) == 0);
+  }
+  for (int threads = 1; threads <= 2; threads++)
+    for (int iso = 0; iso <= 1; iso++) {
+      char dig[TK][65];
+      memset(dig, 0, sizeof dig);
+      qa_tokens_stream_opts o = {.block_rows = 7, .threads = threads, .isolate = iso,
+                                .label = "m", .digests = dig};
+      qa_tokens_values out[TK];
+      qa_error err = {0, ""};
+      CHECK_INT(qa_tokens_stream(pp, TK, TT, TV, f->target, &o, out, &err), 0);
+      if (err.msg[0]) qa_test_fail(__FILE__, __LINE__, "%s", err.msg);
+      else free_values(out, TK);
+      for (int k = 0; k < TK; k++) CHECK_STR(dig[k], want[k]);
+    }
 }

@@ -268,16 +268,23 @@ static size_t pick_block(size_t want, size_t t, size_t v, size_t elem, size_t ch
 /* The SHA-256 of every file, read in 4 MB pieces a little ahead of where
 ** the stream has read (the same fraction of each file), so that one of the
 ** two reads of a byte finds it in the page cache: the logits leave the
-** disk once even when they are far larger than memory. */
-typedef struct hasher {
-  pthread_t th;
-  const char *const *paths;
-  size_t nv, t;
+** disk once even when they are far larger than memory.  One thread per
+** file: SHA-256 runs at about 2 GB/s on a core (SHA extensions), slower
+** than the page cache delivers, so one thread for all files was the
+** report's bottleneck when the files are cached (docs/performance.md). */
+typedef struct hash_gate {
+  size_t t;
   size_t rows_read;                  /* atomically: rows the stream has read */
   int stop;                          /* atomically: give up */
-  char (*out)[65];
+} hash_gate;
+
+typedef struct hasher {
+  pthread_t th;
+  int running;
+  const char *path;
+  hash_gate *gate;
+  char *out;                         /* [65] */
   int failed;
-  size_t failed_file;
   int failed_errno;
 } hasher;
 
@@ -286,58 +293,43 @@ typedef struct hasher {
 
 static void *hash_work(void *arg) {
   hasher *h = arg;
-  size_t nv = h->nv;
-  int fd[nv];
-  uint64_t size[nv], pos[nv];
-  qa_sha256 ctx[nv];
+  hash_gate *g = h->gate;
+  qa_sha256 ctx;
+  struct stat st;
   unsigned char *buf = malloc(HASH_PIECE);
-  for (size_t k = 0; k < nv; k++) fd[k] = -1;
-  if (!buf) { h->failed = 1; h->failed_errno = ENOMEM; return NULL; }
-  for (size_t k = 0; k < nv && !h->failed; k++) {
-    struct stat st;
-    fd[k] = open(h->paths[k], O_RDONLY | O_NONBLOCK);
-    if (fd[k] < 0 || fstat(fd[k], &st) != 0) {
-      h->failed = 1;
-      h->failed_file = k;
-      h->failed_errno = errno;
-      break;
-    }
-    size[k] = (uint64_t)st.st_size;
-    pos[k] = 0;
-    qa_sha256_init(&ctx[k]);
+  int fd = buf ? open(h->path, O_RDONLY | O_NONBLOCK) : -1;
+  if (!buf || fd < 0 || fstat(fd, &st) != 0) {
+    h->failed = 1;
+    h->failed_errno = !buf ? ENOMEM : errno;
+    if (fd >= 0) close(fd);
+    free(buf);
+    return NULL;
   }
-  while (!h->failed && !__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE)) {
-    size_t rr = __atomic_load_n(&h->rows_read, __ATOMIC_ACQUIRE);
-    int moved = 0, left = 0;
-    for (size_t k = 0; k < nv && !h->failed; k++) {
-      uint64_t limit = rr >= h->t ? size[k]
-                       : (uint64_t)((double)size[k] * (double)rr / (double)h->t) + HASH_LEAD;
-      if (limit > size[k]) limit = size[k];
-      if (pos[k] < limit) {
-        size_t want = limit - pos[k] < HASH_PIECE ? (size_t)(limit - pos[k]) : HASH_PIECE;
-        ssize_t n = pread(fd[k], buf, want, (off_t)pos[k]);
-        if (n <= 0) {
-          h->failed = 1;
-          h->failed_file = k;
-          h->failed_errno = n < 0 ? errno : EIO;
-          break;
-        }
-        qa_sha256_update(&ctx[k], buf, (size_t)n);
-        pos[k] += (uint64_t)n;
-        moved = 1;
-      }
-      left |= pos[k] < size[k];
-    }
-    if (!left) break;
-    if (!moved) {
+  uint64_t size = (uint64_t)st.st_size, pos = 0;
+  qa_sha256_init(&ctx);
+  while (pos < size && !__atomic_load_n(&g->stop, __ATOMIC_ACQUIRE)) {
+    size_t rr = __atomic_load_n(&g->rows_read, __ATOMIC_ACQUIRE);
+    uint64_t limit = rr >= g->t ? size
+                     : (uint64_t)((double)size * (double)rr / (double)g->t) + HASH_LEAD;
+    if (limit > size) limit = size;
+    if (pos >= limit) {
       struct timespec nap = {0, 1000000};
       nanosleep(&nap, NULL);
+      continue;
     }
+    size_t want = limit - pos < HASH_PIECE ? (size_t)(limit - pos) : HASH_PIECE;
+    ssize_t n = pread(fd, buf, want, (off_t)pos);
+    if (n <= 0) {
+      h->failed = 1;
+      h->failed_errno = n < 0 ? errno : EIO;
+      break;
+    }
+    qa_sha256_update(&ctx, buf, (size_t)n);
+    pos += (uint64_t)n;
   }
-  for (size_t k = 0; k < nv; k++) {
-    if (!h->failed && !h->stop) qa_sha256_final(&ctx[k], h->out[k]);
-    if (fd[k] >= 0) close(fd[k]);
-  }
+  if (!h->failed && pos == size) qa_sha256_final(&ctx, h->out);
+  else if (!h->failed) h->failed = -1;   /* stopped: no digest */
+  close(fd);
   free(buf);
   return NULL;
 }
@@ -379,18 +371,30 @@ static int stream_run(void *arg, qa_error *err) {
       rc = qa_error_set(err, QA_EXIT_IO, j->paths[0], "/tokens/logits", "out of memory");
   }
   size_t n_blocks = rc ? 0 : (j->t + blk - 1) / blk;
-  hasher hs = {0, j->paths, nv, j->t, 0, 0, j->sh->digests, 0, 0, 0};
+  hash_gate gate = {j->t, 0, 0};
+  hasher hs[nv];
   int hashing = 0;
+  memset(hs, 0, sizeof hs);
   if (!rc && j->sh->digests) {
-    if (pthread_create(&hs.th, NULL, hash_work, &hs) == 0) hashing = 1;
-    else { hs.rows_read = j->t; hash_work(&hs); }   /* no thread: hashed first */
+    hashing = 1;
+    for (size_t k = 0; k < nv; k++) {
+      hs[k] = (hasher){0, 0, j->paths[k], &gate, j->sh->digests[k], 0, 0};
+      if (pthread_create(&hs[k].th, NULL, hash_work, &hs[k]) == 0) {
+        hs[k].running = 1;
+      } else {                          /* no thread: this file hashed first */
+        hash_gate all = {j->t, j->t, 0};
+        hs[k].gate = &all;
+        hash_work(&hs[k]);
+        hs[k].gate = &gate;
+      }
+    }
   }
   /* Block b+1 is read while the threads work on block b. */
   for (size_t k = 0; k < nv && !rc && n_blocks; k++) {
     *j->sh->reading = k;
     rc = qa_tokread_rows(rd[k], 0, blk < j->t ? blk : j->t, raw[0][k], err);
   }
-  if (hashing) __atomic_store_n(&hs.rows_read, blk < j->t ? blk : j->t, __ATOMIC_RELEASE);
+  if (hashing) __atomic_store_n(&gate.rows_read, blk < j->t ? blk : j->t, __ATOMIC_RELEASE);
   bad_at bad = {0, 0, 0, 0};
   for (size_t b = 0; b < n_blocks && !rc; b++) {
     int cur = (int)(b & 1);
@@ -412,7 +416,7 @@ static int stream_run(void *arg, qa_error *err) {
       *j->sh->reading = k;
       rc = qa_tokread_rows(rd[k], n0, n1 - n0, raw[!cur][k], err);
     }
-    if (hashing) __atomic_store_n(&hs.rows_read, n1, __ATOMIC_RELEASE);
+    if (hashing) __atomic_store_n(&gate.rows_read, n1, __ATOMIC_RELEASE);
     for (size_t i = 0; i < nth; i++) {
       if (ws[i].running) pthread_join(ws[i].th, NULL);
       if (ws[i].bad.found) note_bad(&bad, ws[i].bad.row, ws[i].bad.file, ws[i].bad.col);
@@ -429,13 +433,16 @@ static int stream_run(void *arg, qa_error *err) {
     if (j->progress) qa_progress_count(j->progress, "token logits", b + 1, n_blocks, "blocks");
   }
   if (hashing) {
-    if (rc) __atomic_store_n(&hs.stop, 1, __ATOMIC_RELEASE);
-    __atomic_store_n(&hs.rows_read, j->t, __ATOMIC_RELEASE);
-    pthread_join(hs.th, NULL);
+    if (rc) __atomic_store_n(&gate.stop, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&gate.rows_read, j->t, __ATOMIC_RELEASE);
+    for (size_t k = 0; k < nv; k++)
+      if (hs[k].running) pthread_join(hs[k].th, NULL);
   }
-  if (!rc && j->sh->digests && hs.failed)
-    rc = qa_error_set(err, QA_EXIT_IO, j->paths[hs.failed_file], NULL,
-                      "cannot be read to its end for its SHA-256: %s", strerror(hs.failed_errno));
+  for (size_t k = 0; !rc && hashing && k < nv; k++)   /* the first file that failed */
+    if (hs[k].failed > 0)
+      rc = qa_error_set(err, QA_EXIT_IO, j->paths[k], NULL,
+                        "cannot be read to its end for its SHA-256: %s",
+                        strerror(hs[k].failed_errno));
   for (size_t i = 0; ws && i < nth; i++) bufs_free(&ws[i].bufs);
   free(ws);
   for (size_t k = 0; k < nv; k++) {
