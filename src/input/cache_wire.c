@@ -26,7 +26,8 @@
 #include "util/alloc.h"
 
 #define WIRE_MAGIC 0x32574151u   /* "QAW2" */
-#define WIRE_PAGE 4096u          /* a multiple of every page size mmap takes here */
+#define WIRE_PAGE 4096u          /* the states' alignment: mapped where pages are
+                                    4 KiB (or divide it), read elsewhere */
 
 int qa_cache_wire_fd(void) {
 #ifdef SYS_memfd_create
@@ -159,7 +160,7 @@ static void *r_arr(rd *r, size_t want, size_t elem) {
   uint64_t n = r_u64(r);
   if (r->bad || n != want) { r->bad = 1; return NULL; }
   size_t bytes = (size_t)n * elem;
-  void *p = qa_alloc_array(1, bytes, NULL, NULL);   /* huge pages for the states */
+  void *p = qa_alloc_array(1, bytes, NULL, NULL);   /* huge pages for large ones */
   if (!p) { r->bad = 1; return NULL; }
   r_raw(r, p, n * elem);
   if (r->bad) { free(p); return NULL; }
