@@ -352,7 +352,16 @@ static int one_variant(const qa_config *cfg, const layer_view *lv, const qa_cach
     if (is_base) r->neighbor_overlap = 1.0;
     r->knn_delta_pp = 100.0 * (r->knn_accuracy - (is_base ? r->knn_accuracy : base->knn_accuracy));
   }
-  if (!rc && !ranked && spearman_part(lv, sref, vh, 1, r, &ranked, err)) return -1;
+  if (!ranked) {
+    /* Deferred: run even after a kNN failure, and its error first, as when
+    ** it runs before the kNN, so that the error reported never depends on
+    ** which worker held the lock. */
+    qa_error first = {0};
+    if (spearman_part(lv, sref, vh, 1, r, &ranked, &first)) {
+      *err = first;
+      return -1;
+    }
+  }
   if (!rc && v->labels) rc = per_class(v, r->knn_k ? r->knn_pred : NULL, base, r, err);
   if (!rc && v->labels) rc = class_mcnemar(v, base, r, err);
   if (rc || (n >= 2 && spectrum(v, vh, v_exp, r, err))) return -1;
