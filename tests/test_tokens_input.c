@@ -361,6 +361,28 @@ QA_TEST(tokens_input_logits_larger_than_the_limit_are_streamed) {
   CHECK(cache && cache->n_tokens == TT && cache->vocab == TV);
   qa_cache_free(cache);
   cache = NULL;
+  /* Chunked (gzip, chunks [2, 4]): a row of chunks is 2 x 4 doubles, 64
+  ** bytes, held three times (the chunk cache, two blocks): 192 bytes fit in
+  ** 200, not in 150. */
+  tok_spec gz;
+  tok_default(&gz, "base");
+  bi_case_init(&c, "tok-limit-gz");
+  hid_t f = fx_create(bi_path(&c, "gz.h5"));
+  fx_attr_str(f, "model", "lm");
+  fx_attr_str(f, "variant", "base");
+  hsize_t d2[2] = {TT, TV}, d1[1] = {TT};
+  CHECK_INT(fx_floats(f, "/tokens/logits", H5T_IEEE_F32LE, 2, d2, gz.logits, 1), 0);
+  CHECK_INT(fx_ints(f, "/tokens/target", H5T_STD_I32LE, 1, d1, gz.target), 0);
+  fx_close(f);
+  CHECK_INT(qa_cache_load(bi_path(&c, "gz.h5"), &o, &cache, &err), 0);
+  qa_cache_free(cache);
+  cache = NULL;
+  qa_cache_opts tight = {NULL, 1, 150, 1, NULL, NULL};
+  qa_error_clear(&err);
+  CHECK_INT(qa_cache_load(bi_path(&c, "gz.h5"), &tight, &cache, &err), -1);
+  CHECK_CONTAINS(err.msg, "gz.h5:/tokens/logits: chunks of [2,4] need 1.92e-07 GB in memory to "
+                          "be streamed, more than the 1.5e-07 GB allowed by --max-memory");
+  CHECK(cache == NULL);
   /* The same limit still refuses a held array of that size: 64 positions'
   ** targets are 512 bytes. */
   tok_spec big;

@@ -188,9 +188,24 @@ hid_t h5r_open(h5r_file *f, const char *path, int kind, int rank, hsize_t *dims,
     if (elems > UINT64_MAX / got[i]) elems = UINT64_MAX;
     else elems *= got[i];
   }
-  /* Every element becomes at most 8 bytes in memory (a streamed dataset
-  ** holds a few rows at a time: its blocks are checked where they are
-  ** allocated). */
+  /* Every element becomes at most 8 bytes in memory.  A streamed dataset
+  ** holds a few rows at a time instead (analysis/tokens.c): one row of its
+  ** chunks in the chunk cache and two blocks of whole chunk rows, so a row
+  ** of chunks as doubles, three times over, must fit. */
+  if (streamed && f->max_bytes != UINT64_MAX && rank == 2 && H5Pget_layout(dcpl) == H5D_CHUNKED) {
+    hsize_t cd[2] = {0, 0};
+    if (H5Pget_chunk(dcpl, 2, cd) == 2 && cd[0] && cd[1]) {
+      double row = (double)cd[0] * (double)((got[1] + cd[1] - 1) / cd[1]) * (double)cd[1] * 8.0;
+      if (3.0 * row > (double)f->max_bytes) {
+        qa_error_set(err, QA_EXIT_DATA, f->path, path,
+                     "chunks of [%llu,%llu] need %.3g GB in memory to be streamed, more than "
+                     "the %.3g GB %s", (unsigned long long)cd[0], (unsigned long long)cd[1],
+                     3.0 * row / 1e9, (double)f->max_bytes / 1e9,
+                     f->limit_what ? f->limit_what : "available");
+        goto done;
+      }
+    }
+  }
   if (!streamed && elems > f->max_bytes / 8) {
     char shape[96];
     format_dims(shape, sizeof shape, rank, got);

@@ -37,8 +37,9 @@ int h5r_same_file(h5r_file *f, const char *path, const H5O_info_t *info, qa_erro
 
 enum { H5R_FLOAT = 1, H5R_INT = 2, H5R_STRING = 3 };
 /* OR'ed into h5r_open's kind: the dataset is streamed in blocks, never held
-** whole, so its size is not held against the memory limit (its storage
-** still is: a dataset claiming far more than the file stores is refused). */
+** whole, so its size is not held against the memory limit; a row of its
+** chunks (three times: the chunk cache and two blocks) is, and so is its
+** storage (a dataset claiming far more than the file stores is refused). */
 enum { H5R_STREAMED = 16 };
 
 /* Resolves path within the file, link by link, without letting HDF5
