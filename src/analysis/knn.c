@@ -223,74 +223,83 @@ static void scan_cols_scalar(const cand_set *cs, const float *g, size_t m, size_
     if (g[c] >= cs->thr[row0 + c]) admit(cs, row0 + c, g[c], j);
 }
 
+/* The values of a wide compare that passed (bit q: g[c0 + q]), admitted in
+** order: on the row side into row `row` (column index j + c0 + q, but
+** not the row itself at `skip`), on the column side each into its own row. */
+static void admit_row_bits(const cand_set *cs, const float *g, size_t c0, unsigned bits,
+                           size_t row, size_t j, size_t skip) {
+  for (; bits; bits &= bits - 1) {
+    size_t q = c0 + (size_t)__builtin_ctz(bits);
+    if (q != skip) admit(cs, row, g[q], (int32_t)(j + q));
+  }
+}
+
+static void admit_col_bits(const cand_set *cs, const float *g, size_t c0, unsigned bits,
+                           size_t row0, int32_t j) {
+  for (; bits; bits &= bits - 1) {
+    size_t q = c0 + (size_t)__builtin_ctz(bits);
+    admit(cs, row0 + q, g[q], j);
+  }
+}
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define KNN_WIDE 1
+
+/* The rest of a stretch after the last whole vector: the scalar loops. */
+#define ROW_TAIL() \
+  if (c < m) scan_row_scalar(cs, g + c, m - c, row, j + c, skip < c ? SIZE_MAX : skip - c)
+#define COL_TAIL() if (c < m) scan_cols_scalar(cs, g + c, m - c, row0 + c, j)
 
 __attribute__((target("avx512f"))) static void scan_row_avx512(const cand_set *cs,
                                                               const float *g, size_t m,
                                                               size_t row, size_t j,
                                                               size_t skip) {
   size_t c = 0;
-  for (; c + 16 <= m; c += 16) {
-    __m512 t = _mm512_set1_ps(cs->thr[row]);
-    unsigned bits = _mm512_cmp_ps_mask(_mm512_loadu_ps(g + c), t, _CMP_GE_OQ);
-    while (bits) {
-      size_t q = c + (size_t)__builtin_ctz(bits);
-      bits &= bits - 1;
-      if (q != skip) admit(cs, row, g[q], (int32_t)(j + q));
-    }
-  }
-  if (c < m) scan_row_scalar(cs, g + c, m - c, row, j + c, skip < c ? SIZE_MAX : skip - c);
+  for (; c + 16 <= m; c += 16)
+    admit_row_bits(cs, g, c,
+                   _mm512_cmp_ps_mask(_mm512_loadu_ps(g + c), _mm512_set1_ps(cs->thr[row]),
+                                      _CMP_GE_OQ),
+                   row, j, skip);
+  ROW_TAIL();
 }
 
 __attribute__((target("avx512f"))) static void scan_cols_avx512(const cand_set *cs,
                                                                const float *g, size_t m,
                                                                size_t row0, int32_t j) {
   size_t c = 0;
-  for (; c + 16 <= m; c += 16) {
-    unsigned bits = _mm512_cmp_ps_mask(_mm512_loadu_ps(g + c),
-                                       _mm512_loadu_ps(cs->thr + row0 + c), _CMP_GE_OQ);
-    while (bits) {
-      size_t q = c + (size_t)__builtin_ctz(bits);
-      bits &= bits - 1;
-      admit(cs, row0 + q, g[q], j);
-    }
-  }
-  if (c < m) scan_cols_scalar(cs, g + c, m - c, row0 + c, j);
+  for (; c + 16 <= m; c += 16)
+    admit_col_bits(cs, g, c,
+                   _mm512_cmp_ps_mask(_mm512_loadu_ps(g + c),
+                                      _mm512_loadu_ps(cs->thr + row0 + c), _CMP_GE_OQ),
+                   row0, j);
+  COL_TAIL();
 }
 
 __attribute__((target("avx2"))) static void scan_row_avx2(const cand_set *cs, const float *g,
                                                          size_t m, size_t row, size_t j,
                                                          size_t skip) {
   size_t c = 0;
-  for (; c + 8 <= m; c += 8) {
-    __m256 t = _mm256_set1_ps(cs->thr[row]);
-    unsigned bits =
-        (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(g + c), t, _CMP_GE_OQ));
-    while (bits) {
-      size_t q = c + (size_t)__builtin_ctz(bits);
-      bits &= bits - 1;
-      if (q != skip) admit(cs, row, g[q], (int32_t)(j + q));
-    }
-  }
-  if (c < m) scan_row_scalar(cs, g + c, m - c, row, j + c, skip < c ? SIZE_MAX : skip - c);
+  for (; c + 8 <= m; c += 8)
+    admit_row_bits(cs, g, c,
+                   (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(
+                       _mm256_loadu_ps(g + c), _mm256_set1_ps(cs->thr[row]), _CMP_GE_OQ)),
+                   row, j, skip);
+  ROW_TAIL();
 }
 
 __attribute__((target("avx2"))) static void scan_cols_avx2(const cand_set *cs, const float *g,
                                                           size_t m, size_t row0, int32_t j) {
   size_t c = 0;
-  for (; c + 8 <= m; c += 8) {
-    unsigned bits = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(
-        _mm256_loadu_ps(g + c), _mm256_loadu_ps(cs->thr + row0 + c), _CMP_GE_OQ));
-    while (bits) {
-      size_t q = c + (size_t)__builtin_ctz(bits);
-      bits &= bits - 1;
-      admit(cs, row0 + q, g[q], j);
-    }
-  }
-  if (c < m) scan_cols_scalar(cs, g + c, m - c, row0 + c, j);
+  for (; c + 8 <= m; c += 8)
+    admit_col_bits(cs, g, c,
+                   (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(
+                       _mm256_loadu_ps(g + c), _mm256_loadu_ps(cs->thr + row0 + c), _CMP_GE_OQ)),
+                   row0, j);
+  COL_TAIL();
 }
+#undef ROW_TAIL
+#undef COL_TAIL
 #endif
 
 /* The widest scan the CPU has (libgcc has run __builtin_cpu_init before
