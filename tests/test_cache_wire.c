@@ -83,9 +83,9 @@ static void round_trip(const char *path, const char *layer) {
   unsetenv("QAUDIT_NO_ISOLATION");
   CHECK_INT(qa_cache_load(path, &o, &child, &e), 0);
   if (in && child) check_same(in, child);
-  /* States of 1 MiB and more arrive mapped (page-aligned, private): the
-  ** parent may write them (align_samples permutes rows in place) without
-  ** touching the child's copy, and qa_cache_free unmaps them. */
+  /* States of 1 MiB and more arrive mapped (page-aligned, MAP_PRIVATE):
+  ** the parent may write them (align_samples permutes rows in place), and
+  ** qa_cache_free unmaps them. */
   if (child && child->hidden) {
     size_t bytes = child->n_samples * child->dim * sizeof *child->hidden;
     CHECK_INT((long)child->hidden_mapped, bytes >= ((size_t)1 << 20) ? (long)bytes : 0);

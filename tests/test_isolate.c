@@ -61,7 +61,7 @@ QA_TEST(isolate_every_ending) {
   CHECK_INT(qa_isolated("f.h5", crashes, NULL, 10.0, &err), -1);
   CHECK_INT(err.code, QA_EXIT_DATA);
   CHECK_CONTAINS(err.msg, "f.h5: the HDF5 library crashed reading this file");
-  /* A hang: stopped at the deadline, not long after. */
+  /* A hang: stopped once the deadline has passed. */
   qa_error_clear(&err);
   double t0 = now_s();
   CHECK_INT(qa_isolated("f.h5", hangs, NULL, 0.3, &err), -1);
